@@ -1,0 +1,13 @@
+//! cachelab: a workbench for distributed caching.
+//!
+//! Eviction policies ([`policy`]), request streams from traces ([`trace`]) and
+//! generators ([`workload`]), the fast single-cache replay engine
+//! ([`replay`]) with one-pass miss-ratio curves ([`mrc`]), analytical models
+//! used as oracles ([`theory`]), and results on disk ([`report`]).
+
+pub mod policy;
+pub mod request;
+pub mod seed;
+pub mod trace;
+pub mod units;
+pub mod workload;

@@ -1,0 +1,346 @@
+//! The policy registry: name → description → typed, defaulted parameters →
+//! builder. `cachelab policies`, the README table and every name a user can
+//! type come from [`POLICIES`].
+
+use std::fmt;
+
+use super::Policy;
+use crate::seed::Seed;
+
+/// The type and allowed range of a policy parameter.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ParamKind {
+    /// A real number in `min..=max`; `10%` is accepted for 0.1.
+    Real {
+        /// Smallest allowed value.
+        min: f64,
+        /// Largest allowed value.
+        max: f64,
+    },
+    /// A whole number in `min..=max`.
+    Int {
+        /// Smallest allowed value.
+        min: u64,
+        /// Largest allowed value.
+        max: u64,
+    },
+    /// `true` or `false`.
+    Bool,
+}
+
+/// One parameter a policy accepts.
+#[derive(Clone, Copy, Debug)]
+pub struct ParamSpec {
+    /// Name as typed: `s3fifo:small=0.2`.
+    pub name: &'static str,
+    /// Type and range.
+    pub kind: ParamKind,
+    /// The published default (booleans: 0 or 1).
+    pub default: f64,
+    /// One line of help.
+    pub about: &'static str,
+}
+
+/// Everything needed to build a policy.
+pub struct BuildArgs<'a> {
+    /// Capacity in the units of the object sizes.
+    pub capacity: u64,
+    /// Validated parameters, each resolved to its value or default.
+    pub params: &'a Params,
+    /// Seed for the policy's own randomness.
+    pub seed: Seed,
+}
+
+/// A registered policy.
+pub struct PolicySpec {
+    /// The one name used everywhere: file, CLI, scenario, results.
+    pub name: &'static str,
+    /// One line saying what the policy does.
+    pub about: &'static str,
+    /// The paper or source code it follows.
+    pub source: &'static str,
+    /// The parameters it accepts.
+    pub params: &'static [ParamSpec],
+    /// Builds an empty policy.
+    pub build: fn(&BuildArgs) -> Box<dyn Policy>,
+}
+
+impl fmt::Debug for PolicySpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PolicySpec").field("name", &self.name).finish()
+    }
+}
+
+/// Every policy cachelab knows, in the order they are listed.
+pub static POLICIES: &[PolicySpec] = &[super::lru::SPEC, super::fifo::SPEC];
+
+/// The registered policy called `name`.
+pub fn find_policy(name: &str) -> Option<&'static PolicySpec> {
+    POLICIES.iter().find(|spec| spec.name == name)
+}
+
+/// A policy description a user wrote that cachelab cannot use.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum PolicyError {
+    /// No policy has this name.
+    #[error("unknown policy `{name}`; known policies: {known}")]
+    UnknownPolicy {
+        /// What was written.
+        name: String,
+        /// The registered names.
+        known: String,
+    },
+    /// The policy has no such parameter.
+    #[error("policy `{policy}` has no parameter `{param}`; its parameters: {allowed}")]
+    UnknownParam {
+        /// The policy.
+        policy: String,
+        /// What was written.
+        param: String,
+        /// The parameters it has.
+        allowed: String,
+    },
+    /// The value does not parse or is out of range.
+    #[error("policy `{policy}` parameter `{param}`: `{value}` is not allowed; expected {expected}")]
+    BadValue {
+        /// The policy.
+        policy: String,
+        /// The parameter.
+        param: String,
+        /// What was written.
+        value: String,
+        /// What is allowed.
+        expected: String,
+    },
+    /// A parameter was not written as `name=value`.
+    #[error("policy `{policy}`: `{text}` is not of the form name=value")]
+    Malformed {
+        /// The policy.
+        policy: String,
+        /// What was written.
+        text: String,
+    },
+}
+
+/// A policy's parameters, every one resolved to a value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Params {
+    values: Vec<(&'static str, f64)>,
+}
+
+impl Params {
+    /// The defaults of `specs`.
+    pub fn defaults(specs: &'static [ParamSpec]) -> Params {
+        Params {
+            values: specs.iter().map(|p| (p.name, p.default)).collect(),
+        }
+    }
+
+    fn value(&self, name: &str) -> f64 {
+        self.values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|&(_, v)| v)
+            .unwrap_or_else(|| panic!("policy reads undeclared parameter `{name}`"))
+    }
+
+    /// A real-valued parameter.
+    pub fn real(&self, name: &str) -> f64 {
+        self.value(name)
+    }
+
+    /// A whole-number parameter.
+    pub fn int(&self, name: &str) -> u64 {
+        self.value(name) as u64
+    }
+
+    /// A boolean parameter.
+    pub fn flag(&self, name: &str) -> bool {
+        self.value(name) != 0.0
+    }
+}
+
+/// A policy with its parameters, as chosen by a user: `s3fifo:small=0.2`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PolicyChoice {
+    /// The registered policy.
+    pub spec: &'static PolicySpec,
+    /// Its parameters.
+    pub params: Params,
+    /// The name used in results: the policy name, followed by the
+    /// parameters that differ from their defaults.
+    pub label: String,
+}
+
+impl PartialEq for PolicySpec {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl PolicyChoice {
+    /// Parses `name` or `name:param=value,param=value`.
+    pub fn parse(text: &str) -> Result<PolicyChoice, PolicyError> {
+        let text = text.trim();
+        let (name, rest) = text.split_once(':').unwrap_or((text, ""));
+        let spec = find_policy(name).ok_or_else(|| PolicyError::UnknownPolicy {
+            name: name.to_string(),
+            known: POLICIES.iter().map(|s| s.name).collect::<Vec<_>>().join(", "),
+        })?;
+        let mut params = Params::defaults(spec.params);
+        for pair in rest.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (param, value) = pair.split_once('=').ok_or_else(|| PolicyError::Malformed {
+                policy: spec.name.to_string(),
+                text: pair.to_string(),
+            })?;
+            let (param, value) = (param.trim(), value.trim());
+            let param_spec = spec
+                .params
+                .iter()
+                .find(|p| p.name == param)
+                .ok_or_else(|| PolicyError::UnknownParam {
+                    policy: spec.name.to_string(),
+                    param: param.to_string(),
+                    allowed: allowed_params(spec),
+                })?;
+            let parsed = parse_value(param_spec.kind, value).ok_or_else(|| {
+                PolicyError::BadValue {
+                    policy: spec.name.to_string(),
+                    param: param.to_string(),
+                    value: value.to_string(),
+                    expected: describe_kind(param_spec.kind),
+                }
+            })?;
+            let slot = params.values.iter_mut().find(|(n, _)| *n == param);
+            slot.expect("every declared parameter has a value").1 = parsed;
+        }
+        let label = label(spec, &params);
+        Ok(PolicyChoice {
+            spec,
+            params,
+            label,
+        })
+    }
+
+    /// Builds an empty policy of `capacity` units.
+    pub fn build(&self, capacity: u64, seed: Seed) -> Box<dyn Policy> {
+        (self.spec.build)(&BuildArgs {
+            capacity,
+            params: &self.params,
+            seed: seed.derive(self.spec.name),
+        })
+    }
+}
+
+fn allowed_params(spec: &PolicySpec) -> String {
+    if spec.params.is_empty() {
+        return "none".to_string();
+    }
+    spec.params.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+}
+
+/// Human description of what a parameter kind accepts.
+pub fn describe_kind(kind: ParamKind) -> String {
+    match kind {
+        ParamKind::Real { min, max } => format!("a number from {min} to {max}"),
+        ParamKind::Int { min, max } => format!("a whole number from {min} to {max}"),
+        ParamKind::Bool => "true or false".to_string(),
+    }
+}
+
+fn parse_value(kind: ParamKind, text: &str) -> Option<f64> {
+    match kind {
+        ParamKind::Real { min, max } => {
+            let value = match text.strip_suffix('%') {
+                Some(percent) => percent.trim().parse::<f64>().ok()? / 100.0,
+                None => text.parse::<f64>().ok()?,
+            };
+            (value.is_finite() && (min..=max).contains(&value)).then_some(value)
+        }
+        ParamKind::Int { min, max } => {
+            let value = text.parse::<u64>().ok()?;
+            (min..=max).contains(&value).then_some(value as f64)
+        }
+        ParamKind::Bool => match text {
+            "true" | "1" | "yes" => Some(1.0),
+            "false" | "0" | "no" => Some(0.0),
+            _ => None,
+        },
+    }
+}
+
+fn label(spec: &PolicySpec, params: &Params) -> String {
+    let changed: Vec<String> = spec
+        .params
+        .iter()
+        .zip(&params.values)
+        .filter(|(p, (_, v))| p.default != *v)
+        .map(|(p, (_, v))| match p.kind {
+            ParamKind::Bool => format!("{}={}", p.name, *v != 0.0),
+            _ => format!("{}={}", p.name, v),
+        })
+        .collect();
+    if changed.is_empty() {
+        spec.name.to_string()
+    } else {
+        format!("{}:{}", spec.name, changed.join(","))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_file_like() {
+        for (i, spec) in POLICIES.iter().enumerate() {
+            assert!(
+                spec.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                "policy name `{}` is not a lowercase identifier",
+                spec.name
+            );
+            assert!(
+                POLICIES[..i].iter().all(|other| other.name != spec.name),
+                "policy name `{}` registered twice",
+                spec.name
+            );
+            for param in spec.params {
+                let accepted = parse_value(param.kind, &format_default(param));
+                assert_eq!(accepted, Some(param.default), "{}: default of {}", spec.name, param.name);
+            }
+        }
+    }
+
+    fn format_default(param: &ParamSpec) -> String {
+        match param.kind {
+            ParamKind::Bool => (param.default != 0.0).to_string(),
+            _ => param.default.to_string(),
+        }
+    }
+
+    #[test]
+    fn parse_reports_the_offending_part() {
+        assert!(matches!(
+            PolicyChoice::parse("nope"),
+            Err(PolicyError::UnknownPolicy { .. })
+        ));
+        let err = PolicyChoice::parse("s3fifo:smal=0.2").unwrap_err();
+        assert!(err.to_string().contains("`smal`"), "{err}");
+        assert!(err.to_string().contains("small"), "{err}");
+        let err = PolicyChoice::parse("s3fifo:small=2").unwrap_err();
+        assert!(err.to_string().contains("from"), "{err}");
+        assert!(matches!(
+            PolicyChoice::parse("s3fifo:small"),
+            Err(PolicyError::Malformed { .. })
+        ));
+    }
+
+    #[test]
+    fn label_shows_only_changed_parameters() {
+        assert_eq!(PolicyChoice::parse("s3fifo").unwrap().label, "s3fifo");
+        assert_eq!(PolicyChoice::parse("s3fifo:small=0.1").unwrap().label, "s3fifo");
+        let choice = PolicyChoice::parse("s3fifo:small=20%").unwrap();
+        assert_eq!(choice.label, "s3fifo:small=0.2");
+        assert_eq!(choice.params.real("small"), 0.2);
+    }
+}

@@ -1,0 +1,195 @@
+//! CSV traces with configurable columns (1-based, as libCacheSim counts).
+
+use super::format::CsvColumns;
+use super::input::Input;
+use super::text::parse_key;
+use super::TraceError;
+use crate::request::{NEVER, Op, Request, RequestStream};
+
+/// Header names recognised for each field when columns are not given.
+const KEY_NAMES: &[&str] = &["key", "id", "obj_id", "object_id", "obj-id", "lbn", "object", "obj"];
+const TIME_NAMES: &[&str] = &["time", "timestamp", "ts", "clock_time"];
+const SIZE_NAMES: &[&str] = &["size", "obj_size", "object_size", "obj-size", "bytes", "len", "length"];
+const OP_NAMES: &[&str] = &["op", "operation", "cmd", "type"];
+
+/// Reads a CSV trace record by record.
+pub struct CsvReader {
+    reader: csv::Reader<Box<dyn std::io::Read + Send>>,
+    path: std::path::PathBuf,
+    record: csv::ByteRecord,
+    /// 0-based field indices.
+    key: usize,
+    time: Option<usize>,
+    size: Option<usize>,
+    op: Option<usize>,
+    time_unit_ns: f64,
+}
+
+impl CsvReader {
+    /// A reader over `input`; reads the header, if any, to find the columns.
+    pub fn new(input: Input, columns: &CsvColumns) -> Result<Self, TraceError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(columns.header)
+            .delimiter(columns.delimiter)
+            .flexible(true)
+            .from_reader(input.reader);
+        let path = input.path;
+        let mut found = columns.clone();
+        if columns.header {
+            let headers = reader
+                .byte_headers()
+                .map_err(|e| csv_error(&path, e))?
+                .clone();
+            let names: Vec<String> = headers
+                .iter()
+                .map(|h| String::from_utf8_lossy(h).trim().to_ascii_lowercase())
+                .collect();
+            let find = |wanted: &[&str]| names.iter().position(|n| wanted.contains(&n.as_str())).map(|i| i + 1);
+            if found.key.is_none() {
+                found.key = find(KEY_NAMES);
+                found.time = found.time.or_else(|| find(TIME_NAMES));
+                found.size = found.size.or_else(|| find(SIZE_NAMES));
+                found.op = found.op.or_else(|| find(OP_NAMES));
+            }
+            if found.key.is_none() {
+                return Err(TraceError::Format {
+                    path,
+                    problem: format!(
+                        "no key column among the header's [{}]; name it with --format csv:key=N (and time=N, size=N, op=N)",
+                        names.join(", ")
+                    ),
+                });
+            }
+        }
+        let zero_based = |c: Option<usize>| c.map(|c| c - 1);
+        Ok(CsvReader {
+            reader,
+            path,
+            record: csv::ByteRecord::new(),
+            key: found.key.expect("key column known") - 1,
+            time: zero_based(found.time),
+            size: zero_based(found.size),
+            op: zero_based(found.op),
+            time_unit_ns: columns.time_unit_ns,
+        })
+    }
+
+    fn malformed(&self, problem: String) -> TraceError {
+        let line = self.record.position().map_or(0, |p| p.line());
+        TraceError::Malformed {
+            path: self.path.clone(),
+            location: format!("line {line}"),
+            problem,
+        }
+    }
+
+    fn field(&self, column: usize, name: &str) -> Result<&[u8], TraceError> {
+        self.record.get(column).map(<[u8]>::trim_ascii).ok_or_else(|| {
+            self.malformed(format!(
+                "no {name} field: column {} of a record with {} fields",
+                column + 1,
+                self.record.len()
+            ))
+        })
+    }
+
+    fn parse_request(&self) -> Result<Option<Request>, TraceError> {
+        let key_text = self.field(self.key, "key")?;
+        if key_text.is_empty() {
+            return Err(self.malformed("empty key".to_string()));
+        }
+        let time_ns = match self.time {
+            Some(column) => {
+                let text = self.field(column, "time")?;
+                let seconds = std::str::from_utf8(text)
+                    .ok()
+                    .and_then(|t| t.parse::<f64>().ok())
+                    .filter(|t| t.is_finite() && *t >= 0.0)
+                    .ok_or_else(|| self.malformed(format!("time `{}` is not a non-negative number", String::from_utf8_lossy(text))))?;
+                (seconds * self.time_unit_ns) as u64
+            }
+            None => 0,
+        };
+        let size = match self.size {
+            Some(column) => {
+                let text = self.field(column, "size")?;
+                std::str::from_utf8(text)
+                    .ok()
+                    .and_then(|t| t.parse::<u32>().ok())
+                    .ok_or_else(|| self.malformed(format!("size `{}` is not a whole number of bytes below 4 GiB", String::from_utf8_lossy(text))))?
+            }
+            None => 1,
+        };
+        if size == 0 {
+            return Ok(None);
+        }
+        let op = match self.op {
+            Some(column) => {
+                let text = self.field(column, "op")?;
+                parse_op(text).ok_or_else(|| {
+                    self.malformed(format!(
+                        "operation `{}` is not get, set or delete (nor a synonym)",
+                        String::from_utf8_lossy(text)
+                    ))
+                })?
+            }
+            None => Op::Get,
+        };
+        Ok(Some(Request {
+            time_ns,
+            key: parse_key(key_text),
+            size,
+            op,
+            next_access: NEVER,
+        }))
+    }
+}
+
+/// Operation names of memcached, Redis and SCSI traces (opcodes in hex).
+fn parse_op(text: &[u8]) -> Option<Op> {
+    let lower = text.to_ascii_lowercase();
+    match lower.as_slice() {
+        b"get" | b"gets" | b"read" | b"r" | b"28" | b"0x28" | b"08" | b"88" | b"a8" => Some(Op::Get),
+        b"set" | b"add" | b"replace" | b"cas" | b"append" | b"prepend" | b"incr" | b"decr"
+        | b"write" | b"w" | b"2a" | b"0x2a" | b"0a" | b"8a" | b"aa" => Some(Op::Set),
+        b"delete" | b"del" | b"d" => Some(Op::Delete),
+        _ => None,
+    }
+}
+
+fn csv_error(path: &std::path::Path, error: csv::Error) -> TraceError {
+    let location = error
+        .position()
+        .map_or_else(|| "header".to_string(), |p| format!("line {}", p.line()));
+    match error.into_kind() {
+        csv::ErrorKind::Io(source) => TraceError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        kind => TraceError::Malformed {
+            path: path.to_path_buf(),
+            location,
+            problem: format!("{kind:?}"),
+        },
+    }
+}
+
+impl RequestStream for CsvReader {
+    fn next_batch(&mut self, batch: &mut Vec<Request>, max: usize) -> Result<usize, TraceError> {
+        let mut added = 0;
+        while added < max {
+            let more = self
+                .reader
+                .read_byte_record(&mut self.record)
+                .map_err(|e| csv_error(&self.path, e))?;
+            if !more {
+                break;
+            }
+            if let Some(request) = self.parse_request()? {
+                batch.push(request);
+                added += 1;
+            }
+        }
+        Ok(added)
+    }
+}

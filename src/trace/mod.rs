@@ -1,0 +1,133 @@
+//! Request streams from trace files.
+//!
+//! Readers stream in constant memory: libCacheSim's oracleGeneral binary
+//! format, CSV with configurable columns, plain text (one key per line) and
+//! VMware vscsi. Any of them may be zstd-compressed; compression is detected
+//! from the file's first bytes. A malformed or truncated file is an error
+//! naming the file and the record, never a panic.
+
+mod binary;
+mod csv;
+mod format;
+mod input;
+mod text;
+
+pub use format::{CsvColumns, TraceFormat};
+
+use std::path::{Path, PathBuf};
+
+use crate::request::RequestStream;
+
+/// What went wrong reading a trace.
+#[derive(Debug, thiserror::Error)]
+pub enum TraceError {
+    /// The file could not be opened or read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The trace file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The file ends inside a record.
+    #[error("{path}: truncated: record {record} at byte offset {offset}{compressed} is cut short ({got} of {want} bytes)", compressed = if *.compressed { " of the decompressed stream" } else { "" })]
+    Truncated {
+        /// The trace file.
+        path: PathBuf,
+        /// Index of the incomplete record (0-based).
+        record: u64,
+        /// Byte offset where the record starts.
+        offset: u64,
+        /// Bytes present.
+        got: usize,
+        /// Bytes a record needs.
+        want: usize,
+        /// Whether offsets refer to the decompressed stream.
+        compressed: bool,
+    },
+    /// A record does not make sense.
+    #[error("{path}: {location}: {problem}")]
+    Malformed {
+        /// The trace file.
+        path: PathBuf,
+        /// Where: `record 12 (byte offset 288)` or `line 7`.
+        location: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The format cannot be told or is not known.
+    #[error("{path}: {problem}")]
+    Format {
+        /// The trace file.
+        path: PathBuf,
+        /// What is wrong, and what is allowed.
+        problem: String,
+    },
+}
+
+/// A trace file and how to read it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trace {
+    /// The file.
+    pub path: PathBuf,
+    /// Its format.
+    pub format: TraceFormat,
+}
+
+impl Trace {
+    /// A trace at `path`, in `format` if given (`oracleGeneral`, `vscsi`,
+    /// `txt`, `csv` or `csv:key=5,time=2,size=4,header=true`), else in the
+    /// format its name says.
+    pub fn new(path: &Path, format: Option<&str>) -> Result<Trace, TraceError> {
+        let format = match format {
+            Some(text) => TraceFormat::parse(text).map_err(|problem| TraceError::Format {
+                path: path.to_path_buf(),
+                problem,
+            })?,
+            None => TraceFormat::from_path(path)?,
+        };
+        Ok(Trace {
+            path: path.to_path_buf(),
+            format,
+        })
+    }
+
+    /// Opens a fresh stream from the start of the file.
+    pub fn open(&self) -> Result<Box<dyn RequestStream>, TraceError> {
+        let input = input::open(&self.path)?;
+        Ok(match &self.format {
+            TraceFormat::OracleGeneral => Box::new(binary::OracleGeneral::new(input)),
+            TraceFormat::Vscsi => Box::new(binary::Vscsi::new(input)?),
+            TraceFormat::Text => Box::new(text::TextReader::new(input)),
+            TraceFormat::Csv(columns) => Box::new(csv::CsvReader::new(input, columns)?),
+        })
+    }
+
+    /// Whether requests carry timestamps.
+    pub fn has_times(&self) -> bool {
+        match &self.format {
+            TraceFormat::OracleGeneral | TraceFormat::Vscsi => true,
+            TraceFormat::Text => false,
+            TraceFormat::Csv(columns) => columns.time.is_some(),
+        }
+    }
+
+    /// Whether requests carry the position of the next request for the same key.
+    pub fn has_next_access(&self) -> bool {
+        self.format == TraceFormat::OracleGeneral
+    }
+
+    /// Whether requests carry object sizes.
+    pub fn has_sizes(&self) -> bool {
+        match &self.format {
+            TraceFormat::OracleGeneral | TraceFormat::Vscsi => true,
+            TraceFormat::Text => false,
+            TraceFormat::Csv(columns) => columns.size.is_some(),
+        }
+    }
+}
+
+/// Hashes a non-numeric key (xxh3, seed 0): stable across runs and versions.
+pub fn hash_key(text: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(text)
+}

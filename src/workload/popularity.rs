@@ -1,0 +1,153 @@
+//! Key popularity laws: Zipf (any alpha ≥ 0, including exactly 1), uniform
+//! and hotspot. Sampling is O(1) per draw with O(1) state, so 10^8 keys cost
+//! nothing to set up.
+
+use rand::RngExt;
+use rand_distr::Distribution;
+
+use super::spec::{SpecError, parse_spec};
+use super::{parse_count, scramble};
+use crate::seed::Rng;
+
+/// Which keys are requested how often.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Popularity {
+    /// Key of rank i requested with probability ∝ i^-alpha.
+    Zipf {
+        /// Skew; 0 is uniform.
+        alpha: f64,
+        /// Number of distinct keys.
+        keys: u64,
+    },
+    /// Every key equally likely.
+    Uniform {
+        /// Number of distinct keys.
+        keys: u64,
+    },
+    /// A fraction `hot` of the keys receives a fraction `share` of the
+    /// requests, uniformly inside each group.
+    Hotspot {
+        /// Number of distinct keys.
+        keys: u64,
+        /// Fraction of keys that are hot.
+        hot: f64,
+        /// Fraction of requests that go to hot keys.
+        share: f64,
+    },
+}
+
+fn allowed(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "zipf" => &["alpha", "keys", "requests"],
+        "uniform" => &["keys", "requests"],
+        "hotspot" => &["keys", "hot", "share", "requests"],
+        _ => &[],
+    }
+}
+
+impl Popularity {
+    /// Parses a workload specification; returns the law and the request count.
+    pub fn parse(text: &str) -> Result<(Popularity, u64), SpecError> {
+        let fail = |problem: String| SpecError {
+            spec: text.to_string(),
+            problem,
+        };
+        let (kind, pairs) = parse_spec(text, &allowed)?;
+        if allowed(kind).is_empty() {
+            return Err(fail(format!(
+                "unknown workload `{kind}`; known: zipf, uniform, hotspot"
+            )));
+        }
+        let get = |name: &str| pairs.iter().find(|&&(n, _)| n == name).map(|&(_, v)| v);
+        let count = |name: &str, default: Option<u64>| -> Result<u64, SpecError> {
+            match get(name) {
+                Some(v) => parse_count(v)
+                    .filter(|&n| n > 0)
+                    .ok_or_else(|| fail(format!("`{name}` must be a positive whole number, got `{v}`"))),
+                None => default.ok_or_else(|| fail(format!("`{name}` is required"))),
+            }
+        };
+        let real = |name: &str, default: f64, min: f64, max: f64| -> Result<f64, SpecError> {
+            match get(name) {
+                Some(v) => v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|x| (min..=max).contains(x))
+                    .ok_or_else(|| fail(format!("`{name}` must be a number from {min} to {max}, got `{v}`"))),
+                None => Ok(default),
+            }
+        };
+        let keys = count("keys", None)?;
+        let requests = count("requests", None)?;
+        let popularity = match kind {
+            "zipf" => Popularity::Zipf {
+                alpha: real("alpha", 1.0, 0.0, 10.0)?,
+                keys,
+            },
+            "uniform" => Popularity::Uniform { keys },
+            _ => Popularity::Hotspot {
+                keys,
+                hot: real("hot", 0.2, 0.0, 1.0)?,
+                share: real("share", 0.8, 0.0, 1.0)?,
+            },
+        };
+        Ok((popularity, requests))
+    }
+
+    /// Number of distinct keys.
+    pub fn keys(&self) -> u64 {
+        match *self {
+            Popularity::Zipf { keys, .. }
+            | Popularity::Uniform { keys }
+            | Popularity::Hotspot { keys, .. } => keys,
+        }
+    }
+
+    /// A sampler drawing keys from this law.
+    pub(super) fn sampler(&self) -> Sampler {
+        match *self {
+            Popularity::Zipf { alpha, keys } if alpha > 0.0 => Sampler::Zipf(
+                rand_distr::Zipf::new(keys as f64, alpha).expect("alpha ≥ 0 and keys ≥ 1"),
+            ),
+            Popularity::Zipf { keys, .. } | Popularity::Uniform { keys } => Sampler::Uniform(keys),
+            Popularity::Hotspot { keys, hot, share } => {
+                let hot_keys = ((keys as f64 * hot).round() as u64).clamp(1, keys);
+                Sampler::Hotspot {
+                    keys,
+                    hot_keys,
+                    share,
+                }
+            }
+        }
+    }
+}
+
+/// A ready-to-draw popularity law.
+pub(super) enum Sampler {
+    Zipf(rand_distr::Zipf<f64>),
+    Uniform(u64),
+    Hotspot { keys: u64, hot_keys: u64, share: f64 },
+}
+
+impl Sampler {
+    /// Draws a key (a scrambled rank).
+    #[inline]
+    pub(super) fn sample(&self, rng: &mut Rng) -> u64 {
+        let rank = match *self {
+            Sampler::Zipf(ref zipf) => zipf.sample(rng) as u64,
+            Sampler::Uniform(keys) => rng.random_range(1..=keys),
+            Sampler::Hotspot {
+                keys,
+                hot_keys,
+                share,
+            } => {
+                if hot_keys == keys || rng.random::<f64>() < share {
+                    rng.random_range(1..=hot_keys)
+                } else {
+                    rng.random_range(hot_keys + 1..=keys)
+                }
+            }
+        };
+        scramble(rank)
+    }
+}
