@@ -11,3 +11,8 @@ pub mod seed;
 pub mod trace;
 pub mod units;
 pub mod workload;
+pub mod mrc;
+pub mod replay;
+pub mod theory;
+pub mod report;
+pub mod app;

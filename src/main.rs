@@ -1,1 +1,155 @@
-fn main() {}
+//! The `cachelab` command line: parses arguments and calls the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use cachelab::app;
+
+#[derive(Parser)]
+#[command(name = "cachelab", version, about = "A workbench for distributed caching", max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the eviction policies, their parameters and sources.
+    Policies,
+    /// Replay a trace or a synthetic workload through policies × cache sizes.
+    Replay(ReplayCommand),
+    /// Miss ratio against cache size, one line per policy (CSV, PNG, SVG).
+    Mrc(MrcCommand),
+}
+
+#[derive(Args)]
+struct SourceOptions {
+    /// Trace file (oracleGeneral, vscsi, csv, txt; optionally .zst).
+    #[arg(long, conflicts_with = "workload", required_unless_present = "workload")]
+    trace: Option<PathBuf>,
+    /// Trace format when the file name does not tell: oracleGeneral, vscsi, txt,
+    /// csv or csv:key=N,time=N,size=N,op=N,header=true,delimiter=C,time-unit=s.
+    #[arg(long, requires = "trace")]
+    format: Option<String>,
+    /// Synthetic workload: zipf:alpha=A,keys=N,requests=N | uniform:keys=N,requests=N |
+    /// hotspot:keys=N,hot=0.2,share=0.8,requests=N.
+    #[arg(long)]
+    workload: Option<String>,
+    /// Object sizes of a synthetic workload: 4KiB | lognormal:median=4KiB,sigma=1 |
+    /// pareto:scale=1KiB,shape=1.5.
+    #[arg(long, default_value = "1", requires = "workload")]
+    object_size: String,
+    /// Give every object size 1: capacities then count objects.
+    #[arg(long)]
+    ignore_size: bool,
+    /// Requests at the start not counted: a count (100000) or a share (20%).
+    #[arg(long)]
+    warmup: Option<String>,
+    /// Re-time requests at R per second (streams without timestamps default to 10000).
+    #[arg(long, value_name = "R")]
+    rate: Option<f64>,
+    /// Seed of synthetic workloads and randomised policies.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Output directory.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+}
+
+impl SourceOptions {
+    fn source(&self) -> app::SourceArgs {
+        app::SourceArgs {
+            trace: self.trace.clone(),
+            format: self.format.clone(),
+            workload: self.workload.clone(),
+            object_size: self.object_size.clone(),
+            ignore_size: self.ignore_size,
+            warmup: self.warmup.clone(),
+            rate: self.rate,
+            seed: self.seed,
+        }
+    }
+}
+
+#[derive(Args)]
+struct ReplayCommand {
+    #[command(flatten)]
+    source: SourceOptions,
+    /// Policies, comma-separated, each name[:param=value,...] (see `cachelab policies`).
+    #[arg(long, value_delimiter = ',', default_value = "lru")]
+    policy: Vec<String>,
+    /// Cache sizes, comma-separated: 10% of the working set, 64MiB, or 1000 (bytes, or objects with --ignore-size).
+    #[arg(long, value_delimiter = ',', required = true)]
+    size: Vec<String>,
+}
+
+#[derive(Args)]
+struct MrcCommand {
+    #[command(flatten)]
+    source: SourceOptions,
+    /// Policies, comma-separated (LRU is computed in one pass).
+    #[arg(long, value_delimiter = ',', default_value = "lru")]
+    policy: Vec<String>,
+    /// Explicit cache sizes; otherwise --points sizes from --min to --max.
+    #[arg(long, value_delimiter = ',')]
+    size: Vec<String>,
+    /// Number of log-spaced cache sizes.
+    #[arg(long, default_value_t = 40)]
+    points: usize,
+    /// Smallest cache size.
+    #[arg(long, default_value = "0.1%")]
+    min: String,
+    /// Largest cache size.
+    #[arg(long, default_value = "100%")]
+    max: String,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Policies => {
+            print!("{}", app::policies_table());
+            Ok(None)
+        }
+        Command::Replay(cmd) => {
+            let args = app::ReplayArgs {
+                policies: cmd.policy,
+                sizes: cmd.size,
+                out: cmd.source.out.clone(),
+                jobs: cmd.source.jobs,
+            };
+            app::replay(&cmd.source.source(), &args, true).map(Some)
+        }
+        Command::Mrc(cmd) => {
+            let args = app::MrcArgs {
+                policies: cmd.policy,
+                sizes: cmd.size,
+                points: cmd.points,
+                min: cmd.min,
+                max: cmd.max,
+                out: cmd.source.out.clone(),
+                jobs: cmd.source.jobs,
+            };
+            app::mrc(&cmd.source.source(), &args, true).map(Some)
+        }
+    };
+    match result {
+        Ok(Some(outcome)) => {
+            print!("{}", outcome.text);
+            for file in &outcome.files {
+                println!("wrote {}", file.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Ok(None) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

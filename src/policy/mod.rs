@@ -9,8 +9,13 @@
 pub mod parts;
 mod registry;
 
+mod belady;
+mod crate_lru;
+mod crate_moka;
+mod crate_quick_cache;
 mod fifo;
 mod lru;
+mod random;
 
 pub use registry::{
     POLICIES, ParamKind, ParamSpec, Params, PolicyChoice, PolicyError, PolicySpec, find_policy,

@@ -72,7 +72,15 @@ impl fmt::Debug for PolicySpec {
 }
 
 /// Every policy cachelab knows, in the order they are listed.
-pub static POLICIES: &[PolicySpec] = &[super::lru::SPEC, super::fifo::SPEC];
+pub static POLICIES: &[PolicySpec] = &[
+    super::lru::SPEC,
+    super::fifo::SPEC,
+    super::random::SPEC,
+    super::belady::SPEC,
+    super::crate_lru::SPEC,
+    super::crate_quick_cache::SPEC,
+    super::crate_moka::SPEC,
+];
 
 /// The registered policy called `name`.
 pub fn find_policy(name: &str) -> Option<&'static PolicySpec> {

@@ -26,50 +26,26 @@ pub struct CsvReader {
 }
 
 impl CsvReader {
-    /// A reader over `input`; reads the header, if any, to find the columns.
+    /// A reader over `input` with known columns (the key column given).
     pub fn new(input: Input, columns: &CsvColumns) -> Result<Self, TraceError> {
-        let mut reader = csv::ReaderBuilder::new()
+        let key = columns.key.ok_or_else(|| TraceError::Format {
+            path: input.path.clone(),
+            problem: "csv key column unknown".to_string(),
+        })?;
+        let reader = csv::ReaderBuilder::new()
             .has_headers(columns.header)
             .delimiter(columns.delimiter)
             .flexible(true)
             .from_reader(input.reader);
-        let path = input.path;
-        let mut found = columns.clone();
-        if columns.header {
-            let headers = reader
-                .byte_headers()
-                .map_err(|e| csv_error(&path, e))?
-                .clone();
-            let names: Vec<String> = headers
-                .iter()
-                .map(|h| String::from_utf8_lossy(h).trim().to_ascii_lowercase())
-                .collect();
-            let find = |wanted: &[&str]| names.iter().position(|n| wanted.contains(&n.as_str())).map(|i| i + 1);
-            if found.key.is_none() {
-                found.key = find(KEY_NAMES);
-                found.time = found.time.or_else(|| find(TIME_NAMES));
-                found.size = found.size.or_else(|| find(SIZE_NAMES));
-                found.op = found.op.or_else(|| find(OP_NAMES));
-            }
-            if found.key.is_none() {
-                return Err(TraceError::Format {
-                    path,
-                    problem: format!(
-                        "no key column among the header's [{}]; name it with --format csv:key=N (and time=N, size=N, op=N)",
-                        names.join(", ")
-                    ),
-                });
-            }
-        }
         let zero_based = |c: Option<usize>| c.map(|c| c - 1);
         Ok(CsvReader {
             reader,
-            path,
+            path: input.path,
             record: csv::ByteRecord::new(),
-            key: found.key.expect("key column known") - 1,
-            time: zero_based(found.time),
-            size: zero_based(found.size),
-            op: zero_based(found.op),
+            key: key - 1,
+            time: zero_based(columns.time),
+            size: zero_based(columns.size),
+            op: zero_based(columns.op),
             time_unit_ns: columns.time_unit_ns,
         })
     }
@@ -172,6 +148,40 @@ fn csv_error(path: &std::path::Path, error: csv::Error) -> TraceError {
             problem: format!("{kind:?}"),
         },
     }
+}
+
+/// Finds the key, time, size and op columns from the header's names
+/// (columns already given are kept).
+pub fn columns_from_header(input: Input, columns: &CsvColumns) -> Result<CsvColumns, TraceError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .delimiter(columns.delimiter)
+        .flexible(true)
+        .from_reader(input.reader);
+    let path = input.path;
+    let headers = reader.byte_headers().map_err(|e| csv_error(&path, e))?;
+    let names: Vec<String> = headers
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).trim().to_ascii_lowercase())
+        .collect();
+    let find = |wanted: &[&str]| names.iter().position(|n| wanted.contains(&n.as_str())).map(|i| i + 1);
+    let found = CsvColumns {
+        key: find(KEY_NAMES),
+        time: columns.time.or_else(|| find(TIME_NAMES)),
+        size: columns.size.or_else(|| find(SIZE_NAMES)),
+        op: columns.op.or_else(|| find(OP_NAMES)),
+        ..columns.clone()
+    };
+    if found.key.is_none() {
+        return Err(TraceError::Format {
+            path,
+            problem: format!(
+                "no key column among the header's [{}]; name it with --format csv:key=N (and time=N, size=N, op=N)",
+                names.join(", ")
+            ),
+        });
+    }
+    Ok(found)
 }
 
 impl RequestStream for CsvReader {

@@ -77,7 +77,8 @@ pub struct Trace {
 impl Trace {
     /// A trace at `path`, in `format` if given (`oracleGeneral`, `vscsi`,
     /// `txt`, `csv` or `csv:key=5,time=2,size=4,header=true`), else in the
-    /// format its name says.
+    /// format its name says. A CSV trace without a key column given has its
+    /// columns found from the header names now.
     pub fn new(path: &Path, format: Option<&str>) -> Result<Trace, TraceError> {
         let format = match format {
             Some(text) => TraceFormat::parse(text).map_err(|problem| TraceError::Format {
@@ -85,6 +86,12 @@ impl Trace {
                 problem,
             })?,
             None => TraceFormat::from_path(path)?,
+        };
+        let format = match format {
+            TraceFormat::Csv(columns) if columns.key.is_none() => {
+                TraceFormat::Csv(csv::columns_from_header(input::open(path)?, &columns)?)
+            }
+            other => other,
         };
         Ok(Trace {
             path: path.to_path_buf(),

@@ -1,0 +1,393 @@
+//! The commands behind the CLI: from what a user typed (strings) to results
+//! on disk. `main.rs` only parses arguments and calls these.
+
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::policy::{POLICIES, PolicyChoice, PolicyError};
+use crate::replay::{CacheSize, Cell, CellResult, Profile, Replay, Source, StreamOptions, log_spaced, profile};
+use crate::report::{self, ReportError, plot, table};
+use crate::seed::Seed;
+use crate::trace::{Trace, TraceError};
+use crate::workload::{SizeLaw, SpecError, Workload};
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// An argument is not usable; the message says which and what is allowed.
+    #[error("{0}")]
+    Input(String),
+    /// A trace could not be read.
+    #[error(transparent)]
+    Trace(#[from] TraceError),
+    /// A result could not be written.
+    #[error(transparent)]
+    Report(#[from] ReportError),
+}
+
+impl From<PolicyError> for AppError {
+    fn from(e: PolicyError) -> Self {
+        AppError::Input(e.to_string())
+    }
+}
+
+impl From<SpecError> for AppError {
+    fn from(e: SpecError) -> Self {
+        AppError::Input(e.to_string())
+    }
+}
+
+/// Where requests come from and how they are adjusted, as typed.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SourceArgs {
+    /// A trace file.
+    pub trace: Option<PathBuf>,
+    /// Its format, when the file name does not tell.
+    pub format: Option<String>,
+    /// A synthetic workload (`zipf:alpha=1,keys=1e6,requests=1e7`).
+    pub workload: Option<String>,
+    /// Object sizes of the synthetic workload.
+    pub object_size: String,
+    /// Count objects instead of bytes.
+    pub ignore_size: bool,
+    /// Requests (`100000`) or share of the stream (`20%`) not counted.
+    pub warmup: Option<String>,
+    /// Re-time requests at this rate (requests per second).
+    pub rate: Option<f64>,
+    /// Seed of the workload and of randomised policies.
+    pub seed: u64,
+}
+
+/// A source ready to read, with everything a pre-pass learnt.
+struct Prepared {
+    source: Source,
+    options: StreamOptions,
+    profile: Option<Profile>,
+    seed: Seed,
+}
+
+impl Prepared {
+    fn new(args: &SourceArgs, need_profile: bool, need_next_access: bool) -> Result<Prepared, AppError> {
+        let seed = Seed(args.seed);
+        let source = match (&args.trace, &args.workload) {
+            (Some(path), None) => Source::Trace(Trace::new(path, args.format.as_deref())?),
+            (None, Some(spec)) => Source::Workload {
+                workload: Workload::parse(spec, SizeLaw::parse(&args.object_size)?)?,
+                seed: seed.derive("workload"),
+            },
+            _ => return Err(AppError::Input("give either --trace FILE or --workload SPEC".into())),
+        };
+        if let Some(rate) = args.rate
+            && !(rate.is_finite() && rate > 0.0)
+        {
+            return Err(AppError::Input(format!("--rate {rate}: must be a positive number of requests per second")));
+        }
+        let warmup_percent = args.warmup.as_deref().and_then(|w| w.trim().strip_suffix('%'));
+        let need_next_access = need_next_access && !source.has_next_access();
+        let mut options = StreamOptions {
+            ignore_size: args.ignore_size,
+            rate: args.rate,
+            warmup: 0,
+        };
+        let profile = if need_profile || need_next_access || warmup_percent.is_some() {
+            Some(profile(&source, &options, need_next_access)?)
+        } else {
+            None
+        };
+        options.warmup = match (&args.warmup, warmup_percent) {
+            (None, _) => 0,
+            (Some(_), Some(percent)) => {
+                let share: f64 = percent
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|p| (0.0..100.0).contains(p))
+                    .ok_or_else(|| AppError::Input(format!("--warmup {percent}%: must be from 0% to below 100%")))?;
+                let requests = profile.as_ref().map_or(0, |p| p.requests);
+                (share / 100.0 * requests as f64).floor() as u64
+            }
+            (Some(count), None) => crate::units::parse_count(count)
+                .ok_or_else(|| AppError::Input(format!("--warmup {count}: give a request count (100000) or a share (20%)")))?,
+        };
+        Ok(Prepared {
+            source,
+            options,
+            profile,
+            seed,
+        })
+    }
+
+    fn replay(&self) -> Replay<'_> {
+        Replay {
+            source: &self.source,
+            options: &self.options,
+            next_access: self.profile.as_ref().and_then(|p| p.next_access.as_deref()),
+            seed: self.seed,
+        }
+    }
+
+    fn resolve_sizes(&self, sizes: &[CacheSize]) -> Result<Vec<u64>, AppError> {
+        let working_set = self.profile.as_ref().map_or(0, |p| p.working_set);
+        sizes
+            .iter()
+            .map(|s| s.resolve(working_set, self.options.ignore_size).map_err(AppError::Input))
+            .collect()
+    }
+
+    fn summary(&self) -> String {
+        let unit = if self.options.ignore_size { "objects" } else { "bytes" };
+        let mut text = format!("source: {}", self.source.name());
+        if let Some(p) = &self.profile {
+            text.push_str(&format!(
+                ", {} requests, {} objects, working set {} {unit}",
+                p.requests, p.objects, p.working_set
+            ));
+        }
+        if self.options.warmup > 0 {
+            text.push_str(&format!(", warm-up {} requests", self.options.warmup));
+        }
+        if let Some(rate) = self.options.effective_rate(&self.source) {
+            text.push_str(&format!(", timed at {rate} requests/s"));
+        }
+        text
+    }
+}
+
+fn parse_policies(list: &[String]) -> Result<Vec<PolicyChoice>, AppError> {
+    if list.is_empty() {
+        return Err(AppError::Input("give at least one --policy".into()));
+    }
+    Ok(list.iter().map(|p| PolicyChoice::parse(p)).collect::<Result<_, _>>()?)
+}
+
+fn parse_sizes(list: &[String]) -> Result<Vec<CacheSize>, AppError> {
+    list.iter()
+        .map(|s| CacheSize::parse(s).map_err(AppError::Input))
+        .collect()
+}
+
+fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, AppError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| AppError::Input(format!("--jobs: {e}")))
+}
+
+fn progress_bar(cells: usize, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(cells as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} cells, {msg}, eta {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(what.to_string());
+    bar
+}
+
+/// What `run.json` records so a result can be reproduced.
+#[derive(Serialize)]
+struct RunRecord<'a, T: Serialize> {
+    program: &'static str,
+    version: &'static str,
+    command: &'static str,
+    arguments: &'a T,
+    source: &'a SourceArgs,
+    warmup_requests: u64,
+    requests: Option<u64>,
+    objects: Option<u64>,
+    working_set: Option<u64>,
+}
+
+fn write_run_record<T: Serialize>(dir: &Path, command: &'static str, args: &T, source: &SourceArgs, prepared: &Prepared) -> Result<(), AppError> {
+    let record = RunRecord {
+        program: "cachelab",
+        version: env!("CARGO_PKG_VERSION"),
+        command,
+        arguments: args,
+        source,
+        warmup_requests: prepared.options.warmup,
+        requests: prepared.profile.as_ref().map(|p| p.requests),
+        objects: prepared.profile.as_ref().map(|p| p.objects),
+        working_set: prepared.profile.as_ref().map(|p| p.working_set),
+    };
+    Ok(report::write_json(&dir.join("run.json"), &record)?)
+}
+
+/// What a command produced.
+pub struct Outcome {
+    /// Text for the terminal.
+    pub text: String,
+    /// Files written.
+    pub files: Vec<PathBuf>,
+    /// The result rows.
+    pub rows: Vec<CellResult>,
+}
+
+/// `cachelab replay` arguments.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReplayArgs {
+    /// Policies, each `name[:param=value,...]`.
+    pub policies: Vec<String>,
+    /// Cache sizes.
+    pub sizes: Vec<String>,
+    /// Output directory (default `results/replay/<source>`).
+    pub out: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    pub jobs: Option<usize>,
+}
+
+/// Replays the source through every policy at every size.
+pub fn replay(source_args: &SourceArgs, args: &ReplayArgs, show_progress: bool) -> Result<Outcome, AppError> {
+    let policies = parse_policies(&args.policies)?;
+    let sizes = parse_sizes(&args.sizes)?;
+    if sizes.is_empty() {
+        return Err(AppError::Input("give at least one --size".into()));
+    }
+    let wants_belady = policies.iter().any(|p| p.spec.name == "belady");
+    let prepared = Prepared::new(source_args, sizes.iter().any(CacheSize::is_fraction), wants_belady)?;
+    let capacities = prepared.resolve_sizes(&sizes)?;
+    let cells: Vec<Cell> = policies
+        .iter()
+        .flat_map(|p| capacities.iter().map(|&c| Cell { policy: p.clone(), capacity: c }))
+        .collect();
+    let bar = if show_progress { progress_bar(cells.len(), "replay") } else { ProgressBar::hidden() };
+    let done = |r: &CellResult| {
+        bar.set_message(format!("{} at {:.1} M req/s", r.policy, r.throughput_rps / 1e6));
+        bar.inc(1);
+    };
+    let replay = prepared.replay();
+    let rows = thread_pool(args.jobs)?.install(|| replay.run_cells(&cells, &done))?;
+    bar.finish_and_clear();
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("results/replay").join(prepared.source.name()));
+    let csv = dir.join("replay.csv");
+    report::write_csv(&csv, &rows)?;
+    write_run_record(&dir, "replay", args, source_args, &prepared)?;
+    let text = format!(
+        "{}\n{}",
+        prepared.summary(),
+        table::replay_table(&rows, !prepared.options.ignore_size)
+    );
+    Ok(Outcome {
+        text,
+        files: vec![csv, dir.join("run.json")],
+        rows,
+    })
+}
+
+/// `cachelab mrc` arguments.
+#[derive(Clone, Debug, Serialize)]
+pub struct MrcArgs {
+    /// Policies, each `name[:param=value,...]`.
+    pub policies: Vec<String>,
+    /// Explicit cache sizes; when empty, `points` sizes from `min` to `max`.
+    pub sizes: Vec<String>,
+    /// Number of log-spaced sizes.
+    pub points: usize,
+    /// Smallest size.
+    pub min: String,
+    /// Largest size.
+    pub max: String,
+    /// Output directory (default `results/mrc/<source>`).
+    pub out: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    pub jobs: Option<usize>,
+}
+
+/// Miss ratio against cache size for each policy: LRU in one pass from stack
+/// distances, the others one replay per size. Writes `mrc.csv`, `mrc.png`
+/// and `mrc.svg`.
+pub fn mrc(source_args: &SourceArgs, args: &MrcArgs, show_progress: bool) -> Result<Outcome, AppError> {
+    let policies = parse_policies(&args.policies)?;
+    let explicit = parse_sizes(&args.sizes)?;
+    let (min, max) = (
+        CacheSize::parse(&args.min).map_err(AppError::Input)?,
+        CacheSize::parse(&args.max).map_err(AppError::Input)?,
+    );
+    if explicit.is_empty() && args.points == 0 {
+        return Err(AppError::Input("--points must be at least 1".into()));
+    }
+    let needs_profile = explicit.iter().any(CacheSize::is_fraction) || (explicit.is_empty() && (min.is_fraction() || max.is_fraction()));
+    let wants_belady = policies.iter().any(|p| p.spec.name == "belady");
+    let prepared = Prepared::new(source_args, needs_profile, wants_belady)?;
+    let capacities = if explicit.is_empty() {
+        let range = prepared.resolve_sizes(&[min, max])?;
+        if range[0] > range[1] {
+            return Err(AppError::Input(format!("--min {} is above --max {}", args.min, args.max)));
+        }
+        log_spaced(range[0], range[1], args.points)
+    } else {
+        let mut sizes = prepared.resolve_sizes(&explicit)?;
+        sizes.sort_unstable();
+        sizes.dedup();
+        sizes
+    };
+    let replay = prepared.replay();
+    let cells: Vec<Cell> = policies
+        .iter()
+        .filter(|p| p.label != "lru")
+        .flat_map(|p| capacities.iter().map(|&c| Cell { policy: p.clone(), capacity: c }))
+        .collect();
+    let bar = if show_progress { progress_bar(cells.len(), "mrc") } else { ProgressBar::hidden() };
+    let done = |r: &CellResult| {
+        bar.set_message(format!("{} at {:.1} M req/s", r.policy, r.throughput_rps / 1e6));
+        bar.inc(1);
+    };
+    let (lru_rows, other_rows) = thread_pool(args.jobs)?.install(|| {
+        rayon::join(
+            || {
+                if policies.iter().any(|p| p.label == "lru") {
+                    replay.lru_curve(&capacities).map(Some)
+                } else {
+                    Ok(None)
+                }
+            },
+            || replay.run_cells(&cells, &done),
+        )
+    });
+    bar.finish_and_clear();
+    let (lru_rows, other_rows) = (lru_rows?, other_rows?);
+    // Rows in the order the policies were given.
+    let mut rows = Vec::new();
+    for policy in &policies {
+        if policy.label == "lru" {
+            rows.extend(lru_rows.iter().flatten().cloned());
+        } else {
+            rows.extend(other_rows.iter().filter(|r| r.policy == policy.label).cloned());
+        }
+    }
+    let dir = args.out.clone().unwrap_or_else(|| Path::new("results/mrc").join(prepared.source.name()));
+    let csv = dir.join("mrc.csv");
+    report::write_csv(&csv, &rows)?;
+    let bytes = !prepared.options.ignore_size;
+    let title = format!("Miss-ratio curve: {}", prepared.source.name());
+    plot::miss_ratio_curve(&rows, &title, bytes).write(&dir.join("mrc"))?;
+    write_run_record(&dir, "mrc", args, source_args, &prepared)?;
+    let text = format!("{}\n{}", prepared.summary(), table::replay_table(&rows, bytes));
+    Ok(Outcome {
+        text,
+        files: vec![csv, dir.join("mrc.png"), dir.join("mrc.svg"), dir.join("run.json")],
+        rows,
+    })
+}
+
+/// The registry as a table: name, parameters with defaults, description, source.
+pub fn policies_table() -> String {
+    let mut out = String::new();
+    for spec in POLICIES {
+        out.push_str(&format!("{:<18} {}\n", spec.name, spec.about));
+        out.push_str(&format!("{:<18} source: {}\n", "", spec.source));
+        for p in spec.params {
+            let default = match p.kind {
+                crate::policy::ParamKind::Bool => (p.default != 0.0).to_string(),
+                _ => p.default.to_string(),
+            };
+            out.push_str(&format!("{:<18} {}={} — {}\n", "", p.name, default, p.about));
+        }
+    }
+    out
+}

@@ -1,0 +1,45 @@
+//! Plain-text tables for the terminal.
+
+use crate::replay::CellResult;
+use crate::units::format_bytes;
+
+/// A fixed-width table of replay results, one row per cell.
+pub fn replay_table(rows: &[CellResult], sizes_are_bytes: bool) -> String {
+    let header = ["policy", "cache size", "requests", "misses", "miss ratio", "byte miss", "M req/s"];
+    let body: Vec<[String; 7]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.policy.clone(),
+                if sizes_are_bytes { format_bytes(r.cache_size) } else { format!("{} objects", r.cache_size) },
+                r.requests.to_string(),
+                r.misses.to_string(),
+                format!("{:.4}", r.miss_ratio),
+                format!("{:.4}", r.byte_miss_ratio),
+                format!("{:.2}", r.throughput_rps / 1e6),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &body {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    let mut out = String::new();
+    let line = |cells: &[&str], out: &mut String| {
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            if i == 0 {
+                out.push_str(&format!("{cell:<w$}"));
+            } else {
+                out.push_str(&format!("  {cell:>w$}"));
+            }
+        }
+        out.push('\n');
+    };
+    line(&header, &mut out);
+    for row in &body {
+        line(&row.iter().map(String::as_str).collect::<Vec<_>>(), &mut out);
+    }
+    out
+}

@@ -1,0 +1,87 @@
+//! Analytical models of caches under the independent reference model (IRM:
+//! each request is key i with probability q_i, independently), used as test
+//! oracles and to check simulations against. Formulas and their published
+//! accuracy are collected in MECHANICS.md §6.
+
+/// Zipf(alpha) probabilities of ranks 1..=n: q_i = i^-alpha / H(n, alpha).
+pub fn zipf_probabilities(n: usize, alpha: f64) -> Vec<f64> {
+    let weights: Vec<f64> = (1..=n).map(|i| (i as f64).powf(-alpha)).collect();
+    let total: f64 = weights.iter().sum();
+    weights.into_iter().map(|w| w / total).collect()
+}
+
+/// Finds t with f(t) = target for an increasing f, by bisection on [0, ∞).
+fn solve_increasing(f: impl Fn(f64) -> f64, target: f64) -> f64 {
+    let mut high = 1.0;
+    while f(high) < target {
+        high *= 2.0;
+        assert!(high.is_finite(), "no solution: target {target} out of reach");
+    }
+    let mut low = 0.0;
+    for _ in 0..200 {
+        let mid = 0.5 * (low + high);
+        if f(mid) < target {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    0.5 * (low + high)
+}
+
+/// LRU hit ratio for a cache of `capacity` objects by Che's approximation
+/// (Che, Tung & Wang, IEEE JSAC 2002): the characteristic time T solves
+/// Σ (1 − e^{−q_i T}) = C, and the hit ratio is Σ q_i (1 − e^{−q_i T}).
+pub fn che_lru_hit_ratio(probabilities: &[f64], capacity: usize) -> f64 {
+    if capacity >= probabilities.len() {
+        return 1.0;
+    }
+    let occupancy = |t: f64| probabilities.iter().map(|q| 1.0 - (-q * t).exp()).sum::<f64>();
+    let t = solve_increasing(occupancy, capacity as f64);
+    probabilities.iter().map(|q| q * (1.0 - (-q * t).exp())).sum()
+}
+
+/// FIFO (and Random) hit ratio for a cache of `capacity` objects (Gelenbe
+/// 1973; Martina, Garetto & Leonardi, INFOCOM 2014): T solves
+/// Σ q_i T / (1 + q_i T) = C, and the hit ratio is Σ q_i · q_i T / (1 + q_i T).
+pub fn fifo_hit_ratio(probabilities: &[f64], capacity: usize) -> f64 {
+    if capacity >= probabilities.len() {
+        return 1.0;
+    }
+    let occupancy = |t: f64| probabilities.iter().map(|q| q * t / (1.0 + q * t)).sum::<f64>();
+    let t = solve_increasing(occupancy, capacity as f64);
+    probabilities.iter().map(|q| q * (q * t) / (1.0 + q * t)).sum()
+}
+
+/// The best hit ratio any online policy can reach under IRM: keep the
+/// `capacity` most popular objects.
+pub fn static_optimum_hit_ratio(probabilities: &[f64], capacity: usize) -> f64 {
+    let mut sorted = probabilities.to_vec();
+    sorted.sort_unstable_by(|a, b| b.total_cmp(a));
+    sorted.iter().take(capacity).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_the_published_validation_table() {
+        // MECHANICS.md §6.3, N = 10^4 keys.
+        let q = zipf_probabilities(10_000, 0.8);
+        assert!((che_lru_hit_ratio(&q, 1000) - 0.4367).abs() < 5e-5);
+        assert!((fifo_hit_ratio(&q, 1000) - 0.3942).abs() < 5e-5);
+        assert!((static_optimum_hit_ratio(&q, 1000) - 0.5706).abs() < 5e-5);
+        let q = zipf_probabilities(10_000, 1.2);
+        assert!((che_lru_hit_ratio(&q, 10) - 0.3433).abs() < 5e-5);
+        assert!((fifo_hit_ratio(&q, 100) - 0.6033).abs() < 5e-5);
+    }
+
+    #[test]
+    fn uniform_popularity_gives_the_cache_fraction() {
+        let q = zipf_probabilities(1000, 0.0);
+        for ratio in [che_lru_hit_ratio(&q, 250), fifo_hit_ratio(&q, 250), static_optimum_hit_ratio(&q, 250)] {
+            assert!((ratio - 0.25).abs() < 1e-9, "{ratio}");
+        }
+    }
+}
