@@ -11,8 +11,10 @@ mod csv;
 mod format;
 mod input;
 mod text;
+mod writer;
 
 pub use format::{CsvColumns, TraceFormat};
+pub use writer::write_oracle_general;
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,127 @@
+//! End-to-end replay speed and memory per cached object, the numbers the
+//! policy library is held to: a 10-million-request Zipf(1.0) stream over 10^6
+//! keys, read from an oracleGeneral file, cache at 10% of the distinct
+//! objects, one thread, reading included. Also the one-pass LRU miss-ratio
+//! curve over 100 sizes against one LRU replay.
+//!
+//! `cargo bench --bench replay [-- policy ...]`. The trace is generated once
+//! into `target/bench-data/`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use cachelab::policy::{POLICIES, PolicyChoice};
+use cachelab::replay::{Cell, Replay, Source, StreamOptions, log_spaced, profile};
+use cachelab::request::{RequestStream, annotate_next_access};
+use cachelab::seed::Seed;
+use cachelab::trace::{Trace, write_oracle_general};
+use cachelab::workload::{SizeLaw, Workload};
+
+/// Counts live heap bytes, to measure what a policy holds.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator unchanged; only counts sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: same layout contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: `ptr` came from `alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+const KEYS: u64 = 1_000_000;
+const REQUESTS: u64 = 10_000_000;
+
+fn trace_file() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
+    let path = dir.join("zipf1.0-1e6keys-1e7req.oracleGeneral.bin");
+    if !path.exists() {
+        std::fs::create_dir_all(&dir).unwrap();
+        eprintln!("generating {}", path.display());
+        let workload = Workload::parse(&format!("zipf:alpha=1.0,keys={KEYS},requests={REQUESTS}"), SizeLaw::Fixed(1)).unwrap();
+        let mut requests = Vec::with_capacity(REQUESTS as usize);
+        let mut stream = workload.stream(Seed(1));
+        while stream.next_batch(&mut requests, 1 << 16).unwrap() > 0 {}
+        for (i, r) in requests.iter_mut().enumerate() {
+            r.time_ns = i as u64 * 100_000; // 10 000 requests per second
+        }
+        annotate_next_access(&mut requests);
+        write_oracle_general(&path, &requests).unwrap();
+    }
+    path
+}
+
+fn main() {
+    let wanted: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let source = Source::Trace(Trace::new(&trace_file(), None).unwrap());
+    let options = StreamOptions::default();
+    let objects = profile(&source, &options, false).unwrap().objects;
+    let capacity = objects / 10;
+    let replay = Replay {
+        source: &source,
+        options: &options,
+        next_access: None,
+        seed: Seed(1),
+    };
+    println!("{REQUESTS} requests, {objects} distinct objects, cache {capacity} objects (10%)");
+    println!("{:<18} {:>10} {:>11} {:>13}", "policy", "miss ratio", "M req/s", "bytes/object");
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    for spec in POLICIES.iter().filter(|s| wanted.is_empty() || wanted.iter().any(|w| w == s.name)) {
+        let cell = Cell {
+            policy: PolicyChoice::parse(spec.name).unwrap(),
+            capacity,
+        };
+        // Best of three runs, one thread.
+        let runs = if spec.name == "crate_moka" { 1 } else { 3 };
+        let results: Vec<_> = (0..runs).map(|_| pool.install(|| replay.run_cell(&cell)).unwrap()).collect();
+        let best = results.iter().map(|r| r.throughput_rps).fold(0.0, f64::max);
+        // Memory: live heap held by the policy once the stream has passed.
+        let before = LIVE.load(Ordering::Relaxed);
+        let mut policy = cell.policy.build(capacity, Seed(1));
+        let mut stream = source.open().unwrap();
+        let mut batch = Vec::with_capacity(4096);
+        let mut evicted = Vec::new();
+        let mut seen = 0;
+        while seen < 2_000_000 && stream.next_batch(&mut batch, 4096).unwrap() > 0 {
+            for req in &batch {
+                if !policy.get(req) {
+                    policy.insert(req, &mut evicted);
+                    evicted.clear();
+                }
+            }
+            seen += batch.len();
+            batch.clear();
+        }
+        drop(stream);
+        let held = LIVE.load(Ordering::Relaxed).saturating_sub(before);
+        let per_object = held as f64 / policy.len().max(1) as f64;
+        println!("{:<18} {:>10.4} {:>11.2} {:>13.1}", spec.name, results[0].miss_ratio, best / 1e6, per_object);
+    }
+    if wanted.is_empty() || wanted.iter().any(|w| w == "mrc") {
+        let sizes = log_spaced(objects / 1000, objects, 100);
+        let started = Instant::now();
+        let curve = pool.install(|| replay.lru_curve(&sizes)).unwrap();
+        let curve_seconds = started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let one = pool.install(|| replay.run_cell(&Cell { policy: PolicyChoice::parse("lru").unwrap(), capacity })).unwrap();
+        let one_seconds = started.elapsed().as_secs_f64();
+        println!(
+            "LRU miss-ratio curve over {} sizes: {curve_seconds:.2} s; one LRU replay: {one_seconds:.2} s (miss ratio {:.4})",
+            curve.len(),
+            one.miss_ratio
+        );
+    }
+}

@@ -1,0 +1,51 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use cachelab::policy::PolicyChoice;
+use cachelab::request::{Request, RequestStream};
+use cachelab::seed::Seed;
+use cachelab::workload::{SizeLaw, Workload};
+
+/// The shared sample traces: `$CACHELAB_TRACES`, else `../shared/traces`
+/// next to the repository.
+pub fn traces_dir() -> PathBuf {
+    let dir = std::env::var_os("CACHELAB_TRACES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/traces"));
+    assert!(
+        dir.join("cloudPhysicsIO.oracleGeneral.bin").exists(),
+        "the shared traces are not at {} (set CACHELAB_TRACES)",
+        dir.display()
+    );
+    dir
+}
+
+/// The requests of a workload specification, with unit sizes unless given.
+pub fn requests(spec: &str, sizes: &str, seed: u64) -> Vec<Request> {
+    let workload = Workload::parse(spec, SizeLaw::parse(sizes).unwrap()).unwrap();
+    let mut stream = workload.stream(Seed(seed));
+    let mut out = Vec::new();
+    while stream.next_batch(&mut out, 8192).unwrap() > 0 {}
+    out
+}
+
+/// Hits of `policy` at `capacity` on `requests`, counting only requests at
+/// positions ≥ `warmup`; get, then insert on a miss.
+pub fn hits(policy: &str, capacity: u64, requests: &[Request], warmup: usize) -> u64 {
+    let mut cache = PolicyChoice::parse(policy).unwrap().build(capacity, Seed(7));
+    let mut evicted = Vec::new();
+    let mut hits = 0;
+    for (i, req) in requests.iter().enumerate() {
+        if cache.get(req) {
+            if i >= warmup {
+                hits += 1;
+            }
+        } else {
+            cache.insert(req, &mut evicted);
+            evicted.clear();
+        }
+    }
+    hits
+}
