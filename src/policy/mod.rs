@@ -9,8 +9,11 @@
 pub mod parts;
 mod registry;
 
+mod arc;
 mod fifo;
+mod lirs;
 mod lru;
+mod twoq;
 
 pub use registry::{
     POLICIES, ParamKind, ParamSpec, Params, PolicyChoice, PolicyError, PolicySpec, find_policy,
