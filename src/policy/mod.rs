@@ -9,13 +9,16 @@
 pub mod parts;
 mod registry;
 
+mod arc;
 mod belady;
 mod crate_lru;
 mod crate_moka;
 mod crate_quick_cache;
 mod fifo;
+mod lirs;
 mod lru;
 mod random;
+mod twoq;
 
 pub use registry::{
     POLICIES, ParamKind, ParamSpec, Params, PolicyChoice, PolicyError, PolicySpec, find_policy,

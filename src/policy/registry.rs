@@ -75,6 +75,9 @@ impl fmt::Debug for PolicySpec {
 pub static POLICIES: &[PolicySpec] = &[
     super::lru::SPEC,
     super::fifo::SPEC,
+    super::arc::SPEC,
+    super::twoq::SPEC,
+    super::lirs::SPEC,
     super::random::SPEC,
     super::belady::SPEC,
     super::crate_lru::SPEC,
