@@ -11,6 +11,9 @@ mod registry;
 
 mod fifo;
 mod lru;
+mod memcached;
+mod redis_lfu;
+mod redis_lru;
 
 pub use registry::{
     POLICIES, ParamKind, ParamSpec, Params, PolicyChoice, PolicyError, PolicySpec, find_policy,

@@ -72,7 +72,13 @@ impl fmt::Debug for PolicySpec {
 }
 
 /// Every policy cachelab knows, in the order they are listed.
-pub static POLICIES: &[PolicySpec] = &[super::lru::SPEC, super::fifo::SPEC];
+pub static POLICIES: &[PolicySpec] = &[
+    super::lru::SPEC,
+    super::fifo::SPEC,
+    super::redis_lru::SPEC,
+    super::redis_lfu::SPEC,
+    super::memcached::SPEC,
+];
 
 /// The registered policy called `name`.
 pub fn find_policy(name: &str) -> Option<&'static PolicySpec> {
