@@ -17,7 +17,10 @@ mod crate_quick_cache;
 mod fifo;
 mod lirs;
 mod lru;
+mod memcached;
 mod random;
+mod redis_lfu;
+mod redis_lru;
 mod twoq;
 
 pub use registry::{

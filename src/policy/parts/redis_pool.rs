@@ -1,0 +1,349 @@
+//! Redis's sampled eviction: a keyspace sampled uniformly and the 16-entry
+//! eviction pool, shared by `redis_lru` and `redis_lfu`.
+//!
+//! Follows `evictionPoolPopulate` and the pool scan of `performEvictions` in
+//! Redis `src/evict.c` (unstable branch, 2024): each eviction samples
+//! `maxmemory-samples` keys, offers each to a pool of [`EVPOOL_SIZE`] entries
+//! kept sorted ascending by score (higher score = better victim), then takes
+//! the best entry from the right. Pool entries hold key names and the score
+//! they had when sampled; they persist across evictions and are never
+//! re-scored, so a key touched after being pooled can still be evicted, and a
+//! key sampled twice can sit in the pool twice. An entry whose key no longer
+//! exists is a ghost: it is dropped and the scan goes on. Like Redis, the
+//! existence check is by key name, so a key deleted and re-inserted counts as
+//! existing.
+//!
+//! Deviations: `dictGetSomeKeys` walks contiguous hash buckets from a random
+//! start; here the samples are uniform without replacement. Redis evicts
+//! before executing a command, so memory can overshoot `maxmemory` by one
+//! write; cachelab's contract forbids exceeding the capacity, so
+//! [`Keyspace::make_room`] evicts until the new object fits.
+
+use rand::RngExt;
+
+use super::dense::{DenseSet, Item};
+use crate::seed::{Rng, Seed};
+
+/// Entries in the eviction pool (`EVPOOL_SIZE` in `evict.c`).
+pub const EVPOOL_SIZE: usize = 16;
+
+/// Largest `maxmemory-samples` Redis accepts.
+pub const MAX_SAMPLES: usize = 64;
+
+/// Redis's default `maxmemory-samples`.
+pub const DEFAULT_SAMPLES: usize = 5;
+
+/// One pooled candidate: a key name and the score it had when sampled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolEntry {
+    /// The candidate's key.
+    pub key: u64,
+    /// Idle time or inverse frequency when sampled; higher is a better victim.
+    pub score: u64,
+}
+
+/// The eviction pool: slots sorted ascending by score, empty slots on the right.
+#[derive(Clone, Debug, Default)]
+pub struct EvictionPool {
+    slots: [Option<PoolEntry>; EVPOOL_SIZE],
+}
+
+impl EvictionPool {
+    /// Offers a sampled key, with `evictionPoolPopulate`'s insertion rule.
+    pub fn offer(&mut self, key: u64, score: u64) {
+        let last = EVPOOL_SIZE - 1;
+        // The first empty slot, or the first entry not better than this one.
+        let mut k = 0;
+        while k < EVPOOL_SIZE && self.slots[k].is_some_and(|e| e.score < score) {
+            k += 1;
+        }
+        if k == 0 && self.slots[last].is_some() {
+            // Worse than everything in a full pool.
+            return;
+        }
+        if k < EVPOOL_SIZE && self.slots[k].is_none() {
+            // An empty slot: nothing to move.
+        } else if self.slots[last].is_none() {
+            // Room on the right: shift k.. one step right.
+            self.slots.copy_within(k..last, k + 1);
+        } else {
+            // Full: drop the worst entry (slot 0) by shifting 1..k left.
+            k -= 1;
+            self.slots.copy_within(1..=k, 0);
+        }
+        self.slots[k] = Some(PoolEntry { key, score });
+    }
+
+    /// Scans from the best (rightmost) entry, emptying each slot it looks at,
+    /// and returns the first key for which `exists` holds; ghosts are skipped.
+    pub fn take_best(&mut self, exists: impl Fn(u64) -> bool) -> Option<u64> {
+        for slot in self.slots.iter_mut().rev() {
+            if let Some(entry) = slot.take()
+                && exists(entry.key)
+            {
+                return Some(entry.key);
+            }
+        }
+        None
+    }
+
+    /// The slots, left (worst) to right (best).
+    pub fn slots(&self) -> &[Option<PoolEntry>; EVPOOL_SIZE] {
+        &self.slots
+    }
+
+    /// Panics unless the filled slots form a prefix sorted ascending by score.
+    pub fn check(&self) {
+        let filled = self.slots.iter().take_while(|s| s.is_some()).count();
+        assert!(
+            self.slots[filled..].iter().all(Option::is_none),
+            "eviction pool has a hole before a filled slot"
+        );
+        assert!(
+            self.slots[..filled]
+                .windows(2)
+                .all(|w| w[0].unwrap().score <= w[1].unwrap().score),
+            "eviction pool is not sorted by score"
+        );
+    }
+}
+
+/// The objects of a Redis-like cache: a uniformly sampled dense set, its byte
+/// count, the eviction pool and the sampling generator.
+#[derive(Clone, Debug)]
+pub struct Keyspace<M> {
+    items: DenseSet<M>,
+    used: u64,
+    capacity: u64,
+    samples: usize,
+    pool: EvictionPool,
+    rng: Rng,
+}
+
+impl<M> Keyspace<M> {
+    /// An empty keyspace of `capacity` units sampling `samples` keys
+    /// (1..=[`MAX_SAMPLES`]) per eviction, with its generator from `seed`.
+    pub fn new(capacity: u64, samples: usize, seed: Seed) -> Self {
+        assert!(
+            (1..=MAX_SAMPLES).contains(&samples),
+            "samples {samples} not in 1..={MAX_SAMPLES}"
+        );
+        Keyspace {
+            items: DenseSet::default(),
+            used: 0,
+            capacity,
+            samples,
+            pool: EvictionPool::default(),
+            rng: seed.rng(),
+        }
+    }
+
+    /// The metadata of `key`, mutably, if present.
+    #[inline]
+    pub fn meta_mut(&mut self, key: u64) -> Option<&mut M> {
+        let pos = self.items.find(key)?;
+        Some(&mut self.items.get_mut(pos).meta)
+    }
+
+    /// Adds an absent key; the caller has made room.
+    pub fn add(&mut self, key: u64, size: u32, meta: M) {
+        self.used += u64::from(size);
+        debug_assert!(self.used <= self.capacity, "over capacity");
+        self.items.add(key, size, meta);
+    }
+
+    /// Removes `key` if present; returns whether it was.
+    pub fn remove(&mut self, key: u64) -> bool {
+        let Some(pos) = self.items.find(key) else {
+            return false;
+        };
+        self.used -= u64::from(self.items.remove_at(pos).size);
+        true
+    }
+
+    /// Evicts, as `performEvictions` does, until `size` more units fit,
+    /// pushing each victim onto `evicted`. `score` rates an object's metadata
+    /// (higher = better victim). The caller guarantees `size <= capacity`.
+    pub fn make_room(&mut self, size: u64, score: impl Fn(&M) -> u64, evicted: &mut Vec<u64>) {
+        debug_assert!(size <= self.capacity);
+        while self.used + size > self.capacity {
+            let victim = loop {
+                self.populate(&score);
+                let items = &self.items;
+                if let Some(key) = self.pool.take_best(|k| items.find(k).is_some()) {
+                    break key;
+                }
+                // Every pooled entry was a ghost: sample again.
+            };
+            self.remove(victim);
+            evicted.push(victim);
+        }
+    }
+
+    /// Samples up to `samples` distinct objects uniformly and offers each to
+    /// the pool with its current score.
+    fn populate(&mut self, score: &impl Fn(&M) -> u64) {
+        let n = self.items.len();
+        let count = self.samples.min(n);
+        let mut picked = [0usize; MAX_SAMPLES];
+        for j in 0..count {
+            picked[j] = if count == n {
+                j
+            } else {
+                loop {
+                    let pos = self.rng.random_range(0..n);
+                    if !picked[..j].contains(&pos) {
+                        break pos;
+                    }
+                }
+            };
+            let item = self.items.get(picked[j]);
+            self.pool.offer(item.key, score(&item.meta));
+        }
+    }
+
+    /// True when `key` is present.
+    #[inline]
+    pub fn contains(&self, key: u64) -> bool {
+        self.items.find(key).is_some()
+    }
+
+    /// Number of objects.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True when there is no object.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Sum of the objects' sizes.
+    pub fn used(&self) -> u64 {
+        self.used
+    }
+
+    /// The capacity.
+    pub fn capacity(&self) -> u64 {
+        self.capacity
+    }
+
+    /// The objects, in no meaningful order.
+    pub fn items(&self) -> &[Item<M>] {
+        self.items.items()
+    }
+
+    /// The eviction pool.
+    pub fn pool(&self) -> &EvictionPool {
+        &self.pool
+    }
+
+    /// Panics unless positions, the byte count, the capacity bound and the
+    /// pool's order all hold.
+    pub fn check(&self) {
+        self.items.check();
+        let bytes: u64 = self.items.items().iter().map(|i| u64::from(i.size)).sum();
+        assert_eq!(bytes, self.used, "byte count disagrees with the objects");
+        assert!(self.used <= self.capacity, "over capacity");
+        self.pool.check();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(pool: &EvictionPool) -> Vec<Option<u64>> {
+        pool.slots().iter().map(|s| s.map(|e| e.key)).collect()
+    }
+
+    #[test]
+    fn offers_fill_empty_slots_in_score_order() {
+        let mut pool = EvictionPool::default();
+        // 30 goes to the first empty slot; 10 is smaller, so 30 shifts right
+        // to make room at slot 0; 20 lands between them.
+        pool.offer(3, 30);
+        pool.offer(1, 10);
+        pool.offer(2, 20);
+        assert_eq!(&keys(&pool)[..4], [Some(1), Some(2), Some(3), None]);
+        // An equal score goes to the left of the existing one.
+        pool.offer(4, 20);
+        assert_eq!(
+            &keys(&pool)[..5],
+            [Some(1), Some(4), Some(2), Some(3), None]
+        );
+        pool.check();
+    }
+
+    #[test]
+    fn full_pool_drops_its_worst_entry_or_the_newcomer() {
+        let mut pool = EvictionPool::default();
+        for key in 0..16 {
+            pool.offer(key, 100 + key * 10);
+        }
+        // Full: a score below the worst (100) is dropped.
+        pool.offer(99, 50);
+        assert_eq!(keys(&pool)[0], Some(0));
+        assert!(!keys(&pool).contains(&Some(99)));
+        // 155 belongs between 150 (key 5) and 160 (key 6): slots 1..=5 shift
+        // left over key 0, the worst, and 155 takes slot 5.
+        pool.offer(77, 155);
+        let k = keys(&pool);
+        assert_eq!(
+            &k[..7],
+            [
+                Some(1),
+                Some(2),
+                Some(3),
+                Some(4),
+                Some(5),
+                Some(77),
+                Some(6)
+            ]
+        );
+        // Better than everything: it takes the last slot, key 1 falls off.
+        pool.offer(88, 1_000);
+        assert_eq!(keys(&pool)[15], Some(88));
+        assert_eq!(keys(&pool)[0], Some(2));
+        pool.check();
+    }
+
+    #[test]
+    fn take_best_skips_and_empties_ghosts() {
+        let mut pool = EvictionPool::default();
+        for (key, score) in [(1, 10), (2, 20), (3, 30)] {
+            pool.offer(key, score);
+        }
+        // 3 is the best but was deleted: a ghost, dropped. 2 is taken.
+        assert_eq!(pool.take_best(|k| k != 3), Some(2));
+        assert_eq!(&keys(&pool)[..3], [Some(1), None, None]);
+        assert_eq!(pool.take_best(|_| false), None);
+        assert!(keys(&pool).iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn duplicates_and_stale_scores_persist() {
+        let mut ks: Keyspace<u64> = Keyspace::new(3, 5, Seed(1));
+        for key in 1..=3 {
+            ks.add(key, 1, key * 100);
+        }
+        // With 3 objects and 5 samples, populate takes all three. Key 3 has
+        // the highest score and is evicted; 1 and 2 stay pooled.
+        let mut evicted = Vec::new();
+        ks.make_room(1, |m| *m, &mut evicted);
+        assert_eq!(evicted, [3]);
+        assert_eq!(&keys(ks.pool())[..3], [Some(1), Some(2), None]);
+        // Key 1's score changes, but its pooled score stays 100. The next
+        // populate pools 1 and 2 again (duplicates), now 1 scores 500.
+        *ks.meta_mut(1).unwrap() = 500;
+        ks.add(4, 1, 0);
+        ks.make_room(1, |m| *m, &mut evicted);
+        assert_eq!(evicted, [3, 1]);
+        // Left: 4 (0), stale 1 (100), 2 (200), 2 (200) ; the stale 1 is a ghost now.
+        assert_eq!(
+            &keys(ks.pool())[..5],
+            [Some(4), Some(1), Some(2), Some(2), None]
+        );
+        ks.check();
+    }
+}
