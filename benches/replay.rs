@@ -51,7 +51,11 @@ fn trace_file() -> PathBuf {
     if !path.exists() {
         std::fs::create_dir_all(&dir).unwrap();
         eprintln!("generating {}", path.display());
-        let workload = Workload::parse(&format!("zipf:alpha=1.0,keys={KEYS},requests={REQUESTS}"), SizeLaw::Fixed(1)).unwrap();
+        let workload = Workload::parse(
+            &format!("zipf:alpha=1.0,keys={KEYS},requests={REQUESTS}"),
+            SizeLaw::Fixed(1),
+        )
+        .unwrap();
         let mut requests = Vec::with_capacity(REQUESTS as usize);
         let mut stream = workload.stream(Seed(1));
         while stream.next_batch(&mut requests, 1 << 16).unwrap() > 0 {}
@@ -65,7 +69,10 @@ fn trace_file() -> PathBuf {
 }
 
 fn main() {
-    let wanted: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let wanted: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let source = Source::Trace(Trace::new(&trace_file(), None).unwrap());
     let options = StreamOptions::default();
     let objects = profile(&source, &options, false).unwrap().objects;
@@ -77,16 +84,27 @@ fn main() {
         seed: Seed(1),
     };
     println!("{REQUESTS} requests, {objects} distinct objects, cache {capacity} objects (10%)");
-    println!("{:<18} {:>10} {:>11} {:>13}", "policy", "miss ratio", "M req/s", "bytes/object");
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-    for spec in POLICIES.iter().filter(|s| wanted.is_empty() || wanted.iter().any(|w| w == s.name)) {
+    println!(
+        "{:<18} {:>10} {:>11} {:>13}",
+        "policy", "miss ratio", "M req/s", "bytes/object"
+    );
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    for spec in POLICIES
+        .iter()
+        .filter(|s| wanted.is_empty() || wanted.iter().any(|w| w == s.name))
+    {
         let cell = Cell {
             policy: PolicyChoice::parse(spec.name).unwrap(),
             capacity,
         };
         // Best of three runs, one thread.
         let runs = if spec.name == "crate_moka" { 1 } else { 3 };
-        let results: Vec<_> = (0..runs).map(|_| pool.install(|| replay.run_cell(&cell)).unwrap()).collect();
+        let results: Vec<_> = (0..runs)
+            .map(|_| pool.install(|| replay.run_cell(&cell)).unwrap())
+            .collect();
         let best = results.iter().map(|r| r.throughput_rps).fold(0.0, f64::max);
         // Memory: live heap held by the policy once the stream has passed.
         let before = LIVE.load(Ordering::Relaxed);
@@ -108,7 +126,13 @@ fn main() {
         drop(stream);
         let held = LIVE.load(Ordering::Relaxed).saturating_sub(before);
         let per_object = held as f64 / policy.len().max(1) as f64;
-        println!("{:<18} {:>10.4} {:>11.2} {:>13.1}", spec.name, results[0].miss_ratio, best / 1e6, per_object);
+        println!(
+            "{:<18} {:>10.4} {:>11.2} {:>13.1}",
+            spec.name,
+            results[0].miss_ratio,
+            best / 1e6,
+            per_object
+        );
     }
     if wanted.is_empty() || wanted.iter().any(|w| w == "mrc") {
         let sizes = log_spaced(objects / 1000, objects, 100);
@@ -116,7 +140,14 @@ fn main() {
         let curve = pool.install(|| replay.lru_curve(&sizes)).unwrap();
         let curve_seconds = started.elapsed().as_secs_f64();
         let started = Instant::now();
-        let one = pool.install(|| replay.run_cell(&Cell { policy: PolicyChoice::parse("lru").unwrap(), capacity })).unwrap();
+        let one = pool
+            .install(|| {
+                replay.run_cell(&Cell {
+                    policy: PolicyChoice::parse("lru").unwrap(),
+                    capacity,
+                })
+            })
+            .unwrap();
         let one_seconds = started.elapsed().as_secs_f64();
         println!(
             "LRU miss-ratio curve over {} sizes: {curve_seconds:.2} s; one LRU replay: {one_seconds:.2} s (miss ratio {:.4})",

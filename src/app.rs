@@ -7,7 +7,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::policy::{POLICIES, PolicyChoice, PolicyError};
-use crate::replay::{CacheSize, Cell, CellResult, Profile, Replay, Source, StreamOptions, log_spaced, profile};
+use crate::replay::{
+    CacheSize, Cell, CellResult, Profile, Replay, Source, StreamOptions, log_spaced, profile,
+};
 use crate::report::{self, ReportError, plot, table};
 use crate::seed::Seed;
 use crate::trace::{Trace, TraceError};
@@ -69,7 +71,11 @@ struct Prepared {
 }
 
 impl Prepared {
-    fn new(args: &SourceArgs, need_profile: bool, need_next_access: bool) -> Result<Prepared, AppError> {
+    fn new(
+        args: &SourceArgs,
+        need_profile: bool,
+        need_next_access: bool,
+    ) -> Result<Prepared, AppError> {
         let seed = Seed(args.seed);
         let source = match (&args.trace, &args.workload) {
             (Some(path), None) => Source::Trace(Trace::new(path, args.format.as_deref())?),
@@ -77,14 +83,23 @@ impl Prepared {
                 workload: Workload::parse(spec, SizeLaw::parse(&args.object_size)?)?,
                 seed: seed.derive("workload"),
             },
-            _ => return Err(AppError::Input("give either --trace FILE or --workload SPEC".into())),
+            _ => {
+                return Err(AppError::Input(
+                    "give either --trace FILE or --workload SPEC".into(),
+                ));
+            }
         };
         if let Some(rate) = args.rate
             && !(rate.is_finite() && rate > 0.0)
         {
-            return Err(AppError::Input(format!("--rate {rate}: must be a positive number of requests per second")));
+            return Err(AppError::Input(format!(
+                "--rate {rate}: must be a positive number of requests per second"
+            )));
         }
-        let warmup_percent = args.warmup.as_deref().and_then(|w| w.trim().strip_suffix('%'));
+        let warmup_percent = args
+            .warmup
+            .as_deref()
+            .and_then(|w| w.trim().strip_suffix('%'));
         let need_next_access = need_next_access && !source.has_next_access();
         let mut options = StreamOptions {
             ignore_size: args.ignore_size,
@@ -104,12 +119,19 @@ impl Prepared {
                     .parse()
                     .ok()
                     .filter(|p| (0.0..100.0).contains(p))
-                    .ok_or_else(|| AppError::Input(format!("--warmup {percent}%: must be from 0% to below 100%")))?;
+                    .ok_or_else(|| {
+                        AppError::Input(format!(
+                            "--warmup {percent}%: must be from 0% to below 100%"
+                        ))
+                    })?;
                 let requests = profile.as_ref().map_or(0, |p| p.requests);
                 (share / 100.0 * requests as f64).floor() as u64
             }
-            (Some(count), None) => crate::units::parse_count(count)
-                .ok_or_else(|| AppError::Input(format!("--warmup {count}: give a request count (100000) or a share (20%)")))?,
+            (Some(count), None) => crate::units::parse_count(count).ok_or_else(|| {
+                AppError::Input(format!(
+                    "--warmup {count}: give a request count (100000) or a share (20%)"
+                ))
+            })?,
         };
         Ok(Prepared {
             source,
@@ -132,12 +154,19 @@ impl Prepared {
         let working_set = self.profile.as_ref().map_or(0, |p| p.working_set);
         sizes
             .iter()
-            .map(|s| s.resolve(working_set, self.options.ignore_size).map_err(AppError::Input))
+            .map(|s| {
+                s.resolve(working_set, self.options.ignore_size)
+                    .map_err(AppError::Input)
+            })
             .collect()
     }
 
     fn summary(&self) -> String {
-        let unit = if self.options.ignore_size { "objects" } else { "bytes" };
+        let unit = if self.options.ignore_size {
+            "objects"
+        } else {
+            "bytes"
+        };
         let mut text = format!("source: {}", self.source.name());
         if let Some(p) = &self.profile {
             text.push_str(&format!(
@@ -159,7 +188,10 @@ fn parse_policies(list: &[String]) -> Result<Vec<PolicyChoice>, AppError> {
     if list.is_empty() {
         return Err(AppError::Input("give at least one --policy".into()));
     }
-    Ok(list.iter().map(|p| PolicyChoice::parse(p)).collect::<Result<_, _>>()?)
+    Ok(list
+        .iter()
+        .map(|p| PolicyChoice::parse(p))
+        .collect::<Result<_, _>>()?)
 }
 
 fn parse_sizes(list: &[String]) -> Result<Vec<CacheSize>, AppError> {
@@ -200,7 +232,13 @@ struct RunRecord<'a, T: Serialize> {
     working_set: Option<u64>,
 }
 
-fn write_run_record<T: Serialize>(dir: &Path, command: &'static str, args: &T, source: &SourceArgs, prepared: &Prepared) -> Result<(), AppError> {
+fn write_run_record<T: Serialize>(
+    dir: &Path,
+    command: &'static str,
+    args: &T,
+    source: &SourceArgs,
+    prepared: &Prepared,
+) -> Result<(), AppError> {
     let record = RunRecord {
         program: "cachelab",
         version: env!("CARGO_PKG_VERSION"),
@@ -239,22 +277,43 @@ pub struct ReplayArgs {
 }
 
 /// Replays the source through every policy at every size.
-pub fn replay(source_args: &SourceArgs, args: &ReplayArgs, show_progress: bool) -> Result<Outcome, AppError> {
+pub fn replay(
+    source_args: &SourceArgs,
+    args: &ReplayArgs,
+    show_progress: bool,
+) -> Result<Outcome, AppError> {
     let policies = parse_policies(&args.policies)?;
     let sizes = parse_sizes(&args.sizes)?;
     if sizes.is_empty() {
         return Err(AppError::Input("give at least one --size".into()));
     }
     let wants_belady = policies.iter().any(|p| p.spec.name == "belady");
-    let prepared = Prepared::new(source_args, sizes.iter().any(CacheSize::is_fraction), wants_belady)?;
+    let prepared = Prepared::new(
+        source_args,
+        sizes.iter().any(CacheSize::is_fraction),
+        wants_belady,
+    )?;
     let capacities = prepared.resolve_sizes(&sizes)?;
     let cells: Vec<Cell> = policies
         .iter()
-        .flat_map(|p| capacities.iter().map(|&c| Cell { policy: p.clone(), capacity: c }))
+        .flat_map(|p| {
+            capacities.iter().map(|&c| Cell {
+                policy: p.clone(),
+                capacity: c,
+            })
+        })
         .collect();
-    let bar = if show_progress { progress_bar(cells.len(), "replay") } else { ProgressBar::hidden() };
+    let bar = if show_progress {
+        progress_bar(cells.len(), "replay")
+    } else {
+        ProgressBar::hidden()
+    };
     let done = |r: &CellResult| {
-        bar.set_message(format!("{} at {:.1} M req/s", r.policy, r.throughput_rps / 1e6));
+        bar.set_message(format!(
+            "{} at {:.1} M req/s",
+            r.policy,
+            r.throughput_rps / 1e6
+        ));
         bar.inc(1);
     };
     let replay = prepared.replay();
@@ -301,7 +360,11 @@ pub struct MrcArgs {
 /// Miss ratio against cache size for each policy: LRU in one pass from stack
 /// distances, the others one replay per size. Writes `mrc.csv`, `mrc.png`
 /// and `mrc.svg`.
-pub fn mrc(source_args: &SourceArgs, args: &MrcArgs, show_progress: bool) -> Result<Outcome, AppError> {
+pub fn mrc(
+    source_args: &SourceArgs,
+    args: &MrcArgs,
+    show_progress: bool,
+) -> Result<Outcome, AppError> {
     let policies = parse_policies(&args.policies)?;
     let explicit = parse_sizes(&args.sizes)?;
     let (min, max) = (
@@ -311,13 +374,17 @@ pub fn mrc(source_args: &SourceArgs, args: &MrcArgs, show_progress: bool) -> Res
     if explicit.is_empty() && args.points == 0 {
         return Err(AppError::Input("--points must be at least 1".into()));
     }
-    let needs_profile = explicit.iter().any(CacheSize::is_fraction) || (explicit.is_empty() && (min.is_fraction() || max.is_fraction()));
+    let needs_profile = explicit.iter().any(CacheSize::is_fraction)
+        || (explicit.is_empty() && (min.is_fraction() || max.is_fraction()));
     let wants_belady = policies.iter().any(|p| p.spec.name == "belady");
     let prepared = Prepared::new(source_args, needs_profile, wants_belady)?;
     let capacities = if explicit.is_empty() {
         let range = prepared.resolve_sizes(&[min, max])?;
         if range[0] > range[1] {
-            return Err(AppError::Input(format!("--min {} is above --max {}", args.min, args.max)));
+            return Err(AppError::Input(format!(
+                "--min {} is above --max {}",
+                args.min, args.max
+            )));
         }
         log_spaced(range[0], range[1], args.points)
     } else {
@@ -330,11 +397,24 @@ pub fn mrc(source_args: &SourceArgs, args: &MrcArgs, show_progress: bool) -> Res
     let cells: Vec<Cell> = policies
         .iter()
         .filter(|p| p.label != "lru")
-        .flat_map(|p| capacities.iter().map(|&c| Cell { policy: p.clone(), capacity: c }))
+        .flat_map(|p| {
+            capacities.iter().map(|&c| Cell {
+                policy: p.clone(),
+                capacity: c,
+            })
+        })
         .collect();
-    let bar = if show_progress { progress_bar(cells.len(), "mrc") } else { ProgressBar::hidden() };
+    let bar = if show_progress {
+        progress_bar(cells.len(), "mrc")
+    } else {
+        ProgressBar::hidden()
+    };
     let done = |r: &CellResult| {
-        bar.set_message(format!("{} at {:.1} M req/s", r.policy, r.throughput_rps / 1e6));
+        bar.set_message(format!(
+            "{} at {:.1} M req/s",
+            r.policy,
+            r.throughput_rps / 1e6
+        ));
         bar.inc(1);
     };
     let (lru_rows, other_rows) = thread_pool(args.jobs)?.install(|| {
@@ -357,20 +437,37 @@ pub fn mrc(source_args: &SourceArgs, args: &MrcArgs, show_progress: bool) -> Res
         if policy.label == "lru" {
             rows.extend(lru_rows.iter().flatten().cloned());
         } else {
-            rows.extend(other_rows.iter().filter(|r| r.policy == policy.label).cloned());
+            rows.extend(
+                other_rows
+                    .iter()
+                    .filter(|r| r.policy == policy.label)
+                    .cloned(),
+            );
         }
     }
-    let dir = args.out.clone().unwrap_or_else(|| Path::new("results/mrc").join(prepared.source.name()));
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("results/mrc").join(prepared.source.name()));
     let csv = dir.join("mrc.csv");
     report::write_csv(&csv, &rows)?;
     let bytes = !prepared.options.ignore_size;
     let title = format!("Miss-ratio curve: {}", prepared.source.name());
     plot::miss_ratio_curve(&rows, &title, bytes).write(&dir.join("mrc"))?;
     write_run_record(&dir, "mrc", args, source_args, &prepared)?;
-    let text = format!("{}\n{}", prepared.summary(), table::replay_table(&rows, bytes));
+    let text = format!(
+        "{}\n{}",
+        prepared.summary(),
+        table::replay_table(&rows, bytes)
+    );
     Ok(Outcome {
         text,
-        files: vec![csv, dir.join("mrc.png"), dir.join("mrc.svg"), dir.join("run.json")],
+        files: vec![
+            csv,
+            dir.join("mrc.png"),
+            dir.join("mrc.svg"),
+            dir.join("run.json"),
+        ],
         rows,
     })
 }
@@ -386,7 +483,10 @@ pub fn policies_table() -> String {
                 crate::policy::ParamKind::Bool => (p.default != 0.0).to_string(),
                 _ => p.default.to_string(),
             };
-            out.push_str(&format!("{:<18} {}={} — {}\n", "", p.name, default, p.about));
+            out.push_str(&format!(
+                "{:<18} {}={} — {}\n",
+                "", p.name, default, p.about
+            ));
         }
     }
     out

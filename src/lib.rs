@@ -5,14 +5,14 @@
 //! ([`replay`]) with one-pass miss-ratio curves ([`mrc`]), analytical models
 //! used as oracles ([`theory`]), and results on disk ([`report`]).
 
+pub mod app;
+pub mod mrc;
 pub mod policy;
+pub mod replay;
+pub mod report;
 pub mod request;
 pub mod seed;
+pub mod theory;
 pub mod trace;
 pub mod units;
 pub mod workload;
-pub mod mrc;
-pub mod replay;
-pub mod theory;
-pub mod report;
-pub mod app;

@@ -8,7 +8,12 @@ use clap::{Args, Parser, Subcommand};
 use cachelab::app;
 
 #[derive(Parser)]
-#[command(name = "cachelab", version, about = "A workbench for distributed caching", max_term_width = 100)]
+#[command(
+    name = "cachelab",
+    version,
+    about = "A workbench for distributed caching",
+    max_term_width = 100
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -27,7 +32,11 @@ enum Command {
 #[derive(Args)]
 struct SourceOptions {
     /// Trace file (oracleGeneral, vscsi, csv, txt; optionally .zst).
-    #[arg(long, conflicts_with = "workload", required_unless_present = "workload")]
+    #[arg(
+        long,
+        conflicts_with = "workload",
+        required_unless_present = "workload"
+    )]
     trace: Option<PathBuf>,
     /// Trace format when the file name does not tell: oracleGeneral, vscsi, txt,
     /// csv or csv:key=N,time=N,size=N,op=N,header=true,delimiter=C,time-unit=s.

@@ -233,7 +233,10 @@ mod tests {
                 }
             }
             assert_eq!(curve.hits[j], hits, "hits at capacity {capacity}");
-            assert_eq!(curve.byte_hits[j], byte_hits, "byte hits at capacity {capacity}");
+            assert_eq!(
+                curve.byte_hits[j], byte_hits,
+                "byte hits at capacity {capacity}"
+            );
         }
     }
 }

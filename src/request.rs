@@ -80,7 +80,10 @@ mod tests {
 
     #[test]
     fn next_access_points_at_the_next_request_for_the_key() {
-        let mut requests: Vec<Request> = [5, 6, 5, 7, 6, 5].iter().map(|&k| Request::get(k, 1)).collect();
+        let mut requests: Vec<Request> = [5, 6, 5, 7, 6, 5]
+            .iter()
+            .map(|&k| Request::get(k, 1))
+            .collect();
         annotate_next_access(&mut requests);
         let next: Vec<u64> = requests.iter().map(|r| r.next_access).collect();
         assert_eq!(next, [2, 4, 5, NEVER, NEVER, NEVER]);

@@ -21,7 +21,10 @@ pub struct Seed(pub u64);
 impl Seed {
     /// The seed for the sub-stream called `label`; equal labels give equal seeds.
     pub fn derive(self, label: &str) -> Seed {
-        Seed(xxhash_rust::xxh3::xxh3_64_with_seed(label.as_bytes(), self.0))
+        Seed(xxhash_rust::xxh3::xxh3_64_with_seed(
+            label.as_bytes(),
+            self.0,
+        ))
     }
 
     /// A generator seeded from this seed.

@@ -15,7 +15,10 @@ fn solve_increasing(f: impl Fn(f64) -> f64, target: f64) -> f64 {
     let mut high = 1.0;
     while f(high) < target {
         high *= 2.0;
-        assert!(high.is_finite(), "no solution: target {target} out of reach");
+        assert!(
+            high.is_finite(),
+            "no solution: target {target} out of reach"
+        );
     }
     let mut low = 0.0;
     for _ in 0..200 {
@@ -36,9 +39,17 @@ pub fn che_lru_hit_ratio(probabilities: &[f64], capacity: usize) -> f64 {
     if capacity >= probabilities.len() {
         return 1.0;
     }
-    let occupancy = |t: f64| probabilities.iter().map(|q| 1.0 - (-q * t).exp()).sum::<f64>();
+    let occupancy = |t: f64| {
+        probabilities
+            .iter()
+            .map(|q| 1.0 - (-q * t).exp())
+            .sum::<f64>()
+    };
     let t = solve_increasing(occupancy, capacity as f64);
-    probabilities.iter().map(|q| q * (1.0 - (-q * t).exp())).sum()
+    probabilities
+        .iter()
+        .map(|q| q * (1.0 - (-q * t).exp()))
+        .sum()
 }
 
 /// FIFO (and Random) hit ratio for a cache of `capacity` objects (Gelenbe
@@ -48,9 +59,17 @@ pub fn fifo_hit_ratio(probabilities: &[f64], capacity: usize) -> f64 {
     if capacity >= probabilities.len() {
         return 1.0;
     }
-    let occupancy = |t: f64| probabilities.iter().map(|q| q * t / (1.0 + q * t)).sum::<f64>();
+    let occupancy = |t: f64| {
+        probabilities
+            .iter()
+            .map(|q| q * t / (1.0 + q * t))
+            .sum::<f64>()
+    };
     let t = solve_increasing(occupancy, capacity as f64);
-    probabilities.iter().map(|q| q * (q * t) / (1.0 + q * t)).sum()
+    probabilities
+        .iter()
+        .map(|q| q * (q * t) / (1.0 + q * t))
+        .sum()
 }
 
 /// The best hit ratio any online policy can reach under IRM: keep the
@@ -80,7 +99,11 @@ mod tests {
     #[test]
     fn uniform_popularity_gives_the_cache_fraction() {
         let q = zipf_probabilities(1000, 0.0);
-        for ratio in [che_lru_hit_ratio(&q, 250), fifo_hit_ratio(&q, 250), static_optimum_hit_ratio(&q, 250)] {
+        for ratio in [
+            che_lru_hit_ratio(&q, 250),
+            fifo_hit_ratio(&q, 250),
+            static_optimum_hit_ratio(&q, 250),
+        ] {
             assert!((ratio - 0.25).abs() < 1e-9, "{ratio}");
         }
     }

@@ -14,7 +14,10 @@ fn cachelab(args: &[&str]) -> Output {
 }
 
 fn trace(name: &str) -> String {
-    common::traces_dir().join(name).to_string_lossy().into_owned()
+    common::traces_dir()
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// Runs a replay and returns the rows of its CSV as (policy, size, misses, miss ratio, byte miss ratio).
@@ -22,27 +25,51 @@ fn replay_rows(args: &[&str], out: &Path) -> Vec<(String, u64, u64, String, Stri
     let mut all = vec!["replay", "--out", out.to_str().unwrap()];
     all.extend_from_slice(args);
     let output = cachelab(&all);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let mut reader = csv::Reader::from_path(out.join("replay.csv")).unwrap();
     let headers = reader.headers().unwrap().clone();
     assert_eq!(
         headers.iter().collect::<Vec<_>>(),
-        ["policy", "cache_size", "requests", "misses", "miss_ratio", "byte_miss_ratio", "throughput_rps"]
+        [
+            "policy",
+            "cache_size",
+            "requests",
+            "misses",
+            "miss_ratio",
+            "byte_miss_ratio",
+            "throughput_rps"
+        ]
     );
     reader
         .records()
         .map(|r| {
             let r = r.unwrap();
-            (r[0].to_string(), r[1].parse().unwrap(), r[3].parse().unwrap(), r[4].to_string(), r[5].to_string())
+            (
+                r[0].to_string(),
+                r[1].parse().unwrap(),
+                r[3].parse().unwrap(),
+                r[4].to_string(),
+                r[5].to_string(),
+            )
         })
         .collect()
 }
 
 fn compressed_copy(source: &str, dir: &Path) -> PathBuf {
-    let name = Path::new(source).file_name().unwrap().to_string_lossy().into_owned() + ".zst";
+    let name = Path::new(source)
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+        + ".zst";
     let path = dir.join(name);
     let data = std::fs::read(source).unwrap();
-    let packed = ruzstd::encoding::compress_to_vec(&data[..], ruzstd::encoding::CompressionLevel::Fastest);
+    let packed =
+        ruzstd::encoding::compress_to_vec(&data[..], ruzstd::encoding::CompressionLevel::Fastest);
     std::fs::write(&path, packed).unwrap();
     path
 }
@@ -57,7 +84,11 @@ fn every_encoding_gives_the_same_miss_ratios() {
         replay_rows(&args, &dir.path().join(out))
     };
     // Object mode: every encoding has the same keys in the same order.
-    let reference = run(&trace("cloudPhysicsIO.oracleGeneral.bin"), &["--ignore-size"], "og");
+    let reference = run(
+        &trace("cloudPhysicsIO.oracleGeneral.bin"),
+        &["--ignore-size"],
+        "og",
+    );
     assert_eq!(reference.len(), 8);
     let zst = compressed_copy(&trace("cloudPhysicsIO.oracleGeneral.bin"), dir.path());
     for (file, out) in [
@@ -85,11 +116,22 @@ fn truncated_trace_names_file_and_record() {
     let cut = dir.path().join("cut.oracleGeneral.bin");
     std::fs::write(&cut, &data[..1000]).unwrap(); // 41 records and 16 bytes
     let out = dir.path().join("out");
-    let output = cachelab(&["replay", "--trace", cut.to_str().unwrap(), "--size", "100", "--out", out.to_str().unwrap()]);
+    let output = cachelab(&[
+        "replay",
+        "--trace",
+        cut.to_str().unwrap(),
+        "--size",
+        "100",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("cut.oracleGeneral.bin"), "{stderr}");
-    assert!(stderr.contains("record 41") && stderr.contains("offset 984"), "{stderr}");
+    assert!(
+        stderr.contains("record 41") && stderr.contains("offset 984"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!out.exists(), "a failed run left {out:?} behind");
 }
@@ -102,7 +144,10 @@ fn malformed_csv_names_the_line() {
     let output = cachelab(&["replay", "--trace", path.to_str().unwrap(), "--size", "100"]);
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("bad.csv") && stderr.contains("line 3") && stderr.contains("big"), "{stderr}");
+    assert!(
+        stderr.contains("bad.csv") && stderr.contains("line 3") && stderr.contains("big"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -130,21 +175,55 @@ fn mrc_writes_csv_and_plots_and_agrees_with_replay() {
     let dir = tempfile::tempdir().unwrap();
     let og = trace("cloudPhysicsIO.oracleGeneral.bin");
     let out = dir.path().join("mrc");
-    let output = cachelab(&["mrc", "--trace", &og, "--policy", "lru,fifo", "--size", "1%,5%,20%", "--out", out.to_str().unwrap()]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = cachelab(&[
+        "mrc",
+        "--trace",
+        &og,
+        "--policy",
+        "lru,fifo",
+        "--size",
+        "1%,5%,20%",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     for file in ["mrc.csv", "mrc.png", "mrc.svg", "run.json"] {
-        assert!(std::fs::metadata(out.join(file)).unwrap().len() > 0, "{file}");
+        assert!(
+            std::fs::metadata(out.join(file)).unwrap().len() > 0,
+            "{file}"
+        );
     }
     let svg = std::fs::read_to_string(out.join("mrc.svg")).unwrap();
-    assert!(svg.contains("miss ratio") && svg.contains("cache size (bytes)"), "axis labels missing");
+    assert!(
+        svg.contains("miss ratio") && svg.contains("cache size (bytes)"),
+        "axis labels missing"
+    );
     // The one-pass LRU curve equals LRU replays at the same sizes.
-    let replayed = replay_rows(&["--trace", &og, "--policy", "lru,fifo", "--size", "1%,5%,20%"], &dir.path().join("replay"));
+    let replayed = replay_rows(
+        &[
+            "--trace",
+            &og,
+            "--policy",
+            "lru,fifo",
+            "--size",
+            "1%,5%,20%",
+        ],
+        &dir.path().join("replay"),
+    );
     let mut reader = csv::Reader::from_path(out.join("mrc.csv")).unwrap();
     let curve: Vec<(String, u64, u64)> = reader
         .records()
         .map(|r| {
             let r = r.unwrap();
-            (r[0].to_string(), r[1].parse().unwrap(), r[3].parse().unwrap())
+            (
+                r[0].to_string(),
+                r[1].parse().unwrap(),
+                r[3].parse().unwrap(),
+            )
         })
         .collect();
     let replayed: Vec<(String, u64, u64)> = replayed.into_iter().map(|r| (r.0, r.1, r.2)).collect();

@@ -52,47 +52,101 @@ fn drive(name: &str, policy: &mut dyn Policy, requests: &[Request], check_every:
     };
     for (i, req) in requests.iter().enumerate() {
         let resident = shadow.contains_key(&req.key);
-        assert_eq!(policy.contains(req.key), resident, "{name}: contains({}) at request {i}", req.key);
+        assert_eq!(
+            policy.contains(req.key),
+            resident,
+            "{name}: contains({}) at request {i}",
+            req.key
+        );
         if i % 23 == 7 {
             // An invalidation instead of a read.
-            assert_eq!(policy.remove(req.key), resident, "{name}: remove({}) at request {i}", req.key);
+            assert_eq!(
+                policy.remove(req.key),
+                resident,
+                "{name}: remove({}) at request {i}",
+                req.key
+            );
             if let Some(size) = shadow.remove(&req.key) {
                 used -= u64::from(size);
             }
-            assert!(!policy.contains(req.key), "{name}: {} resident after remove", req.key);
+            assert!(
+                !policy.contains(req.key),
+                "{name}: {} resident after remove",
+                req.key
+            );
         } else if policy.get(req) {
-            assert!(resident, "{name}: hit on absent key {} at request {i}", req.key);
+            assert!(
+                resident,
+                "{name}: hit on absent key {} at request {i}",
+                req.key
+            );
             trace.hits += 1;
         } else {
-            assert!(!resident, "{name}: miss on resident key {} at request {i}", req.key);
+            assert!(
+                !resident,
+                "{name}: miss on resident key {} at request {i}",
+                req.key
+            );
             let free = capacity - used;
             evicted.clear();
             let admitted = policy.insert(req, &mut evicted);
             for &victim in &evicted {
-                let size = shadow
-                    .remove(&victim)
-                    .unwrap_or_else(|| panic!("{name}: evicted {victim}, which was not resident (request {i})"));
+                let size = shadow.remove(&victim).unwrap_or_else(|| {
+                    panic!("{name}: evicted {victim}, which was not resident (request {i})")
+                });
                 used -= u64::from(size);
-                assert!(!policy.contains(victim), "{name}: evicted {victim} still resident");
+                assert!(
+                    !policy.contains(victim),
+                    "{name}: evicted {victim} still resident"
+                );
             }
             trace.evictions.extend_from_slice(&evicted);
             if u64::from(req.size) > capacity {
-                assert!(!admitted, "{name}: admitted an object larger than the capacity");
+                assert!(
+                    !admitted,
+                    "{name}: admitted an object larger than the capacity"
+                );
             }
             if u64::from(req.size) <= free {
-                assert!(admitted, "{name}: refused an object that fits in the free space (request {i})");
-                assert!(evicted.is_empty(), "{name}: evicted {evicted:?} although the object fit (request {i})");
+                assert!(
+                    admitted,
+                    "{name}: refused an object that fits in the free space (request {i})"
+                );
+                assert!(
+                    evicted.is_empty(),
+                    "{name}: evicted {evicted:?} although the object fit (request {i})"
+                );
             }
-            assert_eq!(policy.contains(req.key), admitted, "{name}: admitted={admitted} but contains disagrees");
+            assert_eq!(
+                policy.contains(req.key),
+                admitted,
+                "{name}: admitted={admitted} but contains disagrees"
+            );
             if admitted {
                 shadow.insert(req.key, req.size);
                 used += u64::from(req.size);
-                assert!(policy.get(req), "{name}: no hit right after inserting {}", req.key);
+                assert!(
+                    policy.get(req),
+                    "{name}: no hit right after inserting {}",
+                    req.key
+                );
             }
         }
-        assert!(policy.used() <= capacity, "{name}: used {} > capacity {capacity}", policy.used());
-        assert_eq!(policy.used(), used, "{name}: byte accounting at request {i}");
-        assert_eq!(policy.len(), shadow.len(), "{name}: object count at request {i}");
+        assert!(
+            policy.used() <= capacity,
+            "{name}: used {} > capacity {capacity}",
+            policy.used()
+        );
+        assert_eq!(
+            policy.used(),
+            used,
+            "{name}: byte accounting at request {i}"
+        );
+        assert_eq!(
+            policy.len(),
+            shadow.len(),
+            "{name}: object count at request {i}"
+        );
         if i % check_every == 0 {
             policy.check_invariants();
         }
@@ -128,12 +182,28 @@ fn every_policy_refuses_objects_larger_than_the_capacity() {
     for spec in POLICIES {
         let mut policy = build(spec.name, 100);
         let mut evicted = Vec::new();
-        assert!(policy.insert(&Request::get(1, 60), &mut evicted), "{}", spec.name);
-        assert!(!policy.insert(&Request::get(2, 101), &mut evicted), "{}: admitted 101 > 100", spec.name);
-        assert!(evicted.is_empty(), "{}: evicted {evicted:?} for a refused object", spec.name);
+        assert!(
+            policy.insert(&Request::get(1, 60), &mut evicted),
+            "{}",
+            spec.name
+        );
+        assert!(
+            !policy.insert(&Request::get(2, 101), &mut evicted),
+            "{}: admitted 101 > 100",
+            spec.name
+        );
+        assert!(
+            evicted.is_empty(),
+            "{}: evicted {evicted:?} for a refused object",
+            spec.name
+        );
         assert!(!policy.contains(2) && policy.contains(1), "{}", spec.name);
         let mut empty = build(spec.name, 0);
-        assert!(!empty.insert(&Request::get(3, 1), &mut evicted), "{}: admitted into capacity 0", spec.name);
+        assert!(
+            !empty.insert(&Request::get(3, 1), &mut evicted),
+            "{}: admitted into capacity 0",
+            spec.name
+        );
     }
 }
 
@@ -169,7 +239,11 @@ fn no_policy_beats_belady_with_unit_sizes() {
         let optimal = hits("belady");
         for spec in POLICIES {
             let h = hits(spec.name);
-            assert!(h <= optimal, "{} has {h} hits > belady's {optimal} at capacity {capacity}", spec.name);
+            assert!(
+                h <= optimal,
+                "{} has {h} hits > belady's {optimal} at capacity {capacity}",
+                spec.name
+            );
         }
     }
 }

@@ -67,7 +67,12 @@ impl Naive {
     }
 }
 
-fn check_against_model(name: &str, touch: bool, capacity: u64, ops: &[Op]) -> Result<(), TestCaseError> {
+fn check_against_model(
+    name: &str,
+    touch: bool,
+    capacity: u64,
+    ops: &[Op],
+) -> Result<(), TestCaseError> {
     let mut policy: Box<dyn Policy> = PolicyChoice::parse(name).unwrap().build(capacity, Seed(0));
     let mut model = Naive {
         capacity,
@@ -90,7 +95,13 @@ fn check_against_model(name: &str, touch: bool, capacity: u64, ops: &[Op]) -> Re
                 }
             }
             Op::Remove(key) => {
-                prop_assert_eq!(policy.remove(u64::from(key)), model.remove(u64::from(key)), "{} {:?}", name, op);
+                prop_assert_eq!(
+                    policy.remove(u64::from(key)),
+                    model.remove(u64::from(key)),
+                    "{} {:?}",
+                    name,
+                    op
+                );
             }
         }
         prop_assert_eq!(policy.used(), model.used());
@@ -115,7 +126,11 @@ proptest! {
 
 #[test]
 fn lru_and_the_lru_crate_give_identical_hits() {
-    let requests = common::requests("zipf:alpha=1.0,keys=100000,requests=1000000", "lognormal:median=2KiB,sigma=1", 3);
+    let requests = common::requests(
+        "zipf:alpha=1.0,keys=100000,requests=1000000",
+        "lognormal:median=2KiB,sigma=1",
+        3,
+    );
     for capacity in [1 << 20, 32 << 20] {
         assert_eq!(
             common::hits("lru", capacity, &requests, 0),

@@ -4,7 +4,9 @@
 
 mod common;
 
-use cachelab::theory::{che_lru_hit_ratio, fifo_hit_ratio, static_optimum_hit_ratio, zipf_probabilities};
+use cachelab::theory::{
+    che_lru_hit_ratio, fifo_hit_ratio, static_optimum_hit_ratio, zipf_probabilities,
+};
 
 const KEYS: usize = 10_000;
 const REQUESTS: usize = 2_000_000;
@@ -15,7 +17,11 @@ fn hit_ratio(policy: &str, capacity: u64, requests: &[cachelab::request::Request
 }
 
 fn zipf(alpha: f64, seed: u64) -> Vec<cachelab::request::Request> {
-    common::requests(&format!("zipf:alpha={alpha},keys={KEYS},requests={REQUESTS}"), "1", seed)
+    common::requests(
+        &format!("zipf:alpha={alpha},keys={KEYS},requests={REQUESTS}"),
+        "1",
+        seed,
+    )
 }
 
 #[test]
@@ -43,7 +49,10 @@ fn no_online_policy_beats_the_static_optimum() {
     let q = zipf_probabilities(KEYS, 0.9);
     for capacity in [100usize, 1000] {
         let bound = static_optimum_hit_ratio(&q, capacity);
-        for spec in cachelab::policy::POLICIES.iter().filter(|s| s.name != "belady") {
+        for spec in cachelab::policy::POLICIES
+            .iter()
+            .filter(|s| s.name != "belady")
+        {
             let simulated = hit_ratio(spec.name, capacity as u64, &requests);
             // Noise at 1.6 M counted requests is about 4e-4.
             assert!(
@@ -62,7 +71,11 @@ fn sharded_lru_matches_one_big_lru() {
     let q = zipf_probabilities(KEYS, 0.8);
     let shards = 4;
     let mut caches: Vec<_> = (0..shards)
-        .map(|_| cachelab::policy::PolicyChoice::parse("lru").unwrap().build(250, cachelab::seed::Seed(0)))
+        .map(|_| {
+            cachelab::policy::PolicyChoice::parse("lru")
+                .unwrap()
+                .build(250, cachelab::seed::Seed(0))
+        })
         .collect();
     let mut evicted = Vec::new();
     let mut hits = 0;
@@ -76,5 +89,8 @@ fn sharded_lru_matches_one_big_lru() {
     }
     let simulated = hits as f64 / (REQUESTS - WARMUP) as f64;
     let che = che_lru_hit_ratio(&q, 1000);
-    assert!((simulated - che).abs() <= 0.002, "sharded {simulated:.4} vs Che {che:.4}");
+    assert!(
+        (simulated - che).abs() <= 0.002,
+        "sharded {simulated:.4} vs Che {che:.4}"
+    );
 }

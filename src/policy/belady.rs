@@ -19,8 +19,8 @@ use std::collections::BinaryHeap;
 
 use rustc_hash::FxHashMap;
 
-use super::registry::{BuildArgs, PolicySpec};
 use super::Policy;
+use super::registry::{BuildArgs, PolicySpec};
 use crate::request::Request;
 
 /// Registry entry.
@@ -269,7 +269,11 @@ mod tests {
             let len = rng.random_range(1..16);
             let keys: Vec<u64> = (0..len).map(|_| rng.random_range(0..6)).collect();
             let capacity = rng.random_range(1..4);
-            assert_eq!(run(&keys, capacity as u64).0, optimal_hits(&keys, capacity), "{keys:?} at {capacity}");
+            assert_eq!(
+                run(&keys, capacity as u64).0,
+                optimal_hits(&keys, capacity),
+                "{keys:?} at {capacity}"
+            );
         }
     }
 }

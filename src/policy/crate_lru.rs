@@ -9,8 +9,8 @@
 use lru::LruCache;
 use rustc_hash::FxBuildHasher;
 
-use super::registry::{BuildArgs, PolicySpec};
 use super::Policy;
+use super::registry::{BuildArgs, PolicySpec};
 use crate::request::Request;
 
 /// Registry entry.

@@ -15,8 +15,8 @@ use moka::notification::RemovalCause;
 use moka::sync::Cache;
 use rustc_hash::FxBuildHasher;
 
-use super::registry::{BuildArgs, PolicySpec};
 use super::Policy;
+use super::registry::{BuildArgs, PolicySpec};
 use crate::request::Request;
 
 /// Registry entry.

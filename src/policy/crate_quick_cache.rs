@@ -10,8 +10,8 @@ use quick_cache::unsync::Cache;
 use quick_cache::{Lifecycle, Weighter};
 use rustc_hash::FxBuildHasher;
 
-use super::registry::{BuildArgs, PolicySpec};
 use super::Policy;
+use super::registry::{BuildArgs, PolicySpec};
 use crate::request::Request;
 
 /// Registry entry.
@@ -53,7 +53,13 @@ fn build(args: &BuildArgs) -> Box<dyn Policy> {
     let items = (args.capacity / 1024).clamp(16, 1 << 20) as usize;
     Box::new(CrateQuickCache {
         capacity: args.capacity,
-        cache: Inner::with(items, args.capacity, SizeWeighter, FxBuildHasher, CollectEvicted),
+        cache: Inner::with(
+            items,
+            args.capacity,
+            SizeWeighter,
+            FxBuildHasher,
+            CollectEvicted,
+        ),
     })
 }
 
@@ -73,7 +79,8 @@ impl Policy for CrateQuickCache {
             return false;
         }
         let mut state = Vec::new();
-        self.cache.insert_with_lifecycle(req.key, req.size, &mut state);
+        self.cache
+            .insert_with_lifecycle(req.key, req.size, &mut state);
         let admitted = !state.contains(&req.key);
         evicted.extend(state.into_iter().filter(|&k| k != req.key));
         admitted

@@ -4,9 +4,9 @@
 //! algorithms for a virtual-storage computer", IBM Systems Journal 1966).
 //! No parameters.
 
+use super::Policy;
 use super::parts::list::{Entries, List};
 use super::registry::{BuildArgs, PolicySpec};
-use super::Policy;
 use crate::request::Request;
 
 /// Registry entry.
@@ -51,7 +51,10 @@ impl Policy for Fifo {
             return false;
         }
         while self.queue.bytes() + size > self.capacity {
-            let victim = self.queue.pop_tail(self.entries.slab_mut()).expect("over capacity");
+            let victim = self
+                .queue
+                .pop_tail(self.entries.slab_mut())
+                .expect("over capacity");
             evicted.push(self.entries.remove(victim).0);
         }
         let slot = self.entries.add(req.key, req.size, ());
@@ -87,7 +90,11 @@ impl Policy for Fifo {
     fn check_invariants(&self) {
         self.entries.check();
         self.queue.check(self.entries.slab());
-        assert_eq!(self.queue.len(), self.entries.len(), "every entry is queued");
+        assert_eq!(
+            self.queue.len(),
+            self.entries.len(),
+            "every entry is queued"
+        );
         assert!(self.queue.bytes() <= self.capacity, "over capacity");
     }
 }

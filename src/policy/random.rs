@@ -8,9 +8,9 @@
 
 use rand::RngExt;
 
+use super::Policy;
 use super::parts::dense::DenseSet;
 use super::registry::{BuildArgs, PolicySpec};
-use super::Policy;
 use crate::request::Request;
 use crate::seed::{Rng, Seed};
 

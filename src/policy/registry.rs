@@ -67,7 +67,9 @@ pub struct PolicySpec {
 
 impl fmt::Debug for PolicySpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PolicySpec").field("name", &self.name).finish()
+        f.debug_struct("PolicySpec")
+            .field("name", &self.name)
+            .finish()
     }
 }
 
@@ -199,7 +201,11 @@ impl PolicyChoice {
         let (name, rest) = text.split_once(':').unwrap_or((text, ""));
         let spec = find_policy(name).ok_or_else(|| PolicyError::UnknownPolicy {
             name: name.to_string(),
-            known: POLICIES.iter().map(|s| s.name).collect::<Vec<_>>().join(", "),
+            known: POLICIES
+                .iter()
+                .map(|s| s.name)
+                .collect::<Vec<_>>()
+                .join(", "),
         })?;
         let mut params = Params::defaults(spec.params);
         for pair in rest.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -217,14 +223,13 @@ impl PolicyChoice {
                     param: param.to_string(),
                     allowed: allowed_params(spec),
                 })?;
-            let parsed = parse_value(param_spec.kind, value).ok_or_else(|| {
-                PolicyError::BadValue {
+            let parsed =
+                parse_value(param_spec.kind, value).ok_or_else(|| PolicyError::BadValue {
                     policy: spec.name.to_string(),
                     param: param.to_string(),
                     value: value.to_string(),
                     expected: describe_kind(param_spec.kind),
-                }
-            })?;
+                })?;
             let slot = params.values.iter_mut().find(|(n, _)| *n == param);
             slot.expect("every declared parameter has a value").1 = parsed;
         }
@@ -250,7 +255,11 @@ fn allowed_params(spec: &PolicySpec) -> String {
     if spec.params.is_empty() {
         return "none".to_string();
     }
-    spec.params.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+    spec.params
+        .iter()
+        .map(|p| p.name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Human description of what a parameter kind accepts.
@@ -309,7 +318,9 @@ mod tests {
     fn names_are_unique_and_file_like() {
         for (i, spec) in POLICIES.iter().enumerate() {
             assert!(
-                spec.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                spec.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
                 "policy name `{}` is not a lowercase identifier",
                 spec.name
             );
@@ -320,7 +331,13 @@ mod tests {
             );
             for param in spec.params {
                 let accepted = parse_value(param.kind, &format_default(param));
-                assert_eq!(accepted, Some(param.default), "{}: default of {}", spec.name, param.name);
+                assert_eq!(
+                    accepted,
+                    Some(param.default),
+                    "{}: default of {}",
+                    spec.name,
+                    param.name
+                );
             }
         }
     }
@@ -352,7 +369,10 @@ mod tests {
     #[test]
     fn label_shows_only_changed_parameters() {
         assert_eq!(PolicyChoice::parse("s3fifo").unwrap().label, "s3fifo");
-        assert_eq!(PolicyChoice::parse("s3fifo:small=0.1").unwrap().label, "s3fifo");
+        assert_eq!(
+            PolicyChoice::parse("s3fifo:small=0.1").unwrap().label,
+            "s3fifo"
+        );
         let choice = PolicyChoice::parse("s3fifo:small=20%").unwrap();
         assert_eq!(choice.label, "s3fifo:small=0.2");
         assert_eq!(choice.params.real("small"), 0.2);

@@ -44,7 +44,11 @@ pub struct Profile {
 
 /// Reads the whole stream once: working set, and Belady's next-access
 /// positions when `want_next_access`.
-pub fn profile(source: &Source, options: &StreamOptions, want_next_access: bool) -> Result<Profile, TraceError> {
+pub fn profile(
+    source: &Source,
+    options: &StreamOptions,
+    want_next_access: bool,
+) -> Result<Profile, TraceError> {
     let mut stream = source.open()?;
     let mut batch = Vec::with_capacity(BATCH);
     let mut last_seen: FxHashMap<u64, u64> = FxHashMap::default();
@@ -56,7 +60,11 @@ pub fn profile(source: &Source, options: &StreamOptions, want_next_access: bool)
             break;
         }
         for req in &batch {
-            let size = if options.ignore_size { 1 } else { u64::from(req.size) };
+            let size = if options.ignore_size {
+                1
+            } else {
+                u64::from(req.size)
+            };
             let position = profile.requests;
             match last_seen.insert(req.key, position) {
                 Some(previous) => {
@@ -118,13 +126,21 @@ impl CellResult {
             misses: counts.misses,
             miss_ratio: ratio(counts.misses, counts.requests),
             byte_miss_ratio: ratio(counts.byte_misses, counts.bytes),
-            throughput_rps: if seconds > 0.0 { processed as f64 / seconds } else { 0.0 },
+            throughput_rps: if seconds > 0.0 {
+                processed as f64 / seconds
+            } else {
+                0.0
+            },
         }
     }
 }
 
 fn ratio(part: u64, whole: u64) -> f64 {
-    if whole == 0 { 0.0 } else { part as f64 / whole as f64 }
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -152,7 +168,11 @@ impl Replay<'_> {
         Adjuster {
             ignore_size: self.options.ignore_size,
             rate: self.options.effective_rate(self.source),
-            next_access: if wants_next_access { self.next_access } else { None },
+            next_access: if wants_next_access {
+                self.next_access
+            } else {
+                None
+            },
         }
     }
 
@@ -207,7 +227,13 @@ impl Replay<'_> {
             }
         })?;
         let seconds = started.elapsed().as_secs_f64();
-        Ok(CellResult::new(cell.policy.label.clone(), cell.capacity, counts, processed, seconds))
+        Ok(CellResult::new(
+            cell.policy.label.clone(),
+            cell.capacity,
+            counts,
+            processed,
+            seconds,
+        ))
     }
 
     /// Runs every cell in parallel; results in cell order. `done` is called

@@ -24,7 +24,9 @@ impl CacheSize {
                 .parse()
                 .map_err(|_| format!("cache size `{text}`: `{percent}` is not a number"))?;
             if !(value > 0.0 && value <= 100.0) {
-                return Err(format!("cache size `{text}`: a percentage must be above 0 and at most 100"));
+                return Err(format!(
+                    "cache size `{text}`: a percentage must be above 0 and at most 100"
+                ));
             }
             return Ok(CacheSize::Fraction(value / 100.0));
         }

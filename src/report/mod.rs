@@ -40,12 +40,17 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
 /// The temporary name a file is written under before it is renamed into
 /// place; it keeps the extension, which plotting backends look at.
 pub fn temporary_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     path.with_file_name(format!(".{name}.partial.{}", extension(path)))
 }
 
 fn extension(path: &Path) -> String {
-    path.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default()
+    path.extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Moves a finished temporary file into place.
@@ -103,7 +108,10 @@ mod tests {
         let path = dir.path().join("sub/out.csv");
         write_csv(&path, &[(1, "a"), (2, "b")]).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "1,a\n2,b\n");
-        let names: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, ["out.csv"]);
     }
 }

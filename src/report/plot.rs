@@ -82,9 +82,15 @@ impl LineChart {
         let svg = stem.with_extension("svg");
         let (png_tmp, svg_tmp) = (temporary_path(&png), temporary_path(&svg));
         self.draw(BitMapBackend::new(&png_tmp, SIZE).into_drawing_area())
-            .map_err(|message| ReportError::Encode { path: png.clone(), message })?;
+            .map_err(|message| ReportError::Encode {
+                path: png.clone(),
+                message,
+            })?;
         self.draw(SVGBackend::new(&svg_tmp, SIZE).into_drawing_area())
-            .map_err(|message| ReportError::Encode { path: svg.clone(), message })?;
+            .map_err(|message| ReportError::Encode {
+                path: svg.clone(),
+                message,
+            })?;
         commit(&png_tmp, &png)?;
         commit(&svg_tmp, &svg)
     }
@@ -103,7 +109,11 @@ impl LineChart {
         if x1 <= x0 {
             x1 = x0 * 2.0 + 1.0;
         }
-        let y1 = if y1 <= 0.0 { 1.0 } else { (y1 * 1.05).min(if y1 <= 1.0 { 1.0 } else { f64::MAX }) };
+        let y1 = if y1 <= 0.0 {
+            1.0
+        } else {
+            (y1 * 1.05).min(if y1 <= 1.0 { 1.0 } else { f64::MAX })
+        };
         ((x0, x1), (0.0, y1))
     }
 
@@ -122,7 +132,9 @@ impl LineChart {
                 .map_err(|e| e.to_string())?;
             self.fill(chart)?;
         } else {
-            let chart = builder.build_cartesian_2d(x0..x1, y0..y1).map_err(|e| e.to_string())?;
+            let chart = builder
+                .build_cartesian_2d(x0..x1, y0..y1)
+                .map_err(|e| e.to_string())?;
             self.fill(chart)?;
         }
         root.present().map_err(|e| e.to_string())
@@ -154,7 +166,12 @@ impl LineChart {
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
             if series.points.len() <= 40 {
                 chart
-                    .draw_series(series.points.iter().map(|&p| Circle::new(p, 3, color.filled())))
+                    .draw_series(
+                        series
+                            .points
+                            .iter()
+                            .map(|&p| Circle::new(p, 3, color.filled())),
+                    )
                     .map_err(|e| e.to_string())?;
             }
         }
@@ -205,11 +222,20 @@ pub fn miss_ratio_curve(rows: &[CellResult], title: &str, sizes_are_bytes: bool)
     for s in &mut series {
         s.points.sort_by(|a, b| a.0.total_cmp(&b.0));
     }
-    let sizes = rows.iter().map(|r| r.cache_size as f64).filter(|&s| s > 0.0);
-    let (low, high) = sizes.fold((f64::INFINITY, 0.0f64), |(lo, hi), s| (lo.min(s), hi.max(s)));
+    let sizes = rows
+        .iter()
+        .map(|r| r.cache_size as f64)
+        .filter(|&s| s > 0.0);
+    let (low, high) = sizes.fold((f64::INFINITY, 0.0f64), |(lo, hi), s| {
+        (lo.min(s), hi.max(s))
+    });
     LineChart {
         title: title.to_string(),
-        x_label: if sizes_are_bytes { "cache size (bytes)".into() } else { "cache size (objects)".into() },
+        x_label: if sizes_are_bytes {
+            "cache size (bytes)".into()
+        } else {
+            "cache size (objects)".into()
+        },
         y_label: "miss ratio".into(),
         log_x: high >= 100.0 * low,
         series,

@@ -5,13 +5,25 @@ use crate::units::format_bytes;
 
 /// A fixed-width table of replay results, one row per cell.
 pub fn replay_table(rows: &[CellResult], sizes_are_bytes: bool) -> String {
-    let header = ["policy", "cache size", "requests", "misses", "miss ratio", "byte miss", "M req/s"];
+    let header = [
+        "policy",
+        "cache size",
+        "requests",
+        "misses",
+        "miss ratio",
+        "byte miss",
+        "M req/s",
+    ];
     let body: Vec<[String; 7]> = rows
         .iter()
         .map(|r| {
             [
                 r.policy.clone(),
-                if sizes_are_bytes { format_bytes(r.cache_size) } else { format!("{} objects", r.cache_size) },
+                if sizes_are_bytes {
+                    format_bytes(r.cache_size)
+                } else {
+                    format!("{} objects", r.cache_size)
+                },
                 r.requests.to_string(),
                 r.misses.to_string(),
                 format!("{:.4}", r.miss_ratio),
@@ -39,7 +51,10 @@ pub fn replay_table(rows: &[CellResult], sizes_are_bytes: bool) -> String {
     };
     line(&header, &mut out);
     for row in &body {
-        line(&row.iter().map(String::as_str).collect::<Vec<_>>(), &mut out);
+        line(
+            &row.iter().map(String::as_str).collect::<Vec<_>>(),
+            &mut out,
+        );
     }
     out
 }

@@ -121,7 +121,10 @@ impl RequestStream for OracleGeneral {
                     -1 | i64::MAX => NEVER,
                     n if n >= 1 => n as u64 - 1,
                     n => {
-                        bad.get_or_insert((i, format!("next-access index {n} is neither −1 nor ≥ 1")));
+                        bad.get_or_insert((
+                            i,
+                            format!("next-access index {n} is neither −1 nor ≥ 1"),
+                        ));
                         NEVER
                     }
                 };

@@ -1,15 +1,32 @@
 //! CSV traces with configurable columns (1-based, as libCacheSim counts).
 
+use super::TraceError;
 use super::format::CsvColumns;
 use super::input::Input;
 use super::text::parse_key;
-use super::TraceError;
 use crate::request::{NEVER, Op, Request, RequestStream};
 
 /// Header names recognised for each field when columns are not given.
-const KEY_NAMES: &[&str] = &["key", "id", "obj_id", "object_id", "obj-id", "lbn", "object", "obj"];
+const KEY_NAMES: &[&str] = &[
+    "key",
+    "id",
+    "obj_id",
+    "object_id",
+    "obj-id",
+    "lbn",
+    "object",
+    "obj",
+];
 const TIME_NAMES: &[&str] = &["time", "timestamp", "ts", "clock_time"];
-const SIZE_NAMES: &[&str] = &["size", "obj_size", "object_size", "obj-size", "bytes", "len", "length"];
+const SIZE_NAMES: &[&str] = &[
+    "size",
+    "obj_size",
+    "object_size",
+    "obj-size",
+    "bytes",
+    "len",
+    "length",
+];
 const OP_NAMES: &[&str] = &["op", "operation", "cmd", "type"];
 
 /// Reads a CSV trace record by record.
@@ -60,13 +77,16 @@ impl CsvReader {
     }
 
     fn field(&self, column: usize, name: &str) -> Result<&[u8], TraceError> {
-        self.record.get(column).map(<[u8]>::trim_ascii).ok_or_else(|| {
-            self.malformed(format!(
-                "no {name} field: column {} of a record with {} fields",
-                column + 1,
-                self.record.len()
-            ))
-        })
+        self.record
+            .get(column)
+            .map(<[u8]>::trim_ascii)
+            .ok_or_else(|| {
+                self.malformed(format!(
+                    "no {name} field: column {} of a record with {} fields",
+                    column + 1,
+                    self.record.len()
+                ))
+            })
     }
 
     fn parse_request(&self) -> Result<Option<Request>, TraceError> {
@@ -81,7 +101,12 @@ impl CsvReader {
                     .ok()
                     .and_then(|t| t.parse::<f64>().ok())
                     .filter(|t| t.is_finite() && *t >= 0.0)
-                    .ok_or_else(|| self.malformed(format!("time `{}` is not a non-negative number", String::from_utf8_lossy(text))))?;
+                    .ok_or_else(|| {
+                        self.malformed(format!(
+                            "time `{}` is not a non-negative number",
+                            String::from_utf8_lossy(text)
+                        ))
+                    })?;
                 (seconds * self.time_unit_ns) as u64
             }
             None => 0,
@@ -92,7 +117,12 @@ impl CsvReader {
                 std::str::from_utf8(text)
                     .ok()
                     .and_then(|t| t.parse::<u32>().ok())
-                    .ok_or_else(|| self.malformed(format!("size `{}` is not a whole number of bytes below 4 GiB", String::from_utf8_lossy(text))))?
+                    .ok_or_else(|| {
+                        self.malformed(format!(
+                            "size `{}` is not a whole number of bytes below 4 GiB",
+                            String::from_utf8_lossy(text)
+                        ))
+                    })?
             }
             None => 1,
         };
@@ -125,7 +155,9 @@ impl CsvReader {
 fn parse_op(text: &[u8]) -> Option<Op> {
     let lower = text.to_ascii_lowercase();
     match lower.as_slice() {
-        b"get" | b"gets" | b"read" | b"r" | b"28" | b"0x28" | b"08" | b"88" | b"a8" => Some(Op::Get),
+        b"get" | b"gets" | b"read" | b"r" | b"28" | b"0x28" | b"08" | b"88" | b"a8" => {
+            Some(Op::Get)
+        }
         b"set" | b"add" | b"replace" | b"cas" | b"append" | b"prepend" | b"incr" | b"decr"
         | b"write" | b"w" | b"2a" | b"0x2a" | b"0a" | b"8a" | b"aa" => Some(Op::Set),
         b"delete" | b"del" | b"d" => Some(Op::Delete),
@@ -164,7 +196,12 @@ pub fn columns_from_header(input: Input, columns: &CsvColumns) -> Result<CsvColu
         .iter()
         .map(|h| String::from_utf8_lossy(h).trim().to_ascii_lowercase())
         .collect();
-    let find = |wanted: &[&str]| names.iter().position(|n| wanted.contains(&n.as_str())).map(|i| i + 1);
+    let find = |wanted: &[&str]| {
+        names
+            .iter()
+            .position(|n| wanted.contains(&n.as_str()))
+            .map(|i| i + 1)
+    };
     let found = CsvColumns {
         key: find(KEY_NAMES),
         time: columns.time.or_else(|| find(TIME_NAMES)),

@@ -86,7 +86,9 @@ impl TraceFormat {
         } else {
             Err(TraceError::Format {
                 path: path.to_path_buf(),
-                problem: format!("cannot tell the trace format from the file name; give --format, one of: {FORMATS}"),
+                problem: format!(
+                    "cannot tell the trace format from the file name; give --format, one of: {FORMATS}"
+                ),
             })
         }
     }
@@ -106,7 +108,9 @@ fn parse_csv_options(options: &str) -> Result<CsvColumns, String> {
                 .ok()
                 .filter(|&c| c >= 1)
                 .map(Some)
-                .ok_or_else(|| format!("csv option `{name}`: column `{value}` must be a number from 1"))
+                .ok_or_else(|| {
+                    format!("csv option `{name}`: column `{value}` must be a number from 1")
+                })
         };
         match name {
             "key" | "obj-id" | "id" => columns.key = column()?,
@@ -118,7 +122,11 @@ fn parse_csv_options(options: &str) -> Result<CsvColumns, String> {
                 columns.header = match value {
                     "true" | "yes" | "1" => true,
                     "false" | "no" | "0" => false,
-                    _ => return Err(format!("csv option `header`: `{value}` is not true or false")),
+                    _ => {
+                        return Err(format!(
+                            "csv option `header`: `{value}` is not true or false"
+                        ));
+                    }
                 }
             }
             "delimiter" => {
@@ -127,7 +135,11 @@ fn parse_csv_options(options: &str) -> Result<CsvColumns, String> {
                     "space" => b' ',
                     "" => b',',
                     v if v.len() == 1 => v.as_bytes()[0],
-                    _ => return Err(format!("csv option `delimiter`: `{value}` is not one character (or tab, space)")),
+                    _ => {
+                        return Err(format!(
+                            "csv option `delimiter`: `{value}` is not one character (or tab, space)"
+                        ));
+                    }
                 }
             }
             "time-unit" => {
@@ -136,7 +148,11 @@ fn parse_csv_options(options: &str) -> Result<CsvColumns, String> {
                     "ms" => 1e6,
                     "us" => 1e3,
                     "ns" => 1.0,
-                    _ => return Err(format!("csv option `time-unit`: `{value}` is not one of s, ms, us, ns")),
+                    _ => {
+                        return Err(format!(
+                            "csv option `time-unit`: `{value}` is not one of s, ms, us, ns"
+                        ));
+                    }
                 }
             }
             _ => {
@@ -172,15 +188,24 @@ mod tests {
 
     #[test]
     fn csv_options() {
-        let TraceFormat::Csv(c) = TraceFormat::parse("csv:key=5,time=2,size=4,delimiter=tab").unwrap() else {
+        let TraceFormat::Csv(c) =
+            TraceFormat::parse("csv:key=5,time=2,size=4,delimiter=tab").unwrap()
+        else {
             panic!("not csv");
         };
-        assert_eq!((c.key, c.time, c.size, c.op), (Some(5), Some(2), Some(4), None));
+        assert_eq!(
+            (c.key, c.time, c.size, c.op),
+            (Some(5), Some(2), Some(4), None)
+        );
         assert!(!c.header, "explicit columns imply no header unless said");
         assert_eq!(c.delimiter, b'\t');
         assert!(TraceFormat::parse("csv:key=0").is_err());
         assert!(TraceFormat::parse("csv:header=false").is_err());
-        assert!(TraceFormat::parse("csv:colour=red").unwrap_err().contains("colour"));
+        assert!(
+            TraceFormat::parse("csv:colour=red")
+                .unwrap_err()
+                .contains("colour")
+        );
         assert!(TraceFormat::parse("parquet").unwrap_err().contains("known"));
     }
 }

@@ -38,7 +38,10 @@ pub fn open(path: &Path) -> Result<Input, TraceError> {
     };
     let file = File::open(path).map_err(io_error)?;
     let mut buffered = BufReader::with_capacity(1 << 20, file);
-    let compressed = buffered.fill_buf().map_err(io_error)?.starts_with(&ZSTD_MAGIC);
+    let compressed = buffered
+        .fill_buf()
+        .map_err(io_error)?
+        .starts_with(&ZSTD_MAGIC);
     let reader: Box<dyn Read + Send> = if compressed {
         decompressor(buffered).map_err(io_error)?
     } else {
@@ -61,7 +64,10 @@ fn decompressor(source: BufReader<File>) -> std::io::Result<Box<dyn Read + Send>
 
 #[cfg(not(feature = "zstd-c"))]
 fn decompressor(source: BufReader<File>) -> std::io::Result<Box<dyn Read + Send>> {
-    Ok(Box::new(BufReader::with_capacity(1 << 20, Frames::new(source))))
+    Ok(Box::new(BufReader::with_capacity(
+        1 << 20,
+        Frames::new(source),
+    )))
 }
 
 /// A pure-Rust zstd decoder that reads every frame of the file in turn
@@ -93,7 +99,9 @@ impl<R: BufRead> Read for Frames<R> {
                 if self.source.fill_buf()?.is_empty() {
                     return Ok(0);
                 }
-                self.decoder.reset(&mut self.source).map_err(std::io::Error::other)?;
+                self.decoder
+                    .reset(&mut self.source)
+                    .map_err(std::io::Error::other)?;
                 self.in_frame = true;
             }
             while self.decoder.can_collect() == 0 && !self.decoder.is_finished() {

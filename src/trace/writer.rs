@@ -14,7 +14,11 @@ pub fn write_oracle_general(path: &Path, requests: &[Request]) -> std::io::Resul
     let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(&temporary)?);
     for req in requests {
         let seconds = u32::try_from(req.time_ns / 1_000_000_000).unwrap_or(u32::MAX);
-        let next: i64 = if req.next_access == NEVER { -1 } else { req.next_access as i64 + 1 };
+        let next: i64 = if req.next_access == NEVER {
+            -1
+        } else {
+            req.next_access as i64 + 1
+        };
         out.write_all(&seconds.to_le_bytes())?;
         out.write_all(&req.key.to_le_bytes())?;
         out.write_all(&req.size.to_le_bytes())?;

@@ -12,7 +12,7 @@ mod spec;
 
 pub use popularity::Popularity;
 pub use sizes::SizeLaw;
-pub use spec::{SpecError, parse_count, parse_spec};
+pub use spec::{Spec, SpecError};
 
 use crate::request::{Op, Request, RequestStream};
 use crate::seed::{Rng, Seed};

@@ -5,8 +5,8 @@
 use rand::RngExt;
 use rand_distr::Distribution;
 
-use super::spec::{SpecError, parse_spec};
-use super::{parse_count, scramble};
+use super::scramble;
+use super::spec::{Spec, SpecError};
 use crate::seed::Rng;
 
 /// Which keys are requested how often.
@@ -48,47 +48,19 @@ fn allowed(kind: &str) -> &'static [&'static str] {
 impl Popularity {
     /// Parses a workload specification; returns the law and the request count.
     pub fn parse(text: &str) -> Result<(Popularity, u64), SpecError> {
-        let fail = |problem: String| SpecError {
-            spec: text.to_string(),
-            problem,
-        };
-        let (kind, pairs) = parse_spec(text, &allowed)?;
-        if allowed(kind).is_empty() {
-            return Err(fail(format!(
-                "unknown workload `{kind}`; known: zipf, uniform, hotspot"
-            )));
-        }
-        let get = |name: &str| pairs.iter().find(|&&(n, _)| n == name).map(|&(_, v)| v);
-        let count = |name: &str, default: Option<u64>| -> Result<u64, SpecError> {
-            match get(name) {
-                Some(v) => parse_count(v)
-                    .filter(|&n| n > 0)
-                    .ok_or_else(|| fail(format!("`{name}` must be a positive whole number, got `{v}`"))),
-                None => default.ok_or_else(|| fail(format!("`{name}` is required"))),
-            }
-        };
-        let real = |name: &str, default: f64, min: f64, max: f64| -> Result<f64, SpecError> {
-            match get(name) {
-                Some(v) => v
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|x| (min..=max).contains(x))
-                    .ok_or_else(|| fail(format!("`{name}` must be a number from {min} to {max}, got `{v}`"))),
-                None => Ok(default),
-            }
-        };
-        let keys = count("keys", None)?;
-        let requests = count("requests", None)?;
-        let popularity = match kind {
+        let spec = Spec::parse(text, allowed, "zipf, uniform, hotspot")?;
+        let keys = spec.count("keys")?;
+        let requests = spec.count("requests")?;
+        let popularity = match spec.kind {
             "zipf" => Popularity::Zipf {
-                alpha: real("alpha", 1.0, 0.0, 10.0)?,
+                alpha: spec.real("alpha", 1.0, 0.0, 10.0)?,
                 keys,
             },
             "uniform" => Popularity::Uniform { keys },
             _ => Popularity::Hotspot {
                 keys,
-                hot: real("hot", 0.2, 0.0, 1.0)?,
-                share: real("share", 0.8, 0.0, 1.0)?,
+                hot: spec.real("hot", 0.2, 0.0, 1.0)?,
+                share: spec.real("share", 0.8, 0.0, 1.0)?,
             },
         };
         Ok((popularity, requests))
@@ -126,7 +98,11 @@ impl Popularity {
 pub(super) enum Sampler {
     Zipf(rand_distr::Zipf<f64>),
     Uniform(u64),
-    Hotspot { keys: u64, hot_keys: u64, share: f64 },
+    Hotspot {
+        keys: u64,
+        hot_keys: u64,
+        share: f64,
+    },
 }
 
 impl Sampler {

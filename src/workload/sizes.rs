@@ -6,7 +6,7 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, LogNormal, Pareto};
 
 use super::scramble;
-use super::spec::{SpecError, parse_spec};
+use super::spec::{Spec, SpecError};
 use crate::seed::{Rng, Seed};
 use crate::units::parse_bytes;
 
@@ -44,43 +44,26 @@ impl SizeLaw {
     /// Parses `fixed:size=4KiB`, `4KiB` (fixed), `lognormal:median=4KiB,sigma=1`
     /// or `pareto:scale=1KiB,shape=1.5`.
     pub fn parse(text: &str) -> Result<SizeLaw, SpecError> {
-        let fail = |problem: String| SpecError {
-            spec: text.to_string(),
-            problem,
-        };
         if let Some(bytes) = parse_bytes(text) {
-            return fixed(bytes).ok_or_else(|| fail("size must be from 1 B to 4 GiB".into()));
+            return fixed(bytes).ok_or_else(|| SpecError {
+                spec: text.to_string(),
+                problem: "size must be from 1 B to 4 GiB".into(),
+            });
         }
-        let (kind, pairs) = parse_spec(text, &allowed)?;
-        if allowed(kind).is_empty() {
-            return Err(fail(format!(
-                "unknown size law `{kind}`; known: fixed, lognormal, pareto, or a size such as 4KiB"
-            )));
-        }
-        let get = |name: &str| pairs.iter().find(|&&(n, _)| n == name).map(|&(_, v)| v);
-        let bytes = |name: &str| -> Result<f64, SpecError> {
-            let v = get(name).ok_or_else(|| fail(format!("`{name}` is required")))?;
-            parse_bytes(v)
-                .filter(|&b| b >= 1 && b <= u64::from(u32::MAX))
-                .map(|b| b as f64)
-                .ok_or_else(|| fail(format!("`{name}` must be a size from 1 B to 4 GiB, got `{v}`")))
-        };
-        let positive = |name: &str| -> Result<f64, SpecError> {
-            let v = get(name).ok_or_else(|| fail(format!("`{name}` is required")))?;
-            v.parse::<f64>()
-                .ok()
-                .filter(|x| x.is_finite() && *x > 0.0)
-                .ok_or_else(|| fail(format!("`{name}` must be a positive number, got `{v}`")))
-        };
-        match kind {
-            "fixed" => Ok(SizeLaw::Fixed(bytes("size")? as u32)),
+        let spec = Spec::parse(
+            text,
+            allowed,
+            "fixed, lognormal, pareto, or a size such as 4KiB",
+        )?;
+        match spec.kind {
+            "fixed" => Ok(SizeLaw::Fixed(spec.object_size("size")? as u32)),
             "lognormal" => Ok(SizeLaw::LogNormal {
-                median: bytes("median")?,
-                sigma: positive("sigma")?,
+                median: spec.object_size("median")?,
+                sigma: spec.positive("sigma")?,
             }),
             _ => Ok(SizeLaw::Pareto {
-                scale: bytes("scale")?,
-                shape: positive("shape")?,
+                scale: spec.object_size("scale")?,
+                shape: spec.positive("shape")?,
             }),
         }
     }
@@ -107,7 +90,10 @@ impl SizeLaw {
 }
 
 fn fixed(bytes: u64) -> Option<SizeLaw> {
-    u32::try_from(bytes).ok().filter(|&b| b >= 1).map(SizeLaw::Fixed)
+    u32::try_from(bytes)
+        .ok()
+        .filter(|&b| b >= 1)
+        .map(SizeLaw::Fixed)
 }
 
 #[cfg(test)]

@@ -34,7 +34,9 @@ pub fn requests(spec: &str, sizes: &str, seed: u64) -> Vec<Request> {
 /// Hits of `policy` at `capacity` on `requests`, counting only requests at
 /// positions ≥ `warmup`; get, then insert on a miss.
 pub fn hits(policy: &str, capacity: u64, requests: &[Request], warmup: usize) -> u64 {
-    let mut cache = PolicyChoice::parse(policy).unwrap().build(capacity, Seed(7));
+    let mut cache = PolicyChoice::parse(policy)
+        .unwrap()
+        .build(capacity, Seed(7));
     let mut evicted = Vec::new();
     let mut hits = 0;
     for (i, req) in requests.iter().enumerate() {

@@ -87,9 +87,17 @@ impl<T> DenseSet<T> {
 
     /// Panics unless positions and items agree.
     pub fn check(&self) {
-        assert_eq!(self.items.len(), self.position.len(), "positions and items disagree");
+        assert_eq!(
+            self.items.len(),
+            self.position.len(),
+            "positions and items disagree"
+        );
         for (pos, item) in self.items.iter().enumerate() {
-            assert_eq!(self.position.get(&item.key), Some(&(pos as u32)), "stale position");
+            assert_eq!(
+                self.position.get(&item.key),
+                Some(&(pos as u32)),
+                "stale position"
+            );
         }
     }
 }

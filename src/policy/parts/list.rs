@@ -327,9 +327,17 @@ impl<T> Entries<T> {
 
     /// Panics unless every indexed key points at a live node holding it.
     pub fn check(&self) {
-        assert_eq!(self.index.len(), self.slab.live(), "index and slab disagree");
+        assert_eq!(
+            self.index.len(),
+            self.slab.live(),
+            "index and slab disagree"
+        );
         for (&key, &slot) in &self.index {
-            assert_eq!(self.slab.get(slot).key, key, "index points at the wrong node");
+            assert_eq!(
+                self.slab.get(slot).key,
+                key,
+                "index points at the wrong node"
+            );
         }
     }
 }
@@ -339,7 +347,9 @@ mod tests {
     use super::*;
 
     fn keys(list: &List, entries: &Entries<()>) -> Vec<u64> {
-        list.iter(entries.slab()).map(|s| entries.node(s).key).collect()
+        list.iter(entries.slab())
+            .map(|s| entries.node(s).key)
+            .collect()
     }
 
     #[test]
