@@ -2,7 +2,15 @@
 //! sampling (Random, Redis): a vector of items plus key → position, with
 //! swap-remove so that every position holds a live item.
 
-use rustc_hash::FxHashMap;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
+
+#[inline]
+fn hash(key: u64) -> u64 {
+    FxBuildHasher.hash_one(key)
+}
 
 /// One object in a [`DenseSet`].
 #[derive(Clone, Copy, Debug)]
@@ -20,14 +28,15 @@ pub struct Item<T> {
 #[derive(Clone, Debug)]
 pub struct DenseSet<T> {
     items: Vec<Item<T>>,
-    position: FxHashMap<u64, u32>,
+    /// Positions, found by comparing the key stored in `items`.
+    position: HashTable<u32>,
 }
 
 impl<T> Default for DenseSet<T> {
     fn default() -> Self {
         DenseSet {
             items: Vec::new(),
-            position: FxHashMap::default(),
+            position: HashTable::new(),
         }
     }
 }
@@ -36,25 +45,40 @@ impl<T> DenseSet<T> {
     /// The position of `key`, if present.
     #[inline]
     pub fn find(&self, key: u64) -> Option<usize> {
-        self.position.get(&key).map(|&p| p as usize)
+        let items = &self.items;
+        self.position
+            .find(hash(key), |&p| items[p as usize].key == key)
+            .map(|&p| p as usize)
     }
 
     /// Adds an absent key at the end.
     pub fn add(&mut self, key: u64, size: u32, meta: T) {
         let pos = u32::try_from(self.items.len()).expect("more than 2^32 cached objects");
-        let previous = self.position.insert(key, pos);
-        debug_assert!(previous.is_none(), "key {key} added twice");
+        debug_assert!(self.find(key).is_none(), "key {key} added twice");
         self.items.push(Item { key, size, meta });
+        let items = &self.items;
+        self.position
+            .insert_unique(hash(key), pos, |&p| hash(items[p as usize].key));
     }
 
     /// Removes the item at `pos`; the last item takes its place.
     pub fn remove_at(&mut self, pos: usize) -> Item<T> {
-        let item = self.items.swap_remove(pos);
-        self.position.remove(&item.key);
-        if let Some(moved) = self.items.get(pos) {
-            self.position.insert(moved.key, pos as u32);
+        let key = self.items[pos].key;
+        self.position
+            .find_entry(hash(key), |&p| p as usize == pos)
+            .unwrap_or_else(|_| panic!("position {pos} of key {key} is not indexed"))
+            .remove();
+        let last = self.items.len() - 1;
+        if pos != last {
+            // The last item moves into `pos`: repoint its index entry.
+            let moved = self.items[last].key;
+            let entry = self
+                .position
+                .find_mut(hash(moved), |&p| p as usize == last)
+                .expect("last item is indexed");
+            *entry = pos as u32;
         }
-        item
+        self.items.swap_remove(pos)
     }
 
     /// The item at `pos`.
@@ -93,11 +117,7 @@ impl<T> DenseSet<T> {
             "positions and items disagree"
         );
         for (pos, item) in self.items.iter().enumerate() {
-            assert_eq!(
-                self.position.get(&item.key),
-                Some(&(pos as u32)),
-                "stale position"
-            );
+            assert_eq!(self.find(item.key), Some(pos), "stale position");
         }
     }
 }

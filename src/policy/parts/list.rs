@@ -4,9 +4,14 @@
 //! queues, ghost lists). Here every node lives once in a [`Slab`], addressed by
 //! a `u32` slot; a [`List`] only links slots, so moving an object between
 //! queues allocates nothing. [`Entries`] adds the key → slot index. A node is
-//! 24 bytes when its per-policy metadata fits in 4 bytes.
+//! 24 bytes when its per-policy metadata fits in 4 bytes; the index stores
+//! only the 4-byte slot (the key is compared in the slab), and the slab grows
+//! by half its size at a time, so LRU holds about 40–50 bytes per object.
 
-use rustc_hash::FxHashMap;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
 
 /// The slot number that means "no node".
 pub const NIL: u32 = u32::MAX;
@@ -57,6 +62,11 @@ impl<T> Slab<T> {
         if self.free_head == NIL {
             let slot = u32::try_from(self.nodes.len()).expect("more than 2^32 cached objects");
             assert!(slot != NIL, "more than 2^32 - 1 cached objects");
+            if self.nodes.len() == self.nodes.capacity() {
+                // Grow by half rather than double: memory per object matters more
+                // than the few extra reallocations.
+                self.nodes.reserve_exact((self.nodes.len() / 2).max(16));
+            }
             self.nodes.push(node);
             slot
         } else {
@@ -250,17 +260,23 @@ impl List {
     }
 }
 
+/// The hash of a key in the index.
+#[inline]
+fn hash(key: u64) -> u64 {
+    FxBuildHasher.hash_one(key)
+}
+
 /// A slab plus the key → slot index: the storage most policies share.
 #[derive(Clone, Debug)]
 pub struct Entries<T> {
-    index: FxHashMap<u64, u32>,
+    index: HashTable<u32>,
     slab: Slab<T>,
 }
 
 impl<T> Default for Entries<T> {
     fn default() -> Self {
         Entries {
-            index: FxHashMap::default(),
+            index: HashTable::new(),
             slab: Slab::default(),
         }
     }
@@ -270,24 +286,34 @@ impl<T> Entries<T> {
     /// The slot of `key`, if present.
     #[inline]
     pub fn find(&self, key: u64) -> Option<u32> {
-        self.index.get(&key).copied()
+        let slab = &self.slab;
+        self.index
+            .find(hash(key), |&slot| slab.get(slot).key == key)
+            .copied()
     }
 
     /// Adds `key`, which must be absent, as an unlinked node.
     #[inline]
     pub fn add(&mut self, key: u64, size: u32, meta: T) -> u32 {
+        debug_assert!(self.find(key).is_none(), "key {key} added twice");
         let slot = self.slab.alloc(key, size, meta);
-        let previous = self.index.insert(key, slot);
-        debug_assert!(previous.is_none(), "key {key} added twice");
+        let slab = &self.slab;
+        self.index
+            .insert_unique(hash(key), slot, |&s| hash(slab.get(s).key));
         slot
     }
 
     /// Forgets the unlinked node in `slot`; returns its key and size.
     #[inline]
     pub fn remove(&mut self, slot: u32) -> (u64, u32) {
-        let (key, size) = self.slab.free(slot);
-        self.index.remove(&key);
-        (key, size)
+        let key = self.slab.get(slot).key;
+        match self.index.find_entry(hash(key), |&s| s == slot) {
+            Ok(entry) => {
+                entry.remove();
+            }
+            Err(_) => panic!("slot {slot} of key {key} is not indexed"),
+        }
+        self.slab.free(slot)
     }
 
     /// Number of keys present.
@@ -325,19 +351,17 @@ impl<T> Entries<T> {
         self.slab.get_mut(slot)
     }
 
-    /// Panics unless every indexed key points at a live node holding it.
+    /// Panics unless every indexed slot holds a live node that the index
+    /// finds under its own key.
     pub fn check(&self) {
         assert_eq!(
             self.index.len(),
             self.slab.live(),
             "index and slab disagree"
         );
-        for (&key, &slot) in &self.index {
-            assert_eq!(
-                self.slab.get(slot).key,
-                key,
-                "index points at the wrong node"
-            );
+        for &slot in &self.index {
+            let key = self.slab.get(slot).key;
+            assert_eq!(self.find(key), Some(slot), "index does not find key {key}");
         }
     }
 }
