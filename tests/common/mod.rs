@@ -9,17 +9,18 @@ use cachelab::seed::Seed;
 use cachelab::workload::{SizeLaw, Workload};
 
 /// The shared sample traces: `$CACHELAB_TRACES`, else `../shared/traces`
-/// next to the repository.
+/// next to the repository, else `/work/shared/traces`.
 pub fn traces_dir() -> PathBuf {
-    let dir = std::env::var_os("CACHELAB_TRACES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/traces"));
-    assert!(
-        dir.join("cloudPhysicsIO.oracleGeneral.bin").exists(),
-        "the shared traces are not at {} (set CACHELAB_TRACES)",
-        dir.display()
-    );
-    dir
+    let candidates = [
+        std::env::var_os("CACHELAB_TRACES").map(PathBuf::from),
+        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/traces")),
+        Some(PathBuf::from("/work/shared/traces")),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|dir| dir.join("cloudPhysicsIO.oracleGeneral.bin").exists())
+        .expect("the shared traces are not in ../shared/traces nor /work/shared/traces (set CACHELAB_TRACES)")
 }
 
 /// The requests of a workload specification, with unit sizes unless given.
