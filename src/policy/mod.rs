@@ -9,8 +9,13 @@
 pub mod parts;
 mod registry;
 
+mod clock;
 mod fifo;
+mod lfu;
 mod lru;
+mod s3fifo;
+mod sieve;
+mod wtinylfu;
 
 pub use registry::{
     POLICIES, ParamKind, ParamSpec, Params, PolicyChoice, PolicyError, PolicySpec, find_policy,

@@ -72,7 +72,15 @@ impl fmt::Debug for PolicySpec {
 }
 
 /// Every policy cachelab knows, in the order they are listed.
-pub static POLICIES: &[PolicySpec] = &[super::lru::SPEC, super::fifo::SPEC];
+pub static POLICIES: &[PolicySpec] = &[
+    super::lru::SPEC,
+    super::fifo::SPEC,
+    super::clock::SPEC,
+    super::sieve::SPEC,
+    super::s3fifo::SPEC,
+    super::lfu::SPEC,
+    super::wtinylfu::SPEC,
+];
 
 /// The registered policy called `name`.
 pub fn find_policy(name: &str) -> Option<&'static PolicySpec> {
