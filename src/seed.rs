@@ -33,6 +33,16 @@ impl Seed {
     }
 }
 
+/// The splitmix64 finaliser: a fixed bijection on u64 that scatters nearby
+/// inputs (ranks, keys) over the whole range.
+#[inline]
+pub fn mix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 impl Default for Seed {
     fn default() -> Self {
         Seed(42)

@@ -22,7 +22,13 @@ fn table_path() -> PathBuf {
 }
 
 fn streams() -> Vec<(&'static str, Source, StreamOptions, Vec<CacheSize>)> {
-    let trace = Source::Trace(Trace::new(&common::traces_dir().join("cloudPhysicsIO.oracleGeneral.bin"), None).unwrap());
+    let trace = Source::Trace(
+        Trace::new(
+            &common::traces_dir().join("cloudPhysicsIO.oracleGeneral.bin"),
+            None,
+        )
+        .unwrap(),
+    );
     let zipf = Source::Workload {
         workload: Workload::parse(
             "zipf:alpha=1.0,keys=10000,requests=200000",
@@ -41,7 +47,12 @@ fn streams() -> Vec<(&'static str, Source, StreamOptions, Vec<CacheSize>)> {
         ..StreamOptions::default()
     };
     vec![
-        ("cloudPhysicsIO-bytes", trace.clone(), StreamOptions::default(), fractions.clone()),
+        (
+            "cloudPhysicsIO-bytes",
+            trace.clone(),
+            StreamOptions::default(),
+            fractions.clone(),
+        ),
         ("cloudPhysicsIO-objects", trace, objects, fractions.clone()),
         ("zipf1.0-bytes", zipf, timed, fractions),
     ]
@@ -67,7 +78,10 @@ fn measure() -> BTreeMap<Key, u64> {
             })
             .collect();
         for result in replay.run_cells(&cells, &|_| {}).unwrap() {
-            table.insert((result.policy, name.to_string(), result.cache_size), result.misses);
+            table.insert(
+                (result.policy, name.to_string(), result.cache_size),
+                result.misses,
+            );
         }
     }
     table
@@ -91,7 +105,9 @@ fn miss_counts_match_the_golden_table() {
     let measured = measure();
     if std::env::var_os("CACHELAB_BLESS").is_some() {
         let mut writer = csv::Writer::from_path(table_path()).unwrap();
-        writer.write_record(["policy", "stream", "cache_size", "misses"]).unwrap();
+        writer
+            .write_record(["policy", "stream", "cache_size", "misses"])
+            .unwrap();
         for ((policy, stream, size), misses) in &measured {
             writer.serialize((policy, stream, size, misses)).unwrap();
         }
@@ -110,7 +126,9 @@ fn miss_counts_match_the_golden_table() {
         }
     }
     for key in golden.keys().filter(|k| !measured.contains_key(*k)) {
-        problems.push(format!("{key:?}: golden row for a policy or size no longer measured"));
+        problems.push(format!(
+            "{key:?}: golden row for a policy or size no longer measured"
+        ));
     }
     assert!(
         problems.is_empty(),

@@ -11,17 +11,22 @@ mod registry;
 
 mod arc;
 mod belady;
+mod clock;
 mod crate_lru;
 mod crate_moka;
 mod crate_quick_cache;
 mod fifo;
+mod lfu;
 mod lirs;
 mod lru;
 mod memcached;
 mod random;
 mod redis_lfu;
 mod redis_lru;
+mod s3fifo;
+mod sieve;
 mod twoq;
+mod wtinylfu;
 
 pub use registry::{
     POLICIES, ParamKind, ParamSpec, Params, PolicyChoice, PolicyError, PolicySpec, find_policy,

@@ -87,12 +87,9 @@ impl RequestStream for WorkloadStream {
     }
 }
 
-/// A bijection on u64 (the splitmix64 finaliser): maps ranks to keys that
-/// look random but never collide.
+/// A bijection on u64 that maps ranks to keys that look random but never
+/// collide.
 #[inline]
 pub fn scramble(rank: u64) -> u64 {
-    let mut z = rank.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
+    crate::seed::mix64(rank)
 }

@@ -1,9 +1,20 @@
 //! Machinery several policies share: slab-backed intrusive lists with a key
-//! index, a dense key set for uniform sampling, Redis's eviction pool, and
-//! helpers for unit tests.
+//! index, a dense key set for uniform sampling, Redis's eviction pool, a ghost
+//! FIFO of evicted keys' fingerprints, TinyLFU's frequency sketch with its
+//! doorkeeper, and helpers for unit tests.
 
 pub mod dense;
+pub mod doorkeeper;
+pub mod ghost;
 pub mod list;
 pub mod redis_pool;
+pub mod sketch;
 #[cfg(test)]
 pub mod testing;
+
+/// A key's 64-bit hash for sketches and fingerprints, fixed (no per-process
+/// seed) so that runs repeat.
+#[inline]
+pub fn hash_key(key: u64) -> u64 {
+    crate::seed::mix64(key)
+}
