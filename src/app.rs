@@ -472,6 +472,39 @@ pub fn mrc(
     })
 }
 
+/// The registry as a Markdown table, for the README.
+pub fn policies_markdown() -> String {
+    let mut out = String::from(
+        "| policy | what it does | parameters (defaults) | follows |\n|---|---|---|---|\n",
+    );
+    for spec in POLICIES {
+        let params: Vec<String> = spec
+            .params
+            .iter()
+            .map(|p| format!("`{}={}`", p.name, param_default(p)))
+            .collect();
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            spec.name,
+            spec.about,
+            if params.is_empty() {
+                "—".to_string()
+            } else {
+                params.join(", ")
+            },
+            spec.source
+        ));
+    }
+    out
+}
+
+fn param_default(p: &crate::policy::ParamSpec) -> String {
+    match p.kind {
+        crate::policy::ParamKind::Bool => (p.default != 0.0).to_string(),
+        _ => p.default.to_string(),
+    }
+}
+
 /// The registry as a table: name, parameters with defaults, description, source.
 pub fn policies_table() -> String {
     let mut out = String::new();

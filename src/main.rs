@@ -22,7 +22,11 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// List the eviction policies, their parameters and sources.
-    Policies,
+    Policies {
+        /// Print a Markdown table (as in the README).
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Replay a trace or a synthetic workload through policies × cache sizes.
     Replay(ReplayCommand),
     /// Miss ratio against cache size, one line per policy (CSV, PNG, SVG).
@@ -121,8 +125,12 @@ struct MrcCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Policies => {
-            print!("{}", app::policies_table());
+        Command::Policies { markdown } => {
+            if markdown {
+                print!("{}", app::policies_markdown());
+            } else {
+                print!("{}", app::policies_table());
+            }
             Ok(None)
         }
         Command::Replay(cmd) => {

@@ -176,11 +176,12 @@ impl Replay<'_> {
         }
     }
 
-    /// Streams every request through `visit(request, counted)`.
-    fn for_each(
+    /// Streams every request through `visit(batch, counted_from)`: requests
+    /// of the batch from index `counted_from` on are past the warm-up.
+    fn for_each_batch(
         &self,
         wants_next_access: bool,
-        mut visit: impl FnMut(&Request, bool),
+        mut visit: impl FnMut(&[Request], usize),
     ) -> Result<u64, TraceError> {
         let adjuster = self.adjuster(wants_next_access);
         let mut stream = self.source.open()?;
@@ -194,12 +195,7 @@ impl Replay<'_> {
             }
             adjuster.apply(&mut batch, position);
             let warm_end = self.options.warmup.saturating_sub(position).min(n as u64) as usize;
-            for req in &batch[..warm_end] {
-                visit(req, false);
-            }
-            for req in &batch[warm_end..] {
-                visit(req, true);
-            }
+            visit(&batch, warm_end);
             position += n as u64;
         }
     }
@@ -211,18 +207,20 @@ impl Replay<'_> {
         let mut counts = Counts::default();
         let mut evicted = Vec::new();
         let wants_next_access = cell.policy.spec.name == "belady";
-        let processed = self.for_each(wants_next_access, |req, counted| {
-            let hit = policy.get(req);
-            if !hit {
-                policy.insert(req, &mut evicted);
-                evicted.clear();
-            }
-            if counted {
-                counts.requests += 1;
-                counts.bytes += u64::from(req.size);
+        let processed = self.for_each_batch(wants_next_access, |batch, counted_from| {
+            for (i, req) in batch.iter().enumerate() {
+                let hit = policy.get(req);
                 if !hit {
-                    counts.misses += 1;
-                    counts.byte_misses += u64::from(req.size);
+                    policy.insert(req, &mut evicted);
+                    evicted.clear();
+                }
+                if i >= counted_from {
+                    counts.requests += 1;
+                    counts.bytes += u64::from(req.size);
+                    if !hit {
+                        counts.misses += 1;
+                        counts.byte_misses += u64::from(req.size);
+                    }
                 }
             }
         })?;
@@ -257,7 +255,9 @@ impl Replay<'_> {
     pub fn lru_curve(&self, capacities: &[u64]) -> Result<Vec<CellResult>, TraceError> {
         let started = Instant::now();
         let mut distances = StackDistances::new(capacities);
-        let processed = self.for_each(false, |req, counted| distances.access(req, counted))?;
+        let processed = self.for_each_batch(false, |batch, counted_from| {
+            distances.access_batch(batch, counted_from)
+        })?;
         let seconds = started.elapsed().as_secs_f64();
         let curve = distances.curve();
         Ok(curve
