@@ -4,9 +4,10 @@
 //! the like) remember evicted keys in FIFO order, bounded by the sum of the
 //! sizes of the objects the keys stood for, the way libCacheSim bounds its
 //! ghost FIFOs. Only a 32-bit fingerprint and the size are kept, in a ring,
-//! with a fingerprint → position index: about 20 bytes per ghost instead of
-//! a full list node and key-index entry, which matters because a ghost often
-//! remembers nearly as many keys as the cache holds. Two keys with the same
+//! with an index of ring positions (compared through the ring's
+//! fingerprints): about 14 bytes per ghost instead of a full list node and
+//! key-index entry, which matters because a ghost often remembers nearly as
+//! many keys as the cache holds. Two keys with the same
 //! fingerprint are confused: with `n` ghosts, a key never seen passes for a
 //! ghost with probability about n / 2^32 (2 × 10^-5 for 10^5 ghosts).
 //!
@@ -14,8 +15,10 @@
 //! in the ring, which is dropped when it reaches the oldest end.
 
 use std::collections::VecDeque;
+use std::hash::BuildHasher;
 
-use rustc_hash::FxHashMap;
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
 
 use super::hash_key;
 
@@ -35,8 +38,8 @@ pub struct GhostFifo {
     ring: VecDeque<Ghost>,
     /// Sequence number of `ring[0]` (wrapping).
     first_seq: u32,
-    /// Fingerprint → sequence number of its live ghost.
-    index: FxHashMap<u32, u32>,
+    /// Sequence numbers of the live ghosts, hashed by fingerprint.
+    index: HashTable<u32>,
 }
 
 impl GhostFifo {
@@ -47,7 +50,7 @@ impl GhostFifo {
             bytes: 0,
             ring: VecDeque::new(),
             first_seq: 0,
-            index: FxHashMap::default(),
+            index: HashTable::new(),
         }
     }
 
@@ -56,10 +59,31 @@ impl GhostFifo {
         (hash_key(key) >> 32) as u32
     }
 
+    #[inline]
+    fn hash(fingerprint: u32) -> u64 {
+        FxBuildHasher.hash_one(fingerprint)
+    }
+
+    /// The ring entry of sequence number `seq`.
+    #[inline]
+    fn at(&self, seq: u32) -> &Ghost {
+        &self.ring[seq.wrapping_sub(self.first_seq) as usize]
+    }
+
+    /// The sequence number of the live ghost with this fingerprint.
+    #[inline]
+    fn find(&self, fingerprint: u32) -> Option<u32> {
+        self.index
+            .find(Self::hash(fingerprint), |&seq| {
+                self.at(seq).fingerprint == fingerprint
+            })
+            .copied()
+    }
+
     /// True when `key` (or a key with its fingerprint) is remembered.
     #[inline]
     pub fn contains(&self, key: u64) -> bool {
-        self.index.contains_key(&Self::fingerprint(key))
+        self.find(Self::fingerprint(key)).is_some()
     }
 
     /// Remembers `key` (an object of `size` units) as the newest ghost,
@@ -68,34 +92,52 @@ impl GhostFifo {
     /// not remembered.
     pub fn insert(&mut self, key: u64, size: u32) {
         let fingerprint = Self::fingerprint(key);
-        if u64::from(size) > self.capacity || self.index.contains_key(&fingerprint) {
+        if u64::from(size) > self.capacity || self.find(fingerprint).is_some() {
             return;
         }
         while self.bytes + u64::from(size) > self.capacity {
             self.pop_oldest();
         }
         let seq = self.first_seq.wrapping_add(self.ring.len() as u32);
+        if self.ring.len() == self.ring.capacity() {
+            // Grow by half rather than double: memory per ghost matters.
+            self.ring.reserve_exact((self.ring.len() / 2).max(16));
+        }
         self.ring.push_back(Ghost { fingerprint, size });
-        self.index.insert(fingerprint, seq);
+        let (ring, first_seq) = (&self.ring, self.first_seq);
+        self.index
+            .insert_unique(Self::hash(fingerprint), seq, |&s| {
+                Self::hash(ring[s.wrapping_sub(first_seq) as usize].fingerprint)
+            });
         self.bytes += u64::from(size);
     }
 
     /// Drops the oldest ghost or tombstone.
     fn pop_oldest(&mut self) {
-        let oldest = self.ring.pop_front().expect("ghost bytes without ghosts");
-        self.bytes -= u64::from(oldest.size);
-        if self.index.get(&oldest.fingerprint) == Some(&self.first_seq) {
-            self.index.remove(&oldest.fingerprint);
+        let oldest = *self.ring.front().expect("ghost bytes without ghosts");
+        let first_seq = self.first_seq;
+        if let Ok(entry) = self
+            .index
+            .find_entry(Self::hash(oldest.fingerprint), |&seq| seq == first_seq)
+        {
+            entry.remove();
         }
+        self.ring.pop_front();
+        self.bytes -= u64::from(oldest.size);
         self.first_seq = self.first_seq.wrapping_add(1);
     }
 
     /// Forgets `key`; returns whether it was remembered.
     #[inline]
     pub fn remove(&mut self, key: u64) -> bool {
-        let Some(seq) = self.index.remove(&Self::fingerprint(key)) else {
+        let fingerprint = Self::fingerprint(key);
+        let Some(seq) = self.find(fingerprint) else {
             return false;
         };
+        self.index
+            .find_entry(Self::hash(fingerprint), |&s| s == seq)
+            .expect("found above")
+            .remove();
         let ghost = &mut self.ring[seq.wrapping_sub(self.first_seq) as usize];
         self.bytes -= u64::from(ghost.size);
         ghost.size = 0;
@@ -123,7 +165,7 @@ impl GhostFifo {
         let mut bytes = 0u64;
         for (i, ghost) in self.ring.iter().enumerate() {
             let seq = self.first_seq.wrapping_add(i as u32);
-            let indexed = self.index.get(&ghost.fingerprint) == Some(&seq);
+            let indexed = self.find(ghost.fingerprint) == Some(seq);
             assert!(
                 indexed || ghost.size == 0,
                 "ghost at {seq} is live but not indexed"
@@ -133,15 +175,16 @@ impl GhostFifo {
             }
         }
         assert_eq!(bytes, self.bytes, "ghost bytes");
-        for (&fingerprint, &seq) in &self.index {
+        for &seq in &self.index {
             let at = seq.wrapping_sub(self.first_seq) as usize;
             let ghost = self
                 .ring
                 .get(at)
                 .unwrap_or_else(|| panic!("index points past the ring"));
             assert_eq!(
-                ghost.fingerprint, fingerprint,
-                "index points at the wrong ghost"
+                self.find(ghost.fingerprint),
+                Some(seq),
+                "index entry not found by its fingerprint"
             );
         }
     }
