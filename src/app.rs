@@ -161,8 +161,18 @@ impl Prepared {
             .collect()
     }
 
+    /// Whether capacities count objects: sizes ignored, or every object of
+    /// size 1 (a trace without sizes, a workload of unit objects).
+    fn counts_objects(&self) -> bool {
+        self.options.ignore_size
+            || match &self.source {
+                Source::Trace(trace) => !trace.has_sizes(),
+                Source::Workload { workload, .. } => workload.sizes == SizeLaw::Fixed(1),
+            }
+    }
+
     fn summary(&self) -> String {
-        let unit = if self.options.ignore_size {
+        let unit = if self.counts_objects() {
             "objects"
         } else {
             "bytes"
@@ -329,7 +339,7 @@ pub fn replay(
     let text = format!(
         "{}\n{}",
         prepared.summary(),
-        table::replay_table(&rows, !prepared.options.ignore_size)
+        table::replay_table(&rows, !prepared.counts_objects())
     );
     Ok(Outcome {
         text,
@@ -451,7 +461,7 @@ pub fn mrc(
         .unwrap_or_else(|| Path::new("results/mrc").join(prepared.source.name()));
     let csv = dir.join("mrc.csv");
     report::write_csv(&csv, &rows)?;
-    let bytes = !prepared.options.ignore_size;
+    let bytes = !prepared.counts_objects();
     let title = format!("Miss-ratio curve: {}", prepared.source.name());
     plot::miss_ratio_curve(&rows, &title, bytes).write(&dir.join("mrc"))?;
     write_run_record(&dir, "mrc", args, source_args, &prepared)?;

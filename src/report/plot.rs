@@ -17,8 +17,8 @@ use crate::replay::CellResult;
 /// Pixel size of every plot.
 const SIZE: (u32, u32) = (900, 560);
 
-/// Tableau 10, a palette that stays distinguishable for most readers.
-const PALETTE: [RGBColor; 10] = [
+/// Tableau 20: ten hues, each dark then light, so up to 20 lines stay apart.
+const PALETTE: [RGBColor; 20] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -29,6 +29,16 @@ const PALETTE: [RGBColor; 10] = [
     RGBColor(127, 127, 127),
     RGBColor(188, 189, 34),
     RGBColor(23, 190, 207),
+    RGBColor(174, 199, 232),
+    RGBColor(255, 187, 120),
+    RGBColor(152, 223, 138),
+    RGBColor(255, 152, 150),
+    RGBColor(197, 176, 213),
+    RGBColor(196, 156, 148),
+    RGBColor(247, 182, 210),
+    RGBColor(199, 199, 199),
+    RGBColor(219, 219, 141),
+    RGBColor(158, 218, 229),
 ];
 
 fn register_fonts() {

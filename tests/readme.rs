@@ -1,0 +1,38 @@
+//! The README's policy table is generated from the registry; this keeps it
+//! in step (re-generate with `CACHELAB_BLESS=1 cargo test --release --test readme`).
+
+use std::path::PathBuf;
+
+#[test]
+fn readme_policy_table_matches_the_registry() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let (start, end) = ("<!-- policies:start -->\n", "<!-- policies:end -->");
+    let from = readme.find(start).expect("start marker") + start.len();
+    let to = readme.find(end).expect("end marker");
+    let table = cachelab::app::policies_markdown();
+    if std::env::var_os("CACHELAB_BLESS").is_some() {
+        std::fs::write(
+            &path,
+            format!("{}{}{}", &readme[..from], table, &readme[to..]),
+        )
+        .unwrap();
+        return;
+    }
+    assert_eq!(&readme[from..to], table, "README policy table is stale");
+}
+
+#[test]
+fn readme_gives_the_two_commands() {
+    let readme =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    assert!(readme.contains("cargo run --release -- "));
+    assert!(readme.contains("cargo test --release"));
+    let ci =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".ci/run")).unwrap();
+    assert!(
+        ci.contains("cargo test --release"),
+        ".ci/run must run the README's test command"
+    );
+}
