@@ -14,7 +14,7 @@
 //! object fits, as in libCacheSim.
 
 use super::Policy;
-use super::parts::list::{Entries, List};
+use super::parts::queue::Queue;
 use super::registry::{BuildArgs, ParamKind, ParamSpec, PolicySpec};
 use crate::request::Request;
 
@@ -40,10 +40,9 @@ fn build(args: &BuildArgs) -> Box<dyn Policy> {
 pub struct Clock {
     capacity: u64,
     max_count: u8,
-    /// Per object: its counter.
-    entries: Entries<u8>,
-    /// Head: newest or most recently spared; tail: where the hand points.
-    queue: List,
+    /// Per object its counter; head: newest or most recently spared; tail:
+    /// where the hand points.
+    queue: Queue<u8>,
 }
 
 impl Clock {
@@ -53,8 +52,7 @@ impl Clock {
         Clock {
             capacity,
             max_count: ((1u32 << bits) - 1) as u8,
-            entries: Entries::default(),
-            queue: List::default(),
+            queue: Queue::default(),
         }
     }
 
@@ -62,13 +60,12 @@ impl Clock {
     fn evict_one(&mut self) -> u64 {
         loop {
             let slot = self.queue.tail().expect("evicting from an empty clock");
-            let count = &mut self.entries.node_mut(slot).meta;
+            let count = self.queue.meta_mut(slot);
             if *count == 0 {
-                self.queue.unlink(self.entries.slab_mut(), slot);
-                return self.entries.remove(slot).0;
+                return self.queue.remove_slot(slot).0;
             }
             *count -= 1;
-            self.queue.move_to_head(self.entries.slab_mut(), slot);
+            self.queue.move_to_head(slot);
         }
     }
 }
@@ -76,9 +73,9 @@ impl Clock {
 impl Policy for Clock {
     #[inline]
     fn get(&mut self, req: &Request) -> bool {
-        match self.entries.find(req.key) {
+        match self.queue.find(req.key) {
             Some(slot) => {
-                let count = &mut self.entries.node_mut(slot).meta;
+                let count = self.queue.meta_mut(slot);
                 if *count < self.max_count {
                     *count += 1;
                 }
@@ -96,26 +93,20 @@ impl Policy for Clock {
         while self.queue.bytes() + size > self.capacity {
             evicted.push(self.evict_one());
         }
-        let slot = self.entries.add(req.key, req.size, 0);
-        self.queue.push_head(self.entries.slab_mut(), slot);
+        self.queue.push_head(req.key, req.size, 0);
         true
     }
 
     fn remove(&mut self, key: u64) -> bool {
-        let Some(slot) = self.entries.find(key) else {
-            return false;
-        };
-        self.queue.unlink(self.entries.slab_mut(), slot);
-        self.entries.remove(slot);
-        true
+        self.queue.remove(key)
     }
 
     fn contains(&self, key: u64) -> bool {
-        self.entries.find(key).is_some()
+        self.queue.find(key).is_some()
     }
 
     fn len(&self) -> usize {
-        self.entries.len()
+        self.queue.len()
     }
 
     fn used(&self) -> u64 {
@@ -127,16 +118,9 @@ impl Policy for Clock {
     }
 
     fn check_invariants(&self) {
-        self.entries.check();
-        self.queue.check(self.entries.slab());
-        assert_eq!(
-            self.queue.len(),
-            self.entries.len(),
-            "every entry is queued"
-        );
-        assert!(self.queue.bytes() <= self.capacity, "over capacity");
-        for slot in self.queue.iter(self.entries.slab()) {
-            let node = self.entries.node(slot);
+        self.queue.check(self.capacity);
+        for slot in self.queue.iter() {
+            let node = self.queue.node(slot);
             assert!(
                 node.meta <= self.max_count,
                 "counter of {} above {}",
@@ -160,11 +144,10 @@ mod tests {
     }
 
     fn queue(clock: &Clock) -> Vec<(u64, u8)> {
-        let slab = clock.entries.slab();
         clock
             .queue
-            .iter(slab)
-            .map(|s| (slab.get(s).key, slab.get(s).meta))
+            .iter()
+            .map(|s| (clock.queue.node(s).key, clock.queue.node(s).meta))
             .collect()
     }
 

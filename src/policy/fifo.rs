@@ -5,7 +5,7 @@
 //! No parameters.
 
 use super::Policy;
-use super::parts::list::{Entries, List};
+use super::parts::queue::Queue;
 use super::registry::{BuildArgs, PolicySpec};
 use crate::request::Request;
 
@@ -25,8 +25,8 @@ fn build(args: &BuildArgs) -> Box<dyn Policy> {
 /// First in, first out.
 pub struct Fifo {
     capacity: u64,
-    entries: Entries<()>,
-    queue: List,
+    /// Newest at the head.
+    queue: Queue<()>,
 }
 
 impl Fifo {
@@ -34,15 +34,14 @@ impl Fifo {
     pub fn new(capacity: u64) -> Self {
         Fifo {
             capacity,
-            entries: Entries::default(),
-            queue: List::default(),
+            queue: Queue::default(),
         }
     }
 }
 
 impl Policy for Fifo {
     fn get(&mut self, req: &Request) -> bool {
-        self.entries.find(req.key).is_some()
+        self.queue.find(req.key).is_some()
     }
 
     fn insert(&mut self, req: &Request, evicted: &mut Vec<u64>) -> bool {
@@ -51,32 +50,23 @@ impl Policy for Fifo {
             return false;
         }
         while self.queue.bytes() + size > self.capacity {
-            let victim = self
-                .queue
-                .pop_tail(self.entries.slab_mut())
-                .expect("over capacity");
-            evicted.push(self.entries.remove(victim).0);
+            let victim = self.queue.tail().expect("over capacity");
+            evicted.push(self.queue.remove_slot(victim).0);
         }
-        let slot = self.entries.add(req.key, req.size, ());
-        self.queue.push_head(self.entries.slab_mut(), slot);
+        self.queue.push_head(req.key, req.size, ());
         true
     }
 
     fn remove(&mut self, key: u64) -> bool {
-        let Some(slot) = self.entries.find(key) else {
-            return false;
-        };
-        self.queue.unlink(self.entries.slab_mut(), slot);
-        self.entries.remove(slot);
-        true
+        self.queue.remove(key)
     }
 
     fn contains(&self, key: u64) -> bool {
-        self.entries.find(key).is_some()
+        self.queue.find(key).is_some()
     }
 
     fn len(&self) -> usize {
-        self.entries.len()
+        self.queue.len()
     }
 
     fn used(&self) -> u64 {
@@ -88,14 +78,7 @@ impl Policy for Fifo {
     }
 
     fn check_invariants(&self) {
-        self.entries.check();
-        self.queue.check(self.entries.slab());
-        assert_eq!(
-            self.queue.len(),
-            self.entries.len(),
-            "every entry is queued"
-        );
-        assert!(self.queue.bytes() <= self.capacity, "over capacity");
+        self.queue.check(self.capacity);
     }
 }
 

@@ -7,7 +7,7 @@
 //! tail. No parameters.
 
 use super::Policy;
-use super::parts::list::{Entries, List};
+use super::parts::queue::Queue;
 use super::registry::{BuildArgs, PolicySpec};
 use crate::request::Request;
 
@@ -27,8 +27,8 @@ fn build(args: &BuildArgs) -> Box<dyn Policy> {
 /// Least recently used.
 pub struct Lru {
     capacity: u64,
-    entries: Entries<()>,
-    queue: List,
+    /// Most recently used at the head.
+    queue: Queue<()>,
 }
 
 impl Lru {
@@ -36,17 +36,16 @@ impl Lru {
     pub fn new(capacity: u64) -> Self {
         Lru {
             capacity,
-            entries: Entries::default(),
-            queue: List::default(),
+            queue: Queue::default(),
         }
     }
 }
 
 impl Policy for Lru {
     fn get(&mut self, req: &Request) -> bool {
-        match self.entries.find(req.key) {
+        match self.queue.find(req.key) {
             Some(slot) => {
-                self.queue.move_to_head(self.entries.slab_mut(), slot);
+                self.queue.move_to_head(slot);
                 true
             }
             None => false,
@@ -59,32 +58,23 @@ impl Policy for Lru {
             return false;
         }
         while self.queue.bytes() + size > self.capacity {
-            let victim = self
-                .queue
-                .pop_tail(self.entries.slab_mut())
-                .expect("over capacity");
-            evicted.push(self.entries.remove(victim).0);
+            let victim = self.queue.tail().expect("over capacity");
+            evicted.push(self.queue.remove_slot(victim).0);
         }
-        let slot = self.entries.add(req.key, req.size, ());
-        self.queue.push_head(self.entries.slab_mut(), slot);
+        self.queue.push_head(req.key, req.size, ());
         true
     }
 
     fn remove(&mut self, key: u64) -> bool {
-        let Some(slot) = self.entries.find(key) else {
-            return false;
-        };
-        self.queue.unlink(self.entries.slab_mut(), slot);
-        self.entries.remove(slot);
-        true
+        self.queue.remove(key)
     }
 
     fn contains(&self, key: u64) -> bool {
-        self.entries.find(key).is_some()
+        self.queue.find(key).is_some()
     }
 
     fn len(&self) -> usize {
-        self.entries.len()
+        self.queue.len()
     }
 
     fn used(&self) -> u64 {
@@ -96,14 +86,7 @@ impl Policy for Lru {
     }
 
     fn check_invariants(&self) {
-        self.entries.check();
-        self.queue.check(self.entries.slab());
-        assert_eq!(
-            self.queue.len(),
-            self.entries.len(),
-            "every entry is queued"
-        );
-        assert!(self.queue.bytes() <= self.capacity, "over capacity");
+        self.queue.check(self.capacity);
     }
 }
 

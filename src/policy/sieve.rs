@@ -14,7 +14,7 @@
 //! new object fits, as in libCacheSim.
 
 use super::Policy;
-use super::parts::list::{Entries, List};
+use super::parts::queue::Queue;
 use super::registry::{BuildArgs, PolicySpec};
 use crate::request::Request;
 
@@ -34,10 +34,8 @@ fn build(args: &BuildArgs) -> Box<dyn Policy> {
 /// SIEVE.
 pub struct Sieve {
     capacity: u64,
-    /// Per object: the visited bit.
-    entries: Entries<bool>,
-    /// Head: newest; tail: oldest.
-    queue: List,
+    /// Per object the visited bit; head: newest; tail: oldest.
+    queue: Queue<bool>,
     /// Where the next eviction starts; `None` means at the tail.
     hand: Option<u32>,
 }
@@ -47,8 +45,7 @@ impl Sieve {
     pub fn new(capacity: u64) -> Self {
         Sieve {
             capacity,
-            entries: Entries::default(),
-            queue: List::default(),
+            queue: Queue::default(),
             hand: None,
         }
     }
@@ -59,25 +56,24 @@ impl Sieve {
         let tail = self.queue.tail().expect("evicting from an empty sieve");
         let mut slot = self.hand.unwrap_or(tail);
         loop {
-            let visited = &mut self.entries.node_mut(slot).meta;
+            let visited = self.queue.meta_mut(slot);
             if !*visited {
                 break;
             }
             *visited = false;
-            slot = List::towards_head(self.entries.slab(), slot).unwrap_or(tail);
+            slot = self.queue.towards_head(slot).unwrap_or(tail);
         }
-        self.hand = List::towards_head(self.entries.slab(), slot);
-        self.queue.unlink(self.entries.slab_mut(), slot);
-        self.entries.remove(slot).0
+        self.hand = self.queue.towards_head(slot);
+        self.queue.remove_slot(slot).0
     }
 }
 
 impl Policy for Sieve {
     #[inline]
     fn get(&mut self, req: &Request) -> bool {
-        match self.entries.find(req.key) {
+        match self.queue.find(req.key) {
             Some(slot) => {
-                self.entries.node_mut(slot).meta = true;
+                *self.queue.meta_mut(slot) = true;
                 true
             }
             None => false,
@@ -92,29 +88,27 @@ impl Policy for Sieve {
         while self.queue.bytes() + size > self.capacity {
             evicted.push(self.evict_one());
         }
-        let slot = self.entries.add(req.key, req.size, false);
-        self.queue.push_head(self.entries.slab_mut(), slot);
+        self.queue.push_head(req.key, req.size, false);
         true
     }
 
     fn remove(&mut self, key: u64) -> bool {
-        let Some(slot) = self.entries.find(key) else {
+        let Some(slot) = self.queue.find(key) else {
             return false;
         };
         if self.hand == Some(slot) {
-            self.hand = List::towards_head(self.entries.slab(), slot);
+            self.hand = self.queue.towards_head(slot);
         }
-        self.queue.unlink(self.entries.slab_mut(), slot);
-        self.entries.remove(slot);
+        self.queue.remove_slot(slot);
         true
     }
 
     fn contains(&self, key: u64) -> bool {
-        self.entries.find(key).is_some()
+        self.queue.find(key).is_some()
     }
 
     fn len(&self) -> usize {
-        self.entries.len()
+        self.queue.len()
     }
 
     fn used(&self) -> u64 {
@@ -126,19 +120,10 @@ impl Policy for Sieve {
     }
 
     fn check_invariants(&self) {
-        self.entries.check();
-        self.queue.check(self.entries.slab());
-        assert_eq!(
-            self.queue.len(),
-            self.entries.len(),
-            "every entry is queued"
-        );
-        assert!(self.queue.bytes() <= self.capacity, "over capacity");
+        self.queue.check(self.capacity);
         if let Some(hand) = self.hand {
             assert!(
-                self.queue
-                    .iter(self.entries.slab())
-                    .any(|slot| slot == hand),
+                self.queue.iter().any(|slot| slot == hand),
                 "the hand points at slot {hand}, which is not queued"
             );
         }
@@ -165,7 +150,7 @@ mod tests {
     }
 
     fn hand_key(sieve: &Sieve) -> Option<u64> {
-        sieve.hand.map(|slot| sieve.entries.node(slot).key)
+        sieve.hand.map(|slot| sieve.queue.node(slot).key)
     }
 
     #[test]
@@ -180,8 +165,8 @@ mod tests {
         // Order is unchanged apart from 3: head 5, 4, 2, 1 tail.
         let keys: Vec<u64> = sieve
             .queue
-            .iter(sieve.entries.slab())
-            .map(|s| sieve.entries.node(s).key)
+            .iter()
+            .map(|s| sieve.queue.node(s).key)
             .collect();
         assert_eq!(keys, [5, 4, 2, 1]);
         // The hand rests on 3's neighbour towards the head.

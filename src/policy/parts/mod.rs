@@ -7,6 +7,7 @@ pub mod dense;
 pub mod doorkeeper;
 pub mod ghost;
 pub mod list;
+pub mod queue;
 pub mod redis_pool;
 pub mod sketch;
 #[cfg(test)]
