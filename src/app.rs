@@ -217,15 +217,50 @@ fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, AppError> {
         .map_err(|e| AppError::Input(format!("--jobs: {e}")))
 }
 
-fn progress_bar(cells: usize, what: &str) -> ProgressBar {
-    let bar = ProgressBar::new(cells as u64);
+/// Every policy at every capacity.
+fn grid(policies: &[&PolicyChoice], capacities: &[u64]) -> Vec<Cell> {
+    policies
+        .iter()
+        .flat_map(|p| {
+            capacities.iter().map(|&capacity| Cell {
+                policy: (*p).clone(),
+                capacity,
+            })
+        })
+        .collect()
+}
+
+/// Runs cells on `jobs` threads, with a progress bar on the terminal when
+/// `show_progress` (cells done, the last cell's speed, time left).
+fn run_with_progress(
+    replay: &Replay,
+    cells: &[Cell],
+    jobs: Option<usize>,
+    what: &str,
+    show_progress: bool,
+) -> Result<Vec<CellResult>, AppError> {
+    let bar = if show_progress {
+        ProgressBar::new(cells.len() as u64)
+    } else {
+        ProgressBar::hidden()
+    };
     bar.set_style(
         ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} cells, {msg}, eta {eta}")
             .expect("valid template")
             .progress_chars("=> "),
     );
     bar.set_prefix(what.to_string());
-    bar
+    let done = |r: &CellResult| {
+        bar.set_message(format!(
+            "{} at {:.1} M req/s",
+            r.policy,
+            r.throughput_rps / 1e6
+        ));
+        bar.inc(1);
+    };
+    let rows = thread_pool(jobs)?.install(|| replay.run_cells(cells, &done))?;
+    bar.finish_and_clear();
+    Ok(rows)
 }
 
 /// What `run.json` records so a result can be reproduced.
@@ -304,31 +339,14 @@ pub fn replay(
         wants_belady,
     )?;
     let capacities = prepared.resolve_sizes(&sizes)?;
-    let cells: Vec<Cell> = policies
-        .iter()
-        .flat_map(|p| {
-            capacities.iter().map(|&c| Cell {
-                policy: p.clone(),
-                capacity: c,
-            })
-        })
-        .collect();
-    let bar = if show_progress {
-        progress_bar(cells.len(), "replay")
-    } else {
-        ProgressBar::hidden()
-    };
-    let done = |r: &CellResult| {
-        bar.set_message(format!(
-            "{} at {:.1} M req/s",
-            r.policy,
-            r.throughput_rps / 1e6
-        ));
-        bar.inc(1);
-    };
-    let replay = prepared.replay();
-    let rows = thread_pool(args.jobs)?.install(|| replay.run_cells(&cells, &done))?;
-    bar.finish_and_clear();
+    let cells = grid(&policies.iter().collect::<Vec<_>>(), &capacities);
+    let rows = run_with_progress(
+        &prepared.replay(),
+        &cells,
+        args.jobs,
+        "replay",
+        show_progress,
+    )?;
     let dir = args
         .out
         .clone()
@@ -404,56 +422,29 @@ pub fn mrc(
         sizes
     };
     let replay = prepared.replay();
-    let cells: Vec<Cell> = policies
-        .iter()
-        .filter(|p| p.label != "lru")
-        .flat_map(|p| {
-            capacities.iter().map(|&c| Cell {
-                policy: p.clone(),
-                capacity: c,
-            })
-        })
-        .collect();
-    let bar = if show_progress {
-        progress_bar(cells.len(), "mrc")
+    // LRU comes from one pass over the stream; the others run per size.
+    let lru_rows = if policies.iter().any(|p| p.label == "lru") {
+        replay.lru_curve(&capacities)?
     } else {
-        ProgressBar::hidden()
+        Vec::new()
     };
-    let done = |r: &CellResult| {
-        bar.set_message(format!(
-            "{} at {:.1} M req/s",
-            r.policy,
-            r.throughput_rps / 1e6
-        ));
-        bar.inc(1);
-    };
-    let (lru_rows, other_rows) = thread_pool(args.jobs)?.install(|| {
-        rayon::join(
-            || {
-                if policies.iter().any(|p| p.label == "lru") {
-                    replay.lru_curve(&capacities).map(Some)
-                } else {
-                    Ok(None)
-                }
-            },
-            || replay.run_cells(&cells, &done),
-        )
-    });
-    bar.finish_and_clear();
-    let (lru_rows, other_rows) = (lru_rows?, other_rows?);
+    let others: Vec<&PolicyChoice> = policies.iter().filter(|p| p.label != "lru").collect();
+    let other_rows = run_with_progress(
+        &replay,
+        &grid(&others, &capacities),
+        args.jobs,
+        "mrc",
+        show_progress,
+    )?;
     // Rows in the order the policies were given.
     let mut rows = Vec::new();
     for policy in &policies {
-        if policy.label == "lru" {
-            rows.extend(lru_rows.iter().flatten().cloned());
+        let source = if policy.label == "lru" {
+            &lru_rows
         } else {
-            rows.extend(
-                other_rows
-                    .iter()
-                    .filter(|r| r.policy == policy.label)
-                    .cloned(),
-            );
-        }
+            &other_rows
+        };
+        rows.extend(source.iter().filter(|r| r.policy == policy.label).cloned());
     }
     let dir = args
         .out
