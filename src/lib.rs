@@ -6,6 +6,9 @@
 //! used as oracles ([`theory`]), and results on disk ([`report`]).
 
 pub mod app;
+pub mod cluster;
+pub mod metrics;
+pub mod scenario;
 pub mod mrc;
 pub mod policy;
 pub mod replay;
@@ -16,3 +19,4 @@ pub mod theory;
 pub mod trace;
 pub mod units;
 pub mod workload;
+pub mod sim;

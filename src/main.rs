@@ -31,6 +31,40 @@ enum Command {
     Replay(ReplayCommand),
     /// Miss ratio against cache size, one line per policy (CSV, PNG, SVG).
     Mrc(MrcCommand),
+    /// Simulate a cache tier described by a scenario file (and its sweep).
+    Run(RunCommand),
+    /// Check a scenario file without running it.
+    Validate(RunCommand),
+}
+
+#[derive(Args)]
+struct RunCommand {
+    /// The scenario file (TOML; see docs/scenario.md).
+    file: PathBuf,
+    /// Override a field: --set nodes.count=8 --set cache.ttl=300s.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    overrides: Vec<String>,
+    /// Seed replacing the scenario's.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Output directory (default results/<scenario>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Worker threads for sweep cells (default: all cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+}
+
+impl RunCommand {
+    fn args(self) -> app::RunArgs {
+        app::RunArgs {
+            file: self.file,
+            overrides: self.overrides,
+            seed: self.seed,
+            out: self.out,
+            jobs: self.jobs,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -154,6 +188,11 @@ fn main() -> ExitCode {
             };
             app::mrc(&cmd.source.source(), &args, true).map(Some)
         }
+        Command::Run(cmd) => app::run(&cmd.args(), true).map(Some),
+        Command::Validate(cmd) => app::validate(&cmd.args()).map(|text| {
+            print!("{text}");
+            None
+        }),
     };
     match result {
         Ok(Some(outcome)) => {

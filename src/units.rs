@@ -39,6 +39,46 @@ pub fn parse_count(text: &str) -> Option<u64> {
     (value >= 0.0 && value.fract() == 0.0 && value < u64::MAX as f64).then_some(value as u64)
 }
 
+/// Nanoseconds per second.
+pub const SECOND: u64 = 1_000_000_000;
+
+/// Parses a duration into nanoseconds: a number with a unit `ns`, `us` (or
+/// `µs`), `ms`, `s`, `min` or `h` (`5ms`, `1.5s`, `300s`, `2min`). A unit is
+/// required: a bare number is ambiguous.
+pub fn parse_duration(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| c.is_alphabetic() && c != 'e' && c != 'E' || c == 'µ')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let per_unit: f64 = match unit.trim() {
+        "ns" => 1.0,
+        "us" | "µs" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        "min" => 60e9,
+        "h" => 3600e9,
+        _ => return None,
+    };
+    let value = parse_number(number)? * per_unit;
+    (value >= 0.0 && value < u64::MAX as f64).then(|| value.round() as u64)
+}
+
+/// Formats nanoseconds with the largest unit that keeps the number ≥ 1
+/// (`250us`, `1.5s`), as `parse_duration` reads it back.
+pub fn format_duration(ns: u64) -> String {
+    const UNITS: [(u64, &str); 5] = [(3_600 * SECOND, "h"), (SECOND, "s"), (1_000_000, "ms"), (1_000, "us"), (1, "ns")];
+    for (per, unit) in UNITS {
+        if ns >= per || per == 1 {
+            let value = ns as f64 / per as f64;
+            let text = format!("{value:.3}");
+            let text = text.trim_end_matches('0').trim_end_matches('.');
+            return format!("{text}{unit}");
+        }
+    }
+    unreachable!("the last unit divides everything")
+}
+
 fn parse_number(text: &str) -> Option<f64> {
     let cleaned: String = text.trim().chars().filter(|&c| c != '_').collect();
     let value: f64 = cleaned.parse().ok()?;
@@ -88,6 +128,23 @@ mod tests {
         assert_eq!(parse_count("2.5k"), Some(2500));
         assert_eq!(parse_count("1.5"), None);
         assert_eq!(parse_count("ten"), None);
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("5ms"), Some(5_000_000));
+        assert_eq!(parse_duration("1.5s"), Some(1_500_000_000));
+        assert_eq!(parse_duration("100us"), Some(100_000));
+        assert_eq!(parse_duration("100µs"), Some(100_000));
+        assert_eq!(parse_duration("2min"), Some(120 * SECOND));
+        assert_eq!(parse_duration("1h"), Some(3600 * SECOND));
+        assert_eq!(parse_duration("250ns"), Some(250));
+        assert_eq!(parse_duration("300"), None);
+        assert_eq!(parse_duration("5 parsecs"), None);
+        assert_eq!(parse_duration("-1s"), None);
+        for ns in [250, 100_000, 1_500_000_000, 7_200 * SECOND] {
+            assert_eq!(parse_duration(&format_duration(ns)), Some(ns));
+        }
     }
 
     #[test]

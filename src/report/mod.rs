@@ -88,6 +88,24 @@ pub fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> Result<(), ReportErro
     write_atomic(path, &bytes)
 }
 
+/// Writes rows given as strings under `headers`, whole.
+pub fn write_records(path: &Path, headers: &[String], rows: &[Vec<String>]) -> Result<(), ReportError> {
+    let encode = |e: csv::Error| ReportError::Encode {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(headers).map_err(encode)?;
+    for row in rows {
+        writer.write_record(row).map_err(encode)?;
+    }
+    let bytes = writer.into_inner().map_err(|e| ReportError::Encode {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    write_atomic(path, &bytes)
+}
+
 /// Writes a value as pretty JSON, whole.
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), ReportError> {
     let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| ReportError::Encode {

@@ -67,20 +67,28 @@ impl WorkloadStream {
     pub fn next_key(&mut self) -> u64 {
         self.sampler.sample(&mut self.rng)
     }
+
+    /// The next request (a get of the next key, at time zero), ignoring
+    /// the workload's request count.
+    #[inline]
+    pub fn next_request(&mut self) -> Request {
+        let key = self.next_key();
+        Request {
+            time_ns: 0,
+            key,
+            size: self.sizes.size_of(key, self.size_seed),
+            op: Op::Get,
+            next_access: crate::request::NEVER,
+        }
+    }
 }
 
 impl RequestStream for WorkloadStream {
     fn next_batch(&mut self, batch: &mut Vec<Request>, max: usize) -> Result<usize, TraceError> {
         let n = (max as u64).min(self.remaining) as usize;
         for _ in 0..n {
-            let key = self.next_key();
-            batch.push(Request {
-                time_ns: 0,
-                key,
-                size: self.sizes.size_of(key, self.size_seed),
-                op: Op::Get,
-                next_access: crate::request::NEVER,
-            });
+            let request = self.next_request();
+            batch.push(request);
         }
         self.remaining -= n as u64;
         Ok(n)

@@ -1,5 +1,4 @@
-//! The commands behind the CLI: from what a user typed (strings) to results
-//! on disk. `main.rs` only parses arguments and calls these.
+//! `cachelab replay`, `cachelab mrc` and `cachelab policies`.
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +26,9 @@ pub enum AppError {
     /// A result could not be written.
     #[error(transparent)]
     Report(#[from] ReportError),
+    /// A scenario file is not usable.
+    #[error(transparent)]
+    Scenario(#[from] crate::scenario::ScenarioError),
 }
 
 impl From<PolicyError> for AppError {
@@ -210,7 +212,7 @@ fn parse_sizes(list: &[String]) -> Result<Vec<CacheSize>, AppError> {
         .collect()
 }
 
-fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, AppError> {
+pub(super) fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, AppError> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.unwrap_or(0))
         .build()

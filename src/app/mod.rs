@@ -1,0 +1,8 @@
+//! The commands behind the CLI: from what a user typed (strings) to results
+//! on disk. `main.rs` only parses arguments and calls these.
+
+mod replay;
+mod run;
+
+pub use replay::{AppError, MrcArgs, Outcome, ReplayArgs, SourceArgs, mrc, policies_markdown, policies_table, replay};
+pub use run::{RunArgs, run, validate};

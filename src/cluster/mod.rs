@@ -1,0 +1,12 @@
+//! The modelled system: clients, routing, cache nodes, a database and
+//! failures, driven by the discrete-event engine in [`crate::sim`].
+
+mod database;
+mod feed;
+mod membership;
+mod model;
+mod node;
+pub mod routing;
+mod run;
+
+pub use run::{RunOutput, simulate};

@@ -1,0 +1,217 @@
+//! A cache node: an eviction policy with a capacity, entry expiry, a service
+//! time, a concurrency limit with a FIFO queue, and its state (up, crashed,
+//! partitioned, slowed).
+
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashMap;
+
+use crate::policy::{Policy, PolicyChoice};
+use crate::request::{NEVER, Op, Request};
+use crate::seed::{Rng, Seed};
+use crate::sim::Time;
+use crate::sim::dist::Sampler;
+
+/// Per-node counts after the warm-up.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NodeStats {
+    /// Operations served.
+    pub requests: u64,
+    /// Gets served.
+    pub gets: u64,
+    /// Gets that hit.
+    pub hits: u64,
+    /// Objects evicted.
+    pub evictions: u64,
+}
+
+/// One cache node.
+pub struct Node {
+    policy_choice: PolicyChoice,
+    capacity: u64,
+    seed: Seed,
+    /// The eviction policy holding the node's objects.
+    pub policy: Box<dyn Policy>,
+    ttl: Option<Time>,
+    /// Expiry time of each entry, when entries expire.
+    expiry: FxHashMap<u64, Time>,
+    /// Running (false after a crash, until recovery; or removed).
+    pub up: bool,
+    /// Unreachable from clients while running.
+    pub partitioned: bool,
+    /// Service-time multiplier (1 = normal).
+    pub slow: f64,
+    /// Incremented at each crash: work started before it is void.
+    pub epoch: u32,
+    concurrency: u32,
+    /// Jobs being served.
+    pub in_service: Vec<u32>,
+    /// Jobs waiting, oldest first.
+    pub queue: VecDeque<u32>,
+    service: Sampler,
+    rng: Rng,
+    /// Network latency to clients.
+    pub latency: Sampler,
+    /// Draws network latencies of this node's messages.
+    pub net: Rng,
+    /// Read-through: jobs waiting for a database read of each key.
+    pub pending: FxHashMap<u64, Vec<u32>>,
+    /// Counts after the warm-up.
+    pub stats: NodeStats,
+    evicted: Vec<u64>,
+}
+
+/// The timing and size settings every node of a pool shares.
+#[derive(Clone)]
+pub struct NodeConfig<'a> {
+    /// Eviction policy.
+    pub policy: &'a PolicyChoice,
+    /// Capacity in bytes.
+    pub capacity: u64,
+    /// Entry lifetime, if entries expire.
+    pub ttl: Option<Time>,
+    /// Concurrent requests served.
+    pub concurrency: u32,
+    /// Service time.
+    pub service: Sampler,
+    /// Network latency to clients.
+    pub latency: Sampler,
+}
+
+impl Node {
+    /// An empty, running node whose random streams derive from `seed`.
+    pub fn new(config: &NodeConfig, seed: Seed) -> Node {
+        Node {
+            policy_choice: config.policy.clone(),
+            capacity: config.capacity,
+            seed,
+            policy: config.policy.build(config.capacity, seed.derive("policy")),
+            ttl: config.ttl,
+            expiry: FxHashMap::default(),
+            up: true,
+            partitioned: false,
+            slow: 1.0,
+            epoch: 0,
+            concurrency: config.concurrency,
+            in_service: Vec::with_capacity(config.concurrency as usize),
+            queue: VecDeque::new(),
+            service: config.service.clone(),
+            rng: seed.derive("service").rng(),
+            latency: config.latency.clone(),
+            net: seed.derive("network").rng(),
+            pending: FxHashMap::default(),
+            stats: NodeStats::default(),
+            evicted: Vec::new(),
+        }
+    }
+
+    /// Whether clients can reach it.
+    #[inline]
+    pub fn reachable(&self) -> bool {
+        self.up && !self.partitioned
+    }
+
+    /// Whether a new job can start service now.
+    #[inline]
+    pub fn has_free_worker(&self) -> bool {
+        (self.in_service.len() as u32) < self.concurrency
+    }
+
+    /// Draws one service time.
+    #[inline]
+    pub fn service_time(&mut self) -> Time {
+        let t = self.service.sample(&mut self.rng);
+        if self.slow == 1.0 { t } else { (t as f64 * self.slow).round() as Time }
+    }
+
+    /// Draws one one-way network latency.
+    #[inline]
+    pub fn network_latency(&mut self) -> Time {
+        self.latency.sample(&mut self.net)
+    }
+
+    fn request(key: u64, size: u32, now: Time) -> Request {
+        Request {
+            time_ns: now,
+            key,
+            size,
+            op: Op::Get,
+            next_access: NEVER,
+        }
+    }
+
+    /// A get: true on a hit of a live entry. An expired entry is removed and
+    /// counts as a miss.
+    pub fn lookup(&mut self, key: u64, size: u32, now: Time, counting: bool) -> bool {
+        if self.ttl.is_some()
+            && let Some(&expires) = self.expiry.get(&key)
+            && expires <= now
+        {
+            self.policy.remove(key);
+            self.expiry.remove(&key);
+        }
+        let hit = self.policy.get(&Self::request(key, size, now));
+        if counting {
+            self.stats.requests += 1;
+            self.stats.gets += 1;
+            self.stats.hits += u64::from(hit);
+        }
+        hit
+    }
+
+    /// A set: stores the object (or refreshes it if present, restarting its
+    /// lifetime). Returns how many objects were evicted.
+    pub fn store(&mut self, key: u64, size: u32, now: Time, counting: bool) -> usize {
+        if counting {
+            self.stats.requests += 1;
+        }
+        let request = Self::request(key, size, now);
+        self.evicted.clear();
+        let resident = self.policy.get(&request) || self.policy.insert(&request, &mut self.evicted);
+        if self.ttl.is_some() {
+            for key in &self.evicted {
+                self.expiry.remove(key);
+            }
+        }
+        if let Some(ttl) = self.ttl
+            && resident
+        {
+            self.expiry.insert(key, now + ttl);
+        }
+        if counting {
+            self.stats.evictions += self.evicted.len() as u64;
+        }
+        self.evicted.len()
+    }
+
+    /// A delete.
+    pub fn invalidate(&mut self, key: u64, counting: bool) {
+        if counting {
+            self.stats.requests += 1;
+        }
+        self.policy.remove(key);
+        self.expiry.remove(&key);
+    }
+
+    /// The node stops: contents lost, all work void. Returns the jobs it held
+    /// (in service, queued, waiting for a fetch), oldest first.
+    pub fn crash(&mut self) -> Vec<u32> {
+        self.up = false;
+        self.drop_work()
+    }
+
+    /// Voids all work without losing contents (a partition); returns the jobs.
+    pub fn drop_work(&mut self) -> Vec<u32> {
+        self.epoch += 1;
+        let mut lost: Vec<u32> = self.in_service.drain(..).collect();
+        lost.extend(self.queue.drain(..));
+        let mut waiting: Vec<(u64, Vec<u32>)> = self.pending.drain().collect();
+        waiting.sort_unstable_by_key(|(key, _)| *key);
+        lost.extend(waiting.into_iter().flat_map(|(_, jobs)| jobs));
+        if !self.up {
+            self.policy = self.policy_choice.build(self.capacity, self.seed.derive("policy").derive(&self.epoch.to_string()));
+            self.expiry.clear();
+        }
+        lost
+    }
+}

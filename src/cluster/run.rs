@@ -1,0 +1,72 @@
+//! One run of a scenario, from start to the results it reports.
+
+use std::time::Instant;
+
+use super::model::Sim;
+use crate::metrics::{IntervalRow, LatencyRow, NodeRow, Summary, failure_impacts};
+use crate::scenario::Scenario;
+use crate::trace::TraceError;
+
+/// Everything a run measured.
+#[derive(Clone, Debug)]
+pub struct RunOutput {
+    /// Totals after the warm-up.
+    pub summary: Summary,
+    /// One row per interval.
+    pub series: Vec<IntervalRow>,
+    /// One row per node.
+    pub nodes: Vec<NodeRow>,
+    /// Latency percentiles.
+    pub latency: Vec<LatencyRow>,
+}
+
+/// Simulates `scenario`; `progress(fraction)` is called now and then with
+/// the share of simulated time done.
+pub fn simulate(scenario: &Scenario, progress: &mut dyn FnMut(f64)) -> Result<RunOutput, TraceError> {
+    let started = Instant::now();
+    let mut sim = Sim::new(scenario)?;
+    sim.run(progress)?;
+    let wall = started.elapsed().as_secs_f64().max(1e-9);
+    let end = sim.end();
+    let load = sim.database().load(end);
+    let queue_max = sim.database().queue_max();
+    let connections = sim.database().connections;
+    let mut summary = Summary {
+        scenario: scenario.name.clone(),
+        run: scenario.label.clone(),
+        seed: scenario.file.seed,
+        ..Summary::default()
+    };
+    sim.recorder.fill(&mut summary, end, load, connections, queue_max);
+    let mut nodes: Vec<NodeRow> = sim
+        .nodes()
+        .map(|(name, node)| NodeRow {
+            node: name,
+            requests: node.stats.requests,
+            gets: node.stats.gets,
+            hits: node.stats.hits,
+            hit_ratio: if node.stats.gets == 0 { 0.0 } else { node.stats.hits as f64 / node.stats.gets as f64 },
+            evictions: node.stats.evictions,
+            bytes_used: node.policy.used(),
+            objects: node.policy.len() as u64,
+            load_share: 0.0,
+        })
+        .collect();
+    let main: Vec<&NodeRow> = nodes.iter().filter(|n| !n.node.starts_with("gutter")).collect();
+    let mean = main.iter().map(|n| n.requests as f64).sum::<f64>() / main.len().max(1) as f64;
+    let max = main.iter().map(|n| n.requests as f64).fold(0.0, f64::max);
+    summary.load_imbalance = if mean > 0.0 { max / mean } else { 0.0 };
+    for n in &mut nodes {
+        n.load_share = if mean > 0.0 { n.requests as f64 / mean } else { 0.0 };
+    }
+    let series = sim.recorder.rows().to_vec();
+    summary.failures = failure_impacts(&series, &sim.events, scenario.file.warmup.0 as f64 / 1e9);
+    summary.requests_per_wall_s = sim.issued as f64 / wall;
+    summary.events_per_wall_s = sim.events_processed() as f64 / wall;
+    Ok(RunOutput {
+        summary,
+        series,
+        nodes,
+        latency: sim.recorder.latency_rows(),
+    })
+}

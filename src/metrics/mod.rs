@@ -1,0 +1,12 @@
+//! What a cluster run measures (definitions in DESIGN.md "Metrics"): hit
+//! ratios over gets after the warm-up, latency histograms for hits, misses
+//! and all, database load, per-node statistics, a time series per interval,
+//! and the impact of each failure event.
+
+mod impact;
+pub mod recorder;
+mod summary;
+
+pub use impact::{FailureEvent, FailureImpact, failure_impacts};
+pub use recorder::{Class, Recorder};
+pub use summary::{IntervalRow, LatencyRow, LatencySummary, NodeRow, Summary};

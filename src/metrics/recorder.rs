@@ -1,0 +1,252 @@
+//! The recorder the cluster model reports to: request completions, timeouts,
+//! errors, evictions; it keeps the totals after the warm-up, the latency
+//! histograms and the time series.
+
+use hdrhistogram::Histogram;
+
+use super::summary::{IntervalRow, LatencyRow, LatencySummary};
+use crate::sim::Time;
+
+/// Highest latency the histograms hold (longer ones are clamped): one hour.
+const MAX_LATENCY_NS: u64 = 3_600 * 1_000_000_000;
+
+/// Percentiles written to `latency.csv`.
+pub const PERCENTILES: [f64; 9] = [50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.99, 100.0];
+
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_LATENCY_NS, 3).expect("valid histogram bounds")
+}
+
+/// How a request ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    /// A get served from a cache.
+    Hit,
+    /// A get served by the database (after a miss, a timeout or a failover).
+    Miss,
+    /// A set or delete, acknowledged.
+    Write,
+    /// A request that failed (the database refused it).
+    Failed,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Counts {
+    requests: u64,
+    gets: u64,
+    hits: u64,
+    get_bytes: u64,
+    hit_bytes: u64,
+    timeouts: u64,
+    errors: u64,
+    evictions: u64,
+}
+
+/// Database load over a stretch of time, from cumulative counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct DbLoad {
+    /// Queries that arrived.
+    pub queries: u64,
+    /// Queries refused.
+    pub rejected: u64,
+    /// Connection-nanoseconds busy.
+    pub busy_ns: u128,
+    /// Queue-length × nanoseconds.
+    pub queue_ns: u128,
+}
+
+impl DbLoad {
+    fn minus(self, earlier: DbLoad) -> DbLoad {
+        DbLoad {
+            queries: self.queries - earlier.queries,
+            rejected: self.rejected - earlier.rejected,
+            busy_ns: self.busy_ns - earlier.busy_ns,
+            queue_ns: self.queue_ns - earlier.queue_ns,
+        }
+    }
+}
+
+/// Collects a run's measurements.
+pub struct Recorder {
+    warmup_end: Time,
+    all: Histogram<u64>,
+    hits: Histogram<u64>,
+    misses: Histogram<u64>,
+    interval_latency: Histogram<u64>,
+    totals: Counts,
+    interval: Counts,
+    rows: Vec<IntervalRow>,
+    last_tick: Time,
+    db_at_last_tick: DbLoad,
+    db_at_warmup_end: DbLoad,
+}
+
+impl Recorder {
+    /// A recorder whose totals start counting at `warmup_end`.
+    pub fn new(warmup_end: Time) -> Self {
+        Recorder {
+            warmup_end,
+            all: histogram(),
+            hits: histogram(),
+            misses: histogram(),
+            interval_latency: histogram(),
+            totals: Counts::default(),
+            interval: Counts::default(),
+            rows: Vec::new(),
+            last_tick: 0,
+            db_at_last_tick: DbLoad::default(),
+            db_at_warmup_end: DbLoad::default(),
+        }
+    }
+
+    /// A request issued at `issued` completed at `now`; its object has `size`
+    /// bytes. Totals count it only if it was issued after the warm-up.
+    #[inline]
+    pub fn complete(&mut self, issued: Time, now: Time, class: Class, size: u32) {
+        let latency = (now - issued).clamp(1, MAX_LATENCY_NS);
+        let counted = issued >= self.warmup_end;
+        for counts in [&mut self.interval]
+            .into_iter()
+            .chain(counted.then_some(&mut self.totals))
+        {
+            counts.requests += 1;
+            match class {
+                Class::Hit | Class::Miss => {
+                    counts.gets += 1;
+                    counts.get_bytes += u64::from(size);
+                    if class == Class::Hit {
+                        counts.hits += 1;
+                        counts.hit_bytes += u64::from(size);
+                    }
+                }
+                Class::Failed => counts.errors += 1,
+                Class::Write => {}
+            }
+        }
+        self.interval_latency.saturating_record(latency);
+        if counted {
+            self.all.saturating_record(latency);
+            match class {
+                Class::Hit => self.hits.saturating_record(latency),
+                Class::Miss => self.misses.saturating_record(latency),
+                Class::Write | Class::Failed => {}
+            }
+        }
+    }
+
+    /// A client gave up waiting for a node.
+    pub fn timeout(&mut self, issued: Time) {
+        self.interval.timeouts += 1;
+        if issued >= self.warmup_end {
+            self.totals.timeouts += 1;
+        }
+    }
+
+    /// A node evicted `count` objects at `now`.
+    pub fn evictions(&mut self, now: Time, count: usize) {
+        self.interval.evictions += count as u64;
+        if now >= self.warmup_end {
+            self.totals.evictions += count as u64;
+        }
+    }
+
+    /// The warm-up ends now; `db` is the database's cumulative load.
+    pub fn warmup_over(&mut self, db: DbLoad) {
+        self.db_at_warmup_end = db;
+    }
+
+    /// Closes the interval ending `now`.
+    pub fn tick(&mut self, now: Time, db: DbLoad, connections: u32, nodes_up: u32) {
+        let span = (now - self.last_tick).max(1);
+        let load = db.minus(self.db_at_last_tick);
+        let seconds = span as f64 / 1e9;
+        let c = self.interval;
+        self.rows.push(IntervalRow {
+            time_s: now as f64 / 1e9,
+            requests: c.requests,
+            gets: c.gets,
+            hits: c.hits,
+            hit_ratio: ratio(c.hits, c.gets),
+            db_rps: load.queries as f64 / seconds,
+            db_utilisation: load.busy_ns as f64 / (span as f64 * f64::from(connections)),
+            db_queue_mean: load.queue_ns as f64 / span as f64,
+            db_rejected: load.rejected,
+            timeouts: c.timeouts,
+            errors: c.errors,
+            evictions: c.evictions,
+            p50_ns: self.interval_latency.value_at_quantile(0.5),
+            p99_ns: self.interval_latency.value_at_quantile(0.99),
+            nodes_up,
+        });
+        self.interval = Counts::default();
+        self.interval_latency.reset();
+        self.last_tick = now;
+        self.db_at_last_tick = db;
+    }
+
+    /// The time series so far.
+    pub fn rows(&self) -> &[IntervalRow] {
+        &self.rows
+    }
+
+    /// Totals after the warm-up, written into `summary`.
+    pub fn fill(&self, summary: &mut super::Summary, end: Time, db: DbLoad, connections: u32, db_queue_max: u64) {
+        let t = self.totals;
+        let span = end.saturating_sub(self.warmup_end).max(1);
+        let load = db.minus(self.db_at_warmup_end);
+        summary.measured_s = span as f64 / 1e9;
+        summary.requests = t.requests;
+        summary.gets = t.gets;
+        summary.hits = t.hits;
+        summary.misses = t.gets - t.hits;
+        summary.hit_ratio = ratio(t.hits, t.gets);
+        summary.miss_ratio = if t.gets == 0 { 0.0 } else { 1.0 - summary.hit_ratio };
+        summary.byte_hit_ratio = ratio(t.hit_bytes, t.get_bytes);
+        summary.timeouts = t.timeouts;
+        summary.errors = t.errors;
+        summary.evictions = t.evictions;
+        summary.db_queries = load.queries;
+        summary.db_rps = load.queries as f64 / summary.measured_s;
+        summary.db_utilisation = load.busy_ns as f64 / (span as f64 * f64::from(connections));
+        summary.db_queue_mean = load.queue_ns as f64 / span as f64;
+        summary.db_queue_max = db_queue_max;
+        summary.db_rejected = load.rejected;
+        summary.latency_all = latency_summary(&self.all);
+        summary.latency_hits = latency_summary(&self.hits);
+        summary.latency_misses = latency_summary(&self.misses);
+    }
+
+    /// `latency.csv`: every class at every percentile of [`PERCENTILES`].
+    pub fn latency_rows(&self) -> Vec<LatencyRow> {
+        let mut rows = Vec::new();
+        for (class, h) in [("all", &self.all), ("hits", &self.hits), ("misses", &self.misses)] {
+            for p in PERCENTILES {
+                rows.push(LatencyRow {
+                    class,
+                    percentile: p,
+                    latency_ns: if h.is_empty() { 0 } else { h.value_at_percentile(p) },
+                });
+            }
+        }
+        rows
+    }
+}
+
+fn ratio(part: u64, whole: u64) -> f64 {
+    if whole == 0 { 0.0 } else { part as f64 / whole as f64 }
+}
+
+fn latency_summary(h: &Histogram<u64>) -> LatencySummary {
+    if h.is_empty() {
+        return LatencySummary::default();
+    }
+    LatencySummary {
+        count: h.len(),
+        mean_ns: h.mean(),
+        p50_ns: h.value_at_quantile(0.5),
+        p90_ns: h.value_at_quantile(0.9),
+        p99_ns: h.value_at_quantile(0.99),
+        p999_ns: h.value_at_quantile(0.999),
+        max_ns: h.max(),
+    }
+}

@@ -1,0 +1,155 @@
+//! The rows and records a run writes: `summary.json`/`summary.csv`,
+//! `timeseries.csv`, `nodes.csv`, `latency.csv`.
+
+use serde::Serialize;
+
+use super::impact::FailureImpact;
+
+/// Latency percentiles of one class of requests, in nanoseconds.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct LatencySummary {
+    /// Requests recorded.
+    pub count: u64,
+    /// Mean.
+    pub mean_ns: f64,
+    /// Median.
+    pub p50_ns: u64,
+    /// 90th percentile.
+    pub p90_ns: u64,
+    /// 99th percentile.
+    pub p99_ns: u64,
+    /// 99.9th percentile.
+    pub p999_ns: u64,
+    /// Largest.
+    pub max_ns: u64,
+}
+
+/// Totals of one run, after the warm-up.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Summary {
+    /// Scenario name.
+    pub scenario: String,
+    /// Run label within the scenario.
+    pub run: String,
+    /// Seed the run used.
+    pub seed: u64,
+    /// Simulated seconds counted (duration minus warm-up).
+    pub measured_s: f64,
+    /// Requests issued after the warm-up and completed.
+    pub requests: u64,
+    /// Gets among them.
+    pub gets: u64,
+    /// Gets served from a cache.
+    pub hits: u64,
+    /// Gets not served from a cache (misses, timeouts, failovers to the database).
+    pub misses: u64,
+    /// hits / (hits + misses).
+    pub hit_ratio: f64,
+    /// Bytes of gets served from a cache / bytes of all gets.
+    pub byte_hit_ratio: f64,
+    /// 1 − hit ratio.
+    pub miss_ratio: f64,
+    /// Requests that waited for an unreachable node until the client timeout.
+    pub timeouts: u64,
+    /// Requests that failed (the database refused them).
+    pub errors: u64,
+    /// Database queries per simulated second.
+    pub db_rps: f64,
+    /// Database queries.
+    pub db_queries: u64,
+    /// Share of connection time the database was busy.
+    pub db_utilisation: f64,
+    /// Mean number of queries waiting for a connection.
+    pub db_queue_mean: f64,
+    /// Most queries waiting at once.
+    pub db_queue_max: u64,
+    /// Queries refused because the queue was full.
+    pub db_rejected: u64,
+    /// Evictions over all nodes.
+    pub evictions: u64,
+    /// Largest node load over the mean node load (1 = balanced).
+    pub load_imbalance: f64,
+    /// Latency of all requests.
+    pub latency_all: LatencySummary,
+    /// Latency of gets that hit.
+    pub latency_hits: LatencySummary,
+    /// Latency of gets that missed.
+    pub latency_misses: LatencySummary,
+    /// Each failure event and what it did.
+    pub failures: Vec<FailureImpact>,
+    /// Simulated requests completed per wall-clock second (not reproducible).
+    #[serde(skip)]
+    pub requests_per_wall_s: f64,
+    /// Events processed per wall-clock second (not reproducible).
+    #[serde(skip)]
+    pub events_per_wall_s: f64,
+}
+
+/// One time-series interval; warm-up intervals included.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct IntervalRow {
+    /// End of the interval, simulated seconds.
+    pub time_s: f64,
+    /// Requests completed in the interval.
+    pub requests: u64,
+    /// Gets completed.
+    pub gets: u64,
+    /// Gets that hit.
+    pub hits: u64,
+    /// hits / gets (0 when no gets).
+    pub hit_ratio: f64,
+    /// Database queries that arrived, per second.
+    pub db_rps: f64,
+    /// Share of database connection time busy.
+    pub db_utilisation: f64,
+    /// Mean queries waiting.
+    pub db_queue_mean: f64,
+    /// Queries refused.
+    pub db_rejected: u64,
+    /// Client timeouts.
+    pub timeouts: u64,
+    /// Failed requests.
+    pub errors: u64,
+    /// Evictions.
+    pub evictions: u64,
+    /// Median latency of requests completed in the interval.
+    pub p50_ns: u64,
+    /// 99th percentile.
+    pub p99_ns: u64,
+    /// Nodes up and reachable at the end of the interval.
+    pub nodes_up: u32,
+}
+
+/// One node's totals after the warm-up.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct NodeRow {
+    /// Node id (gutter nodes are `gutter-N`).
+    pub node: String,
+    /// Operations served (gets, fills, deletes).
+    pub requests: u64,
+    /// Gets served.
+    pub gets: u64,
+    /// Gets that hit.
+    pub hits: u64,
+    /// hits / gets.
+    pub hit_ratio: f64,
+    /// Objects evicted.
+    pub evictions: u64,
+    /// Bytes held at the end of the run.
+    pub bytes_used: u64,
+    /// Objects held at the end of the run.
+    pub objects: u64,
+    /// This node's operations over the mean over nodes.
+    pub load_share: f64,
+}
+
+/// One latency percentile of one class: `latency.csv`, tidy.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LatencyRow {
+    /// all, hits or misses.
+    pub class: &'static str,
+    /// Percentile (0–100).
+    pub percentile: f64,
+    /// Latency in nanoseconds.
+    pub latency_ns: u64,
+}

@@ -1,0 +1,124 @@
+//! Scenario values with units, read from TOML strings and written back the
+//! same way: durations (`5ms`), sizes (`64MiB`) and distributions
+//! (`lognormal:mean=5ms,sd=3ms`). A bad value fails while the file is read, so
+//! the error carries the line and the field.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::sim::Time;
+use crate::sim::dist::Dist;
+use crate::units::{format_bytes, format_duration, parse_bytes, parse_duration};
+
+/// A span of simulated time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Duration(pub Time);
+
+/// A number of bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Bytes(pub u64);
+
+struct UnitVisitor<T> {
+    expecting: &'static str,
+    parse: fn(&str) -> Result<T, String>,
+}
+
+impl<T> Visitor<'_> for UnitVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<T, E> {
+        (self.parse)(text).map_err(E::custom)
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<T, E> {
+        Err(E::custom(format!(
+            "`{value}` has no unit; write it as a string with one: {}",
+            self.expecting
+        )))
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<T, E> {
+        self.visit_i64(value as i64)
+    }
+}
+
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UnitVisitor {
+            expecting: "a duration such as \"250us\", \"5ms\", \"30s\", \"2min\", \"1h\"",
+            parse: |text| {
+                parse_duration(text).map(Duration).ok_or_else(|| {
+                    format!("`{text}` is not a duration; use a number with ns, us, ms, s, min or h")
+                })
+            },
+        })
+    }
+}
+
+impl Serialize for Duration {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format_duration(self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(BytesVisitor)
+    }
+}
+
+struct BytesVisitor;
+
+impl Visitor<'_> for BytesVisitor {
+    type Value = Bytes;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a size such as \"64MiB\", \"1GB\" or a number of bytes")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Bytes, E> {
+        parse_bytes(text).map(Bytes).ok_or_else(|| {
+            E::custom(format!(
+                "`{text}` is not a size; use a number with B, KB, MB, GB, KiB, MiB, GiB or TiB"
+            ))
+        })
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Bytes, E> {
+        u64::try_from(value)
+            .map(Bytes)
+            .map_err(|_| E::custom(format!("`{value}` bytes is negative")))
+    }
+}
+
+impl Serialize for Bytes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let text = format_bytes(self.0).replace(' ', "");
+        if parse_bytes(&text) == Some(self.0) {
+            s.serialize_str(&text)
+        } else {
+            s.serialize_u64(self.0)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Dist {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UnitVisitor {
+            expecting: "a duration (\"20us\") or a distribution (\"exp:mean=20us\", \"lognormal:mean=5ms,sd=3ms\", \"uniform:min=1ms,max=3ms\")",
+            parse: Dist::parse,
+        })
+    }
+}
+
+impl Serialize for Dist {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
