@@ -80,6 +80,27 @@ pub fn static_optimum_hit_ratio(probabilities: &[f64], capacity: usize) -> f64 {
     sorted.iter().take(capacity).sum()
 }
 
+/// Mean response time (waiting plus service) of an M/M/c queue with
+/// arrival rate `lambda` and `c` servers of service rate `mu` each, by the
+/// Erlang C formula; `None` when the queue is unstable (λ ≥ cμ).
+pub fn erlang_c_mean_response(lambda: f64, mu: f64, c: u32) -> Option<f64> {
+    let offered = lambda / mu; // c·ρ
+    let rho = offered / f64::from(c);
+    if rho >= 1.0 {
+        return None;
+    }
+    // Terms a^k / k! computed incrementally to stay finite for large c.
+    let mut term = 1.0;
+    let mut below = 0.0;
+    for k in 0..c {
+        below += term;
+        term *= offered / f64::from(k + 1);
+    }
+    let top = term / (1.0 - rho);
+    let waiting = top / (below + top);
+    Some(1.0 / mu + waiting / (f64::from(c) * mu - lambda))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +115,20 @@ mod tests {
         let q = zipf_probabilities(10_000, 1.2);
         assert!((che_lru_hit_ratio(&q, 10) - 0.3433).abs() < 5e-5);
         assert!((fifo_hit_ratio(&q, 100) - 0.6033).abs() < 5e-5);
+    }
+
+    #[test]
+    fn erlang_c_matches_the_published_figures() {
+        // MECHANICS.md §8: c = 16, 1/μ = 2 ms.
+        let mu = 500.0;
+        for (rho, expected_ms) in [(0.5, 2.00), (0.8, 2.19), (0.9, 2.74), (0.95, 3.95), (0.99, 13.9)] {
+            let w = erlang_c_mean_response(rho * 16.0 * mu, mu, 16).unwrap() * 1e3;
+            assert!((w - expected_ms).abs() < 0.01 * expected_ms.max(1.0), "ρ {rho}: {w} ms");
+        }
+        assert_eq!(erlang_c_mean_response(8000.0, mu, 16), None);
+        // One server: M/M/1, W = 1/(μ − λ).
+        let w = erlang_c_mean_response(300.0, 500.0, 1).unwrap();
+        assert!((w - 1.0 / 200.0).abs() < 1e-12);
     }
 
     #[test]

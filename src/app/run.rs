@@ -50,12 +50,18 @@ pub fn validate(args: &RunArgs) -> Result<String, AppError> {
 
 fn describe(s: &Scenario) -> String {
     let f = &s.file;
+    let cache = match f.cache.pattern {
+        scenario::file::Pattern::None => "no cache".to_string(),
+        pattern => format!(
+            "{} nodes × {} ({}), {}",
+            f.nodes.count,
+            crate::units::format_bytes(f.nodes.capacity.0),
+            s.policy.label,
+            if pattern == scenario::file::Pattern::CacheAside { "cache-aside" } else { "read-through" }
+        ),
+    };
     format!(
-        "{} nodes × {} ({}), {:?} {}, {} simulated",
-        f.nodes.count,
-        crate::units::format_bytes(f.nodes.capacity.0),
-        s.policy.label,
-        f.cache.pattern,
+        "{cache}, {}, {} simulated",
         match f.clients.mode {
             scenario::file::ClientMode::Open => format!("open loop at {} req/s", f.clients.rate),
             scenario::file::ClientMode::Closed => format!("closed loop, {} users", f.clients.users),

@@ -159,15 +159,20 @@ impl Node {
         hit
     }
 
-    /// A set: stores the object (or refreshes it if present, restarting its
-    /// lifetime). Returns how many objects were evicted.
+    /// A set: stores the object, or, if it is already resident (another
+    /// client filled it first), touches it as an access would; either way
+    /// its lifetime restarts. Returns how many objects were evicted.
     pub fn store(&mut self, key: u64, size: u32, now: Time, counting: bool) -> usize {
         if counting {
             self.stats.requests += 1;
         }
         let request = Self::request(key, size, now);
         self.evicted.clear();
-        let resident = self.policy.get(&request) || self.policy.insert(&request, &mut self.evicted);
+        let resident = if self.policy.contains(key) {
+            self.policy.get(&request)
+        } else {
+            self.policy.insert(&request, &mut self.evicted)
+        };
         if self.ttl.is_some() {
             for key in &self.evicted {
                 self.expiry.remove(key);

@@ -53,7 +53,9 @@ pub struct FailureEvent {
 
 /// The impact of each event on the series `rows` (intervals in time order).
 /// "Before" means up to [`BEFORE`] intervals before the event, none of them
-/// in the warm-up (which ends at `warmup_s`) when avoidable.
+/// in the warm-up (which ends at `warmup_s`) when avoidable; "after" runs
+/// until the next new disturbance (a crash, partition, slow-down, addition
+/// or removal), so a crash's window spans its detection and recovery.
 pub fn failure_impacts(rows: &[IntervalRow], events: &[FailureEvent], warmup_s: f64) -> Vec<FailureImpact> {
     let mut impacts = Vec::new();
     for (i, event) in events.iter().enumerate() {
@@ -63,7 +65,10 @@ pub fn failure_impacts(rows: &[IntervalRow], events: &[FailureEvent], warmup_s: 
             node,
             keys_moved,
         } = event;
-        let until = events.get(i + 1).map_or(f64::INFINITY, |e| e.time_s);
+        let until = events[i + 1..]
+            .iter()
+            .find(|e| is_disturbance(&e.action))
+            .map_or(f64::INFINITY, |e| e.time_s);
         let first_after = rows.partition_point(|r| r.time_s <= *time_s);
         let warm = rows.partition_point(|r| r.time_s <= warmup_s + 1e-9).min(first_after.saturating_sub(1));
         let before = &rows[first_after.saturating_sub(BEFORE).max(warm)..first_after];
@@ -99,6 +104,11 @@ pub fn failure_impacts(rows: &[IntervalRow], events: &[FailureEvent], warmup_s: 
         });
     }
     impacts
+}
+
+/// Events that start a new disturbance, rather than follow one.
+fn is_disturbance(action: &str) -> bool {
+    matches!(action, "crash" | "partition" | "slow" | "add" | "remove")
 }
 
 fn mean(values: impl Iterator<Item = f64>) -> f64 {

@@ -1,0 +1,254 @@
+//! The cluster simulator against queueing theory, cache theory, the replay
+//! engine, and itself (determinism).
+
+mod common;
+
+use cachelab::cluster::{RunOutput, simulate};
+use cachelab::replay::{Cell, Replay, Source, StreamOptions};
+use cachelab::scenario::{self, Override};
+use cachelab::seed::Seed;
+use cachelab::theory::{che_lru_hit_ratio, erlang_c_mean_response, zipf_probabilities};
+use cachelab::workload::{SizeLaw, Workload};
+
+/// Runs a scenario given as TOML text (with optional `--set` overrides).
+fn run(toml: &str, overrides: &[&str]) -> RunOutput {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("test.toml");
+    std::fs::write(&path, toml).unwrap();
+    let overrides: Vec<Override> = overrides.iter().map(|o| Override::parse(o).unwrap()).collect();
+    let plan = scenario::load(&path, &overrides, None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(plan.runs.len(), 1);
+    simulate(&plan.runs[0], &mut |_| {}).unwrap()
+}
+
+#[test]
+fn database_alone_is_an_mmc_queue() {
+    // No cache, Poisson arrivals, exponential service, no network delay: the
+    // mean response time is Erlang C's.
+    for (rho, duration) in [(0.5, "200s"), (0.9, "300s")] {
+        let (c, mean_ms) = (16u32, 2.0);
+        let rate = rho * f64::from(c) * 1e3 / mean_ms;
+        let toml = format!(
+            r#"
+            duration = "{duration}"
+            warmup = "10s"
+            [workload]
+            keys = 1000
+            [clients]
+            rate = {rate}
+            [cache]
+            pattern = "none"
+            [database]
+            connections = {c}
+            service_time = "exp:mean={mean_ms}ms"
+            latency = "0s"
+            "#
+        );
+        let out = run(&toml, &[]);
+        let simulated = out.summary.latency_all.mean_ns / 1e9;
+        let theory = erlang_c_mean_response(rate, 1e3 / mean_ms, c).unwrap();
+        assert!(
+            (simulated / theory - 1.0).abs() < 0.02,
+            "ρ {rho}: simulated mean response {simulated:.6} s, Erlang C {theory:.6} s"
+        );
+        assert!((out.summary.db_utilisation - rho).abs() < 0.01, "utilisation {}", out.summary.db_utilisation);
+        assert_eq!(out.summary.hits, 0);
+    }
+}
+
+/// One user, no think time, fixed delays: requests reach the node in the
+/// order they are issued, fills included, so the node sees the replay stream.
+const SERIAL: &str = r#"
+    duration = "30s"
+    [workload]
+    alpha = 0.9
+    keys = 20000
+    object_size = "lognormal:median=2KiB,sigma=1"
+    [clients]
+    mode = "closed"
+    users = 1
+    think_time = "0s"
+    [nodes]
+    count = 1
+    capacity = "8MiB"
+    concurrency = 1
+    service_time = "5us"
+    latency = "50us"
+    [database]
+    service_time = "200us"
+    latency = "50us"
+"#;
+
+#[test]
+fn one_node_gives_the_hits_of_replay() {
+    // Policies that read no clock (Redis and memcached do, so their
+    // timing differs between the two engines).
+    for policy in ["lru", "s3fifo", "wtinylfu", "arc"] {
+        let out = run(SERIAL, &[&format!("nodes.policy={policy}")]);
+        let s = &out.summary;
+        assert!(s.gets > 10_000, "{} gets", s.gets);
+        let workload = Workload::parse(
+            &format!("zipf:alpha=0.9,keys=20000,requests={}", s.gets),
+            SizeLaw::parse("lognormal:median=2KiB,sigma=1").unwrap(),
+        )
+        .unwrap();
+        let source = Source::Workload {
+            workload,
+            seed: Seed(42).derive("workload"),
+        };
+        let options = StreamOptions {
+            rate: Some(1e9),
+            ..StreamOptions::default()
+        };
+        let replay = Replay {
+            source: &source,
+            options: &options,
+            next_access: None,
+            seed: Seed(42),
+        };
+        let cell = Cell {
+            policy: cachelab::policy::PolicyChoice::parse(policy).unwrap(),
+            capacity: 8 << 20,
+        };
+        let replayed = replay.run_cell(&cell).unwrap();
+        assert_eq!(s.hits, replayed.requests - replayed.misses, "{policy}: cluster vs replay hits");
+    }
+}
+
+#[test]
+fn infinite_cache_misses_only_first_requests() {
+    let out = run(SERIAL, &["nodes.capacity=1TiB"]);
+    let s = &out.summary;
+    let workload = Workload::parse(&format!("zipf:alpha=0.9,keys=20000,requests={}", s.gets), SizeLaw::Fixed(1)).unwrap();
+    let mut stream = workload.stream(Seed(42).derive("workload"));
+    let mut keys = std::collections::HashSet::new();
+    for _ in 0..s.gets {
+        keys.insert(stream.next_key());
+    }
+    assert_eq!(s.misses, keys.len() as u64);
+    assert_eq!(s.hit_ratio, 1.0 - keys.len() as f64 / s.gets as f64);
+}
+
+#[test]
+fn sharded_lru_matches_che_for_the_total_capacity() {
+    let toml = r#"
+        duration = "400s"
+        warmup = "100s"
+        [workload]
+        alpha = 0.8
+        keys = 10000
+        object_size = "1B"
+        [clients]
+        rate = 5000
+        [nodes]
+        count = 4
+        capacity = "250B"
+        latency = "20us"
+        [database]
+        service_time = "100us"
+        latency = "20us"
+    "#;
+    let out = run(toml, &[]);
+    let che = che_lru_hit_ratio(&zipf_probabilities(10_000, 0.8), 1000);
+    let h = out.summary.hit_ratio;
+    assert!((h - che).abs() < 0.005, "4 × 250 LRU: {h:.4}, Che(1000) {che:.4}");
+    // Ring routing with 160 points per node spreads load within ~20%.
+    assert!(out.summary.load_imbalance < 1.25, "imbalance {}", out.summary.load_imbalance);
+}
+
+#[test]
+fn a_crash_multiplies_database_load_as_predicted() {
+    // Uniform keys, N nodes each holding 80% of its keys: h = 0.8. With the
+    // dead node's requests going to the database, the load multiplies by
+    // ((1−h) + h/N) / (1−h).
+    let n = 4.0;
+    let toml = r#"
+        duration = "60s"
+        warmup = "20s"
+        [workload]
+        popularity = "uniform"
+        keys = 20000
+        object_size = "1B"
+        [clients]
+        rate = 20000
+        [nodes]
+        count = 4
+        capacity = "4000B"
+        [cache]
+        on_failure = "database"
+        detection_delay = "500ms"
+        [database]
+        connections = 64
+        [[failures]]
+        at = "30s"
+        action = "crash"
+        node = 2
+        [[failures]]
+        at = "45s"
+        action = "recover"
+        node = 2
+    "#;
+    let out = run(toml, &[]);
+    let rows = &out.series;
+    let mean_db = |from: f64, to: f64| {
+        let sel: Vec<f64> = rows.iter().filter(|r| r.time_s > from && r.time_s <= to).map(|r| r.db_rps).collect();
+        sel.iter().sum::<f64>() / sel.len() as f64
+    };
+    let before = mean_db(22.0, 30.0);
+    let during = mean_db(31.0, 45.0);
+    let h = rows.iter().filter(|r| r.time_s > 22.0 && r.time_s <= 30.0).map(|r| r.hits as f64).sum::<f64>()
+        / rows.iter().filter(|r| r.time_s > 22.0 && r.time_s <= 30.0).map(|r| r.gets as f64).sum::<f64>();
+    assert!((h - 0.8).abs() < 0.02, "steady hit ratio {h}");
+    let predicted = ((1.0 - h) + h / n) / (1.0 - h);
+    let measured = during / before;
+    assert!((measured / predicted - 1.0).abs() < 0.05, "multiplier {measured:.3}, predicted {predicted:.3}");
+    // The crash shows in the summary; after recovery the cold node warms and
+    // the hit ratio comes back to 90% of its level.
+    let crash = out.summary.failures.iter().find(|f| f.action == "crash").unwrap();
+    assert!(crash.db_rps_peak > 1.5 * crash.db_rps_before);
+    let recover = out.summary.failures.iter().find(|f| f.action == "detected-up").unwrap();
+    assert!(recover.recovery_90_s.is_some(), "{recover:?}");
+    let last = mean_db(55.0, 60.0);
+    assert!(last < 1.2 * before, "database load after recovery {last} vs before {before}");
+}
+
+#[test]
+fn runs_are_deterministic_whatever_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let scale_out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/scale-out.toml");
+    let out = |name: &str, jobs: &str| {
+        let out = dir.path().join(name);
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_cachelab"))
+            .args(["run", scale_out.to_str().unwrap(), "--jobs", jobs, "--out", out.to_str().unwrap()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        out
+    };
+    let (a, b, c) = (out("a", "1"), out("b", "2"), out("c", "2"));
+    let files = |root: &std::path::Path| {
+        let mut files: Vec<_> = walk(root).into_iter().map(|p| p.strip_prefix(root).unwrap().to_path_buf()).collect();
+        files.sort();
+        files
+    };
+    assert!(files(&a).len() >= 10, "{:?}", files(&a));
+    assert_eq!(files(&a), files(&b));
+    for file in files(&a) {
+        let bytes = std::fs::read(a.join(&file)).unwrap();
+        assert_eq!(bytes, std::fs::read(b.join(&file)).unwrap(), "{file:?} differs between 1 and 2 threads");
+        assert_eq!(bytes, std::fs::read(c.join(&file)).unwrap(), "{file:?} differs between two runs");
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
