@@ -8,15 +8,15 @@
 pub mod app;
 pub mod cluster;
 pub mod metrics;
-pub mod scenario;
 pub mod mrc;
 pub mod policy;
 pub mod replay;
 pub mod report;
 pub mod request;
+pub mod scenario;
 pub mod seed;
+pub mod sim;
 pub mod theory;
 pub mod trace;
 pub mod units;
 pub mod workload;
-pub mod sim;

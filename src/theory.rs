@@ -121,9 +121,18 @@ mod tests {
     fn erlang_c_matches_the_published_figures() {
         // MECHANICS.md §8: c = 16, 1/μ = 2 ms.
         let mu = 500.0;
-        for (rho, expected_ms) in [(0.5, 2.00), (0.8, 2.19), (0.9, 2.74), (0.95, 3.95), (0.99, 13.9)] {
+        for (rho, expected_ms) in [
+            (0.5, 2.00),
+            (0.8, 2.19),
+            (0.9, 2.74),
+            (0.95, 3.95),
+            (0.99, 13.9),
+        ] {
             let w = erlang_c_mean_response(rho * 16.0 * mu, mu, 16).unwrap() * 1e3;
-            assert!((w - expected_ms).abs() < 0.01 * expected_ms.max(1.0), "ρ {rho}: {w} ms");
+            assert!(
+                (w - expected_ms).abs() < 0.01 * expected_ms.max(1.0),
+                "ρ {rho}: {w} ms"
+            );
         }
         assert_eq!(erlang_c_mean_response(8000.0, mu, 16), None);
         // One server: M/M/1, W = 1/(μ − λ).

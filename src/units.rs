@@ -67,7 +67,13 @@ pub fn parse_duration(text: &str) -> Option<u64> {
 /// Formats nanoseconds with the largest unit that keeps the number ≥ 1
 /// (`250us`, `1.5s`), as `parse_duration` reads it back.
 pub fn format_duration(ns: u64) -> String {
-    const UNITS: [(u64, &str); 5] = [(3_600 * SECOND, "h"), (SECOND, "s"), (1_000_000, "ms"), (1_000, "us"), (1, "ns")];
+    const UNITS: [(u64, &str); 5] = [
+        (3_600 * SECOND, "h"),
+        (SECOND, "s"),
+        (1_000_000, "ms"),
+        (1_000, "us"),
+        (1, "ns"),
+    ];
     for (per, unit) in UNITS {
         if ns >= per || per == 1 {
             let value = ns as f64 / per as f64;

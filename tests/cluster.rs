@@ -15,7 +15,10 @@ fn run(toml: &str, overrides: &[&str]) -> RunOutput {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("test.toml");
     std::fs::write(&path, toml).unwrap();
-    let overrides: Vec<Override> = overrides.iter().map(|o| Override::parse(o).unwrap()).collect();
+    let overrides: Vec<Override> = overrides
+        .iter()
+        .map(|o| Override::parse(o).unwrap())
+        .collect();
     let plan = scenario::load(&path, &overrides, None).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(plan.runs.len(), 1);
     simulate(&plan.runs[0], &mut |_| {}).unwrap()
@@ -51,7 +54,11 @@ fn database_alone_is_an_mmc_queue() {
             (simulated / theory - 1.0).abs() < 0.02,
             "ρ {rho}: simulated mean response {simulated:.6} s, Erlang C {theory:.6} s"
         );
-        assert!((out.summary.db_utilisation - rho).abs() < 0.01, "utilisation {}", out.summary.db_utilisation);
+        assert!(
+            (out.summary.db_utilisation - rho).abs() < 0.01,
+            "utilisation {}",
+            out.summary.db_utilisation
+        );
         assert_eq!(out.summary.hits, 0);
     }
 }
@@ -111,7 +118,11 @@ fn one_node_gives_the_hits_of_replay() {
             capacity: 8 << 20,
         };
         let replayed = replay.run_cell(&cell).unwrap();
-        assert_eq!(s.hits, replayed.requests - replayed.misses, "{policy}: cluster vs replay hits");
+        assert_eq!(
+            s.hits,
+            replayed.requests - replayed.misses,
+            "{policy}: cluster vs replay hits"
+        );
     }
 }
 
@@ -119,7 +130,11 @@ fn one_node_gives_the_hits_of_replay() {
 fn infinite_cache_misses_only_first_requests() {
     let out = run(SERIAL, &["nodes.capacity=1TiB"]);
     let s = &out.summary;
-    let workload = Workload::parse(&format!("zipf:alpha=0.9,keys=20000,requests={}", s.gets), SizeLaw::Fixed(1)).unwrap();
+    let workload = Workload::parse(
+        &format!("zipf:alpha=0.9,keys=20000,requests={}", s.gets),
+        SizeLaw::Fixed(1),
+    )
+    .unwrap();
     let mut stream = workload.stream(Seed(42).derive("workload"));
     let mut keys = std::collections::HashSet::new();
     for _ in 0..s.gets {
@@ -151,9 +166,16 @@ fn sharded_lru_matches_che_for_the_total_capacity() {
     let out = run(toml, &[]);
     let che = che_lru_hit_ratio(&zipf_probabilities(10_000, 0.8), 1000);
     let h = out.summary.hit_ratio;
-    assert!((h - che).abs() < 0.005, "4 × 250 LRU: {h:.4}, Che(1000) {che:.4}");
+    assert!(
+        (h - che).abs() < 0.005,
+        "4 × 250 LRU: {h:.4}, Che(1000) {che:.4}"
+    );
     // Ring routing with 160 points per node spreads load within ~20%.
-    assert!(out.summary.load_imbalance < 1.25, "imbalance {}", out.summary.load_imbalance);
+    assert!(
+        out.summary.load_imbalance < 1.25,
+        "imbalance {}",
+        out.summary.load_imbalance
+    );
 }
 
 #[test]
@@ -191,35 +213,71 @@ fn a_crash_multiplies_database_load_as_predicted() {
     let out = run(toml, &[]);
     let rows = &out.series;
     let mean_db = |from: f64, to: f64| {
-        let sel: Vec<f64> = rows.iter().filter(|r| r.time_s > from && r.time_s <= to).map(|r| r.db_rps).collect();
+        let sel: Vec<f64> = rows
+            .iter()
+            .filter(|r| r.time_s > from && r.time_s <= to)
+            .map(|r| r.db_rps)
+            .collect();
         sel.iter().sum::<f64>() / sel.len() as f64
     };
     let before = mean_db(22.0, 30.0);
     let during = mean_db(31.0, 45.0);
-    let h = rows.iter().filter(|r| r.time_s > 22.0 && r.time_s <= 30.0).map(|r| r.hits as f64).sum::<f64>()
-        / rows.iter().filter(|r| r.time_s > 22.0 && r.time_s <= 30.0).map(|r| r.gets as f64).sum::<f64>();
+    let h = rows
+        .iter()
+        .filter(|r| r.time_s > 22.0 && r.time_s <= 30.0)
+        .map(|r| r.hits as f64)
+        .sum::<f64>()
+        / rows
+            .iter()
+            .filter(|r| r.time_s > 22.0 && r.time_s <= 30.0)
+            .map(|r| r.gets as f64)
+            .sum::<f64>();
     assert!((h - 0.8).abs() < 0.02, "steady hit ratio {h}");
     let predicted = ((1.0 - h) + h / n) / (1.0 - h);
     let measured = during / before;
-    assert!((measured / predicted - 1.0).abs() < 0.05, "multiplier {measured:.3}, predicted {predicted:.3}");
+    assert!(
+        (measured / predicted - 1.0).abs() < 0.05,
+        "multiplier {measured:.3}, predicted {predicted:.3}"
+    );
     // The crash shows in the summary; after recovery the cold node warms and
     // the hit ratio comes back to 90% of its level.
-    let crash = out.summary.failures.iter().find(|f| f.action == "crash").unwrap();
+    let crash = out
+        .summary
+        .failures
+        .iter()
+        .find(|f| f.action == "crash")
+        .unwrap();
     assert!(crash.db_rps_peak > 1.5 * crash.db_rps_before);
-    let recover = out.summary.failures.iter().find(|f| f.action == "detected-up").unwrap();
+    let recover = out
+        .summary
+        .failures
+        .iter()
+        .find(|f| f.action == "detected-up")
+        .unwrap();
     assert!(recover.recovery_90_s.is_some(), "{recover:?}");
     let last = mean_db(55.0, 60.0);
-    assert!(last < 1.2 * before, "database load after recovery {last} vs before {before}");
+    assert!(
+        last < 1.2 * before,
+        "database load after recovery {last} vs before {before}"
+    );
 }
 
 #[test]
 fn runs_are_deterministic_whatever_the_thread_count() {
     let dir = tempfile::tempdir().unwrap();
-    let scale_out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/scale-out.toml");
+    let scale_out =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/scale-out.toml");
     let out = |name: &str, jobs: &str| {
         let out = dir.path().join(name);
         let status = std::process::Command::new(env!("CARGO_BIN_EXE_cachelab"))
-            .args(["run", scale_out.to_str().unwrap(), "--jobs", jobs, "--out", out.to_str().unwrap()])
+            .args([
+                "run",
+                scale_out.to_str().unwrap(),
+                "--jobs",
+                jobs,
+                "--out",
+                out.to_str().unwrap(),
+            ])
             .status()
             .unwrap();
         assert!(status.success());
@@ -227,7 +285,10 @@ fn runs_are_deterministic_whatever_the_thread_count() {
     };
     let (a, b, c) = (out("a", "1"), out("b", "2"), out("c", "2"));
     let files = |root: &std::path::Path| {
-        let mut files: Vec<_> = walk(root).into_iter().map(|p| p.strip_prefix(root).unwrap().to_path_buf()).collect();
+        let mut files: Vec<_> = walk(root)
+            .into_iter()
+            .map(|p| p.strip_prefix(root).unwrap().to_path_buf())
+            .collect();
         files.sort();
         files
     };
@@ -235,8 +296,16 @@ fn runs_are_deterministic_whatever_the_thread_count() {
     assert_eq!(files(&a), files(&b));
     for file in files(&a) {
         let bytes = std::fs::read(a.join(&file)).unwrap();
-        assert_eq!(bytes, std::fs::read(b.join(&file)).unwrap(), "{file:?} differs between 1 and 2 threads");
-        assert_eq!(bytes, std::fs::read(c.join(&file)).unwrap(), "{file:?} differs between two runs");
+        assert_eq!(
+            bytes,
+            std::fs::read(b.join(&file)).unwrap(),
+            "{file:?} differs between 1 and 2 threads"
+        );
+        assert_eq!(
+            bytes,
+            std::fs::read(c.join(&file)).unwrap(),
+            "{file:?} differs between two runs"
+        );
     }
 }
 

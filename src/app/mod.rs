@@ -4,5 +4,8 @@
 mod replay;
 mod run;
 
-pub use replay::{AppError, MrcArgs, Outcome, ReplayArgs, SourceArgs, mrc, policies_markdown, policies_table, replay};
+pub use replay::{
+    AppError, MrcArgs, Outcome, ReplayArgs, SourceArgs, mrc, policies_markdown, policies_table,
+    replay,
+};
 pub use run::{RunArgs, run, validate};

@@ -41,7 +41,11 @@ fn plan(args: &RunArgs) -> Result<Plan, AppError> {
 /// Checks a scenario file (and its sweep cells) without running it.
 pub fn validate(args: &RunArgs) -> Result<String, AppError> {
     let plan = plan(args)?;
-    let mut text = format!("{}: valid, {} run(s)\n", args.file.display(), plan.runs.len());
+    let mut text = format!(
+        "{}: valid, {} run(s)\n",
+        args.file.display(),
+        plan.runs.len()
+    );
     for run in &plan.runs {
         text.push_str(&format!("  {}: {}\n", run.label, describe(run)));
     }
@@ -57,7 +61,11 @@ fn describe(s: &Scenario) -> String {
             f.nodes.count,
             crate::units::format_bytes(f.nodes.capacity.0),
             s.policy.label,
-            if pattern == scenario::file::Pattern::CacheAside { "cache-aside" } else { "read-through" }
+            if pattern == scenario::file::Pattern::CacheAside {
+                "cache-aside"
+            } else {
+                "read-through"
+            }
         ),
     };
     format!(
@@ -74,13 +82,22 @@ fn describe(s: &Scenario) -> String {
 /// results, and returns the terminal summary.
 pub fn run(args: &RunArgs, show_progress: bool) -> Result<super::Outcome, AppError> {
     let plan = plan(args)?;
-    let dir = args.out.clone().unwrap_or_else(|| Path::new("results").join(&plan.name));
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("results").join(&plan.name));
     let single = plan.runs.len() == 1;
-    let bar = if show_progress { ProgressBar::new(1000) } else { ProgressBar::hidden() };
+    let bar = if show_progress {
+        ProgressBar::new(1000)
+    } else {
+        ProgressBar::hidden()
+    };
     bar.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:30}] {percent}% of simulated time, {msg} eta {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{prefix} [{bar:30}] {percent}% of simulated time, {msg} eta {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
     );
     bar.set_prefix(plan.name.clone());
     let done = Mutex::new(vec![0.0f64; plan.runs.len()]);
@@ -109,7 +126,11 @@ pub fn run(args: &RunArgs, show_progress: bool) -> Result<super::Outcome, AppErr
     bar.finish_and_clear();
     let mut files = Vec::new();
     for (scenario, output) in plan.runs.iter().zip(&outputs) {
-        let run_dir = if single { dir.clone() } else { dir.join(&scenario.label) };
+        let run_dir = if single {
+            dir.clone()
+        } else {
+            dir.join(&scenario.label)
+        };
         files.extend(write_run(&run_dir, scenario, output)?);
     }
     if !single {
@@ -128,7 +149,11 @@ pub fn run(args: &RunArgs, show_progress: bool) -> Result<super::Outcome, AppErr
     })
 }
 
-fn write_run(dir: &Path, scenario: &Scenario, output: &RunOutput) -> Result<Vec<PathBuf>, AppError> {
+fn write_run(
+    dir: &Path,
+    scenario: &Scenario,
+    output: &RunOutput,
+) -> Result<Vec<PathBuf>, AppError> {
     let files = [
         dir.join("summary.json"),
         dir.join("summary.csv"),
@@ -179,9 +204,19 @@ fn summary_record(s: &Summary) -> (Vec<String>, Vec<String>) {
         ("evictions".into(), s.evictions.to_string()),
         ("load_imbalance".into(), s.load_imbalance.to_string()),
     ];
-    for (class, l) in [("all", &s.latency_all), ("hits", &s.latency_hits), ("misses", &s.latency_misses)] {
+    for (class, l) in [
+        ("all", &s.latency_all),
+        ("hits", &s.latency_hits),
+        ("misses", &s.latency_misses),
+    ] {
         fields.push((format!("latency_{class}_mean_ns"), l.mean_ns.to_string()));
-        for (name, value) in [("p50", l.p50_ns), ("p90", l.p90_ns), ("p99", l.p99_ns), ("p999", l.p999_ns), ("max", l.max_ns)] {
+        for (name, value) in [
+            ("p50", l.p50_ns),
+            ("p90", l.p90_ns),
+            ("p99", l.p99_ns),
+            ("p999", l.p999_ns),
+            ("max", l.max_ns),
+        ] {
             fields.push((format!("latency_{class}_{name}_ns"), value.to_string()));
         }
     }
@@ -196,7 +231,11 @@ fn write_summary_csv(path: &Path, plan: &Plan, outputs: &[RunOutput]) -> Result<
         if rows.is_empty() {
             headers.extend(h);
         }
-        let mut row: Vec<String> = plan.axes.iter().map(|(path, _)| axis_value(scenario, path)).collect();
+        let mut row: Vec<String> = plan
+            .axes
+            .iter()
+            .map(|(path, _)| axis_value(scenario, path))
+            .collect();
         row.extend(values);
         rows.push(row);
     }
@@ -208,7 +247,10 @@ fn axis_value(scenario: &Scenario, path: &str) -> String {
     scenario
         .label
         .split(',')
-        .find_map(|part| part.strip_prefix(path).and_then(|rest| rest.strip_prefix('=')))
+        .find_map(|part| {
+            part.strip_prefix(path)
+                .and_then(|rest| rest.strip_prefix('='))
+        })
         .unwrap_or_default()
         .to_string()
 }

@@ -37,7 +37,13 @@ pub struct Database {
 
 impl Database {
     /// An idle database.
-    pub fn new(connections: u32, limit: Option<u64>, service: Sampler, latency: Sampler, seed: Seed) -> Database {
+    pub fn new(
+        connections: u32,
+        limit: Option<u64>,
+        service: Sampler,
+        latency: Sampler,
+        seed: Seed,
+    ) -> Database {
         Database {
             connections,
             busy: 0,
@@ -73,7 +79,10 @@ impl Database {
         if self.busy < self.connections {
             self.busy += 1;
             Admission::Started(self.service.sample(&mut self.rng))
-        } else if self.limit.is_none_or(|limit| (self.queue.len() as u64) < limit) {
+        } else if self
+            .limit
+            .is_none_or(|limit| (self.queue.len() as u64) < limit)
+        {
             self.queue.push_back(job);
             self.queue_max = self.queue_max.max(self.queue.len() as u64);
             Admission::Queued

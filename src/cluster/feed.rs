@@ -67,7 +67,11 @@ impl Feed {
                 }
                 Ok(Some(request))
             }
-            Feed::Trace { stream, batch, next } => {
+            Feed::Trace {
+                stream,
+                batch,
+                next,
+            } => {
                 if *next == batch.len() {
                     batch.clear();
                     *next = 0;

@@ -74,14 +74,23 @@ impl Membership {
     /// Rebuilds the router; returns the share of sampled keys that moved if
     /// the routed set changed.
     fn rebuild(&mut self) -> Option<f64> {
-        let before_members = self.router.as_ref().map(|r| r.members().to_vec()).unwrap_or_default();
+        let before_members = self
+            .router
+            .as_ref()
+            .map(|r| r.members().to_vec())
+            .unwrap_or_default();
         let after = self.build_router();
-        let after_members = after.as_ref().map(|r| r.members().to_vec()).unwrap_or_default();
+        let after_members = after
+            .as_ref()
+            .map(|r| r.members().to_vec())
+            .unwrap_or_default();
         if before_members == after_members {
             return None;
         }
         let moved = match (&self.router, &after) {
-            (Some(before), Some(after)) => routing::moved_fraction(before.as_ref(), after.as_ref(), &self.sample),
+            (Some(before), Some(after)) => {
+                routing::moved_fraction(before.as_ref(), after.as_ref(), &self.sample)
+            }
             _ => 1.0,
         };
         self.router = after;

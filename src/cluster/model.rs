@@ -205,7 +205,7 @@ impl<'a> Sim<'a> {
                 break;
             }
             self.handle(now, event)?;
-            if self.queue.processed() % (1 << 20) == 0 {
+            if self.queue.processed().is_multiple_of(1 << 20) {
                 progress(now as f64 / self.end as f64);
             }
         }
@@ -250,13 +250,19 @@ impl<'a> Sim<'a> {
         if self.warmup_end > 0 {
             self.queue.schedule(self.warmup_end, Event::WarmupEnd);
         }
-        self.queue.schedule(self.interval.min(self.end), Event::Tick);
+        self.queue
+            .schedule(self.interval.min(self.end), Event::Tick);
         Ok(())
     }
 
     fn schedule_arrival(&mut self, now: Time) {
-        let gap = self.arrivals.as_ref().expect("open loop").sample(&mut self.arrival_rng);
-        self.queue.schedule(now + gap.round() as Time, Event::Arrival);
+        let gap = self
+            .arrivals
+            .as_ref()
+            .expect("open loop")
+            .sample(&mut self.arrival_rng);
+        self.queue
+            .schedule(now + gap.round() as Time, Event::Arrival);
     }
 
     fn handle(&mut self, now: Time, event: Event) -> Result<(), TraceError> {
@@ -287,10 +293,12 @@ impl<'a> Sim<'a> {
             Event::ClientReply(job) => self.client_reply(now, job),
             Event::ClientTimeout(job) => {
                 self.recorder.timeout(self.jobs[job as usize].issued);
-                self.to_database(now, job, Phase::DbRead { fill: false });
+                self.send_to_database(now, job, Phase::DbRead { fill: false });
             }
             Event::DbArrive(job) => match self.database.arrive(now, job) {
-                Admission::Started(service) => self.queue.schedule(now + service, Event::DbDone(job)),
+                Admission::Started(service) => {
+                    self.queue.schedule(now + service, Event::DbDone(job))
+                }
                 Admission::Queued => {}
                 Admission::Rejected => {
                     self.jobs[job as usize].failed = true;
@@ -314,7 +322,14 @@ impl<'a> Sim<'a> {
                 if self.nodes[node as usize].up {
                     self.apply_failure(now, FailureAction::Crash, Some(node), None);
                 }
-                let mttr = self.scenario.file.random_failures.as_ref().expect("random failures").mttr.0;
+                let mttr = self
+                    .scenario
+                    .file
+                    .random_failures
+                    .as_ref()
+                    .expect("random failures")
+                    .mttr
+                    .0;
                 let delay = exponential(mttr, &mut self.failure_rng);
                 self.queue.schedule(now + delay, Event::RandomRecover(node));
             }
@@ -322,7 +337,14 @@ impl<'a> Sim<'a> {
                 if !self.nodes[node as usize].up {
                     self.apply_failure(now, FailureAction::Recover, Some(node), None);
                 }
-                let mtbf = self.scenario.file.random_failures.as_ref().expect("random failures").mtbf.0;
+                let mtbf = self
+                    .scenario
+                    .file
+                    .random_failures
+                    .as_ref()
+                    .expect("random failures")
+                    .mtbf
+                    .0;
                 let delay = exponential(mtbf, &mut self.failure_rng);
                 self.queue.schedule(now + delay, Event::RandomCrash(node));
             }
@@ -347,7 +369,8 @@ impl<'a> Sim<'a> {
                 let up = self.nodes.iter().filter(|n| n.reachable()).count() as u32;
                 self.recorder.tick(now, load, self.database.connections, up);
                 if now < self.end {
-                    self.queue.schedule((now + self.interval).min(self.end), Event::Tick);
+                    self.queue
+                        .schedule((now + self.interval).min(self.end), Event::Tick);
                 }
             }
         }
@@ -397,20 +420,20 @@ impl<'a> Sim<'a> {
             failed: false,
         });
         if request.op != Op::Get {
-            self.to_database(now, job, Phase::DbWrite);
+            self.send_to_database(now, job, Phase::DbWrite);
             return;
         }
         if self.pattern == Pattern::None {
-            self.to_database(now, job, Phase::DbRead { fill: false });
+            self.send_to_database(now, job, Phase::DbRead { fill: false });
             return;
         }
         match self.membership.target(request.key) {
-            Target::Node(pool, id) => self.to_node(now, job, pool, id, Phase::Lookup),
-            Target::Database => self.to_database(now, job, Phase::DbRead { fill: false }),
+            Target::Node(pool, id) => self.send_to_node(now, job, pool, id, Phase::Lookup),
+            Target::Database => self.send_to_database(now, job, Phase::DbRead { fill: false }),
         }
     }
 
-    fn to_node(&mut self, now: Time, job: u32, pool: Pool, id: u32, phase: Phase) {
+    fn send_to_node(&mut self, now: Time, job: u32, pool: Pool, id: u32, phase: Phase) {
         let latency = self.node_mut(pool, id).network_latency();
         let j = &mut self.jobs[job as usize];
         j.pool = pool;
@@ -420,7 +443,7 @@ impl<'a> Sim<'a> {
         self.queue.schedule(now + latency, Event::NodeArrive(job));
     }
 
-    fn to_database(&mut self, now: Time, job: u32, phase: Phase) {
+    fn send_to_database(&mut self, now: Time, job: u32, phase: Phase) {
         self.jobs[job as usize].phase = phase;
         let latency = self.database.network_latency();
         self.queue.schedule(now + latency, Event::DbArrive(job));
@@ -447,7 +470,8 @@ impl<'a> Sim<'a> {
         let ticket = self.next_ticket;
         self.next_ticket = self.next_ticket.wrapping_add(1) % NONE;
         self.jobs[job as usize].ticket = ticket;
-        self.queue.schedule(now + service, Event::NodeDone(job, ticket));
+        self.queue
+            .schedule(now + service, Event::NodeDone(job, ticket));
     }
 
     fn node_done(&mut self, now: Time, job: u32, ticket: u32) {
@@ -458,7 +482,11 @@ impl<'a> Sim<'a> {
         self.jobs[job as usize].ticket = NONE;
         let counting = now >= self.warmup_end;
         let n = self.node_mut(j.pool, j.node);
-        let position = n.in_service.iter().position(|&x| x == job).expect("job in service");
+        let position = n
+            .in_service
+            .iter()
+            .position(|&x| x == job)
+            .expect("job in service");
         n.in_service.swap_remove(position);
         if let Some(next) = n.queue.pop_front() {
             self.start_service(now, j.pool, j.node, next);
@@ -466,7 +494,9 @@ impl<'a> Sim<'a> {
         match j.phase {
             Phase::Lookup => self.serve_get(now, job, counting),
             Phase::Fill => {
-                let evicted = self.node_mut(j.pool, j.node).store(j.key, j.size, now, counting);
+                let evicted = self
+                    .node_mut(j.pool, j.node)
+                    .store(j.key, j.size, now, counting);
                 self.recorder.evictions(now, evicted);
                 self.release(job);
             }
@@ -503,7 +533,7 @@ impl<'a> Sim<'a> {
                 parent: if coalesce { NONE } else { job },
                 ..j
             });
-            self.to_database(now, fetch, Phase::Fetch);
+            self.send_to_database(now, fetch, Phase::Fetch);
         }
     }
 
@@ -519,7 +549,7 @@ impl<'a> Sim<'a> {
             self.complete(now, job, Class::Miss);
             self.release(job);
         } else {
-            self.to_database(now, job, Phase::DbRead { fill: true });
+            self.send_to_database(now, job, Phase::DbRead { fill: true });
         }
     }
 
@@ -542,15 +572,31 @@ impl<'a> Sim<'a> {
             Phase::DbRead { fill } => {
                 self.complete(now, job, if j.failed { Class::Failed } else { Class::Miss });
                 match self.membership.target(j.key) {
-                    Target::Node(pool, id) if fill && !j.failed => self.to_node(now, job, pool, id, Phase::Fill),
+                    Target::Node(pool, id) if fill && !j.failed => {
+                        self.send_to_node(now, job, pool, id, Phase::Fill)
+                    }
                     _ => self.release(job),
                 }
             }
             Phase::DbWrite => {
-                self.complete(now, job, if j.failed { Class::Failed } else { Class::Write });
-                let target = if self.pattern == Pattern::None { Target::Database } else { self.membership.target(j.key) };
+                self.complete(
+                    now,
+                    job,
+                    if j.failed {
+                        Class::Failed
+                    } else {
+                        Class::Write
+                    },
+                );
+                let target = if self.pattern == Pattern::None {
+                    Target::Database
+                } else {
+                    self.membership.target(j.key)
+                };
                 match target {
-                    Target::Node(pool, id) if !j.failed => self.to_node(now, job, pool, id, Phase::Invalidate),
+                    Target::Node(pool, id) if !j.failed => {
+                        self.send_to_node(now, job, pool, id, Phase::Invalidate)
+                    }
                     _ => self.release(job),
                 }
             }
@@ -578,10 +624,13 @@ impl<'a> Sim<'a> {
                 for waiter in answered {
                     let latency = self.node_mut(j.pool, j.node).network_latency();
                     self.jobs[waiter as usize].failed = j.failed;
-                    self.queue.schedule(now + latency, Event::ClientReply(waiter));
+                    self.queue
+                        .schedule(now + latency, Event::ClientReply(waiter));
                 }
             }
-            Phase::Lookup | Phase::Fill | Phase::Invalidate => unreachable!("node phases never reach the database"),
+            Phase::Lookup | Phase::Fill | Phase::Invalidate => {
+                unreachable!("node phases never reach the database")
+            }
         }
     }
 
@@ -595,7 +644,13 @@ impl<'a> Sim<'a> {
         }
     }
 
-    fn record_event(&mut self, now: Time, action: &str, node: Option<u32>, keys_moved: Option<f64>) {
+    fn record_event(
+        &mut self,
+        now: Time,
+        action: &str,
+        node: Option<u32>,
+        keys_moved: Option<f64>,
+    ) {
         self.events.push(FailureEvent {
             time_s: now as f64 / 1e9,
             action: action.to_string(),
@@ -604,13 +659,22 @@ impl<'a> Sim<'a> {
         });
     }
 
-    fn apply_failure(&mut self, now: Time, action: FailureAction, node: Option<u32>, factor: Option<f64>) {
+    fn apply_failure(
+        &mut self,
+        now: Time,
+        action: FailureAction,
+        node: Option<u32>,
+        factor: Option<f64>,
+    ) {
         let name = format!("{action:?}").to_lowercase();
         let mut moved = None;
         match action {
             FailureAction::Add => {
                 let id = self.nodes.len() as u32;
-                self.nodes.push(Node::new(&self.main_config, self.node_seed.derive(&id.to_string())));
+                self.nodes.push(Node::new(
+                    &self.main_config,
+                    self.node_seed.derive(&id.to_string()),
+                ));
                 moved = self.membership.add(id);
                 self.record_event(now, &name, Some(id), moved);
                 return;
@@ -631,7 +695,8 @@ impl<'a> Sim<'a> {
                     n.drop_work()
                 };
                 self.lose_all(now, lost);
-                self.queue.schedule(now + self.detection, Event::Detected(id));
+                self.queue
+                    .schedule(now + self.detection, Event::Detected(id));
             }
             FailureAction::Recover | FailureAction::Heal => {
                 let id = node.expect("validated");
@@ -641,9 +706,12 @@ impl<'a> Sim<'a> {
                 } else {
                     n.partitioned = false;
                 }
-                self.queue.schedule(now + self.detection, Event::Detected(id));
+                self.queue
+                    .schedule(now + self.detection, Event::Detected(id));
             }
-            FailureAction::Slow => self.nodes[node.expect("validated") as usize].slow = factor.expect("validated"),
+            FailureAction::Slow => {
+                self.nodes[node.expect("validated") as usize].slow = factor.expect("validated")
+            }
             FailureAction::Restore => self.nodes[node.expect("validated") as usize].slow = 1.0,
         }
         self.record_event(now, &name, node, moved);
@@ -658,8 +726,16 @@ impl<'a> Sim<'a> {
 
     /// The nodes of the main pool and the gutter pool.
     pub fn nodes(&self) -> impl Iterator<Item = (String, &Node)> {
-        let main = self.nodes.iter().enumerate().map(|(i, n)| (i.to_string(), n));
-        let gutter = self.gutter.iter().enumerate().map(|(i, n)| (format!("gutter-{i}"), n));
+        let main = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (i.to_string(), n));
+        let gutter = self
+            .gutter
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (format!("gutter-{i}"), n));
         main.chain(gutter)
     }
 
@@ -675,5 +751,8 @@ impl<'a> Sim<'a> {
 }
 
 fn exponential(mean: Time, rng: &mut Rng) -> Time {
-    Exp::new(1.0 / mean as f64).expect("mean > 0").sample(rng).round() as Time
+    Exp::new(1.0 / mean as f64)
+        .expect("mean > 0")
+        .sample(rng)
+        .round() as Time
 }

@@ -121,7 +121,11 @@ impl Node {
     #[inline]
     pub fn service_time(&mut self) -> Time {
         let t = self.service.sample(&mut self.rng);
-        if self.slow == 1.0 { t } else { (t as f64 * self.slow).round() as Time }
+        if self.slow == 1.0 {
+            t
+        } else {
+            (t as f64 * self.slow).round() as Time
+        }
     }
 
     /// Draws one one-way network latency.
@@ -214,7 +218,10 @@ impl Node {
         waiting.sort_unstable_by_key(|(key, _)| *key);
         lost.extend(waiting.into_iter().flat_map(|(_, jobs)| jobs));
         if !self.up {
-            self.policy = self.policy_choice.build(self.capacity, self.seed.derive("policy").derive(&self.epoch.to_string()));
+            self.policy = self.policy_choice.build(
+                self.capacity,
+                self.seed.derive("policy").derive(&self.epoch.to_string()),
+            );
             self.expiry.clear();
         }
         lost

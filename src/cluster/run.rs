@@ -22,7 +22,10 @@ pub struct RunOutput {
 
 /// Simulates `scenario`; `progress(fraction)` is called now and then with
 /// the share of simulated time done.
-pub fn simulate(scenario: &Scenario, progress: &mut dyn FnMut(f64)) -> Result<RunOutput, TraceError> {
+pub fn simulate(
+    scenario: &Scenario,
+    progress: &mut dyn FnMut(f64),
+) -> Result<RunOutput, TraceError> {
     let started = Instant::now();
     let mut sim = Sim::new(scenario)?;
     sim.run(progress)?;
@@ -37,7 +40,8 @@ pub fn simulate(scenario: &Scenario, progress: &mut dyn FnMut(f64)) -> Result<Ru
         seed: scenario.file.seed,
         ..Summary::default()
     };
-    sim.recorder.fill(&mut summary, end, load, connections, queue_max);
+    sim.recorder
+        .fill(&mut summary, end, load, connections, queue_max);
     let mut nodes: Vec<NodeRow> = sim
         .nodes()
         .map(|(name, node)| NodeRow {
@@ -45,19 +49,30 @@ pub fn simulate(scenario: &Scenario, progress: &mut dyn FnMut(f64)) -> Result<Ru
             requests: node.stats.requests,
             gets: node.stats.gets,
             hits: node.stats.hits,
-            hit_ratio: if node.stats.gets == 0 { 0.0 } else { node.stats.hits as f64 / node.stats.gets as f64 },
+            hit_ratio: if node.stats.gets == 0 {
+                0.0
+            } else {
+                node.stats.hits as f64 / node.stats.gets as f64
+            },
             evictions: node.stats.evictions,
             bytes_used: node.policy.used(),
             objects: node.policy.len() as u64,
             load_share: 0.0,
         })
         .collect();
-    let main: Vec<&NodeRow> = nodes.iter().filter(|n| !n.node.starts_with("gutter")).collect();
+    let main: Vec<&NodeRow> = nodes
+        .iter()
+        .filter(|n| !n.node.starts_with("gutter"))
+        .collect();
     let mean = main.iter().map(|n| n.requests as f64).sum::<f64>() / main.len().max(1) as f64;
     let max = main.iter().map(|n| n.requests as f64).fold(0.0, f64::max);
     summary.load_imbalance = if mean > 0.0 { max / mean } else { 0.0 };
     for n in &mut nodes {
-        n.load_share = if mean > 0.0 { n.requests as f64 / mean } else { 0.0 };
+        n.load_share = if mean > 0.0 {
+            n.requests as f64 / mean
+        } else {
+            0.0
+        };
     }
     let series = sim.recorder.rows().to_vec();
     summary.failures = failure_impacts(&series, &sim.events, scenario.file.warmup.0 as f64 / 1e9);

@@ -56,7 +56,11 @@ pub struct FailureEvent {
 /// in the warm-up (which ends at `warmup_s`) when avoidable; "after" runs
 /// until the next new disturbance (a crash, partition, slow-down, addition
 /// or removal), so a crash's window spans its detection and recovery.
-pub fn failure_impacts(rows: &[IntervalRow], events: &[FailureEvent], warmup_s: f64) -> Vec<FailureImpact> {
+pub fn failure_impacts(
+    rows: &[IntervalRow],
+    events: &[FailureEvent],
+    warmup_s: f64,
+) -> Vec<FailureImpact> {
     let mut impacts = Vec::new();
     for (i, event) in events.iter().enumerate() {
         let FailureEvent {
@@ -70,20 +74,32 @@ pub fn failure_impacts(rows: &[IntervalRow], events: &[FailureEvent], warmup_s: 
             .find(|e| is_disturbance(&e.action))
             .map_or(f64::INFINITY, |e| e.time_s);
         let first_after = rows.partition_point(|r| r.time_s <= *time_s);
-        let warm = rows.partition_point(|r| r.time_s <= warmup_s + 1e-9).min(first_after.saturating_sub(1));
+        let warm = rows
+            .partition_point(|r| r.time_s <= warmup_s + 1e-9)
+            .min(first_after.saturating_sub(1));
         let before = &rows[first_after.saturating_sub(BEFORE).max(warm)..first_after];
-        let after: Vec<&IntervalRow> = rows[first_after..].iter().take_while(|r| r.time_s - 1e-9 <= until).collect();
+        let after: Vec<&IntervalRow> = rows[first_after..]
+            .iter()
+            .take_while(|r| r.time_s - 1e-9 <= until)
+            .collect();
         let db_before = mean(before.iter().map(|r| r.db_rps));
         let gets: u64 = before.iter().map(|r| r.gets).sum();
         let hits: u64 = before.iter().map(|r| r.hits).sum();
-        let hit_before = if gets == 0 { 0.0 } else { hits as f64 / gets as f64 };
+        let hit_before = if gets == 0 {
+            0.0
+        } else {
+            hits as f64 / gets as f64
+        };
         let raised_until = after
             .iter()
             .take_while(|r| r.db_rps > db_before * RAISED)
             .last()
             .map_or(*time_s, |r| r.time_s);
         let target = 0.9 * hit_before;
-        let recovery = match after.iter().position(|r| r.gets > 0 && r.hit_ratio < target) {
+        let recovery = match after
+            .iter()
+            .position(|r| r.gets > 0 && r.hit_ratio < target)
+        {
             None => Some(0.0),
             Some(dip) => after[dip..]
                 .iter()
@@ -99,7 +115,11 @@ pub fn failure_impacts(rows: &[IntervalRow], events: &[FailureEvent], warmup_s: 
             db_rps_peak: after.iter().map(|r| r.db_rps).fold(0.0, f64::max),
             db_raised_s: raised_until - time_s,
             hit_ratio_before: hit_before,
-            hit_ratio_min: after.iter().filter(|r| r.gets > 0).map(|r| r.hit_ratio).fold(1.0, f64::min),
+            hit_ratio_min: after
+                .iter()
+                .filter(|r| r.gets > 0)
+                .map(|r| r.hit_ratio)
+                .fold(1.0, f64::min),
             recovery_90_s: recovery,
         });
     }

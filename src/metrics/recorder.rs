@@ -190,7 +190,14 @@ impl Recorder {
     }
 
     /// Totals after the warm-up, written into `summary`.
-    pub fn fill(&self, summary: &mut super::Summary, end: Time, db: DbLoad, connections: u32, db_queue_max: u64) {
+    pub fn fill(
+        &self,
+        summary: &mut super::Summary,
+        end: Time,
+        db: DbLoad,
+        connections: u32,
+        db_queue_max: u64,
+    ) {
         let t = self.totals;
         let span = end.saturating_sub(self.warmup_end).max(1);
         let load = db.minus(self.db_at_warmup_end);
@@ -200,7 +207,11 @@ impl Recorder {
         summary.hits = t.hits;
         summary.misses = t.gets - t.hits;
         summary.hit_ratio = ratio(t.hits, t.gets);
-        summary.miss_ratio = if t.gets == 0 { 0.0 } else { 1.0 - summary.hit_ratio };
+        summary.miss_ratio = if t.gets == 0 {
+            0.0
+        } else {
+            1.0 - summary.hit_ratio
+        };
         summary.byte_hit_ratio = ratio(t.hit_bytes, t.get_bytes);
         summary.timeouts = t.timeouts;
         summary.errors = t.errors;
@@ -219,12 +230,20 @@ impl Recorder {
     /// `latency.csv`: every class at every percentile of [`PERCENTILES`].
     pub fn latency_rows(&self) -> Vec<LatencyRow> {
         let mut rows = Vec::new();
-        for (class, h) in [("all", &self.all), ("hits", &self.hits), ("misses", &self.misses)] {
+        for (class, h) in [
+            ("all", &self.all),
+            ("hits", &self.hits),
+            ("misses", &self.misses),
+        ] {
             for p in PERCENTILES {
                 rows.push(LatencyRow {
                     class,
                     percentile: p,
-                    latency_ns: if h.is_empty() { 0 } else { h.value_at_percentile(p) },
+                    latency_ns: if h.is_empty() {
+                        0
+                    } else {
+                        h.value_at_percentile(p)
+                    },
                 });
             }
         }
@@ -233,7 +252,11 @@ impl Recorder {
 }
 
 fn ratio(part: u64, whole: u64) -> f64 {
-    if whole == 0 { 0.0 } else { part as f64 / whole as f64 }
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
 }
 
 fn latency_summary(h: &Histogram<u64>) -> LatencySummary {

@@ -89,7 +89,11 @@ pub fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> Result<(), ReportErro
 }
 
 /// Writes rows given as strings under `headers`, whole.
-pub fn write_records(path: &Path, headers: &[String], rows: &[Vec<String>]) -> Result<(), ReportError> {
+pub fn write_records(
+    path: &Path,
+    headers: &[String],
+    rows: &[Vec<String>],
+) -> Result<(), ReportError> {
     let encode = |e: csv::Error| ReportError::Encode {
         path: path.to_path_buf(),
         message: e.to_string(),

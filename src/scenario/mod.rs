@@ -44,7 +44,9 @@ impl Override {
             .ok_or_else(|| format!("--set {text}: expected path=value, e.g. nodes.count=8"))?;
         let path = path.trim();
         if path.is_empty() || path.split('.').any(str::is_empty) {
-            return Err(format!("--set {text}: `{path}` is not a field path such as nodes.count"));
+            return Err(format!(
+                "--set {text}: `{path}` is not a field path such as nodes.count"
+            ));
         }
         Ok(Override {
             path: path.to_string(),
@@ -109,12 +111,16 @@ pub fn load(path: &Path, overrides: &[Override], seed: Option<u64>) -> Result<Pl
         let label = if cell.is_empty() {
             "base".to_string()
         } else {
-            cell.iter().map(Override::label).collect::<Vec<_>>().join(",")
+            cell.iter()
+                .map(Override::label)
+                .collect::<Vec<_>>()
+                .join(",")
         };
         let changed = !cell.is_empty() || !overrides.is_empty() || seed.is_some();
         let file: ScenarioFile = if changed {
             let text = toml::to_string(&cell_table).map_err(|e| fail(e.to_string()))?;
-            toml::from_str(&text).map_err(|e| fail(format!("with the overrides of run `{label}`: {e}")))?
+            toml::from_str(&text)
+                .map_err(|e| fail(format!("with the overrides of run `{label}`: {e}")))?
         } else {
             toml::from_str(&text).map_err(|e| fail(e.to_string()))?
         };

@@ -50,7 +50,11 @@ pub fn take_sweep(table: &mut toml::Table) -> Result<Vec<(String, Vec<toml::Valu
         }
         match values {
             toml::Value::Array(values) if !values.is_empty() => axes.push((path, values)),
-            _ => return Err(format!("sweep `{path}` must be a non-empty array of values")),
+            _ => {
+                return Err(format!(
+                    "sweep `{path}` must be a non-empty array of values"
+                ));
+            }
         }
     }
     Ok(axes)
@@ -103,8 +107,17 @@ mod tests {
     #[test]
     fn cross_product_in_order() {
         let axes = vec![
-            ("a".to_string(), vec![toml::Value::Integer(1), toml::Value::Integer(2)]),
-            ("b".to_string(), vec![toml::Value::String("x".into()), toml::Value::String("y".into())]),
+            (
+                "a".to_string(),
+                vec![toml::Value::Integer(1), toml::Value::Integer(2)],
+            ),
+            (
+                "b".to_string(),
+                vec![
+                    toml::Value::String("x".into()),
+                    toml::Value::String("y".into()),
+                ],
+            ),
         ];
         let labels: Vec<String> = cells(&axes)
             .iter()

@@ -50,13 +50,21 @@ fn share(name: &str, value: f64) -> Result<(), String> {
 
 impl Scenario {
     /// Validates `file`; `base_dir` resolves relative trace paths.
-    pub fn new(name: String, label: String, mut file: ScenarioFile, base_dir: &Path) -> Result<Scenario, String> {
+    pub fn new(
+        name: String,
+        label: String,
+        mut file: ScenarioFile,
+        base_dir: &Path,
+    ) -> Result<Scenario, String> {
         check(file.duration.0 > 0, || "duration must be above zero".into())?;
         check(file.interval.0 > 0, || "interval must be above zero".into())?;
-        check(file.warmup < file.duration, || "warmup must be shorter than duration".into())?;
+        check(file.warmup < file.duration, || {
+            "warmup must be shorter than duration".into()
+        })?;
 
         let w = &file.workload;
-        let sizes = SizeLaw::parse(&w.object_size).map_err(|e| format!("workload.object_size: {e}"))?;
+        let sizes =
+            SizeLaw::parse(&w.object_size).map_err(|e| format!("workload.object_size: {e}"))?;
         let keys = match w.popularity {
             PopularityKind::Trace => {
                 let path = w
@@ -64,8 +72,11 @@ impl Scenario {
                     .as_ref()
                     .ok_or("workload.trace: popularity = \"trace\" needs a trace file")?;
                 let path = base_dir.join(path);
-                let trace = Trace::new(&path, w.trace_format.as_deref()).map_err(|e| format!("workload.trace: {e}"))?;
-                check(path.exists(), || format!("workload.trace: {} does not exist", path.display()))?;
+                let trace = Trace::new(&path, w.trace_format.as_deref())
+                    .map_err(|e| format!("workload.trace: {e}"))?;
+                check(path.exists(), || {
+                    format!("workload.trace: {} does not exist", path.display())
+                })?;
                 KeySource::Trace(trace)
             }
             kind => {
@@ -76,7 +87,10 @@ impl Scenario {
                 share("workload.hot", w.hot)?;
                 share("workload.share", w.share)?;
                 let popularity = match kind {
-                    PopularityKind::Zipf => Popularity::Zipf { alpha: w.alpha, keys: w.keys },
+                    PopularityKind::Zipf => Popularity::Zipf {
+                        alpha: w.alpha,
+                        keys: w.keys,
+                    },
                     PopularityKind::Uniform => Popularity::Uniform { keys: w.keys },
                     _ => Popularity::Hotspot {
                         keys: w.keys,
@@ -91,7 +105,11 @@ impl Scenario {
                 })
             }
         };
-        for (field, value) in [("workload.get", w.get), ("workload.set", w.set), ("workload.delete", w.delete)] {
+        for (field, value) in [
+            ("workload.get", w.get),
+            ("workload.set", w.set),
+            ("workload.delete", w.delete),
+        ] {
             share(field, value)?;
         }
         let total = w.get + w.set + w.delete;
@@ -103,70 +121,122 @@ impl Scenario {
         let c = &file.clients;
         match c.mode {
             ClientMode::Open => check(c.rate.is_finite() && c.rate > 0.0, || {
-                format!("clients.rate = {}: must be above zero requests per second", c.rate)
+                format!(
+                    "clients.rate = {}: must be above zero requests per second",
+                    c.rate
+                )
             })?,
-            ClientMode::Closed => check(c.users >= 1, || "clients.users must be at least 1".into())?,
+            ClientMode::Closed => {
+                check(c.users >= 1, || "clients.users must be at least 1".into())?
+            }
         }
-        check(c.timeout.0 > 0, || "clients.timeout must be above zero".into())?;
+        check(c.timeout.0 > 0, || {
+            "clients.timeout must be above zero".into()
+        })?;
 
         let n = &file.nodes;
         let uses_cache = file.cache.pattern != Pattern::None;
         if uses_cache {
-            check(n.count >= 1, || "nodes.count must be at least 1 (or cache.pattern = \"none\")".into())?;
+            check(n.count >= 1, || {
+                "nodes.count must be at least 1 (or cache.pattern = \"none\")".into()
+            })?;
         }
-        check(n.count <= 4096, || format!("nodes.count = {}: at most 4096", n.count))?;
-        check(n.capacity.0 > 0, || "nodes.capacity must be above zero".into())?;
-        check(n.concurrency >= 1, || "nodes.concurrency must be at least 1".into())?;
+        check(n.count <= 4096, || {
+            format!("nodes.count = {}: at most 4096", n.count)
+        })?;
+        check(n.capacity.0 > 0, || {
+            "nodes.capacity must be above zero".into()
+        })?;
+        check(n.concurrency >= 1, || {
+            "nodes.concurrency must be at least 1".into()
+        })?;
         let policy = PolicyChoice::parse(&n.policy).map_err(|e| format!("nodes.policy: {e}"))?;
         check(policy.spec.name != "belady", || {
-            "nodes.policy: belady needs the future, which a simulation with timing does not know".into()
+            "nodes.policy: belady needs the future, which a simulation with timing does not know"
+                .into()
         })?;
 
         let r = &file.routing;
         let scheme = match Scheme::parse(&r.scheme).map_err(|e| format!("routing.scheme: {e}"))? {
             Scheme::Ring { .. } => Scheme::Ring { vnodes: r.vnodes },
-            Scheme::Maglev { .. } => Scheme::Maglev { table_size: r.maglev_table },
+            Scheme::Maglev { .. } => Scheme::Maglev {
+                table_size: r.maglev_table,
+            },
             other => other,
         };
         scheme.validate().map_err(|e| format!("routing: {e}"))?;
         if let Scheme::Maglev { table_size } = scheme {
-            let most = u64::from(n.count) + file.failures.iter().filter(|f| f.action == FailureAction::Add).count() as u64;
+            let most = u64::from(n.count)
+                + file
+                    .failures
+                    .iter()
+                    .filter(|f| f.action == FailureAction::Add)
+                    .count() as u64;
             check(table_size >= most, || {
-                format!("routing.maglev_table = {table_size}: must be at least the number of nodes ({most})")
+                format!(
+                    "routing.maglev_table = {table_size}: must be at least the number of nodes ({most})"
+                )
             })?;
         }
 
         let d = &file.database;
-        check(d.connections >= 1, || "database.connections must be at least 1".into())?;
+        check(d.connections >= 1, || {
+            "database.connections must be at least 1".into()
+        })?;
 
         if file.cache.on_failure == OnFailure::Gutter {
-            check(file.cache.gutter_nodes >= 1, || "cache.gutter_nodes must be at least 1 with on_failure = \"gutter\"".into())?;
+            check(file.cache.gutter_nodes >= 1, || {
+                "cache.gutter_nodes must be at least 1 with on_failure = \"gutter\"".into()
+            })?;
         }
         if let Some(ttl) = file.cache.ttl {
-            check(ttl.0 > 0, || "cache.ttl must be above zero (leave it out for no expiry)".into())?;
+            check(ttl.0 > 0, || {
+                "cache.ttl must be above zero (leave it out for no expiry)".into()
+            })?;
         }
 
         file.failures.sort_by_key(|f| f.at);
         let mut next_id = n.count;
         for (i, f) in file.failures.iter().enumerate() {
-            let here = format!("failures[{i}] ({:?} at {})", f.action, crate::units::format_duration(f.at.0));
-            check(f.at < file.duration, || format!("{here}: after the end of the run"))?;
+            let here = format!(
+                "failures[{i}] ({:?} at {})",
+                f.action,
+                crate::units::format_duration(f.at.0)
+            );
+            check(f.at < file.duration, || {
+                format!("{here}: after the end of the run")
+            })?;
             match f.action {
                 FailureAction::Add => {
-                    check(f.node.is_none(), || format!("{here}: add takes no node (the new node gets id {next_id})"))?;
+                    check(f.node.is_none(), || {
+                        format!("{here}: add takes no node (the new node gets id {next_id})")
+                    })?;
                     next_id += 1;
                 }
                 _ => {
-                    let node = f.node.ok_or_else(|| format!("{here}: which node? give node = N"))?;
-                    check(node < next_id, || format!("{here}: node {node} does not exist (nodes are 0..{})", next_id - 1))?;
+                    let node = f
+                        .node
+                        .ok_or_else(|| format!("{here}: which node? give node = N"))?;
+                    check(node < next_id, || {
+                        format!(
+                            "{here}: node {node} does not exist (nodes are 0..{})",
+                            next_id - 1
+                        )
+                    })?;
                 }
             }
             match f.action {
                 FailureAction::Slow => {
-                    let factor = f.factor.ok_or_else(|| format!("{here}: slow needs factor = F"))?;
-                    check(factor.is_finite() && factor > 0.0, || format!("{here}: factor must be above zero"))?;
+                    let factor = f
+                        .factor
+                        .ok_or_else(|| format!("{here}: slow needs factor = F"))?;
+                    check(factor.is_finite() && factor > 0.0, || {
+                        format!("{here}: factor must be above zero")
+                    })?;
                 }
-                _ => check(f.factor.is_none(), || format!("{here}: factor only goes with slow"))?,
+                _ => check(f.factor.is_none(), || {
+                    format!("{here}: factor only goes with slow")
+                })?,
             }
         }
         if let Some(random) = &file.random_failures {

@@ -55,15 +55,24 @@ impl Dist {
         if let Some(ns) = parse_duration(text) {
             return Ok(Dist::Fixed(ns));
         }
-        let spec = Spec::parse(text, allowed, "a duration such as 20us, exp, lognormal, uniform, fixed")
-            .map_err(|e| e.to_string())?;
+        let spec = Spec::parse(
+            text,
+            allowed,
+            "a duration such as 20us, exp, lognormal, uniform, fixed",
+        )
+        .map_err(|e| e.to_string())?;
         let duration = |name: &str| -> Result<Time, String> {
-            let v = spec.get(name).ok_or_else(|| format!("`{text}`: `{name}` is required"))?;
-            parse_duration(v).ok_or_else(|| format!("`{text}`: `{name}` = `{v}` is not a duration such as 5ms"))
+            let v = spec
+                .get(name)
+                .ok_or_else(|| format!("`{text}`: `{name}` is required"))?;
+            parse_duration(v)
+                .ok_or_else(|| format!("`{text}`: `{name}` = `{v}` is not a duration such as 5ms"))
         };
         let dist = match spec.kind {
             "fixed" => Dist::Fixed(duration("value")?),
-            "exp" => Dist::Exponential { mean: duration("mean")? },
+            "exp" => Dist::Exponential {
+                mean: duration("mean")?,
+            },
             "lognormal" => Dist::LogNormal {
                 mean: duration("mean")?,
                 sd: duration("sd")?,
@@ -95,7 +104,9 @@ impl Dist {
     pub fn sampler(&self) -> Sampler {
         match *self {
             Dist::Fixed(v) => Sampler::Fixed(v),
-            Dist::Exponential { mean } => Sampler::Exponential(Exp::new(1.0 / mean as f64).expect("mean > 0")),
+            Dist::Exponential { mean } => {
+                Sampler::Exponential(Exp::new(1.0 / mean as f64).expect("mean > 0"))
+            }
             Dist::LogNormal { mean: _, sd: 0 } => Sampler::Fixed(self.mean() as Time),
             Dist::LogNormal { mean, sd } => {
                 let (m, s) = (mean as f64, sd as f64);
@@ -114,10 +125,20 @@ impl fmt::Display for Dist {
             Dist::Fixed(v) => write!(f, "{}", format_duration(v)),
             Dist::Exponential { mean } => write!(f, "exp:mean={}", format_duration(mean)),
             Dist::LogNormal { mean, sd } => {
-                write!(f, "lognormal:mean={},sd={}", format_duration(mean), format_duration(sd))
+                write!(
+                    f,
+                    "lognormal:mean={},sd={}",
+                    format_duration(mean),
+                    format_duration(sd)
+                )
             }
             Dist::Uniform { min, max } => {
-                write!(f, "uniform:min={},max={}", format_duration(min), format_duration(max))
+                write!(
+                    f,
+                    "uniform:min={},max={}",
+                    format_duration(min),
+                    format_duration(max)
+                )
             }
         }
     }
@@ -156,12 +177,21 @@ mod tests {
 
     #[test]
     fn parse_and_print_round_trip() {
-        for text in ["20us", "exp:mean=20us", "lognormal:mean=5ms,sd=3ms", "uniform:min=1ms,max=3ms"] {
+        for text in [
+            "20us",
+            "exp:mean=20us",
+            "lognormal:mean=5ms,sd=3ms",
+            "uniform:min=1ms,max=3ms",
+        ] {
             let d = Dist::parse(text).unwrap();
             assert_eq!(Dist::parse(&d.to_string()).unwrap(), d, "{text}");
         }
         assert!(Dist::parse("exp:mean=0s").is_err());
-        assert!(Dist::parse("lognormal:mean=5ms").unwrap_err().contains("sd"));
+        assert!(
+            Dist::parse("lognormal:mean=5ms")
+                .unwrap_err()
+                .contains("sd")
+        );
         assert!(Dist::parse("gamma:k=2").unwrap_err().contains("known"));
         assert!(Dist::parse("20").is_err());
     }
@@ -169,12 +199,21 @@ mod tests {
     #[test]
     fn sample_means_match() {
         let mut rng = Seed(1).rng();
-        for text in ["exp:mean=2ms", "lognormal:mean=5ms,sd=3ms", "uniform:min=1ms,max=3ms", "7ms"] {
+        for text in [
+            "exp:mean=2ms",
+            "lognormal:mean=5ms,sd=3ms",
+            "uniform:min=1ms,max=3ms",
+            "7ms",
+        ] {
             let d = Dist::parse(text).unwrap();
             let s = d.sampler();
             let n = 200_000;
             let mean = (0..n).map(|_| s.sample(&mut rng) as f64).sum::<f64>() / n as f64;
-            assert!((mean / d.mean() - 1.0).abs() < 0.01, "{text}: {mean} vs {}", d.mean());
+            assert!(
+                (mean / d.mean() - 1.0).abs() < 0.01,
+                "{text}: {mean} vs {}",
+                d.mean()
+            );
         }
     }
 }
