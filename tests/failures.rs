@@ -10,13 +10,20 @@ fn run(toml: &str, overrides: &[&str]) -> RunOutput {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("test.toml");
     std::fs::write(&path, toml).unwrap();
-    let overrides: Vec<Override> = overrides.iter().map(|o| Override::parse(o).unwrap()).collect();
+    let overrides: Vec<Override> = overrides
+        .iter()
+        .map(|o| Override::parse(o).unwrap())
+        .collect();
     let plan = scenario::load(&path, &overrides, None).unwrap_or_else(|e| panic!("{e}"));
     simulate(&plan.runs[0], &mut |_| {}).unwrap()
 }
 
 fn mean(rows: &[IntervalRow], from: f64, to: f64, f: impl Fn(&IntervalRow) -> f64) -> f64 {
-    let sel: Vec<f64> = rows.iter().filter(|r| r.time_s > from && r.time_s <= to).map(f).collect();
+    let sel: Vec<f64> = rows
+        .iter()
+        .filter(|r| r.time_s > from && r.time_s <= to)
+        .map(f)
+        .collect();
     sel.iter().sum::<f64>() / sel.len() as f64
 }
 
@@ -54,14 +61,34 @@ fn rehash_and_gutter_take_load_off_the_database() {
     let database = run(CRASH, &["cache.on_failure=database"]);
     let rehash = run(CRASH, &["cache.on_failure=rehash"]);
     let gutter = run(CRASH, &["cache.on_failure=gutter"]);
-    assert!(db_during(&rehash) < 0.95 * db_during(&database), "rehash {} vs database {}", db_during(&rehash), db_during(&database));
-    assert!(db_during(&gutter) < 0.95 * db_during(&database), "gutter {} vs database {}", db_during(&gutter), db_during(&database));
+    assert!(
+        db_during(&rehash) < 0.95 * db_during(&database),
+        "rehash {} vs database {}",
+        db_during(&rehash),
+        db_during(&database)
+    );
+    assert!(
+        db_during(&gutter) < 0.95 * db_during(&database),
+        "gutter {} vs database {}",
+        db_during(&gutter),
+        db_during(&database)
+    );
     // With rehash, the detection moves the dead node's keys, ≈ 1/8 of them.
-    let detected = rehash.summary.failures.iter().find(|f| f.action == "detected-down").unwrap();
+    let detected = rehash
+        .summary
+        .failures
+        .iter()
+        .find(|f| f.action == "detected-down")
+        .unwrap();
     let moved = detected.keys_moved.expect("rehash changes routing");
     assert!((moved - 0.125).abs() < 0.04, "moved {moved}");
     // Without rehash, routing does not change.
-    let detected = database.summary.failures.iter().find(|f| f.action == "detected-down").unwrap();
+    let detected = database
+        .summary
+        .failures
+        .iter()
+        .find(|f| f.action == "detected-down")
+        .unwrap();
     assert_eq!(detected.keys_moved, None);
     // The gutter node served and hit (Facebook: above 35% within minutes).
     let g = gutter.nodes.iter().find(|n| n.node == "gutter-0").unwrap();
@@ -72,13 +99,20 @@ fn rehash_and_gutter_take_load_off_the_database() {
 
 #[test]
 fn partition_keeps_contents_crash_does_not() {
-    let heal = CRASH.replace("\"crash\"", "\"partition\"").replace("\"recover\"", "\"heal\"");
+    let heal = CRASH
+        .replace("\"crash\"", "\"partition\"")
+        .replace("\"recover\"", "\"heal\"");
     let crashed = run(CRASH, &[]);
     let healed = run(&heal, &[]);
     // Right after clients see the node again (51 s), a healed node still has
     // its contents; a recovered one starts cold.
     let after = |out: &RunOutput| mean(&out.series, 51.0, 53.0, |r| r.hit_ratio);
-    assert!(after(&healed) > after(&crashed) + 0.01, "healed {} vs crashed {}", after(&healed), after(&crashed));
+    assert!(
+        after(&healed) > after(&crashed) + 0.01,
+        "healed {} vs crashed {}",
+        after(&healed),
+        after(&crashed)
+    );
     // Both cut the node off: clients time out until they notice.
     assert!(healed.summary.timeouts > 0 && crashed.summary.timeouts > 0);
 }
@@ -109,7 +143,12 @@ fn a_slow_node_raises_tail_latency() {
     "#;
     let out = run(toml, &[]);
     let p99 = |from, to| mean(&out.series, from, to, |r| r.p99_ns as f64);
-    assert!(p99(11.0, 20.0) > 2.0 * p99(5.0, 10.0), "slow p99 {} vs normal {}", p99(11.0, 20.0), p99(5.0, 10.0));
+    assert!(
+        p99(11.0, 20.0) > 2.0 * p99(5.0, 10.0),
+        "slow p99 {} vs normal {}",
+        p99(11.0, 20.0),
+        p99(5.0, 10.0)
+    );
     assert!(p99(22.0, 30.0) < 1.5 * p99(5.0, 10.0));
 }
 
@@ -132,12 +171,32 @@ fn adding_and_removing_nodes_moves_the_expected_share_of_keys() {
         action = "remove"
         node = 4
     "#;
-    for (scheme, add, remove) in [("ring", 1.0 / 11.0, 1.0 / 11.0), ("rendezvous", 1.0 / 11.0, 1.0 / 11.0), ("modulo", 10.0 / 11.0, 10.0 / 11.0)] {
+    for (scheme, add, remove) in [
+        ("ring", 1.0 / 11.0, 1.0 / 11.0),
+        ("rendezvous", 1.0 / 11.0, 1.0 / 11.0),
+        ("modulo", 10.0 / 11.0, 10.0 / 11.0),
+    ] {
         let out = run(toml, &[&format!("routing.scheme={scheme}")]);
-        let moved = |action: &str| out.summary.failures.iter().find(|f| f.action == action).unwrap().keys_moved.unwrap();
+        let moved = |action: &str| {
+            out.summary
+                .failures
+                .iter()
+                .find(|f| f.action == action)
+                .unwrap()
+                .keys_moved
+                .unwrap()
+        };
         // Ring shares vary by ~8% per node (1/√160): allow 25%.
-        assert!((moved("add") / add - 1.0).abs() < 0.25, "{scheme} add moved {}", moved("add"));
-        assert!((moved("remove") / remove - 1.0).abs() < 0.25, "{scheme} remove moved {}", moved("remove"));
+        assert!(
+            (moved("add") / add - 1.0).abs() < 0.25,
+            "{scheme} add moved {}",
+            moved("add")
+        );
+        assert!(
+            (moved("remove") / remove - 1.0).abs() < 0.25,
+            "{scheme} remove moved {}",
+            moved("remove")
+        );
     }
 }
 
@@ -157,11 +216,24 @@ fn random_failures_crash_and_recover_nodes() {
         mttr = "5s"
     "#;
     let out = run(toml, &[]);
-    let crashes = out.summary.failures.iter().filter(|f| f.action == "crash").count();
-    let recoveries = out.summary.failures.iter().filter(|f| f.action == "recover").count();
+    let crashes = out
+        .summary
+        .failures
+        .iter()
+        .filter(|f| f.action == "crash")
+        .count();
+    let recoveries = out
+        .summary
+        .failures
+        .iter()
+        .filter(|f| f.action == "recover")
+        .count();
     // 4 nodes × 100 s / ~35 s per cycle: about 11 crashes.
     assert!((5..25).contains(&crashes), "{crashes} crashes");
-    assert!(recoveries + 4 >= crashes, "{recoveries} recoveries for {crashes} crashes");
+    assert!(
+        recoveries + 4 >= crashes,
+        "{recoveries} recoveries for {crashes} crashes"
+    );
     assert!(out.series.iter().any(|r| r.nodes_up < 4));
 }
 
@@ -192,8 +264,16 @@ fn read_through_coalesces_misses_of_a_key() {
     let separate = run(toml, &["cache.coalesce=false"]).summary;
     // 10 keys × 90 expiries: about 900 reads (a little more: a read
     // takes 5 ms, so the next expiry comes slightly later).
-    assert!(coalesced.db_queries >= 800 && coalesced.db_queries <= 1000, "coalesced {}", coalesced.db_queries);
-    assert!(separate.db_queries > 10 * coalesced.db_queries, "separate {}", separate.db_queries);
+    assert!(
+        coalesced.db_queries >= 800 && coalesced.db_queries <= 1000,
+        "coalesced {}",
+        coalesced.db_queries
+    );
+    assert!(
+        separate.db_queries > 10 * coalesced.db_queries,
+        "separate {}",
+        separate.db_queries
+    );
     // The same gets miss either way: only the database work differs.
     assert!((coalesced.hit_ratio - separate.hit_ratio).abs() < 0.01);
 }

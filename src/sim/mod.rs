@@ -4,8 +4,8 @@
 
 pub mod dist;
 
+use dary_heap::QuaternaryHeap;
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 
 /// Simulated time in nanoseconds.
 pub type Time = u64;
@@ -40,7 +40,7 @@ impl<E> Ord for Entry<E> {
 /// Pending events, earliest first; events at equal times come out in the
 /// order they were scheduled.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    heap: QuaternaryHeap<Entry<E>>,
     next_seq: u64,
     now: Time,
     processed: u64,
@@ -49,7 +49,7 @@ pub struct EventQueue<E> {
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
+            heap: QuaternaryHeap::new(),
             next_seq: 0,
             now: 0,
             processed: 0,

@@ -1,0 +1,81 @@
+//! Speed and memory of the cluster simulator: a 4-node cache-aside cluster
+//! with a database, Zipf(0.99) keys, open loop, one thread. Prints events/s,
+//! simulated requests/s, and the peak heap at two run lengths (memory must
+//! not grow with the number of requests simulated).
+//!
+//! `cargo bench --bench cluster`
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use cachelab::cluster::simulate;
+use cachelab::scenario::{self, Override};
+
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator unchanged; only counts sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+        PEAK.fetch_max(live, Ordering::Relaxed);
+        // SAFETY: same layout contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: `ptr` came from `alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+const SCENARIO: &str = r#"
+    interval = "1s"
+    [workload]
+    alpha = 0.99
+    keys = 1000000
+    object_size = "1KiB"
+    [clients]
+    rate = 100000
+    [nodes]
+    count = 4
+    capacity = "64MiB"
+    [database]
+    connections = 128
+"#;
+
+fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bench.toml");
+    std::fs::write(&path, SCENARIO).unwrap();
+    println!(
+        "4 nodes × 64 MiB LRU, cache-aside, Zipf(0.99) over 10^6 keys, 100 000 requests/s open loop, one thread; database 128 connections, 3 ms mean"
+    );
+    println!(
+        "{:>10} {:>12} {:>10} {:>14} {:>12} {:>14}",
+        "simulated", "requests", "hit ratio", "M events/s", "M req/s", "peak heap MiB"
+    );
+    for seconds in [20, 80] {
+        let set = Override::parse(&format!("duration={seconds}s")).unwrap();
+        let plan = scenario::load(&path, &[set], None).unwrap();
+        let before = LIVE.load(Ordering::Relaxed);
+        PEAK.store(before, Ordering::Relaxed);
+        let out = simulate(&plan.runs[0], &mut |_| {}).unwrap();
+        let peak = PEAK.load(Ordering::Relaxed) - before;
+        println!(
+            "{:>9}s {:>12} {:>10.4} {:>14.2} {:>12.2} {:>14.1}",
+            seconds,
+            out.summary.requests,
+            out.summary.hit_ratio,
+            out.summary.events_per_wall_s / 1e6,
+            out.summary.requests_per_wall_s / 1e6,
+            peak as f64 / (1 << 20) as f64,
+        );
+    }
+}
