@@ -321,3 +321,102 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn a_trace_drives_the_cluster_with_its_own_timestamps() {
+    let trace = common::traces_dir().join("cloudPhysicsIO.oracleGeneral.bin");
+    let toml = format!(
+        r#"
+        duration = "7201s"
+        [workload]
+        popularity = "trace"
+        trace = "{}"
+        [nodes]
+        count = 2
+        capacity = "256MiB"
+        "#,
+        trace.display()
+    );
+    let out = run(&toml, &[]);
+    // Every request of the trace, at its own time: the trace spans 7200 s.
+    assert_eq!(out.summary.requests, 113_872);
+    assert!(out.summary.misses >= 48_974, "at least the cold misses");
+    let busy = out.series.iter().filter(|r| r.requests > 0).count();
+    assert!(
+        busy > 3000,
+        "requests spread over {busy} one-second intervals"
+    );
+    // Re-timed by the clients instead: the same requests, issued at 2000/s.
+    let out = run(
+        &toml,
+        &[
+            "workload.trace_timing=clients",
+            "clients.rate=2000",
+            "duration=300s",
+        ],
+    );
+    assert!(
+        (out.summary.requests as i64 - 113_872).abs() < 10,
+        "{}",
+        out.summary.requests
+    );
+    assert!(out.series.iter().filter(|r| r.requests > 0).count() < 70);
+}
+
+#[test]
+fn a_full_database_queue_rejects_requests() {
+    let toml = r#"
+        duration = "10s"
+        [workload]
+        keys = 1000000
+        [clients]
+        rate = 5000
+        [cache]
+        pattern = "none"
+        [database]
+        connections = 4
+        service_time = "2ms"
+        queue_limit = 100
+    "#;
+    // Capacity 2000 queries/s against 5000/s: the queue fills and stays full.
+    let s = run(toml, &[]).summary;
+    assert!(s.db_queue_max <= 100, "queue {}", s.db_queue_max);
+    let refused = s.db_rejected as f64 / s.db_queries as f64;
+    assert!((refused - 0.6).abs() < 0.03, "refused share {refused}");
+    // Refusals still on their way back at the end are not yet errors.
+    assert!(s.errors <= s.db_rejected && s.db_rejected - s.errors < 10);
+    assert!(s.db_utilisation > 0.99);
+}
+
+#[test]
+fn ttl_hit_ratio_matches_the_non_reset_ttl_model() {
+    // Infinite cache, Poisson requests at λ per key, entries live T from the
+    // fill (hits do not extend them), no delays: h = λT / (1 + λT).
+    let toml = r#"
+        duration = "300s"
+        warmup = "10s"
+        [workload]
+        popularity = "uniform"
+        keys = 100
+        object_size = "1B"
+        [clients]
+        rate = 1000
+        [cache]
+        ttl = "200ms"
+        [nodes]
+        count = 1
+        capacity = "1GiB"
+        service_time = "0s"
+        latency = "0s"
+        [database]
+        service_time = "0s"
+        latency = "0s"
+    "#;
+    let h = run(toml, &[]).summary.hit_ratio;
+    let (lambda, t) = (10.0, 0.2);
+    let model = lambda * t / (1.0 + lambda * t);
+    assert!(
+        (h - model).abs() < 0.01,
+        "TTL hit ratio {h:.4}, model {model:.4}"
+    );
+}
