@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use super::replay::{AppError, thread_pool};
 use crate::cluster::{RunOutput, simulate};
 use crate::metrics::Summary;
-use crate::report;
+use crate::report::{self, plot};
 use crate::scenario::{self, Override, Plan, Scenario};
 use crate::units::format_duration;
 
@@ -176,7 +176,12 @@ fn write_run(
         scenario.resolved_toml()
     );
     report::write_atomic(&files[5], resolved.as_bytes())?;
-    Ok(files.to_vec())
+    let title = format!("{} [{}]", scenario.name, scenario.label);
+    let charts = plot::timeseries(&output.series, &output.summary.failures, &title);
+    plot::write_figure(&charts, &dir.join("timeseries"), (900, 1050))?;
+    let mut files = files.to_vec();
+    files.extend([dir.join("timeseries.png"), dir.join("timeseries.svg")]);
+    Ok(files)
 }
 
 /// The summary as one flat CSV record: (headers, values).

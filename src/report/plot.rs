@@ -76,11 +76,24 @@ pub struct LineChart {
     pub series: Vec<Series>,
     /// Where the legend goes (where the lines are not).
     pub legend: SeriesLabelPosition,
+    /// Vertical lines with labels (events in a time series).
+    pub markers: Vec<(f64, String)>,
 }
 
 impl LineChart {
     /// Writes `<stem>.png` and `<stem>.svg`.
     pub fn write(&self, stem: &Path) -> Result<(), ReportError> {
+        write_figure(std::slice::from_ref(self), stem, SIZE)
+    }
+}
+
+/// Writes charts stacked top to bottom into `<stem>.png` and `<stem>.svg`.
+pub fn write_figure(
+    charts: &[LineChart],
+    stem: &Path,
+    size: (u32, u32),
+) -> Result<(), ReportError> {
+    {
         register_fonts();
         if let Some(parent) = stem.parent() {
             std::fs::create_dir_all(parent).map_err(|source| ReportError::Io {
@@ -91,20 +104,40 @@ impl LineChart {
         let png = stem.with_extension("png");
         let svg = stem.with_extension("svg");
         let (png_tmp, svg_tmp) = (temporary_path(&png), temporary_path(&svg));
-        self.draw(BitMapBackend::new(&png_tmp, SIZE).into_drawing_area())
-            .map_err(|message| ReportError::Encode {
-                path: png.clone(),
-                message,
-            })?;
-        self.draw(SVGBackend::new(&svg_tmp, SIZE).into_drawing_area())
-            .map_err(|message| ReportError::Encode {
+        draw_stack(
+            charts,
+            BitMapBackend::new(&png_tmp, size).into_drawing_area(),
+        )
+        .map_err(|message| ReportError::Encode {
+            path: png.clone(),
+            message,
+        })?;
+        draw_stack(charts, SVGBackend::new(&svg_tmp, size).into_drawing_area()).map_err(
+            |message| ReportError::Encode {
                 path: svg.clone(),
                 message,
-            })?;
+            },
+        )?;
         commit(&png_tmp, &png)?;
         commit(&svg_tmp, &svg)
     }
+}
 
+fn draw_stack<DB: DrawingBackend>(
+    charts: &[LineChart],
+    root: DrawingArea<DB, Shift>,
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    for (chart, area) in charts
+        .iter()
+        .zip(root.split_evenly((charts.len().max(1), 1)))
+    {
+        chart.draw(area)?;
+    }
+    root.present().map_err(|e| e.to_string())
+}
+
+impl LineChart {
     fn bounds(&self) -> ((f64, f64), (f64, f64)) {
         let points = self.series.iter().flat_map(|s| s.points.iter());
         let (mut x0, mut x1, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, 0.0f64);
@@ -128,7 +161,6 @@ impl LineChart {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), String> {
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
         let ((x0, x1), (y0, y1)) = self.bounds();
         let mut builder = ChartBuilder::on(&root);
         builder
@@ -147,7 +179,7 @@ impl LineChart {
                 .map_err(|e| e.to_string())?;
             self.fill(chart)?;
         }
-        root.present().map_err(|e| e.to_string())
+        Ok(())
     }
 
     fn fill<'a, DB: DrawingBackend + 'a, X>(
@@ -166,6 +198,28 @@ impl LineChart {
             .x_label_formatter(&|x| compact_number(*x))
             .draw()
             .map_err(|e| e.to_string())?;
+        let (y_low, y_high) = {
+            let range = chart.y_range();
+            (range.start, range.end)
+        };
+        for (i, (x, label)) in self.markers.iter().enumerate() {
+            // Labels step down so that events close in time stay readable.
+            let label_y = y_high - (i % 3) as f64 * 0.08 * (y_high - y_low);
+            let grey = ShapeStyle::from(&RGBColor(120, 120, 120)).stroke_width(1);
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(*x, y_low), (*x, y_high)],
+                    grey,
+                )))
+                .map_err(|e| e.to_string())?;
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    label.clone(),
+                    (*x, label_y),
+                    ("sans-serif", 13).into_font().color(&RGBColor(80, 80, 80)),
+                )))
+                .map_err(|e| e.to_string())?;
+        }
         for (i, series) in self.series.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
             let style = ShapeStyle::from(&color).stroke_width(2);
@@ -184,6 +238,9 @@ impl LineChart {
                     )
                     .map_err(|e| e.to_string())?;
             }
+        }
+        if self.series.len() < 2 {
+            return Ok(()); // one line: the title names it
         }
         chart
             .configure_series_labels()
@@ -251,7 +308,45 @@ pub fn miss_ratio_curve(rows: &[CellResult], title: &str, sizes_are_bytes: bool)
         series,
         // Miss ratios fall with size: the lower left stays empty.
         legend: SeriesLabelPosition::LowerLeft,
+        markers: Vec::new(),
     }
+}
+
+/// The time series of a cluster run: hit ratio, database load and p99
+/// latency over simulated time, one panel each, with failure events marked.
+pub fn timeseries(
+    rows: &[crate::metrics::IntervalRow],
+    events: &[crate::metrics::FailureImpact],
+    title: &str,
+) -> Vec<LineChart> {
+    let markers: Vec<(f64, String)> = events
+        .iter()
+        .map(|e| {
+            let node = e.node.map(|n| format!(" {n}")).unwrap_or_default();
+            (e.time_s, format!(" {}{node}", e.action))
+        })
+        .collect();
+    let panel = |name: &str, y_label: &str, value: &dyn Fn(&crate::metrics::IntervalRow) -> f64| {
+        LineChart {
+            title: name.to_string(),
+            x_label: "simulated time (s)".into(),
+            y_label: y_label.into(),
+            log_x: false,
+            series: vec![Series {
+                label: name.to_string(),
+                points: rows.iter().map(|r| (r.time_s, value(r))).collect(),
+            }],
+            legend: SeriesLabelPosition::LowerRight,
+            markers: markers.clone(),
+        }
+    };
+    vec![
+        panel(&format!("{title}: hit ratio"), "hit ratio", &|r| {
+            r.hit_ratio
+        }),
+        panel("database load", "queries/s", &|r| r.db_rps),
+        panel("p99 latency", "ms", &|r| r.p99_ns as f64 / 1e6),
+    ]
 }
 
 #[cfg(test)]
