@@ -33,8 +33,43 @@ enum Command {
     Mrc(MrcCommand),
     /// Simulate a cache tier described by a scenario file (and its sweep).
     Run(RunCommand),
+    /// The same as run: a scenario file's sweep, in parallel, with replications and shards.
+    Sweep(RunCommand),
+    /// Join the shards of a sweep and write its tables.
+    Merge(MergeCommand),
+    /// Run two scenarios (or one with two sets of overrides) and print the differences.
+    Compare(CompareCommand),
     /// Check a scenario file without running it.
     Validate(RunCommand),
+}
+
+#[derive(Args)]
+struct MergeCommand {
+    /// The sweep directory that receives the merged results.
+    dir: PathBuf,
+    /// Directories of shards run elsewhere, to copy into DIR first.
+    pieces: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+struct CompareCommand {
+    /// Scenario A (and B, unless --set-b is given).
+    files: Vec<PathBuf>,
+    /// Overrides for A only.
+    #[arg(long = "set-a", value_name = "PATH=VALUE")]
+    set_a: Vec<String>,
+    /// Overrides for B only (with one file: B is the file with these).
+    #[arg(long = "set-b", value_name = "PATH=VALUE")]
+    set_b: Vec<String>,
+    /// Paired replications of each (same seeds for A and B).
+    #[arg(long, default_value_t = 5)]
+    replications: u32,
+    /// Output directory (default results/compare/<a>-vs-<b>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    jobs: Option<usize>,
 }
 
 #[derive(Args)]
@@ -53,6 +88,12 @@ struct RunCommand {
     /// Worker threads for sweep cells (default: all cores).
     #[arg(long)]
     jobs: Option<usize>,
+    /// Runs per cell, each with its own seed; tables then give means and 95% intervals.
+    #[arg(long, default_value_t = 1)]
+    replications: u32,
+    /// Run only the i-th of n slices of the runs (0-based): --shard 0/4.
+    #[arg(long, value_parser = app::parse_shard, value_name = "I/N")]
+    shard: Option<(u32, u32)>,
 }
 
 impl RunCommand {
@@ -63,6 +104,8 @@ impl RunCommand {
             seed: self.seed,
             out: self.out,
             jobs: self.jobs,
+            replications: self.replications,
+            shard: self.shard,
         }
     }
 }
@@ -188,7 +231,20 @@ fn main() -> ExitCode {
             };
             app::mrc(&cmd.source.source(), &args, true).map(Some)
         }
-        Command::Run(cmd) => app::run(&cmd.args(), true).map(Some),
+        Command::Run(cmd) | Command::Sweep(cmd) => app::run(&cmd.args(), true).map(Some),
+        Command::Merge(cmd) => app::merge(&cmd.dir, &cmd.pieces).map(Some),
+        Command::Compare(cmd) => app::compare(
+            &app::CompareArgs {
+                files: cmd.files,
+                set_a: cmd.set_a,
+                set_b: cmd.set_b,
+                replications: cmd.replications,
+                out: cmd.out,
+                jobs: cmd.jobs,
+            },
+            true,
+        )
+        .map(Some),
         Command::Validate(cmd) => app::validate(&cmd.args()).map(|text| {
             print!("{text}");
             None
@@ -197,7 +253,12 @@ fn main() -> ExitCode {
     match result {
         Ok(Some(outcome)) => {
             print!("{}", outcome.text);
-            for file in &outcome.files {
+            // Long lists (a sweep's every run) end with the files that matter.
+            let shown = outcome.files.len().min(8);
+            if outcome.files.len() > shown {
+                println!("wrote {} files; the last:", outcome.files.len());
+            }
+            for file in &outcome.files[outcome.files.len() - shown..] {
                 println!("wrote {}", file.display());
             }
             ExitCode::SUCCESS

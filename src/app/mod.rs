@@ -1,11 +1,15 @@
 //! The commands behind the CLI: from what a user typed (strings) to results
 //! on disk. `main.rs` only parses arguments and calls these.
 
+mod aggregate;
+mod compare;
 mod replay;
 mod run;
+mod units;
 
+pub use compare::{CompareArgs, compare};
 pub use replay::{
     AppError, MrcArgs, Outcome, ReplayArgs, SourceArgs, mrc, policies_markdown, policies_table,
     replay,
 };
-pub use run::{RunArgs, run, validate};
+pub use run::{RunArgs, merge, parse_shard, run, validate};

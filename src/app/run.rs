@@ -7,15 +7,18 @@ use std::sync::Mutex;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
+use super::aggregate::{self, SweepIndex, aggregate};
 use super::replay::{AppError, thread_pool};
+use super::units::{self, Unit};
 use crate::cluster::{RunOutput, simulate};
 use crate::metrics::Summary;
-use crate::report::{self, plot};
+use crate::metrics::stats::estimate;
+use crate::report;
 use crate::scenario::{self, Override, Plan, Scenario};
 use crate::units::format_duration;
 
 /// `cachelab run` arguments.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct RunArgs {
     /// The scenario file.
     pub file: PathBuf,
@@ -25,8 +28,40 @@ pub struct RunArgs {
     pub seed: Option<u64>,
     /// Output directory (default `results/<scenario>`).
     pub out: Option<PathBuf>,
-    /// Worker threads for sweeps (default: all cores).
+    /// Worker threads (default: all cores).
     pub jobs: Option<usize>,
+    /// Runs per sweep cell, each with its own seed.
+    pub replications: u32,
+    /// Run only slice `i` of `n` (0-based) of the units.
+    pub shard: Option<(u32, u32)>,
+}
+
+impl RunArgs {
+    /// Arguments for running `file` as it is.
+    pub fn new(file: PathBuf) -> RunArgs {
+        RunArgs {
+            file,
+            overrides: Vec::new(),
+            seed: None,
+            out: None,
+            jobs: None,
+            replications: 1,
+            shard: None,
+        }
+    }
+}
+
+/// Parses `--shard i/n` (0 ≤ i < n).
+pub fn parse_shard(text: &str) -> Result<(u32, u32), String> {
+    let parsed = text
+        .split_once('/')
+        .and_then(|(i, n)| Some((i.trim().parse::<u32>().ok()?, n.trim().parse::<u32>().ok()?)));
+    match parsed {
+        Some((i, n)) if n >= 1 && i < n => Ok((i, n)),
+        _ => Err(format!(
+            "--shard {text}: expected i/n with 0 ≤ i < n, e.g. 0/4"
+        )),
+    }
 }
 
 fn plan(args: &RunArgs) -> Result<Plan, AppError> {
@@ -78,69 +113,110 @@ fn describe(s: &Scenario) -> String {
     )
 }
 
-/// Runs every run of the scenario (sweep cells in parallel), writes the
-/// results, and returns the terminal summary.
+/// Runs a scenario: every sweep cell, `replications` times each (or only
+/// this shard's part), in parallel; skips units finished earlier with the
+/// same settings; writes each unit's results, the sweep index and, once all
+/// units are there, the sweep tables. Returns the terminal summary.
 pub fn run(args: &RunArgs, show_progress: bool) -> Result<super::Outcome, AppError> {
+    if args.replications == 0 {
+        return Err(AppError::Input("--replications must be at least 1".into()));
+    }
     let plan = plan(args)?;
-    let dir = args
+    let root = args
         .out
         .clone()
         .unwrap_or_else(|| Path::new("results").join(&plan.name));
-    let single = plan.runs.len() == 1;
+    let all = units::units(&plan, args.replications, &root);
+    let mine: Vec<&Unit> = all
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| args.shard.is_none_or(|(shard, of)| *i as u32 % of == shard))
+        .map(|(_, u)| u)
+        .collect();
+    let (done, todo): (Vec<(&Unit, Option<Summary>)>, Vec<_>) = mine
+        .iter()
+        .map(|&u| (u, units::finished(u)))
+        .partition(|(_, s)| s.is_some());
+    let todo: Vec<&Unit> = todo.into_iter().map(|(u, _)| u).collect();
     let bar = if show_progress {
-        ProgressBar::new(1000)
+        ProgressBar::new(1000 * todo.len().max(1) as u64)
     } else {
         ProgressBar::hidden()
     };
     bar.set_style(
-        ProgressStyle::with_template(
-            "{prefix} [{bar:30}] {percent}% of simulated time, {msg} eta {eta}",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
+        ProgressStyle::with_template("{prefix} [{bar:30}] {msg}, eta {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
     );
     bar.set_prefix(plan.name.clone());
-    let done = Mutex::new(vec![0.0f64; plan.runs.len()]);
-    let report_progress = |index: usize, fraction: f64| {
-        let mut done = done.lock().expect("progress lock");
-        done[index] = fraction;
-        let mean = done.iter().sum::<f64>() / done.len() as f64;
-        bar.set_position((mean * 1000.0) as u64);
+    let progress = Mutex::new((vec![0.0f64; todo.len()], 0usize, 0.0f64));
+    let report_progress = |index: usize, fraction: f64, rate: Option<f64>| {
+        let mut p = progress.lock().expect("progress lock");
+        p.0[index] = fraction;
+        if let Some(rate) = rate {
+            p.1 += 1;
+            p.2 = rate;
+        }
+        bar.set_position((p.0.iter().sum::<f64>() * 1000.0) as u64);
+        bar.set_message(format!(
+            "{}/{} runs done ({} reused), {:.2} M simulated requests/s",
+            p.1,
+            todo.len(),
+            done.len(),
+            p.2 / 1e6
+        ));
     };
     let outputs: Vec<RunOutput> = thread_pool(args.jobs)?.install(|| {
-        plan.runs
-            .par_iter()
+        todo.par_iter()
             .enumerate()
-            .map(|(i, scenario)| {
-                let output = simulate(scenario, &mut |f| report_progress(i, f))?;
-                report_progress(i, 1.0);
-                bar.set_message(format!(
-                    "{}: {:.1} M events/s,",
-                    scenario.label,
-                    output.summary.events_per_wall_s / 1e6
-                ));
+            .map(|(i, unit)| {
+                let output = simulate(&unit.scenario, &mut |f| report_progress(i, f, None))?;
+                report_progress(i, 1.0, Some(output.summary.requests_per_wall_s));
                 Ok(output)
             })
             .collect::<Result<_, AppError>>()
     })?;
     bar.finish_and_clear();
     let mut files = Vec::new();
-    for (scenario, output) in plan.runs.iter().zip(&outputs) {
-        let run_dir = if single {
-            dir.clone()
-        } else {
-            dir.join(&scenario.label)
-        };
-        files.extend(write_run(&run_dir, scenario, output)?);
-    }
-    if !single {
-        let path = dir.join("summary.csv");
-        write_summary_csv(&path, &plan, &outputs)?;
-        files.push(path);
+    for (unit, output) in todo.iter().zip(&outputs) {
+        files.extend(units::write(unit, output)?);
     }
     let mut text = String::new();
-    for (scenario, output) in plan.runs.iter().zip(&outputs) {
-        text.push_str(&terminal_summary(scenario, &output.summary));
+    if !done.is_empty() {
+        text.push_str(&format!(
+            "{} run(s) already finished in {}: reused\n",
+            done.len(),
+            root.display()
+        ));
+    }
+    let is_sweep = all.len() > 1;
+    if !is_sweep {
+        let summary = done
+            .first()
+            .and_then(|(_, s)| s.clone())
+            .unwrap_or_else(|| outputs[0].summary.clone());
+        text.push_str(&terminal_summary(&all[0].scenario, &summary));
+        return Ok(super::Outcome {
+            text,
+            files,
+            rows: Vec::new(),
+        });
+    }
+    let axes: Vec<String> = plan.axes.iter().map(|(p, _)| p.clone()).collect();
+    let index = SweepIndex::new(&plan.name, &axes, args.replications, &all, &root);
+    files.push(index.write(&root)?);
+    if args.shard.is_none() {
+        files.extend(aggregate(&index, &root)?);
+        text.push_str(&sweep_table(&index, &root)?);
+    } else {
+        text.push_str(&format!(
+            "shard {}/{}: {} of {} runs; when every shard is done, `cachelab merge {}` writes the sweep tables\n",
+            args.shard.map_or(0, |s| s.0),
+            args.shard.map_or(1, |s| s.1),
+            mine.len(),
+            all.len(),
+            root.display()
+        ));
     }
     Ok(super::Outcome {
         text,
@@ -149,115 +225,84 @@ pub fn run(args: &RunArgs, show_progress: bool) -> Result<super::Outcome, AppErr
     })
 }
 
-fn write_run(
-    dir: &Path,
-    scenario: &Scenario,
-    output: &RunOutput,
-) -> Result<Vec<PathBuf>, AppError> {
-    let files = [
-        dir.join("summary.json"),
-        dir.join("summary.csv"),
-        dir.join("timeseries.csv"),
-        dir.join("nodes.csv"),
-        dir.join("latency.csv"),
-        dir.join("scenario.toml"),
-    ];
-    report::write_json(&files[0], &output.summary)?;
-    let (headers, values) = summary_record(&output.summary);
-    report::write_records(&files[1], &headers, &[values])?;
-    report::write_csv(&files[2], &output.series)?;
-    report::write_csv(&files[3], &output.nodes)?;
-    report::write_csv(&files[4], &output.latency)?;
-    let resolved = format!(
-        "# Resolved scenario `{}`, run `{}`: every default filled in.\n# Written by cachelab {}; `cachelab run` on this file reproduces the run.\n{}",
-        scenario.name,
-        scenario.label,
-        env!("CARGO_PKG_VERSION"),
-        scenario.resolved_toml()
+/// Joins the shards of a sweep: copies the unit directories of `pieces` into
+/// `root` (when given) and writes the sweep tables from all units.
+pub fn merge(root: &Path, pieces: &[PathBuf]) -> Result<super::Outcome, AppError> {
+    let mut files = Vec::new();
+    for piece in pieces {
+        let index = SweepIndex::read(piece)?;
+        for dir in index.cells.iter().flat_map(|c| &c.units) {
+            if piece.join(dir).join("summary.json").exists() {
+                copy_dir(&piece.join(dir), &root.join(dir))?;
+            }
+        }
+        if !root.join("sweep.json").exists() {
+            files.push(index.write(root)?);
+        }
+    }
+    let index = SweepIndex::read(root)?;
+    files.extend(aggregate(&index, root)?);
+    Ok(super::Outcome {
+        text: sweep_table(&index, root)?,
+        files,
+        rows: Vec::new(),
+    })
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<(), AppError> {
+    let io = |e: std::io::Error, path: &Path| AppError::Input(format!("{}: {e}", path.display()));
+    let mut entries: Vec<_> = std::fs::read_dir(from)
+        .map_err(|e| io(e, from))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| io(e, from))?;
+    entries.sort_by_key(|e| e.file_name());
+    // summary.json last: it marks the copy complete.
+    entries.sort_by_key(|e| e.file_name() == "summary.json");
+    for entry in entries {
+        let path = entry.path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).map_err(|e| io(e, &path))?;
+            report::write_atomic(&to.join(entry.file_name()), &bytes)?;
+        }
+    }
+    Ok(())
+}
+
+/// The sweep's cells as a terminal table with 95% intervals.
+fn sweep_table(index: &SweepIndex, root: &Path) -> Result<String, AppError> {
+    let summaries = aggregate::summaries(index, root)?;
+    let mut text = format!(
+        "{}: {} cells × {} replication(s); tables in {}\n{:<40} {:>18} {:>18} {:>16}\n",
+        index.name,
+        index.cells.len(),
+        index.replications,
+        root.display(),
+        "cell",
+        "hit ratio",
+        "database q/s",
+        "p99 ms"
     );
-    report::write_atomic(&files[5], resolved.as_bytes())?;
-    let title = format!("{} [{}]", scenario.name, scenario.label);
-    let charts = plot::timeseries(&output.series, &output.summary.failures, &title);
-    plot::write_figure(&charts, &dir.join("timeseries"), (900, 1050))?;
-    let mut files = files.to_vec();
-    files.extend([dir.join("timeseries.png"), dir.join("timeseries.svg")]);
-    Ok(files)
-}
-
-/// The summary as one flat CSV record: (headers, values).
-fn summary_record(s: &Summary) -> (Vec<String>, Vec<String>) {
-    let mut fields: Vec<(String, String)> = vec![
-        ("scenario".into(), s.scenario.clone()),
-        ("run".into(), s.run.clone()),
-        ("seed".into(), s.seed.to_string()),
-        ("measured_s".into(), s.measured_s.to_string()),
-        ("requests".into(), s.requests.to_string()),
-        ("gets".into(), s.gets.to_string()),
-        ("hits".into(), s.hits.to_string()),
-        ("misses".into(), s.misses.to_string()),
-        ("hit_ratio".into(), s.hit_ratio.to_string()),
-        ("byte_hit_ratio".into(), s.byte_hit_ratio.to_string()),
-        ("miss_ratio".into(), s.miss_ratio.to_string()),
-        ("timeouts".into(), s.timeouts.to_string()),
-        ("errors".into(), s.errors.to_string()),
-        ("db_queries".into(), s.db_queries.to_string()),
-        ("db_rps".into(), s.db_rps.to_string()),
-        ("db_utilisation".into(), s.db_utilisation.to_string()),
-        ("db_queue_mean".into(), s.db_queue_mean.to_string()),
-        ("db_queue_max".into(), s.db_queue_max.to_string()),
-        ("db_rejected".into(), s.db_rejected.to_string()),
-        ("evictions".into(), s.evictions.to_string()),
-        ("load_imbalance".into(), s.load_imbalance.to_string()),
-    ];
-    for (class, l) in [
-        ("all", &s.latency_all),
-        ("hits", &s.latency_hits),
-        ("misses", &s.latency_misses),
-    ] {
-        fields.push((format!("latency_{class}_mean_ns"), l.mean_ns.to_string()));
-        for (name, value) in [
-            ("p50", l.p50_ns),
-            ("p90", l.p90_ns),
-            ("p99", l.p99_ns),
-            ("p999", l.p999_ns),
-            ("max", l.max_ns),
-        ] {
-            fields.push((format!("latency_{class}_{name}_ns"), value.to_string()));
-        }
+    for (cell, runs) in index.cells.iter().zip(&summaries) {
+        let pick = |f: &dyn Fn(&Summary) -> f64| estimate(&runs.iter().map(f).collect::<Vec<_>>());
+        let hit = pick(&|s| s.hit_ratio);
+        let db = pick(&|s| s.db_rps);
+        let p99 = pick(&|s| s.latency_all.p99_ns as f64 / 1e6);
+        let pm = |e: crate::metrics::stats::Estimate, digits: usize| {
+            if runs.len() > 1 {
+                format!("{:.*} ± {:.*}", digits, e.mean, digits, e.half_width())
+            } else {
+                format!("{:.*}", digits, e.mean)
+            }
+        };
+        text.push_str(&format!(
+            "{:<40} {:>18} {:>18} {:>16}\n",
+            cell.label,
+            pm(hit, 4),
+            pm(db, 0),
+            pm(p99, 2)
+        ));
     }
-    fields.into_iter().unzip()
-}
-
-fn write_summary_csv(path: &Path, plan: &Plan, outputs: &[RunOutput]) -> Result<(), AppError> {
-    let mut headers: Vec<String> = plan.axes.iter().map(|(p, _)| p.clone()).collect();
-    let mut rows = Vec::new();
-    for (scenario, output) in plan.runs.iter().zip(outputs) {
-        let (h, values) = summary_record(&output.summary);
-        if rows.is_empty() {
-            headers.extend(h);
-        }
-        let mut row: Vec<String> = plan
-            .axes
-            .iter()
-            .map(|(path, _)| axis_value(scenario, path))
-            .collect();
-        row.extend(values);
-        rows.push(row);
-    }
-    Ok(report::write_records(path, &headers, &rows)?)
-}
-
-/// This run's value of a sweep axis, read back from its label.
-fn axis_value(scenario: &Scenario, path: &str) -> String {
-    scenario
-        .label
-        .split(',')
-        .find_map(|part| {
-            part.strip_prefix(path)
-                .and_then(|rest| rest.strip_prefix('='))
-        })
-        .unwrap_or_default()
-        .to_string()
+    Ok(text)
 }
 
 fn terminal_summary(scenario: &Scenario, s: &Summary) -> String {

@@ -2,7 +2,7 @@
 //! before and at its peak after, how long it stayed raised, and how long the
 //! hit ratio took to come back to 90% of its level before.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::summary::IntervalRow;
 
@@ -13,7 +13,7 @@ const BEFORE: usize = 10;
 const RAISED: f64 = 1.05;
 
 /// One failure event and its effect.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FailureImpact {
     /// When, simulated seconds.
     pub time_s: f64,

@@ -5,6 +5,7 @@
 
 mod impact;
 pub mod recorder;
+pub mod stats;
 mod summary;
 
 pub use impact::{FailureEvent, FailureImpact, failure_impacts};

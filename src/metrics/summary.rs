@@ -1,12 +1,12 @@
 //! The rows and records a run writes: `summary.json`/`summary.csv`,
 //! `timeseries.csv`, `nodes.csv`, `latency.csv`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::impact::FailureImpact;
 
 /// Latency percentiles of one class of requests, in nanoseconds.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LatencySummary {
     /// Requests recorded.
     pub count: u64,
@@ -25,7 +25,7 @@ pub struct LatencySummary {
 }
 
 /// Totals of one run, after the warm-up.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Scenario name.
     pub scenario: String,

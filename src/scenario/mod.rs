@@ -54,13 +54,17 @@ impl Override {
         })
     }
 
-    /// `path=value` as written in labels.
-    pub fn label(&self) -> String {
-        let value = match &self.value {
+    /// The value as text: strings bare, anything else as TOML.
+    pub fn value_text(&self) -> String {
+        match &self.value {
             toml::Value::String(s) => s.clone(),
             other => other.to_string(),
-        };
-        format!("{}={}", self.path, value)
+        }
+    }
+
+    /// `path=value` as written in labels.
+    pub fn label(&self) -> String {
+        format!("{}={}", self.path, self.value_text())
     }
 }
 
@@ -124,7 +128,11 @@ pub fn load(path: &Path, overrides: &[Override], seed: Option<u64>) -> Result<Pl
         } else {
             toml::from_str(&text).map_err(|e| fail(e.to_string()))?
         };
-        let scenario = Scenario::new(name.clone(), label, file, &base_dir).map_err(&fail)?;
+        let mut scenario = Scenario::new(name.clone(), label, file, &base_dir).map_err(&fail)?;
+        scenario.cell = cell
+            .iter()
+            .map(|o| (o.path.clone(), o.value_text()))
+            .collect();
         runs.push(scenario);
     }
     Ok(Plan { name, runs, axes })

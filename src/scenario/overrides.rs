@@ -34,7 +34,7 @@ pub fn apply_override(table: &mut toml::Table, o: &Override) -> Result<(), Strin
     Ok(())
 }
 
-/// Removes `[sweep]` from the table and returns its axes in name order.
+/// Removes `[sweep]` from the table and returns its axes in file order.
 pub fn take_sweep(table: &mut toml::Table) -> Result<Vec<(String, Vec<toml::Value>)>, String> {
     let Some(sweep) = table.remove("sweep") else {
         return Ok(Vec::new());

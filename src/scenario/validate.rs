@@ -36,6 +36,8 @@ pub struct Scenario {
     pub keys: KeySource,
     /// Shares of get, set and delete, summing to 1.
     pub op_mix: [f64; 3],
+    /// This run's sweep values: (field path, value as written).
+    pub cell: Vec<(String, String)>,
 }
 
 fn check(ok: bool, message: impl FnOnce() -> String) -> Result<(), String> {
@@ -252,6 +254,7 @@ impl Scenario {
             scheme,
             keys,
             op_mix,
+            cell: Vec::new(),
         })
     }
 

@@ -1,0 +1,268 @@
+//! Sweeps: replications with confidence intervals, shards merged into the
+//! same bytes as one run, interrupted sweeps resumed without recomputing
+//! finished runs, and comparisons.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn cachelab(args: &[&str]) -> Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_cachelab"))
+        .args(args)
+        .output()
+        .expect("cachelab runs");
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// A small two-axis sweep: 2 policies × 2 capacities.
+const SWEEP: &str = r#"
+    duration = "3s"
+    warmup = "1s"
+    [workload]
+    keys = 20000
+    object_size = "1KiB"
+    [clients]
+    rate = 5000
+    [nodes]
+    count = 2
+    [sweep]
+    "nodes.policy" = ["lru", "s3fifo"]
+    "nodes.capacity" = ["1MiB", "4MiB"]
+"#;
+
+fn scenario_file(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("sweep.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn tree(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push((
+                    path.strip_prefix(root).unwrap().to_path_buf(),
+                    std::fs::read(&path).unwrap(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn shards_merged_equal_one_run_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), SWEEP);
+    let file = file.to_str().unwrap();
+    let whole = dir.path().join("whole");
+    cachelab(&[
+        "sweep",
+        file,
+        "--replications",
+        "2",
+        "--out",
+        whole.to_str().unwrap(),
+    ]);
+    let mut pieces = Vec::new();
+    for i in 0..3 {
+        let piece = dir.path().join(format!("piece{i}"));
+        let shard = format!("{i}/3");
+        let output = cachelab(&[
+            "sweep",
+            file,
+            "--replications",
+            "2",
+            "--shard",
+            &shard,
+            "--out",
+            piece.to_str().unwrap(),
+        ]);
+        assert!(String::from_utf8_lossy(&output.stdout).contains("cachelab merge"));
+        assert!(
+            !piece.join("sweep.csv").exists(),
+            "a shard writes no sweep tables"
+        );
+        pieces.push(piece.to_string_lossy().into_owned());
+    }
+    let merged = dir.path().join("merged");
+    let mut args = vec!["merge", merged.to_str().unwrap()];
+    args.extend(pieces.iter().map(String::as_str));
+    cachelab(&args);
+    let (a, b) = (tree(&whole), tree(&merged));
+    assert_eq!(a.len(), b.len());
+    assert!(a.len() > 8 * 4, "{} files", a.len());
+    for ((pa, ba), (pb, bb)) in a.iter().zip(&b) {
+        assert_eq!(pa, pb);
+        assert!(ba == bb, "{pa:?} differs between one run and merged shards");
+    }
+    // The tables: 4 cells × 2 replications, and per cell a mean with an interval.
+    let sweep = std::fs::read_to_string(whole.join("sweep.csv")).unwrap();
+    assert_eq!(sweep.lines().count(), 1 + 8);
+    assert!(
+        sweep
+            .lines()
+            .next()
+            .unwrap()
+            .starts_with("nodes.policy,nodes.capacity,replication,scenario")
+    );
+    let mut summary = csv::Reader::from_path(whole.join("sweep-summary.csv")).unwrap();
+    let headers = summary.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = summary.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 4);
+    for row in &rows {
+        let value = |name: &str| row[col(name)].parse::<f64>().unwrap();
+        assert_eq!(value("replications"), 2.0);
+        assert!(
+            value("hit_ratio_ci_low") < value("hit_ratio_mean")
+                && value("hit_ratio_mean") < value("hit_ratio_ci_high")
+        );
+    }
+    // More memory, more hits, for each policy.
+    let hit = |cap: &str, policy: &str| {
+        rows.iter()
+            .find(|r| &r[col("nodes.capacity")] == cap && &r[col("nodes.policy")] == policy)
+            .map(|r| r[col("hit_ratio_mean")].parse::<f64>().unwrap())
+            .unwrap()
+    };
+    assert!(hit("4MiB", "lru") > hit("1MiB", "lru"));
+    assert!(hit("4MiB", "s3fifo") > hit("1MiB", "s3fifo"));
+}
+
+#[test]
+fn an_interrupted_sweep_resumes_without_recomputing_finished_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), SWEEP);
+    let file = file.to_str().unwrap();
+    let out = dir.path().join("out");
+    let out_str = out.to_str().unwrap();
+    cachelab(&["sweep", file, "--out", out_str]);
+    let before = tree(&out);
+    // Interrupt: one run lost its summary (killed before its last write),
+    // another is half written (a partial file left behind).
+    let lost = out.join("nodes.policy=lru,nodes.capacity=1MiB");
+    std::fs::remove_file(lost.join("summary.json")).unwrap();
+    let half = out.join("nodes.policy=s3fifo,nodes.capacity=4MiB");
+    std::fs::remove_file(half.join("summary.json")).unwrap();
+    std::fs::write(half.join("timeseries.csv"), "time_s,requ").unwrap();
+    // Mark the untouched runs: a recomputed run would rewrite its files.
+    let untouched = out.join("nodes.policy=s3fifo,nodes.capacity=1MiB/nodes.csv");
+    let mtime = std::fs::metadata(&untouched).unwrap().modified().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let output = cachelab(&["sweep", file, "--out", out_str]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("2 run(s) already finished"), "{text}");
+    assert_eq!(
+        std::fs::metadata(&untouched).unwrap().modified().unwrap(),
+        mtime,
+        "a finished run was recomputed"
+    );
+    assert_eq!(
+        tree(&out),
+        before,
+        "resumed results differ from the uninterrupted ones"
+    );
+    // A changed scenario is not taken as finished.
+    let output = cachelab(&[
+        "sweep",
+        file,
+        "--out",
+        out_str,
+        "--set",
+        "clients.rate=4000",
+    ]);
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("already finished"));
+}
+
+#[test]
+fn replications_use_distinct_seeds_and_cells_share_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), SWEEP);
+    let out = dir.path().join("out");
+    cachelab(&[
+        "sweep",
+        file.to_str().unwrap(),
+        "--replications",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let mut reader = csv::Reader::from_path(out.join("sweep.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let seed = headers.iter().position(|h| h == "seed").unwrap();
+    let rep = headers.iter().position(|h| h == "replication").unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let seeds_of = |r: &str| -> Vec<String> {
+        rows.iter()
+            .filter(|x| &x[rep] == r)
+            .map(|x| x[seed].to_string())
+            .collect()
+    };
+    for r in ["0", "1", "2"] {
+        let seeds = seeds_of(r);
+        assert_eq!(seeds.len(), 4);
+        assert!(
+            seeds.iter().all(|s| s == &seeds[0]),
+            "cells of replication {r} share its seed"
+        );
+    }
+    assert_eq!(
+        seeds_of("0")[0],
+        "42",
+        "replication 0 keeps the scenario's seed"
+    );
+    assert_ne!(seeds_of("1")[0], seeds_of("2")[0]);
+}
+
+#[test]
+fn compare_reports_differences_with_intervals() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = r#"
+        duration = "3s"
+        warmup = "1s"
+        [workload]
+        keys = 20000
+        object_size = "1KiB"
+        [clients]
+        rate = 5000
+        [nodes]
+        count = 2
+        capacity = "1MiB"
+    "#;
+    let file = scenario_file(dir.path(), base);
+    let out = dir.path().join("cmp");
+    let output = cachelab(&[
+        "compare",
+        file.to_str().unwrap(),
+        "--set-b",
+        "nodes.capacity=4MiB",
+        "--replications",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("database load") && text.contains("B lowers it by") && text.contains('±'),
+        "{text}"
+    );
+    let mut reader = csv::Reader::from_path(out.join("compare.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let hit = rows.iter().find(|r| &r[0] == "hit_ratio").unwrap();
+    let (low, high): (f64, f64) = (hit[4].parse().unwrap(), hit[5].parse().unwrap());
+    assert!(
+        low > 0.0 && high > low,
+        "more memory raises the hit ratio: [{low}, {high}]"
+    );
+}
