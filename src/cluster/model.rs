@@ -292,7 +292,9 @@ impl<'a> Sim<'a> {
             Event::NodeDone(job, epoch) => self.node_done(now, job, epoch),
             Event::ClientReply(job) => self.client_reply(now, job),
             Event::ClientTimeout(job) => {
-                self.recorder.timeout(self.jobs[job as usize].issued);
+                let j = self.jobs[job as usize];
+                self.recorder.timeout(j.issued);
+                self.recorder.outcome(j.issued, false, j.size);
                 self.send_to_database(now, job, Phase::DbRead { fill: false });
             }
             Event::DbArrive(job) => match self.database.arrive(now, job) {
@@ -423,13 +425,16 @@ impl<'a> Sim<'a> {
             self.send_to_database(now, job, Phase::DbWrite);
             return;
         }
-        if self.pattern == Pattern::None {
-            self.send_to_database(now, job, Phase::DbRead { fill: false });
-            return;
-        }
-        match self.membership.target(request.key) {
+        let target = match self.pattern {
+            Pattern::None => Target::Database,
+            _ => self.membership.target(request.key),
+        };
+        match target {
             Target::Node(pool, id) => self.send_to_node(now, job, pool, id, Phase::Lookup),
-            Target::Database => self.send_to_database(now, job, Phase::DbRead { fill: false }),
+            Target::Database => {
+                self.recorder.outcome(now, false, request.size);
+                self.send_to_database(now, job, Phase::DbRead { fill: false });
+            }
         }
     }
 
@@ -518,6 +523,8 @@ impl<'a> Sim<'a> {
         let (pattern, coalesce) = (self.pattern, self.coalesce);
         let n = self.node_mut(j.pool, j.node);
         let hit = n.lookup(j.key, j.size, now, counting);
+        self.recorder.outcome(j.issued, hit, j.size);
+        let n = self.node_mut(j.pool, j.node);
         if hit || pattern == Pattern::CacheAside {
             let latency = n.network_latency();
             self.jobs[job as usize].hit = hit;
@@ -637,7 +644,7 @@ impl<'a> Sim<'a> {
     /// The client's request is answered: record it and wake its user.
     fn complete(&mut self, now: Time, job: u32, class: Class) {
         let j = self.jobs[job as usize];
-        self.recorder.complete(j.issued, now, class, j.size);
+        self.recorder.complete(j.issued, now, class);
         if j.user != NO_USER {
             let think = self.think.sample(&mut self.think_rng);
             self.queue.schedule(now + think, Event::UserReady(j.user));

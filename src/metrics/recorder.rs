@@ -99,10 +99,31 @@ impl Recorder {
         }
     }
 
-    /// A request issued at `issued` completed at `now`; its object has `size`
-    /// bytes. Totals count it only if it was issued after the warm-up.
+    /// A get issued at `issued` learnt whether the cache had its object
+    /// (`hit`), or went to the database without asking a cache (a miss).
+    /// Counted when the outcome is known, not when the request completes,
+    /// so that gets still waiting for an overloaded database at the end of
+    /// the run do not bias the hit ratio.
     #[inline]
-    pub fn complete(&mut self, issued: Time, now: Time, class: Class, size: u32) {
+    pub fn outcome(&mut self, issued: Time, hit: bool, size: u32) {
+        let counted = issued >= self.warmup_end;
+        for counts in [&mut self.interval]
+            .into_iter()
+            .chain(counted.then_some(&mut self.totals))
+        {
+            counts.gets += 1;
+            counts.get_bytes += u64::from(size);
+            if hit {
+                counts.hits += 1;
+                counts.hit_bytes += u64::from(size);
+            }
+        }
+    }
+
+    /// A request issued at `issued` completed at `now`: its latency goes to
+    /// the histograms (totals only if it was issued after the warm-up).
+    #[inline]
+    pub fn complete(&mut self, issued: Time, now: Time, class: Class) {
         let latency = (now - issued).clamp(1, MAX_LATENCY_NS);
         let counted = issued >= self.warmup_end;
         for counts in [&mut self.interval]
@@ -110,17 +131,8 @@ impl Recorder {
             .chain(counted.then_some(&mut self.totals))
         {
             counts.requests += 1;
-            match class {
-                Class::Hit | Class::Miss => {
-                    counts.gets += 1;
-                    counts.get_bytes += u64::from(size);
-                    if class == Class::Hit {
-                        counts.hits += 1;
-                        counts.hit_bytes += u64::from(size);
-                    }
-                }
-                Class::Failed => counts.errors += 1,
-                Class::Write => {}
+            if class == Class::Failed {
+                counts.errors += 1;
             }
         }
         self.interval_latency.saturating_record(latency);

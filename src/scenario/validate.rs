@@ -40,6 +40,21 @@ pub struct Scenario {
     pub cell: Vec<(String, String)>,
 }
 
+/// A trace path as written: relative to the scenario's directory; when it
+/// is not there, the file of that name in `$CACHELAB_TRACES`, if set.
+fn locate_trace(base_dir: &Path, written: &Path) -> std::path::PathBuf {
+    let path = base_dir.join(written);
+    if path.exists() {
+        return path;
+    }
+    match (std::env::var_os("CACHELAB_TRACES"), written.file_name()) {
+        (Some(dir), Some(name)) if Path::new(&dir).join(name).exists() => {
+            Path::new(&dir).join(name)
+        }
+        _ => path,
+    }
+}
+
 fn check(ok: bool, message: impl FnOnce() -> String) -> Result<(), String> {
     if ok { Ok(()) } else { Err(message()) }
 }
@@ -73,12 +88,12 @@ impl Scenario {
                     .trace
                     .as_ref()
                     .ok_or("workload.trace: popularity = \"trace\" needs a trace file")?;
-                let path = base_dir.join(path);
-                let trace = Trace::new(&path, w.trace_format.as_deref())
-                    .map_err(|e| format!("workload.trace: {e}"))?;
+                let path = locate_trace(base_dir, path);
                 check(path.exists(), || {
                     format!("workload.trace: {} does not exist", path.display())
                 })?;
+                let trace = Trace::new(&path, w.trace_format.as_deref())
+                    .map_err(|e| format!("workload.trace: {e}"))?;
                 KeySource::Trace(trace)
             }
             kind => {
