@@ -35,6 +35,18 @@ enum Command {
     Run(RunCommand),
     /// Check a scenario file without running it.
     Validate(RunCommand),
+    /// Draw every plot a results directory's CSV files allow, and its report.html.
+    Plot(PlotCommand),
+}
+
+#[derive(Args)]
+struct PlotCommand {
+    /// A results directory (of replay, mrc, run, or a sweep).
+    dir: PathBuf,
+    /// Metric of sweep plots, a summary column (hit_ratio, db_rps,
+    /// latency_all_p99_ns, ...); default: hit ratio, database load and p99.
+    #[arg(long)]
+    metric: Option<String>,
 }
 
 #[derive(Args)]
@@ -189,6 +201,11 @@ fn main() -> ExitCode {
             app::mrc(&cmd.source.source(), &args, true).map(Some)
         }
         Command::Run(cmd) => app::run(&cmd.args(), true).map(Some),
+        Command::Plot(cmd) => app::plot(&app::PlotArgs {
+            dir: cmd.dir,
+            metric: cmd.metric,
+        })
+        .map(Some),
         Command::Validate(cmd) => app::validate(&cmd.args()).map(|text| {
             print!("{text}");
             None

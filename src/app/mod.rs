@@ -1,9 +1,11 @@
 //! The commands behind the CLI: from what a user typed (strings) to results
 //! on disk. `main.rs` only parses arguments and calls these.
 
+mod plot;
 mod replay;
 mod run;
 
+pub use plot::{PlotArgs, plot};
 pub use replay::{
     AppError, MrcArgs, Outcome, ReplayArgs, SourceArgs, mrc, policies_markdown, policies_table,
     replay,
