@@ -41,6 +41,18 @@ enum Command {
     Compare(CompareCommand),
     /// Check a scenario file without running it.
     Validate(RunCommand),
+    /// Draw every plot a results directory's CSV files allow, and its report.html.
+    Plot(PlotCommand),
+}
+
+#[derive(Args)]
+struct PlotCommand {
+    /// A results directory (of replay, mrc, run, or a sweep).
+    dir: PathBuf,
+    /// Metric of sweep plots, a summary column (hit_ratio, db_rps,
+    /// latency_all_p99_ns, ...); default: hit ratio, database load and p99.
+    #[arg(long)]
+    metric: Option<String>,
 }
 
 #[derive(Args)]
@@ -244,6 +256,11 @@ fn main() -> ExitCode {
             },
             true,
         )
+        .map(Some),
+        Command::Plot(cmd) => app::plot(&app::PlotArgs {
+            dir: cmd.dir,
+            metric: cmd.metric,
+        })
         .map(Some),
         Command::Validate(cmd) => app::validate(&cmd.args()).map(|text| {
             print!("{text}");

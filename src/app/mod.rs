@@ -3,11 +3,13 @@
 
 mod aggregate;
 mod compare;
+mod plot;
 mod replay;
 mod run;
 mod units;
 
 pub use compare::{CompareArgs, compare};
+pub use plot::{PlotArgs, plot};
 pub use replay::{
     AppError, MrcArgs, Outcome, ReplayArgs, SourceArgs, mrc, policies_markdown, policies_table,
     replay,

@@ -9,7 +9,7 @@ use crate::policy::{POLICIES, PolicyChoice, PolicyError};
 use crate::replay::{
     CacheSize, Cell, CellResult, Profile, Replay, Source, StreamOptions, log_spaced, profile,
 };
-use crate::report::{self, ReportError, plot, table};
+use crate::report::{self, ReportError, table};
 use crate::seed::Seed;
 use crate::trace::{Trace, TraceError};
 use crate::workload::{SizeLaw, SpecError, Workload};
@@ -356,6 +356,7 @@ pub fn replay(
     let csv = dir.join("replay.csv");
     report::write_csv(&csv, &rows)?;
     write_run_record(&dir, "replay", args, source_args, &prepared)?;
+    let plotted = report::plot_directory(&dir, None)?;
     let text = format!(
         "{}\n{}",
         prepared.summary(),
@@ -363,7 +364,7 @@ pub fn replay(
     );
     Ok(Outcome {
         text,
-        files: vec![csv, dir.join("run.json")],
+        files: [vec![csv, dir.join("run.json")], plotted.files].concat(),
         rows,
     })
 }
@@ -388,8 +389,8 @@ pub struct MrcArgs {
 }
 
 /// Miss ratio against cache size for each policy: LRU in one pass from stack
-/// distances, the others one replay per size. Writes `mrc.csv`, `mrc.png`
-/// and `mrc.svg`.
+/// distances, the others one replay per size. Writes `mrc.csv`, then the
+/// curve (`mrc.png`, `mrc.svg`) and `report.html` drawn from it.
 pub fn mrc(
     source_args: &SourceArgs,
     args: &MrcArgs,
@@ -455,9 +456,8 @@ pub fn mrc(
     let csv = dir.join("mrc.csv");
     report::write_csv(&csv, &rows)?;
     let bytes = !prepared.counts_objects();
-    let title = format!("Miss-ratio curve: {}", prepared.source.name());
-    plot::miss_ratio_curve(&rows, &title, bytes).write(&dir.join("mrc"))?;
     write_run_record(&dir, "mrc", args, source_args, &prepared)?;
+    let plotted = report::plot_directory(&dir, None)?;
     let text = format!(
         "{}\n{}",
         prepared.summary(),
@@ -465,12 +465,7 @@ pub fn mrc(
     );
     Ok(Outcome {
         text,
-        files: vec![
-            csv,
-            dir.join("mrc.png"),
-            dir.join("mrc.svg"),
-            dir.join("run.json"),
-        ],
+        files: [vec![csv, dir.join("run.json")], plotted.files].concat(),
         rows,
     })
 }

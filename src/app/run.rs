@@ -207,6 +207,7 @@ pub fn run(args: &RunArgs, show_progress: bool) -> Result<super::Outcome, AppErr
     files.push(index.write(&root)?);
     if args.shard.is_none() {
         files.extend(aggregate(&index, &root)?);
+        files.extend(report::plot_directory(&root, None)?.files);
         text.push_str(&sweep_table(&index, &root)?);
     } else {
         text.push_str(&format!(
@@ -242,6 +243,7 @@ pub fn merge(root: &Path, pieces: &[PathBuf]) -> Result<super::Outcome, AppError
     }
     let index = SweepIndex::read(root)?;
     files.extend(aggregate(&index, root)?);
+    files.extend(report::plot_directory(root, None)?.files);
     Ok(super::Outcome {
         text: sweep_table(&index, root)?,
         files,

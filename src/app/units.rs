@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::replay::AppError;
 use crate::cluster::RunOutput;
 use crate::metrics::Summary;
-use crate::report::{self, plot};
+use crate::report;
 use crate::scenario::{Plan, Scenario};
 use crate::seed::Seed;
 
@@ -88,9 +88,12 @@ pub fn resolved(scenario: &Scenario) -> String {
 }
 
 /// The summary of a unit finished earlier with the same scenario, if any.
-/// `summary.json` is written last, whole, so its presence means the unit's
-/// files are complete; the stored scenario must match the one asked for.
+/// Every file is written whole and `report.html` last, so its presence means
+/// the unit is complete; the stored scenario must match the one asked for.
 pub fn finished(unit: &Unit) -> Option<Summary> {
+    if !unit.dir.join("report.html").exists() {
+        return None;
+    }
     let stored = std::fs::read_to_string(unit.dir.join("scenario.toml")).ok()?;
     if stored != resolved(&unit.scenario) {
         return None;
@@ -99,35 +102,33 @@ pub fn finished(unit: &Unit) -> Option<Summary> {
     serde_json::from_slice(&json).ok()
 }
 
-/// Writes a unit's results; `summary.json` last, as the mark of completion.
+/// Writes a unit's results, then draws its plots from them and writes its
+/// report; `report.html` comes last, as the mark of completion.
 pub fn write(unit: &Unit, output: &RunOutput) -> Result<Vec<PathBuf>, AppError> {
     let dir = &unit.dir;
     let scenario = &unit.scenario;
-    // A stale summary must not vouch for the files being rewritten.
-    let _ = std::fs::remove_file(dir.join("summary.json"));
+    // A stale report must not vouch for the files being rewritten.
+    let _ = std::fs::remove_file(dir.join("report.html"));
     let (headers, values) = summary_record(&output.summary);
     report::write_records(&dir.join("summary.csv"), &headers, &[values])?;
     report::write_csv(&dir.join("timeseries.csv"), &output.series)?;
     report::write_csv(&dir.join("nodes.csv"), &output.nodes)?;
     report::write_csv(&dir.join("latency.csv"), &output.latency)?;
     report::write_atomic(&dir.join("scenario.toml"), resolved(scenario).as_bytes())?;
-    let title = format!("{} [{}]", scenario.name, scenario.label);
-    let charts = plot::timeseries(&output.series, &output.summary.failures, &title);
-    plot::write_figure(&charts, &dir.join("timeseries"), (900, 1050))?;
     report::write_json(&dir.join("summary.json"), &output.summary)?;
-    Ok([
+    let mut files: Vec<PathBuf> = [
         "summary.csv",
         "timeseries.csv",
         "nodes.csv",
         "latency.csv",
         "scenario.toml",
-        "timeseries.png",
-        "timeseries.svg",
         "summary.json",
     ]
     .iter()
     .map(|f| dir.join(f))
-    .collect())
+    .collect();
+    files.extend(report::plot_directory(dir, None)?.files);
+    Ok(files)
 }
 
 /// The summary as one flat CSV record: (headers, values). Numbers are

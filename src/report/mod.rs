@@ -1,17 +1,34 @@
 //! Results on disk: CSV and JSON written whole (temporary file, then rename),
-//! plots drawn from result rows, and terminal tables.
+//! plots drawn from result rows or read back from a results directory, the
+//! HTML report of a directory, and terminal tables.
 
+mod directory;
+pub mod figures;
+mod html;
 pub mod plot;
+pub mod results;
 pub mod table;
+
+pub use directory::{Plotted, plot_directory};
+pub use html::write_html_report;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-/// A result file that could not be written.
+/// A result file that could not be written, or read back.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
+    /// A results file is missing something or holds something unusable;
+    /// the message says where (row, column) and what.
+    #[error("{path}: {message}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// Creating, writing or renaming failed.
     #[error("{path}: {source}")]
     Io {

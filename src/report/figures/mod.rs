@@ -1,0 +1,296 @@
+//! Charts built from the files of a results directory, never from live
+//! state: what `cachelab plot` draws. This file covers replay, miss-ratio
+//! and run directories; [`sweep`] covers sweep summaries.
+
+pub mod sweep;
+
+use serde_json::Value;
+
+use super::ReportError;
+use super::plot::{BarChart, BarSeries, LineChart, Series, miss_ratio_curve, timeseries};
+use super::results::{Table, distinct};
+use crate::metrics::{FailureImpact, IntervalRow};
+use crate::replay::CellResult;
+use crate::units::format_bytes;
+
+/// The rows of `replay.csv` or `mrc.csv`.
+fn cell_results(table: &Table) -> Result<Vec<CellResult>, ReportError> {
+    table.require_rows()?;
+    let policies = table.texts("policy")?;
+    let number = |name: &str| table.numbers(name);
+    let (sizes, requests, misses) = (
+        number("cache_size")?,
+        number("requests")?,
+        number("misses")?,
+    );
+    let (miss, byte_miss, rps) = (
+        number("miss_ratio")?,
+        number("byte_miss_ratio")?,
+        number("throughput_rps")?,
+    );
+    Ok((0..policies.len())
+        .map(|i| CellResult {
+            policy: policies[i].clone(),
+            cache_size: sizes[i] as u64,
+            requests: requests[i] as u64,
+            misses: misses[i] as u64,
+            miss_ratio: miss[i],
+            byte_miss_ratio: byte_miss[i],
+            throughput_rps: rps[i],
+        })
+        .collect())
+}
+
+/// Policy comparison from `replay.csv`: miss ratio per policy (one bar
+/// each, in the order given), grouped by cache size (ascending).
+pub fn replay_bars(table: &Table, sizes_are_bytes: bool) -> Result<BarChart, ReportError> {
+    let rows = cell_results(table)?;
+    let mut sizes: Vec<u64> = rows.iter().map(|r| r.cache_size).collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    let policies = distinct(&rows.iter().map(|r| r.policy.clone()).collect::<Vec<_>>());
+    let series = policies
+        .iter()
+        .map(|policy| BarSeries {
+            label: policy.clone(),
+            values: sizes
+                .iter()
+                .map(|&size| {
+                    rows.iter()
+                        .find(|r| &r.policy == policy && r.cache_size == size)
+                        .map_or(f64::NAN, |r| r.miss_ratio)
+                })
+                .collect(),
+            whiskers: Vec::new(),
+        })
+        .collect();
+    let (x_label, categories) = if sizes_are_bytes {
+        (
+            "cache size",
+            sizes.iter().map(|&s| format_bytes(s)).collect(),
+        )
+    } else {
+        (
+            "cache size (objects)",
+            sizes.iter().map(|s| s.to_string()).collect(),
+        )
+    };
+    Ok(BarChart {
+        title: "Miss ratio by policy and cache size".into(),
+        x_label: x_label.into(),
+        y_label: "miss ratio".into(),
+        categories,
+        series,
+        reference: None,
+    })
+}
+
+/// The miss-ratio curve redrawn from `mrc.csv`.
+pub fn mrc_curve(
+    table: &Table,
+    sizes_are_bytes: bool,
+    title: &str,
+) -> Result<LineChart, ReportError> {
+    Ok(miss_ratio_curve(
+        &cell_results(table)?,
+        title,
+        sizes_are_bytes,
+    ))
+}
+
+/// Where percentile `p` sits on a "nines" axis: 90 → 1, 99 → 2, 99.9 → 3.
+fn nines(p: f64) -> f64 {
+    -(1.0 - p / 100.0).log10()
+}
+
+/// Latency against percentile from `latency.csv`, one line per class
+/// (all, hits, misses), on a nines percentile axis and a log latency axis.
+/// The 100th percentile (the maximum) has no place on a nines axis and is
+/// left out; so are zero latencies (a class with no requests).
+pub fn latency_curve(table: &Table) -> Result<LineChart, ReportError> {
+    table.require_rows()?;
+    let classes = table.texts("class")?;
+    let percentiles = table.numbers("percentile")?;
+    let latencies = table.numbers("latency_ns")?;
+    let mut series: Vec<Series> = Vec::new();
+    for class in distinct(&classes) {
+        let points: Vec<(f64, f64)> = (0..classes.len())
+            .filter(|&i| classes[i] == class && percentiles[i] < 100.0 && latencies[i] > 0.0)
+            .map(|i| (nines(percentiles[i]), latencies[i] / 1e6))
+            .collect();
+        if !points.is_empty() {
+            series.push(Series::new(class, points));
+        }
+    }
+    if series.is_empty() {
+        return Err(table.invalid("no positive latency below the 100th percentile"));
+    }
+    let highest = percentiles
+        .iter()
+        .copied()
+        .filter(|&p| p < 100.0)
+        .fold(0.0f64, f64::max);
+    let x_ticks = [50.0, 90.0, 99.0, 99.9, 99.99, 99.999]
+        .into_iter()
+        .filter(|&p| p <= highest + 1e-9)
+        .map(|p| (nines(p), format!("{p}")))
+        .collect();
+    Ok(LineChart {
+        log_y: true,
+        x_ticks,
+        series,
+        // Latency grows to the right: the upper left stays empty.
+        legend: plotters::prelude::SeriesLabelPosition::UpperLeft,
+        ..LineChart::new(
+            "Latency by percentile (maximum not shown)",
+            "percentile (%, spaced by nines)",
+            "latency (ms, log scale)",
+        )
+    })
+}
+
+/// Per-node bars from `nodes.csv`: load share (with the mean marked) and
+/// hit ratio, one panel each.
+pub fn node_bars(table: &Table) -> Result<Vec<BarChart>, ReportError> {
+    table.require_rows()?;
+    let nodes = table.texts("node")?;
+    let panel = |title: &str, y_label: &str, values: Vec<f64>, reference: Option<f64>| BarChart {
+        title: title.into(),
+        x_label: "node".into(),
+        y_label: y_label.into(),
+        categories: nodes.clone(),
+        series: vec![BarSeries {
+            label: title.into(),
+            values,
+            whiskers: Vec::new(),
+        }],
+        reference,
+    };
+    Ok(vec![
+        panel(
+            "Load per node (dashed: the mean node)",
+            "operations / mean per node",
+            table.numbers("load_share")?,
+            Some(1.0),
+        ),
+        panel(
+            "Hit ratio per node",
+            "hit ratio",
+            table.numbers("hit_ratio")?,
+            None,
+        ),
+    ])
+}
+
+/// The time-series panels redrawn from `timeseries.csv`, with the failure
+/// events of `summary.json` (when given) marked.
+pub fn timeseries_charts(
+    table: &Table,
+    failures: &[FailureImpact],
+    title: &str,
+) -> Result<Vec<LineChart>, ReportError> {
+    table.require_rows()?;
+    let column = |name: &str| table.numbers(name);
+    let names = [
+        "time_s",
+        "requests",
+        "gets",
+        "hits",
+        "hit_ratio",
+        "db_rps",
+        "db_utilisation",
+        "db_queue_mean",
+        "db_rejected",
+        "timeouts",
+        "errors",
+        "evictions",
+        "p50_ns",
+        "p99_ns",
+        "nodes_up",
+    ];
+    let columns = names.map(column);
+    let mut values = Vec::with_capacity(columns.len());
+    for c in columns {
+        values.push(c?);
+    }
+    let rows: Vec<IntervalRow> = (0..table.rows().len())
+        .map(|i| {
+            let v = |c: usize| values[c][i];
+            IntervalRow {
+                time_s: v(0),
+                requests: v(1) as u64,
+                gets: v(2) as u64,
+                hits: v(3) as u64,
+                hit_ratio: v(4),
+                db_rps: v(5),
+                db_utilisation: v(6),
+                db_queue_mean: v(7),
+                db_rejected: v(8) as u64,
+                timeouts: v(9) as u64,
+                errors: v(10) as u64,
+                evictions: v(11) as u64,
+                p50_ns: v(12) as u64,
+                p99_ns: v(13) as u64,
+                nodes_up: v(14) as u32,
+            }
+        })
+        .collect();
+    Ok(timeseries(&rows, failures, title))
+}
+
+/// The `failures` list of a parsed `summary.json` (empty when absent).
+pub fn failures_of(
+    summary: &Value,
+    path: &std::path::Path,
+) -> Result<Vec<FailureImpact>, ReportError> {
+    let invalid = |i: usize, field: &str| ReportError::Read {
+        path: path.to_path_buf(),
+        message: format!("failures[{i}].{field}: missing or not of the right type"),
+    };
+    let Some(list) = summary.get("failures") else {
+        return Ok(Vec::new());
+    };
+    let list = list.as_array().ok_or_else(|| ReportError::Read {
+        path: path.to_path_buf(),
+        message: "`failures` is not a list".into(),
+    })?;
+    list.iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let number = |field: &str| {
+                f.get(field)
+                    .and_then(Value::as_f64)
+                    .ok_or_else(|| invalid(i, field))
+            };
+            let optional = |field: &str| f.get(field).and_then(Value::as_f64);
+            Ok(FailureImpact {
+                time_s: number("time_s")?,
+                action: f
+                    .get("action")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| invalid(i, "action"))?
+                    .to_string(),
+                node: f.get("node").and_then(Value::as_u64).map(|n| n as u32),
+                keys_moved: optional("keys_moved"),
+                db_rps_before: number("db_rps_before")?,
+                db_rps_peak: number("db_rps_peak")?,
+                db_raised_s: number("db_raised_s")?,
+                hit_ratio_before: number("hit_ratio_before")?,
+                hit_ratio_min: number("hit_ratio_min")?,
+                recovery_90_s: optional("recovery_90_s"),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nines_place_percentiles() {
+        assert!((nines(90.0) - 1.0).abs() < 1e-12);
+        assert!((nines(99.9) - 3.0).abs() < 1e-9);
+        assert!((nines(50.0) - std::f64::consts::LOG10_2).abs() < 1e-12);
+    }
+}
