@@ -131,13 +131,16 @@ pub fn plot_directory(dir: &Path, metric: Option<&str>) -> Result<Plotted, Repor
         dir,
         out: Plotted::default(),
     };
-    let file = |name: &str| Some(dir.join(name)).filter(|p| p.exists());
+    // An empty file (nodes.csv of a run without cache nodes) has nothing to plot.
+    let file = |name: &str| {
+        Some(dir.join(name)).filter(|p| std::fs::metadata(p).is_ok_and(|m| m.len() > 0))
+    };
     if let Some(path) = file("replay.csv") {
         let chart = figures::replay_bars(&Table::read(&path)?, sizes_are_bytes(dir)?)?;
         w.figure("policies", &[chart], SIZE)?;
     }
     if let Some(path) = file("mrc.csv") {
-        let title = format!("Miss-ratio curve: {}", dir_name(dir));
+        let title = format!("Miss-ratio curve: {}", source_name(dir));
         let chart = figures::mrc_curve(&Table::read(&path)?, sizes_are_bytes(dir)?, &title)?;
         w.figure("mrc", &[chart], SIZE)?;
     }
@@ -199,7 +202,33 @@ fn dir_name(dir: &Path) -> String {
         .unwrap_or_else(|| dir.display().to_string())
 }
 
-/// "scenario [run]" from `summary.json`, else the directory's name.
+/// What the directory's results are about, from its own files (so that the
+/// same results written to two directories are the same bytes): the trace
+/// or workload of `run.json`, the scenario of `sweep.json`, else the
+/// directory's name.
+fn source_name(dir: &Path) -> String {
+    let read = |file: &str| -> Option<serde_json::Value> {
+        serde_json::from_slice(&std::fs::read(dir.join(file)).ok()?).ok()
+    };
+    if let Some(run) = read("run.json") {
+        let source = &run["source"];
+        if let Some(trace) = source["trace"].as_str() {
+            let name = Path::new(trace)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned());
+            return name.unwrap_or_else(|| trace.to_string());
+        }
+        if let Some(workload) = source["workload"].as_str() {
+            return workload.to_string();
+        }
+    }
+    if let Some(name) = read("sweep.json").and_then(|s| s["name"].as_str().map(str::to_string)) {
+        return format!("{name} (sweep)");
+    }
+    dir_name(dir)
+}
+
+/// "scenario [run]" from `summary.json`, else what the directory holds.
 pub(super) fn run_title(dir: &Path, summary: Option<&serde_json::Value>) -> String {
     let field = |name: &str| {
         summary
@@ -210,7 +239,7 @@ pub(super) fn run_title(dir: &Path, summary: Option<&serde_json::Value>) -> Stri
     match (field("scenario"), field("run")) {
         (Some(scenario), Some(run)) => format!("{scenario} [{run}]"),
         (Some(scenario), None) => scenario,
-        _ => dir_name(dir),
+        _ => source_name(dir),
     }
 }
 

@@ -268,8 +268,8 @@ fn section(title: &str, file: &str, table: String) -> String {
 /// A table read whole, one-row tables turned on their side.
 fn csv_section(dir: &Path, file: &str, title: &str) -> Result<String, ReportError> {
     let path = dir.join(file);
-    if !path.exists() {
-        return Ok(String::new());
+    if !std::fs::metadata(&path).is_ok_and(|m| m.len() > 0) {
+        return Ok(String::new()); // absent, or empty (a run without cache nodes)
     }
     let table = Table::read(&path)?;
     let html = if table.rows().len() == 1 {

@@ -79,6 +79,7 @@ impl Scenario {
             "warmup must be shorter than duration".into()
         })?;
 
+        let mut resolved_trace = None;
         let w = &file.workload;
         let sizes =
             SizeLaw::parse(&w.object_size).map_err(|e| format!("workload.object_size: {e}"))?;
@@ -94,6 +95,9 @@ impl Scenario {
                 })?;
                 let trace = Trace::new(&path, w.trace_format.as_deref())
                     .map_err(|e| format!("workload.trace: {e}"))?;
+                // The resolved scenario names the file absolutely, so it runs
+                // from wherever it is written.
+                resolved_trace = Some(path.canonicalize().unwrap_or(path));
                 KeySource::Trace(trace)
             }
             kind => {
@@ -134,6 +138,9 @@ impl Scenario {
             format!("workload.get + set + delete = {total}: the shares must sum to 1")
         })?;
         let op_mix = [w.get, w.set, w.delete];
+        if resolved_trace.is_some() {
+            file.workload.trace = resolved_trace;
+        }
 
         let c = &file.clients;
         match c.mode {
