@@ -3,25 +3,14 @@
 
 mod common;
 
-use cachelab::cluster::{RunOutput, simulate};
+use cachelab::cluster::RunOutput;
 use cachelab::replay::{Cell, Replay, Source, StreamOptions};
-use cachelab::scenario::{self, Override};
 use cachelab::seed::Seed;
 use cachelab::theory::{che_lru_hit_ratio, erlang_c_mean_response, zipf_probabilities};
 use cachelab::workload::{SizeLaw, Workload};
 
-/// Runs a scenario given as TOML text (with optional `--set` overrides).
 fn run(toml: &str, overrides: &[&str]) -> RunOutput {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("test.toml");
-    std::fs::write(&path, toml).unwrap();
-    let overrides: Vec<Override> = overrides
-        .iter()
-        .map(|o| Override::parse(o).unwrap())
-        .collect();
-    let plan = scenario::load(&path, &overrides, None).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(plan.runs.len(), 1);
-    simulate(&plan.runs[0], &mut |_| {}).unwrap()
+    common::run_scenario(toml, overrides)
 }
 
 #[test]

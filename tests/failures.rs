@@ -2,20 +2,13 @@
 //! routes, partitions, slow nodes, membership changes, random failures,
 //! read-through coalescing.
 
-use cachelab::cluster::{RunOutput, simulate};
+mod common;
+
+use cachelab::cluster::RunOutput;
 use cachelab::metrics::IntervalRow;
-use cachelab::scenario::{self, Override};
 
 fn run(toml: &str, overrides: &[&str]) -> RunOutput {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("test.toml");
-    std::fs::write(&path, toml).unwrap();
-    let overrides: Vec<Override> = overrides
-        .iter()
-        .map(|o| Override::parse(o).unwrap())
-        .collect();
-    let plan = scenario::load(&path, &overrides, None).unwrap_or_else(|e| panic!("{e}"));
-    simulate(&plan.runs[0], &mut |_| {}).unwrap()
+    common::run_scenario(toml, overrides)
 }
 
 fn mean(rows: &[IntervalRow], from: f64, to: f64, f: impl Fn(&IntervalRow) -> f64) -> f64 {

@@ -3,8 +3,10 @@
 
 use std::path::PathBuf;
 
+use cachelab::cluster::{RunOutput, simulate};
 use cachelab::policy::PolicyChoice;
 use cachelab::request::{Request, RequestStream};
+use cachelab::scenario::{self, Override};
 use cachelab::seed::Seed;
 use cachelab::workload::{SizeLaw, Workload};
 
@@ -51,4 +53,18 @@ pub fn hits(policy: &str, capacity: u64, requests: &[Request], warmup: usize) ->
         }
     }
     hits
+}
+
+/// Runs a one-run scenario given as TOML text, with `--set` overrides.
+pub fn run_scenario(toml: &str, overrides: &[&str]) -> RunOutput {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("test.toml");
+    std::fs::write(&path, toml).unwrap();
+    let overrides: Vec<Override> = overrides
+        .iter()
+        .map(|o| Override::parse(o).unwrap())
+        .collect();
+    let plan = scenario::load(&path, &overrides, None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(plan.runs.len(), 1);
+    simulate(&plan.runs[0], &mut |_| {}).unwrap()
 }
