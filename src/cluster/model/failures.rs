@@ -1,0 +1,85 @@
+//! Failures and membership changes as they happen to the cluster.
+
+use super::*;
+
+impl Sim<'_> {
+    pub(super) fn record_event(
+        &mut self,
+        now: Time,
+        action: &str,
+        node: Option<u32>,
+        keys_moved: Option<f64>,
+    ) {
+        self.events.push(FailureEvent {
+            time_s: now as f64 / 1e9,
+            action: action.to_string(),
+            node,
+            keys_moved,
+        });
+    }
+
+    pub(super) fn apply_failure(
+        &mut self,
+        now: Time,
+        action: FailureAction,
+        node: Option<u32>,
+        factor: Option<f64>,
+    ) {
+        let name = format!("{action:?}").to_lowercase();
+        let mut moved = None;
+        match action {
+            FailureAction::Add => {
+                let id = self.nodes.len() as u32;
+                self.nodes.push(Node::new(
+                    &self.main_config,
+                    self.node_seed.derive(&id.to_string()),
+                ));
+                moved = self.membership.add(id);
+                self.record_event(now, &name, Some(id), moved);
+                return;
+            }
+            FailureAction::Remove => {
+                let id = node.expect("validated");
+                let lost = self.nodes[id as usize].crash();
+                self.lose_all(now, lost);
+                moved = self.membership.remove(id);
+            }
+            FailureAction::Crash | FailureAction::Partition => {
+                let id = node.expect("validated");
+                let n = &mut self.nodes[id as usize];
+                let lost = if action == FailureAction::Crash {
+                    n.crash()
+                } else {
+                    n.partitioned = true;
+                    n.drop_work()
+                };
+                self.lose_all(now, lost);
+                self.queue
+                    .schedule(now + self.detection, Event::Detected(id));
+            }
+            FailureAction::Recover | FailureAction::Heal => {
+                let id = node.expect("validated");
+                let n = &mut self.nodes[id as usize];
+                if action == FailureAction::Recover {
+                    n.up = true;
+                } else {
+                    n.partitioned = false;
+                }
+                self.queue
+                    .schedule(now + self.detection, Event::Detected(id));
+            }
+            FailureAction::Slow => {
+                self.nodes[node.expect("validated") as usize].slow = factor.expect("validated")
+            }
+            FailureAction::Restore => self.nodes[node.expect("validated") as usize].slow = 1.0,
+        }
+        self.record_event(now, &name, node, moved);
+    }
+
+    pub(super) fn lose_all(&mut self, now: Time, lost: Vec<u32>) {
+        for job in lost {
+            self.jobs[job as usize].ticket = NONE;
+            self.lost(now, job);
+        }
+    }
+}
