@@ -8,5 +8,6 @@ mod model;
 mod node;
 pub mod routing;
 mod run;
+mod versions;
 
 pub use run::{RunOutput, simulate};

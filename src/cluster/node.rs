@@ -1,6 +1,6 @@
-//! A cache node: an eviction policy with a capacity, entry expiry, a service
-//! time, a concurrency limit with a FIFO queue, and its state (up, crashed,
-//! partitioned, slowed).
+//! A cache node: an eviction policy with a capacity, entry expiry and
+//! versions, leases, a service time, a concurrency limit with a FIFO queue,
+//! and its state (up, crashed, partitioned, slowed).
 
 use std::collections::VecDeque;
 
@@ -25,6 +25,32 @@ pub struct NodeStats {
     pub evictions: u64,
 }
 
+/// What a node keeps beside the policy for an entry, when versions or
+/// lifetimes matter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// When it expires (`Time::MAX`: never).
+    pub expires: Time,
+    /// The version of the value it holds.
+    pub version: u64,
+}
+
+/// A refill token handed to one missing reader (Facebook's lease).
+#[derive(Clone, Copy, Debug)]
+struct Lease {
+    token: u64,
+    issued: Time,
+}
+
+/// What a node answers a reader that missed, with leases on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeaseAnswer {
+    /// This reader refills the key, presenting this token with its set.
+    Granted(u64),
+    /// Another reader holds a recent token: wait and ask again.
+    Wait,
+}
+
 /// One cache node.
 pub struct Node {
     policy_choice: PolicyChoice,
@@ -33,16 +59,22 @@ pub struct Node {
     /// The eviction policy holding the node's objects.
     pub policy: Box<dyn Policy>,
     ttl: Option<Time>,
-    /// Expiry time of each entry, when entries expire.
-    expiry: FxHashMap<u64, Time>,
+    /// Whether entries are tracked (versions or expiry matter).
+    track: bool,
+    /// Expiry and version of each resident entry, when tracked.
+    entries: FxHashMap<u64, Entry>,
+    /// Outstanding lease tokens by key.
+    leases: FxHashMap<u64, Lease>,
     /// Running (false after a crash, until recovery; or removed).
     pub up: bool,
     /// Unreachable from clients while running.
     pub partitioned: bool,
     /// Service-time multiplier (1 = normal).
     pub slow: f64,
-    /// Incremented at each crash: work started before it is void.
+    /// Incremented when work in progress is void (a crash or a partition).
     pub epoch: u32,
+    /// Incremented at each crash: data not yet flushed is lost.
+    pub incarnation: u32,
     concurrency: u32,
     /// Jobs being served.
     pub in_service: Vec<u32>,
@@ -70,6 +102,8 @@ pub struct NodeConfig<'a> {
     pub capacity: u64,
     /// Entry lifetime, if entries expire.
     pub ttl: Option<Time>,
+    /// Keep each entry's version (the workload writes).
+    pub versions: bool,
     /// Concurrent requests served.
     pub concurrency: u32,
     /// Service time.
@@ -87,11 +121,14 @@ impl Node {
             seed,
             policy: config.policy.build(config.capacity, seed.derive("policy")),
             ttl: config.ttl,
-            expiry: FxHashMap::default(),
+            track: config.versions || config.ttl.is_some(),
+            entries: FxHashMap::default(),
+            leases: FxHashMap::default(),
             up: true,
             partitioned: false,
             slow: 1.0,
             epoch: 0,
+            incarnation: 0,
             concurrency: config.concurrency,
             in_service: Vec::with_capacity(config.concurrency as usize),
             queue: VecDeque::new(),
@@ -144,15 +181,27 @@ impl Node {
         }
     }
 
-    /// A get: true on a hit of a live entry. An expired entry is removed and
-    /// counts as a miss.
-    pub fn lookup(&mut self, key: u64, size: u32, now: Time, counting: bool) -> bool {
-        if self.ttl.is_some()
-            && let Some(&expires) = self.expiry.get(&key)
-            && expires <= now
+    /// The tracked entry of `key` if it can be served at `now` (resident and
+    /// not expired).
+    pub fn entry(&self, key: u64, now: Time) -> Option<Entry> {
+        self.entries.get(&key).copied().filter(|e| e.expires > now)
+    }
+
+    /// Every tracked entry.
+    pub fn tracked(&self) -> impl Iterator<Item = (&u64, &Entry)> {
+        self.entries.iter()
+    }
+
+    /// A get: the version of the value on a hit of a live entry (0 when
+    /// versions are not tracked), `None` on a miss. An expired entry is
+    /// removed and counts as a miss.
+    pub fn lookup(&mut self, key: u64, size: u32, now: Time, counting: bool) -> Option<u64> {
+        let entry = if self.track { self.entries.get(&key).copied() } else { None };
+        if let Some(e) = entry
+            && e.expires <= now
         {
             self.policy.remove(key);
-            self.expiry.remove(&key);
+            self.entries.remove(&key);
         }
         let hit = self.policy.get(&Self::request(key, size, now));
         if counting {
@@ -160,13 +209,14 @@ impl Node {
             self.stats.gets += 1;
             self.stats.hits += u64::from(hit);
         }
-        hit
+        hit.then(|| entry.map_or(0, |e| e.version))
     }
 
-    /// A set: stores the object, or, if it is already resident (another
-    /// client filled it first), touches it as an access would; either way
-    /// its lifetime restarts. Returns how many objects were evicted.
-    pub fn store(&mut self, key: u64, size: u32, now: Time, counting: bool) -> usize {
+    /// A set of `version`: stores the object, or, if it is already resident,
+    /// overwrites its value as memcached's `set` does (touching it as an
+    /// access would); either way its lifetime restarts. Returns how many
+    /// objects were evicted.
+    pub fn store(&mut self, key: u64, size: u32, version: u64, now: Time, counting: bool) -> usize {
         if counting {
             self.stats.requests += 1;
         }
@@ -177,15 +227,14 @@ impl Node {
         } else {
             self.policy.insert(&request, &mut self.evicted)
         };
-        if self.ttl.is_some() {
+        if self.track {
             for key in &self.evicted {
-                self.expiry.remove(key);
+                self.entries.remove(key);
             }
-        }
-        if let Some(ttl) = self.ttl
-            && resident
-        {
-            self.expiry.insert(key, now + ttl);
+            if resident {
+                let expires = self.ttl.map_or(Time::MAX, |ttl| now + ttl);
+                self.entries.insert(key, Entry { expires, version });
+            }
         }
         if counting {
             self.stats.evictions += self.evicted.len() as u64;
@@ -193,19 +242,46 @@ impl Node {
         self.evicted.len()
     }
 
-    /// A delete.
+    /// A delete; it also voids any lease token of the key.
     pub fn invalidate(&mut self, key: u64, counting: bool) {
         if counting {
             self.stats.requests += 1;
         }
         self.policy.remove(key);
-        self.expiry.remove(&key);
+        self.entries.remove(&key);
+        self.leases.remove(&key);
+    }
+
+    /// A reader missed `key`: grant it a token unless another reader got one
+    /// less than `interval` ago. `next_token` numbers tokens.
+    pub fn lease(&mut self, key: u64, now: Time, interval: Time, next_token: &mut u64) -> LeaseAnswer {
+        if let Some(lease) = self.leases.get(&key)
+            && now < lease.issued + interval
+        {
+            return LeaseAnswer::Wait;
+        }
+        *next_token += 1;
+        self.leases.insert(key, Lease { token: *next_token, issued: now });
+        LeaseAnswer::Granted(*next_token)
+    }
+
+    /// A fill presents `token`: true (and the token is used up) when it is
+    /// the key's outstanding token; a delete since it was granted voided it.
+    pub fn redeem(&mut self, key: u64, token: u64) -> bool {
+        match self.leases.get(&key) {
+            Some(lease) if lease.token == token => {
+                self.leases.remove(&key);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// The node stops: contents lost, all work void. Returns the jobs it held
     /// (in service, queued, waiting for a fetch), oldest first.
     pub fn crash(&mut self) -> Vec<u32> {
         self.up = false;
+        self.incarnation += 1;
         self.drop_work()
     }
 
@@ -222,8 +298,9 @@ impl Node {
                 self.capacity,
                 self.seed.derive("policy").derive(&self.epoch.to_string()),
             );
-            self.expiry.clear();
+            self.entries.clear();
         }
+        self.leases.clear();
         lost
     }
 }

@@ -41,7 +41,8 @@ pub fn simulate(
         ..Summary::default()
     };
     sim.recorder
-        .fill(&mut summary, end, load, connections, queue_max);
+        .fill_summary(&mut summary, end, load, connections, queue_max);
+    summary.consistency = sim.recorder.consistency.summary(summary.gets, sim.stale_entries());
     let mut nodes: Vec<NodeRow> = sim
         .nodes()
         .map(|(name, node)| NodeRow {

@@ -4,6 +4,7 @@
 
 use hdrhistogram::Histogram;
 
+use super::consistency::Consistency;
 use super::summary::{IntervalRow, LatencyRow, LatencySummary};
 use crate::sim::Time;
 
@@ -79,6 +80,8 @@ pub struct Recorder {
     last_tick: Time,
     db_at_last_tick: DbLoad,
     db_at_warmup_end: DbLoad,
+    /// Consistency events: stale reads, stale sets, leases, invalidations.
+    pub consistency: Consistency,
 }
 
 impl Recorder {
@@ -96,6 +99,7 @@ impl Recorder {
             last_tick: 0,
             db_at_last_tick: DbLoad::default(),
             db_at_warmup_end: DbLoad::default(),
+            consistency: Consistency::new(warmup_end),
         }
     }
 
@@ -162,6 +166,46 @@ impl Recorder {
         }
     }
 
+    /// A get issued at `issued` hit a value stale for `age`, `lag` versions behind.
+    pub fn stale_read(&mut self, issued: Time, age: Time, lag: u64) {
+        self.consistency.stale_read(issued, age, lag);
+    }
+
+    /// A fill reached a node at `now`: stored (a stale set or not), or refused.
+    pub fn fill(&mut self, now: Time, stale: bool, refused: bool) {
+        self.consistency.fill(now, stale, refused);
+    }
+
+    /// A reader of a get issued at `issued` was told to wait for a lease.
+    pub fn lease_wait(&mut self, issued: Time) {
+        self.consistency.lease_wait(issued);
+    }
+
+    /// A reader that had waited for a lease hit.
+    pub fn lease_saved(&mut self, issued: Time) {
+        self.consistency.lease_saved(issued);
+    }
+
+    /// A commit sent an invalidation.
+    pub fn invalidation(&mut self, counted: bool, lost: bool) {
+        self.consistency.invalidation(counted, lost);
+    }
+
+    /// A write committed.
+    pub fn write_committed(&mut self, counted: bool) {
+        self.consistency.write_committed(counted);
+    }
+
+    /// A write-behind write issued at `issued` was lost with its node.
+    pub fn write_lost(&mut self, issued: Time) {
+        self.consistency.write_lost(issued);
+    }
+
+    /// A consistency check after a commit.
+    pub fn write_check(&mut self, delay: usize, consistent: bool) {
+        self.consistency.write_check(delay, consistent);
+    }
+
     /// The warm-up ends now; `db` is the database's cumulative load.
     pub fn warmup_over(&mut self, db: DbLoad) {
         self.db_at_warmup_end = db;
@@ -188,8 +232,10 @@ impl Recorder {
             evictions: c.evictions,
             p50_ns: self.interval_latency.value_at_quantile(0.5),
             p99_ns: self.interval_latency.value_at_quantile(0.99),
+            stale_reads: self.consistency.interval_stale_reads,
             nodes_up,
         });
+        self.consistency.interval_stale_reads = 0;
         self.interval = Counts::default();
         self.interval_latency.reset();
         self.last_tick = now;
@@ -202,7 +248,7 @@ impl Recorder {
     }
 
     /// Totals after the warm-up, written into `summary`.
-    pub fn fill(
+    pub fn fill_summary(
         &self,
         summary: &mut super::Summary,
         end: Time,

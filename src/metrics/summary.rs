@@ -77,6 +77,8 @@ pub struct Summary {
     pub latency_misses: LatencySummary,
     /// Each failure event and what it did.
     pub failures: Vec<FailureImpact>,
+    /// Stale reads, stale sets, leases, invalidations, consistency windows.
+    pub consistency: super::ConsistencySummary,
     /// Simulated requests completed per wall-clock second (not reproducible).
     #[serde(skip)]
     pub requests_per_wall_s: f64,
@@ -116,6 +118,8 @@ pub struct IntervalRow {
     pub p50_ns: u64,
     /// 99th percentile.
     pub p99_ns: u64,
+    /// Hits that returned a stale value.
+    pub stale_reads: u64,
     /// Nodes up and reachable at the end of the interval.
     pub nodes_up: u32,
 }

@@ -156,7 +156,8 @@ pub fn plot_directory(dir: &Path, metric: Option<&str>) -> Result<Plotted, Repor
             &failures,
             &run_title(dir, summary.as_ref()),
         )?;
-        w.figure("timeseries", &charts, (900, 1050))?;
+        let height = 350 * charts.len() as u32;
+        w.figure("timeseries", &charts, (900, height))?;
     }
     if let Some(path) = file("latency.csv") {
         w.figure(

@@ -46,6 +46,9 @@ pub struct ScenarioFile {
     /// The database behind the cache.
     #[serde(default)]
     pub database: DatabaseSection,
+    /// Writes, invalidations and leases.
+    #[serde(default)]
+    pub consistency: ConsistencySection,
     /// Scheduled failures, in time order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<FailureEntry>,
@@ -509,4 +512,86 @@ pub struct RandomFailures {
     pub mtbf: Duration,
     /// Mean time to repair.
     pub mttr: Duration,
+}
+
+/// How writes reach the database and the cache.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum WritePolicy {
+    /// Cache-aside: the client writes the database; the commit sends a delete
+    /// to the key's node (Facebook's memcache).
+    Invalidate,
+    /// Cache-aside: the client writes the database, then sets the new value
+    /// in the cache (reordered sets can leave an old value behind).
+    Update,
+    /// The client writes through the node, which writes the database and
+    /// then updates itself before acknowledging.
+    WriteThrough,
+    /// The node acknowledges at once and flushes to the database after a
+    /// delay; a crash before the flush loses the write.
+    WriteBehind,
+    /// The client writes the database only; cached values expire by TTL.
+    TtlOnly,
+}
+
+/// `[consistency]`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ConsistencySection {
+    /// invalidate, update, write-through, write-behind or ttl-only.
+    #[serde(default = "default_write_policy")]
+    pub write_policy: WritePolicy,
+    /// Time from a commit to its delete reaching the node (a commit-log tailer).
+    #[serde(default = "default_invalidation_delay")]
+    pub invalidation_delay: Dist,
+    /// Probability that an invalidation is lost.
+    #[serde(default)]
+    pub invalidation_loss: f64,
+    /// Write-behind: time from the node's acknowledgement to its database write.
+    #[serde(default = "default_flush_delay")]
+    pub write_behind_delay: Duration,
+    /// Leases (Facebook's memcache): one refill token per key per interval;
+    /// other missing readers wait and retry; a delete voids the token.
+    #[serde(default)]
+    pub leases: bool,
+    /// Leases: the shortest time between two tokens for one key.
+    #[serde(default = "default_lease_interval")]
+    pub lease_interval: Duration,
+    /// Leases: how long a reader without a token waits before asking again.
+    #[serde(default = "default_lease_retry")]
+    pub lease_retry: Duration,
+}
+
+fn default_write_policy() -> WritePolicy {
+    WritePolicy::Invalidate
+}
+
+fn default_invalidation_delay() -> Dist {
+    Dist::Fixed(1_000_000)
+}
+
+fn default_flush_delay() -> Duration {
+    Duration(SECOND)
+}
+
+fn default_lease_interval() -> Duration {
+    Duration(10 * SECOND)
+}
+
+fn default_lease_retry() -> Duration {
+    Duration(10_000_000)
+}
+
+impl Default for ConsistencySection {
+    fn default() -> Self {
+        ConsistencySection {
+            write_policy: default_write_policy(),
+            invalidation_delay: default_invalidation_delay(),
+            invalidation_loss: 0.0,
+            write_behind_delay: default_flush_delay(),
+            leases: false,
+            lease_interval: default_lease_interval(),
+            lease_retry: default_lease_retry(),
+        }
+    }
 }

@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use super::file::{ClientMode, FailureAction, OnFailure, Pattern, PopularityKind, ScenarioFile};
+use super::file::{
+    ClientMode, FailureAction, OnFailure, Pattern, PopularityKind, ScenarioFile, WritePolicy,
+};
 use crate::cluster::routing::Scheme;
 use crate::policy::PolicyChoice;
 use crate::trace::Trace;
@@ -216,6 +218,21 @@ impl Scenario {
         if let Some(ttl) = file.cache.ttl {
             check(ttl.0 > 0, || {
                 "cache.ttl must be above zero (leave it out for no expiry)".into()
+            })?;
+        }
+
+        let k = &file.consistency;
+        share("consistency.invalidation_loss", k.invalidation_loss)?;
+        let node_writes = matches!(k.write_policy, WritePolicy::WriteThrough | WritePolicy::WriteBehind);
+        check(!(node_writes && !uses_cache), || {
+            format!("consistency.write_policy = {:?} needs a cache (cache.pattern is \"none\")", k.write_policy)
+        })?;
+        if k.leases {
+            check(file.cache.pattern == Pattern::CacheAside, || {
+                "consistency.leases work with cache.pattern = \"cache-aside\" (read-through coalesces misses instead)".into()
+            })?;
+            check(k.lease_interval.0 > 0 && k.lease_retry.0 > 0, || {
+                "consistency.lease_interval and lease_retry must be above zero".into()
             })?;
         }
 

@@ -4,21 +4,26 @@
 //! reachable, and clients learn of it after a detection delay.
 //!
 //! This file holds the state, the event loop and its dispatch; the paths of
-//! requests are in `requests.rs` and failures in `failures.rs`.
+//! reads are in `requests.rs`, writes and invalidations in `writes.rs`, and
+//! failures in `failures.rs`.
 
 mod failures;
 mod requests;
+mod writes;
 
 use rand_distr::{Distribution, Exp};
 
 use super::database::{Admission, Database};
 use super::feed::Feed;
 use super::membership::{Membership, Pool, Target};
-use super::node::{Node, NodeConfig};
+use super::node::{LeaseAnswer, Node, NodeConfig};
+use super::versions::Versions;
 use crate::metrics::{Class, FailureEvent, Recorder};
 use crate::request::{Op, Request};
 use crate::scenario::Scenario;
-use crate::scenario::file::{ClientMode, FailureAction, OnFailure, Pattern, TraceTiming};
+use crate::scenario::file::{
+    ClientMode, FailureAction, OnFailure, Pattern, TraceTiming, WritePolicy,
+};
 use crate::seed::{Rng, Seed};
 use crate::sim::dist::Sampler;
 use crate::sim::{EventQueue, Time};
@@ -42,6 +47,16 @@ enum Phase {
     Invalidate,
     /// A read-through node reading the database for a key.
     Fetch,
+    /// Cache-aside with update: the writer's set of its new version.
+    Update,
+    /// A write at its node, in write-through.
+    WriteThrough,
+    /// Write-through: the node's database write.
+    NodeWrite,
+    /// A write at its node, in write-behind.
+    WriteBehind,
+    /// Write-behind: the node's delayed database write.
+    Flush,
 }
 
 /// One request in flight (or the fill or invalidation it leads to).
@@ -63,6 +78,14 @@ struct Job {
     phase: Phase,
     hit: bool,
     failed: bool,
+    /// The version read from the database, or written.
+    version: u64,
+    /// Leases: the refill token granted with a miss (0: none).
+    token: u64,
+    /// Leases: the node told this reader to wait and retry.
+    wait: bool,
+    /// Leases: this reader has waited at least once.
+    waited: bool,
 }
 
 /// No ticket, no parent.
@@ -85,8 +108,23 @@ enum Event {
     RandomCrash(u32),
     RandomRecover(u32),
     Detected(u32),
+    LeaseRetry(u32),
+    Flush(u32),
+    WriteCheck(u32),
     WarmupEnd,
     Tick,
+}
+
+/// Delays after a commit at which the cache is checked for copies older
+/// than the write (Facebook's consistency probes).
+pub const CHECK_DELAYS_S: [u64; 4] = [1, 10, 60, 300];
+
+/// Leases, when on: the least time between tokens of a key, and the wait of a
+/// reader without one.
+#[derive(Clone, Copy, Debug)]
+struct Leases {
+    interval: Time,
+    retry: Time,
 }
 
 /// The simulation state.
@@ -123,6 +161,17 @@ pub struct Sim<'a> {
     /// Requests issued (all, warm-up included).
     pub issued: u64,
     next_ticket: u32,
+    versions: Versions,
+    write_policy: WritePolicy,
+    invalidation_delay: Sampler,
+    invalidation_loss: f64,
+    invalidation_rng: Rng,
+    flush_delay: Time,
+    leases: Option<Leases>,
+    next_token: u64,
+    /// Pending consistency checks: (key, version written, delay index).
+    checks: Vec<(u64, u64, u8)>,
+    free_checks: Vec<u32>,
 }
 
 impl<'a> Sim<'a> {
@@ -137,6 +186,8 @@ impl<'a> Sim<'a> {
             concurrency: f.nodes.concurrency,
             service: f.nodes.service_time.sampler(),
             latency: f.nodes.latency.sampler(),
+            versions: scenario.op_mix[0] < 1.0
+                || matches!(scenario.keys, crate::scenario::KeySource::Trace(_)),
         };
         let gutter_config = NodeConfig {
             ttl: Some(f.cache.gutter_ttl.0),
@@ -199,6 +250,19 @@ impl<'a> Sim<'a> {
             events: Vec::new(),
             issued: 0,
             next_ticket: 0,
+            versions: Versions::default(),
+            write_policy: f.consistency.write_policy,
+            invalidation_delay: f.consistency.invalidation_delay.sampler(),
+            invalidation_loss: f.consistency.invalidation_loss,
+            invalidation_rng: seed.derive("invalidations").rng(),
+            flush_delay: f.consistency.write_behind_delay.0,
+            leases: f.consistency.leases.then_some(Leases {
+                interval: f.consistency.lease_interval.0,
+                retry: f.consistency.lease_retry.0,
+            }),
+            next_token: 0,
+            checks: Vec::new(),
+            free_checks: Vec::new(),
         })
     }
 
@@ -297,12 +361,7 @@ impl<'a> Sim<'a> {
             Event::NodeArrive(job) => self.node_arrive(now, job),
             Event::NodeDone(job, epoch) => self.node_done(now, job, epoch),
             Event::ClientReply(job) => self.client_reply(now, job),
-            Event::ClientTimeout(job) => {
-                let j = self.jobs[job as usize];
-                self.recorder.timeout(j.issued);
-                self.recorder.outcome(j.issued, false, j.size);
-                self.send_to_database(now, job, Phase::DbRead { fill: false });
-            }
+            Event::ClientTimeout(job) => self.client_timeout(now, job),
             Event::DbArrive(job) => match self.database.arrive(now, job) {
                 Admission::Started(service) => {
                     self.queue.schedule(now + service, Event::DbDone(job))
@@ -318,6 +377,7 @@ impl<'a> Sim<'a> {
                 if let Some((next, service)) = self.database.finish(now) {
                     self.queue.schedule(now + service, Event::DbDone(next));
                 }
+                self.database_served(now, job);
                 let latency = self.database.network_latency();
                 self.queue.schedule(now + latency, Event::DbReply(job));
             }
@@ -364,6 +424,9 @@ impl<'a> Sim<'a> {
                     self.record_event(now, action, Some(node), moved);
                 }
             }
+            Event::LeaseRetry(job) => self.retry_get(now, job),
+            Event::Flush(job) => self.flush(now, job),
+            Event::WriteCheck(check) => self.write_check(now, check),
             Event::WarmupEnd => {
                 let load = self.database.load(now);
                 self.recorder.warmup_over(load);
@@ -396,6 +459,29 @@ impl<'a> Sim<'a> {
                 self.jobs.push(job);
                 (self.jobs.len() - 1) as u32
             }
+        }
+    }
+
+    /// A job for `key` with nothing in flight yet.
+    fn blank_job(&self, key: u64, size: u32, now: Time) -> Job {
+        Job {
+            key,
+            size,
+            issued: now,
+            sent: now,
+            user: NO_USER,
+            pool: Pool::Main,
+            node: 0,
+            epoch: 0,
+            ticket: NONE,
+            parent: NONE,
+            phase: Phase::Lookup,
+            hit: false,
+            failed: false,
+            version: 0,
+            token: 0,
+            wait: false,
+            waited: false,
         }
     }
 

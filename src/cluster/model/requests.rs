@@ -1,4 +1,5 @@
-//! The paths of requests: issue, nodes, database, replies.
+//! The paths of reads: issue, nodes, database, replies — with versions
+//! (stale reads, stale sets) and leases.
 
 use super::*;
 
@@ -6,34 +7,28 @@ impl Sim<'_> {
     pub(super) fn issue(&mut self, now: Time, request: Request, user: u32) {
         self.issued += 1;
         let job = self.allocate(Job {
-            key: request.key,
-            size: request.size,
-            issued: now,
-            sent: now,
             user,
-            pool: Pool::Main,
-            node: 0,
-            epoch: 0,
-            ticket: NONE,
-            parent: NONE,
-            phase: Phase::Lookup,
-            hit: false,
-            failed: false,
+            ..self.blank_job(request.key, request.size, now)
         });
         if request.op != Op::Get {
-            self.send_to_database(now, job, Phase::DbWrite);
+            self.issue_write(now, job);
             return;
         }
-        let target = match self.pattern {
-            Pattern::None => Target::Database,
-            _ => self.membership.target(request.key),
-        };
-        match target {
+        match self.cache_target(request.key) {
             Target::Node(pool, id) => self.send_to_node(now, job, pool, id, Phase::Lookup),
             Target::Database => {
                 self.recorder.outcome(now, false, request.size);
                 self.send_to_database(now, job, Phase::DbRead { fill: false });
             }
+        }
+    }
+
+    /// Where requests for `key` go: its node as the clients see it, or the
+    /// database when there is no cache.
+    pub(super) fn cache_target(&self, key: u64) -> Target {
+        match self.pattern {
+            Pattern::None => Target::Database,
+            _ => self.membership.target(key),
         }
     }
 
@@ -74,8 +69,7 @@ impl Sim<'_> {
         let ticket = self.next_ticket;
         self.next_ticket = self.next_ticket.wrapping_add(1) % NONE;
         self.jobs[job as usize].ticket = ticket;
-        self.queue
-            .schedule(now + service, Event::NodeDone(job, ticket));
+        self.queue.schedule(now + service, Event::NodeDone(job, ticket));
     }
 
     pub(super) fn node_done(&mut self, now: Time, job: u32, ticket: u32) {
@@ -86,21 +80,16 @@ impl Sim<'_> {
         self.jobs[job as usize].ticket = NONE;
         let counting = now >= self.warmup_end;
         let n = self.node_mut(j.pool, j.node);
-        let position = n
-            .in_service
-            .iter()
-            .position(|&x| x == job)
-            .expect("job in service");
+        let position = n.in_service.iter().position(|&x| x == job).expect("job in service");
         n.in_service.swap_remove(position);
         if let Some(next) = n.queue.pop_front() {
             self.start_service(now, j.pool, j.node, next);
         }
         match j.phase {
             Phase::Lookup => self.serve_get(now, job, counting),
-            Phase::Fill => {
-                let evicted = self
-                    .node_mut(j.pool, j.node)
-                    .store(j.key, j.size, now, counting);
+            Phase::Fill => self.serve_fill(now, job, counting),
+            Phase::Update => {
+                let evicted = self.node_mut(j.pool, j.node).store(j.key, j.size, j.version, now, counting);
                 self.recorder.evictions(now, evicted);
                 self.release(job);
             }
@@ -108,25 +97,62 @@ impl Sim<'_> {
                 self.node_mut(j.pool, j.node).invalidate(j.key, counting);
                 self.release(job);
             }
-            Phase::DbRead { .. } | Phase::DbWrite | Phase::Fetch => {
+            Phase::WriteThrough => {
+                self.jobs[job as usize].epoch = self.node_mut(j.pool, j.node).epoch;
+                self.send_to_database(now, job, Phase::NodeWrite);
+            }
+            Phase::WriteBehind => self.write_behind(now, job, counting),
+            Phase::DbRead { .. } | Phase::DbWrite | Phase::Fetch | Phase::NodeWrite | Phase::Flush => {
                 unreachable!("database phases never reach a node")
             }
         }
     }
 
-    /// A node serves a get: reply on a hit (and, in cache-aside, on a miss);
-    /// in read-through, read the database on a miss, once per key in flight
-    /// when coalescing.
+    /// A node serves a get: reply on a hit (noting a stale value); on a
+    /// miss, in cache-aside, reply (with a lease token, or a request to wait
+    /// when another reader refills the key); in read-through, read the
+    /// database, once per key in flight when coalescing.
     pub(super) fn serve_get(&mut self, now: Time, job: u32, counting: bool) {
         let j = self.jobs[job as usize];
-        let (pattern, coalesce) = (self.pattern, self.coalesce);
+        let (pattern, coalesce, leases) = (self.pattern, self.coalesce, self.leases);
         let n = self.node_mut(j.pool, j.node);
-        let hit = n.lookup(j.key, j.size, now, counting);
-        self.recorder.outcome(j.issued, hit, j.size);
+        let found = n.lookup(j.key, j.size, now, counting);
+        let mut token = 0;
+        if found.is_none()
+            && let Some(l) = leases
+        {
+            let mut next = self.next_token;
+            let answer = self.node_mut(j.pool, j.node).lease(j.key, now, l.interval, &mut next);
+            self.next_token = next;
+            match answer {
+                LeaseAnswer::Granted(t) => token = t,
+                LeaseAnswer::Wait => {
+                    self.recorder.lease_wait(j.issued);
+                    let latency = self.node_mut(j.pool, j.node).network_latency();
+                    let w = &mut self.jobs[job as usize];
+                    w.wait = true;
+                    w.waited = true;
+                    self.queue.schedule(now + latency, Event::ClientReply(job));
+                    return;
+                }
+            }
+        }
+        if let Some(version) = found {
+            if let Some(since) = self.versions.stale_since(j.key, version) {
+                let lag = self.versions.committed(j.key) - version;
+                self.recorder.stale_read(j.issued, now - since, lag);
+            }
+            if j.waited {
+                self.recorder.lease_saved(j.issued);
+            }
+        }
+        self.recorder.outcome(j.issued, found.is_some(), j.size);
         let n = self.node_mut(j.pool, j.node);
-        if hit || pattern == Pattern::CacheAside {
+        if found.is_some() || pattern == Pattern::CacheAside {
             let latency = n.network_latency();
-            self.jobs[job as usize].hit = hit;
+            let w = &mut self.jobs[job as usize];
+            w.hit = found.is_some();
+            w.token = token;
             self.queue.schedule(now + latency, Event::ClientReply(job));
             return;
         }
@@ -143,11 +169,48 @@ impl Sim<'_> {
         }
     }
 
+    /// A cache-aside fill reaches its node: stored, unless leases are on and
+    /// its token was voided by a delete (or taken over) since it was granted.
+    /// A fill of a version older than the database's is a stale set.
+    fn serve_fill(&mut self, now: Time, job: u32, counting: bool) {
+        let j = self.jobs[job as usize];
+        let stale = j.version < self.versions.committed(j.key);
+        let leases = self.leases.is_some();
+        let n = self.node_mut(j.pool, j.node);
+        let accepted = !leases || n.redeem(j.key, j.token);
+        if accepted {
+            let evicted = n.store(j.key, j.size, j.version, now, counting);
+            self.recorder.evictions(now, evicted);
+        }
+        self.recorder.fill(now, accepted && stale, !accepted);
+        self.release(job);
+    }
+
+    /// A reader told to wait asks its node again.
+    pub(super) fn retry_get(&mut self, now: Time, job: u32) {
+        self.jobs[job as usize].wait = false;
+        let key = self.jobs[job as usize].key;
+        match self.cache_target(key) {
+            Target::Node(pool, id) => self.send_to_node(now, job, pool, id, Phase::Lookup),
+            Target::Database => {
+                let size = self.jobs[job as usize].size;
+                self.recorder.outcome(self.jobs[job as usize].issued, false, size);
+                self.send_to_database(now, job, Phase::DbRead { fill: false });
+            }
+        }
+    }
+
     pub(super) fn client_reply(&mut self, now: Time, job: u32) {
         let j = self.jobs[job as usize];
         if j.failed {
             self.complete(now, job, Class::Failed);
             self.release(job);
+        } else if matches!(j.phase, Phase::WriteThrough | Phase::NodeWrite | Phase::WriteBehind) {
+            self.complete(now, job, Class::Write);
+            self.release(job);
+        } else if j.wait {
+            let retry = self.leases.expect("waits come from leases").retry;
+            self.queue.schedule(now + retry, Event::LeaseRetry(job));
         } else if j.hit {
             self.complete(now, job, Class::Hit);
             self.release(job);
@@ -159,16 +222,48 @@ impl Sim<'_> {
         }
     }
 
-    /// A job sent to a node that cannot answer: the client waits until its
-    /// timeout for gets; fills and invalidations are simply lost.
+    /// A job sent to a node that cannot answer: a client waiting for it times
+    /// out; fills, updates and invalidations are simply lost.
     pub(super) fn lost(&mut self, now: Time, job: u32) {
         let j = self.jobs[job as usize];
         match j.phase {
-            Phase::Lookup => {
+            Phase::Lookup | Phase::WriteThrough | Phase::NodeWrite | Phase::WriteBehind => {
                 let at = (j.sent + self.timeout).max(now);
                 self.queue.schedule(at, Event::ClientTimeout(job));
             }
             _ => self.release(job),
+        }
+    }
+
+    /// A client gave up on a node: a get reads the database instead (and
+    /// fills nothing); a write through the node fails.
+    pub(super) fn client_timeout(&mut self, now: Time, job: u32) {
+        let j = self.jobs[job as usize];
+        self.recorder.timeout(j.issued);
+        if j.phase == Phase::Lookup {
+            self.recorder.outcome(j.issued, false, j.size);
+            self.send_to_database(now, job, Phase::DbRead { fill: false });
+        } else {
+            self.complete(now, job, Class::Failed);
+            self.release(job);
+        }
+    }
+
+    /// The database finished serving `job`: a read takes the committed
+    /// version; a write commits.
+    pub(super) fn database_served(&mut self, now: Time, job: u32) {
+        let j = self.jobs[job as usize];
+        match j.phase {
+            Phase::DbRead { .. } | Phase::Fetch => {
+                self.jobs[job as usize].version = self.versions.committed(j.key);
+            }
+            Phase::DbWrite | Phase::NodeWrite => {
+                let version = self.versions.issue(j.key);
+                self.jobs[job as usize].version = version;
+                self.commit(now, j.key, version);
+            }
+            Phase::Flush => self.commit(now, j.key, j.version),
+            _ => unreachable!("node phases never reach the database"),
         }
     }
 
@@ -178,65 +273,53 @@ impl Sim<'_> {
             Phase::DbRead { fill } => {
                 self.complete(now, job, if j.failed { Class::Failed } else { Class::Miss });
                 match self.membership.target(j.key) {
-                    Target::Node(pool, id) if fill && !j.failed => {
+                    Target::Node(pool, id) if fill && !j.failed && self.pattern != Pattern::None => {
                         self.send_to_node(now, job, pool, id, Phase::Fill)
                     }
                     _ => self.release(job),
                 }
             }
-            Phase::DbWrite => {
-                self.complete(
-                    now,
-                    job,
-                    if j.failed {
-                        Class::Failed
-                    } else {
-                        Class::Write
-                    },
-                );
-                let target = if self.pattern == Pattern::None {
-                    Target::Database
-                } else {
-                    self.membership.target(j.key)
-                };
-                match target {
-                    Target::Node(pool, id) if !j.failed => {
-                        self.send_to_node(now, job, pool, id, Phase::Invalidate)
-                    }
-                    _ => self.release(job),
-                }
-            }
-            Phase::Fetch => {
-                self.release(job);
-                let counting = now >= self.warmup_end;
-                let n = self.node_mut(j.pool, j.node);
-                if n.epoch != j.epoch {
-                    return; // the node crashed: its waiting clients timed out
-                }
-                let waiting = n.pending.get_mut(&j.key).expect("a fetch has waiters");
-                let answered: Vec<u32> = if j.parent == NONE {
-                    std::mem::take(waiting)
-                } else {
-                    waiting.retain(|&w| w != j.parent);
-                    vec![j.parent]
-                };
-                if waiting.is_empty() {
-                    n.pending.remove(&j.key);
-                }
-                if !j.failed {
-                    let evicted = n.store(j.key, j.size, now, counting);
-                    self.recorder.evictions(now, evicted);
-                }
-                for waiter in answered {
-                    let latency = self.node_mut(j.pool, j.node).network_latency();
-                    self.jobs[waiter as usize].failed = j.failed;
-                    self.queue
-                        .schedule(now + latency, Event::ClientReply(waiter));
-                }
-            }
-            Phase::Lookup | Phase::Fill | Phase::Invalidate => {
-                unreachable!("node phases never reach the database")
-            }
+            Phase::DbWrite | Phase::NodeWrite | Phase::Flush => self.write_committed(now, job),
+            Phase::Fetch => self.fetched(now, job),
+            Phase::Lookup
+            | Phase::Fill
+            | Phase::Update
+            | Phase::Invalidate
+            | Phase::WriteThrough
+            | Phase::WriteBehind => unreachable!("node phases never reach the database"),
+        }
+    }
+
+    /// A read-through node's database read came back: fill and answer the
+    /// readers waiting for it.
+    fn fetched(&mut self, now: Time, job: u32) {
+        let j = self.jobs[job as usize];
+        self.release(job);
+        let counting = now >= self.warmup_end;
+        let n = self.node_mut(j.pool, j.node);
+        if n.epoch != j.epoch {
+            return; // the node crashed: its waiting clients timed out
+        }
+        let waiting = n.pending.get_mut(&j.key).expect("a fetch has waiters");
+        let answered: Vec<u32> = if j.parent == NONE {
+            std::mem::take(waiting)
+        } else {
+            waiting.retain(|&w| w != j.parent);
+            vec![j.parent]
+        };
+        if waiting.is_empty() {
+            n.pending.remove(&j.key);
+        }
+        if !j.failed {
+            let evicted = n.store(j.key, j.size, j.version, now, counting);
+            self.recorder.evictions(now, evicted);
+            let stale = j.version < self.versions.committed(j.key);
+            self.recorder.fill(now, stale, false);
+        }
+        for waiter in answered {
+            let latency = self.node_mut(j.pool, j.node).network_latency();
+            self.jobs[waiter as usize].failed = j.failed;
+            self.queue.schedule(now + latency, Event::ClientReply(waiter));
         }
     }
 

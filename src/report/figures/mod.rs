@@ -208,6 +208,10 @@ pub fn timeseries_charts(
         "p99_ns",
         "nodes_up",
     ];
+    // Results written before stale reads were measured lack the column.
+    let stale_reads = table
+        .numbers("stale_reads")
+        .unwrap_or_else(|_| vec![0.0; table.rows().len()]);
     let columns = names.map(column);
     let mut values = Vec::with_capacity(columns.len());
     for c in columns {
@@ -232,6 +236,7 @@ pub fn timeseries_charts(
                 p50_ns: v(12) as u64,
                 p99_ns: v(13) as u64,
                 nodes_up: v(14) as u32,
+                stale_reads: stale_reads[i] as u64,
             }
         })
         .collect();

@@ -375,11 +375,15 @@ pub fn timeseries(
             ..LineChart::new(name, "simulated time (s)", y_label)
         }
     };
-    vec![
+    let mut panels = vec![
         panel(&format!("{title}: hit ratio"), "hit ratio", &|r| {
             r.hit_ratio
         }),
         panel("database load", "queries/s", &|r| r.db_rps),
         panel("p99 latency", "ms", &|r| r.p99_ns as f64 / 1e6),
-    ]
+    ];
+    if rows.iter().any(|r| r.stale_reads > 0) {
+        panels.push(panel("stale reads", "per interval", &|r| r.stale_reads as f64));
+    }
+    panels
 }

@@ -1,0 +1,167 @@
+//! The paths of writes under each write policy, the versions they commit,
+//! the invalidations commits send, and the consistency checks that follow
+//! each commit.
+
+use rand::RngExt;
+
+use super::*;
+use crate::units::SECOND;
+
+impl Sim<'_> {
+    /// A client's set or delete: through its node (write-through,
+    /// write-behind) or straight to the database.
+    pub(super) fn issue_write(&mut self, now: Time, job: u32) {
+        let key = self.jobs[job as usize].key;
+        match (self.write_policy, self.cache_target(key)) {
+            (WritePolicy::WriteThrough, Target::Node(pool, id)) => {
+                self.send_to_node(now, job, pool, id, Phase::WriteThrough)
+            }
+            (WritePolicy::WriteBehind, Target::Node(pool, id)) => {
+                self.send_to_node(now, job, pool, id, Phase::WriteBehind)
+            }
+            _ => self.send_to_database(now, job, Phase::DbWrite),
+        }
+    }
+
+    /// The database commits `version` of `key`: invalidations go out (with
+    /// the invalidate policy) and consistency checks are scheduled.
+    pub(super) fn commit(&mut self, now: Time, key: u64, version: u64) {
+        self.versions.commit(key, version, now);
+        let counted = now >= self.warmup_end;
+        self.recorder.write_committed(counted);
+        if self.write_policy == WritePolicy::Invalidate && self.pattern != Pattern::None {
+            self.send_invalidation(now, key);
+        }
+        if counted {
+            for (i, delay) in CHECK_DELAYS_S.iter().enumerate() {
+                let at = now + delay * SECOND;
+                if at <= self.end {
+                    let check = (key, version, i as u8);
+                    let id = match self.free_checks.pop() {
+                        Some(id) => {
+                            self.checks[id as usize] = check;
+                            id
+                        }
+                        None => {
+                            self.checks.push(check);
+                            (self.checks.len() - 1) as u32
+                        }
+                    };
+                    self.queue.schedule(at, Event::WriteCheck(id));
+                }
+            }
+        }
+    }
+
+    /// A commit's delete travels to the key's node (a commit-log tailer):
+    /// delayed, and lost with the configured probability. Gutter nodes get
+    /// none, as in Facebook's design.
+    fn send_invalidation(&mut self, now: Time, key: u64) {
+        let Target::Node(Pool::Main, id) = self.membership.target(key) else {
+            return;
+        };
+        let lost = self.invalidation_loss > 0.0 && self.invalidation_rng.random::<f64>() < self.invalidation_loss;
+        self.recorder.invalidation(now >= self.warmup_end, lost);
+        if lost {
+            return;
+        }
+        let job = self.allocate(Job {
+            phase: Phase::Invalidate,
+            node: id,
+            sent: now,
+            user: NO_USER,
+            ..self.blank_job(key, 0, now)
+        });
+        let delay = self.invalidation_delay.sample(&mut self.invalidation_rng);
+        self.queue.schedule(now + delay, Event::NodeArrive(job));
+    }
+
+    /// The database acknowledged a write.
+    pub(super) fn write_committed(&mut self, now: Time, job: u32) {
+        let j = self.jobs[job as usize];
+        match j.phase {
+            Phase::DbWrite => {
+                self.complete(now, job, if j.failed { Class::Failed } else { Class::Write });
+                match self.cache_target(j.key) {
+                    Target::Node(pool, id) if !j.failed && self.write_policy == WritePolicy::Update => {
+                        self.send_to_node(now, job, pool, id, Phase::Update)
+                    }
+                    _ => self.release(job),
+                }
+            }
+            Phase::NodeWrite => {
+                // Write-through: the node updates itself, then answers.
+                let counting = now >= self.warmup_end;
+                let n = self.node_mut(j.pool, j.node);
+                if n.epoch != j.epoch {
+                    self.lost(now, job);
+                    return;
+                }
+                if !j.failed {
+                    let evicted = n.store(j.key, j.size, j.version, now, counting);
+                    self.recorder.evictions(now, evicted);
+                }
+                let latency = self.node_mut(j.pool, j.node).network_latency();
+                self.queue.schedule(now + latency, Event::ClientReply(job));
+            }
+            _ => self.release(job), // a write-behind flush: no one waits
+        }
+    }
+
+    /// Write-behind at the node: store a new version, acknowledge, and flush
+    /// to the database later.
+    pub(super) fn write_behind(&mut self, now: Time, job: u32, counting: bool) {
+        let j = self.jobs[job as usize];
+        let version = self.versions.issue(j.key);
+        let n = self.node_mut(j.pool, j.node);
+        let evicted = n.store(j.key, j.size, version, now, counting);
+        let (latency, incarnation) = (n.network_latency(), n.incarnation);
+        self.recorder.evictions(now, evicted);
+        self.queue.schedule(now + latency, Event::ClientReply(job));
+        let flush = self.allocate(Job {
+            phase: Phase::Flush,
+            user: NO_USER,
+            epoch: incarnation,
+            version,
+            ..j
+        });
+        self.queue.schedule(now + self.flush_delay, Event::Flush(flush));
+    }
+
+    /// A write-behind flush is due: to the database, unless its node crashed
+    /// since (the write is then lost).
+    pub(super) fn flush(&mut self, now: Time, job: u32) {
+        let j = self.jobs[job as usize];
+        if self.node_mut(j.pool, j.node).incarnation == j.epoch {
+            self.send_to_database(now, job, Phase::Flush);
+        } else {
+            self.recorder.write_lost(j.issued);
+            self.release(job);
+        }
+    }
+
+    /// A consistency check: does any cache still serve a version older than
+    /// the one written?
+    pub(super) fn write_check(&mut self, now: Time, check: u32) {
+        let (key, version, delay) = self.checks[check as usize];
+        self.free_checks.push(check);
+        let behind = |n: &Node| n.entry(key, now).is_some_and(|e| e.version < version);
+        let consistent = !self.nodes.iter().chain(&self.gutter).any(behind);
+        self.recorder.write_check(delay as usize, consistent);
+    }
+
+    /// Entries still servable at the end whose version is older than the
+    /// database's.
+    pub fn stale_entries(&self) -> u64 {
+        let end = self.end;
+        self.nodes
+            .iter()
+            .chain(&self.gutter)
+            .map(|n| {
+                n.tracked()
+                    .filter(|(key, e)| e.expires > end && e.version < self.versions.committed(**key))
+                    .count() as u64
+            })
+            .sum()
+    }
+}
