@@ -196,7 +196,11 @@ impl Node {
     /// versions are not tracked), `None` on a miss. An expired entry is
     /// removed and counts as a miss.
     pub fn lookup(&mut self, key: u64, size: u32, now: Time, counting: bool) -> Option<u64> {
-        let entry = if self.track { self.entries.get(&key).copied() } else { None };
+        let entry = if self.track {
+            self.entries.get(&key).copied()
+        } else {
+            None
+        };
         if let Some(e) = entry
             && e.expires <= now
         {
@@ -254,14 +258,26 @@ impl Node {
 
     /// A reader missed `key`: grant it a token unless another reader got one
     /// less than `interval` ago. `next_token` numbers tokens.
-    pub fn lease(&mut self, key: u64, now: Time, interval: Time, next_token: &mut u64) -> LeaseAnswer {
+    pub fn lease(
+        &mut self,
+        key: u64,
+        now: Time,
+        interval: Time,
+        next_token: &mut u64,
+    ) -> LeaseAnswer {
         if let Some(lease) = self.leases.get(&key)
             && now < lease.issued + interval
         {
             return LeaseAnswer::Wait;
         }
         *next_token += 1;
-        self.leases.insert(key, Lease { token: *next_token, issued: now });
+        self.leases.insert(
+            key,
+            Lease {
+                token: *next_token,
+                issued: now,
+            },
+        );
         LeaseAnswer::Granted(*next_token)
     }
 

@@ -42,7 +42,10 @@ pub fn simulate(
     };
     sim.recorder
         .fill_summary(&mut summary, end, load, connections, queue_max);
-    summary.consistency = sim.recorder.consistency.summary(summary.gets, sim.stale_entries());
+    summary.consistency = sim
+        .recorder
+        .consistency
+        .summary(summary.gets, sim.stale_entries());
     let mut nodes: Vec<NodeRow> = sim
         .nodes()
         .map(|(name, node)| NodeRow {

@@ -66,7 +66,11 @@ impl Versions {
             return None;
         }
         let history = &k.history[..k.recorded];
-        history.iter().find(|&&(v, _)| v > version).or(history.first()).map(|&(_, t)| t)
+        history
+            .iter()
+            .find(|&&(v, _)| v > version)
+            .or(history.first())
+            .map(|&(_, t)| t)
     }
 }
 

@@ -85,7 +85,8 @@ impl Consistency {
         Consistency {
             warmup_end,
             stale_reads: 0,
-            stale_age: Histogram::new_with_bounds(1, 3_600 * 1_000_000_000 * 24, 3).expect("valid bounds"),
+            stale_age: Histogram::new_with_bounds(1, 3_600 * 1_000_000_000 * 24, 3)
+                .expect("valid bounds"),
             lag_sum: 0,
             lag_max: 0,
             fills: 0,
@@ -165,9 +166,19 @@ impl Consistency {
     /// The totals, given the number of gets after the warm-up and the stale
     /// entries left at the end.
     pub fn summary(&self, gets: u64, stale_entries_at_end: u64) -> ConsistencySummary {
-        let ratio = |part: u64, whole: u64| if whole == 0 { 0.0 } else { part as f64 / whole as f64 };
+        let ratio = |part: u64, whole: u64| {
+            if whole == 0 {
+                0.0
+            } else {
+                part as f64 / whole as f64
+            }
+        };
         let ms = |q: f64| {
-            if self.stale_age.is_empty() { 0.0 } else { self.stale_age.value_at_quantile(q) as f64 / 1e6 }
+            if self.stale_age.is_empty() {
+                0.0
+            } else {
+                self.stale_age.value_at_quantile(q) as f64 / 1e6
+            }
         };
         let check = |i: usize| {
             let (ok, all) = self.checks[i];
@@ -179,7 +190,11 @@ impl Consistency {
             stale_read_ratio: ratio(self.stale_reads, gets),
             staleness_p50_ms: ms(0.5),
             staleness_p99_ms: ms(0.99),
-            staleness_max_ms: if self.stale_age.is_empty() { 0.0 } else { self.stale_age.max() as f64 / 1e6 },
+            staleness_max_ms: if self.stale_age.is_empty() {
+                0.0
+            } else {
+                self.stale_age.max() as f64 / 1e6
+            },
             version_lag_mean: ratio(self.lag_sum, self.stale_reads),
             version_lag_max: self.lag_max,
             fills: self.fills,

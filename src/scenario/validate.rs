@@ -223,9 +223,15 @@ impl Scenario {
 
         let k = &file.consistency;
         share("consistency.invalidation_loss", k.invalidation_loss)?;
-        let node_writes = matches!(k.write_policy, WritePolicy::WriteThrough | WritePolicy::WriteBehind);
-        check(!(node_writes && !uses_cache), || {
-            format!("consistency.write_policy = {:?} needs a cache (cache.pattern is \"none\")", k.write_policy)
+        let node_writes = matches!(
+            k.write_policy,
+            WritePolicy::WriteThrough | WritePolicy::WriteBehind
+        );
+        check(!node_writes || uses_cache, || {
+            format!(
+                "consistency.write_policy = {:?} needs a cache (cache.pattern is \"none\")",
+                k.write_policy
+            )
         })?;
         if k.leases {
             check(file.cache.pattern == Pattern::CacheAside, || {

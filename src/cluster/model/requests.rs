@@ -69,7 +69,8 @@ impl Sim<'_> {
         let ticket = self.next_ticket;
         self.next_ticket = self.next_ticket.wrapping_add(1) % NONE;
         self.jobs[job as usize].ticket = ticket;
-        self.queue.schedule(now + service, Event::NodeDone(job, ticket));
+        self.queue
+            .schedule(now + service, Event::NodeDone(job, ticket));
     }
 
     pub(super) fn node_done(&mut self, now: Time, job: u32, ticket: u32) {
@@ -80,7 +81,11 @@ impl Sim<'_> {
         self.jobs[job as usize].ticket = NONE;
         let counting = now >= self.warmup_end;
         let n = self.node_mut(j.pool, j.node);
-        let position = n.in_service.iter().position(|&x| x == job).expect("job in service");
+        let position = n
+            .in_service
+            .iter()
+            .position(|&x| x == job)
+            .expect("job in service");
         n.in_service.swap_remove(position);
         if let Some(next) = n.queue.pop_front() {
             self.start_service(now, j.pool, j.node, next);
@@ -89,7 +94,9 @@ impl Sim<'_> {
             Phase::Lookup => self.serve_get(now, job, counting),
             Phase::Fill => self.serve_fill(now, job, counting),
             Phase::Update => {
-                let evicted = self.node_mut(j.pool, j.node).store(j.key, j.size, j.version, now, counting);
+                let evicted = self
+                    .node_mut(j.pool, j.node)
+                    .store(j.key, j.size, j.version, now, counting);
                 self.recorder.evictions(now, evicted);
                 self.release(job);
             }
@@ -102,7 +109,11 @@ impl Sim<'_> {
                 self.send_to_database(now, job, Phase::NodeWrite);
             }
             Phase::WriteBehind => self.write_behind(now, job, counting),
-            Phase::DbRead { .. } | Phase::DbWrite | Phase::Fetch | Phase::NodeWrite | Phase::Flush => {
+            Phase::DbRead { .. }
+            | Phase::DbWrite
+            | Phase::Fetch
+            | Phase::NodeWrite
+            | Phase::Flush => {
                 unreachable!("database phases never reach a node")
             }
         }
@@ -122,7 +133,9 @@ impl Sim<'_> {
             && let Some(l) = leases
         {
             let mut next = self.next_token;
-            let answer = self.node_mut(j.pool, j.node).lease(j.key, now, l.interval, &mut next);
+            let answer = self
+                .node_mut(j.pool, j.node)
+                .lease(j.key, now, l.interval, &mut next);
             self.next_token = next;
             match answer {
                 LeaseAnswer::Granted(t) => token = t,
@@ -194,7 +207,8 @@ impl Sim<'_> {
             Target::Node(pool, id) => self.send_to_node(now, job, pool, id, Phase::Lookup),
             Target::Database => {
                 let size = self.jobs[job as usize].size;
-                self.recorder.outcome(self.jobs[job as usize].issued, false, size);
+                self.recorder
+                    .outcome(self.jobs[job as usize].issued, false, size);
                 self.send_to_database(now, job, Phase::DbRead { fill: false });
             }
         }
@@ -205,7 +219,10 @@ impl Sim<'_> {
         if j.failed {
             self.complete(now, job, Class::Failed);
             self.release(job);
-        } else if matches!(j.phase, Phase::WriteThrough | Phase::NodeWrite | Phase::WriteBehind) {
+        } else if matches!(
+            j.phase,
+            Phase::WriteThrough | Phase::NodeWrite | Phase::WriteBehind
+        ) {
             self.complete(now, job, Class::Write);
             self.release(job);
         } else if j.wait {
@@ -273,7 +290,9 @@ impl Sim<'_> {
             Phase::DbRead { fill } => {
                 self.complete(now, job, if j.failed { Class::Failed } else { Class::Miss });
                 match self.membership.target(j.key) {
-                    Target::Node(pool, id) if fill && !j.failed && self.pattern != Pattern::None => {
+                    Target::Node(pool, id)
+                        if fill && !j.failed && self.pattern != Pattern::None =>
+                    {
                         self.send_to_node(now, job, pool, id, Phase::Fill)
                     }
                     _ => self.release(job),
@@ -319,7 +338,8 @@ impl Sim<'_> {
         for waiter in answered {
             let latency = self.node_mut(j.pool, j.node).network_latency();
             self.jobs[waiter as usize].failed = j.failed;
-            self.queue.schedule(now + latency, Event::ClientReply(waiter));
+            self.queue
+                .schedule(now + latency, Event::ClientReply(waiter));
         }
     }
 

@@ -60,7 +60,8 @@ impl Sim<'_> {
         let Target::Node(Pool::Main, id) = self.membership.target(key) else {
             return;
         };
-        let lost = self.invalidation_loss > 0.0 && self.invalidation_rng.random::<f64>() < self.invalidation_loss;
+        let lost = self.invalidation_loss > 0.0
+            && self.invalidation_rng.random::<f64>() < self.invalidation_loss;
         self.recorder.invalidation(now >= self.warmup_end, lost);
         if lost {
             return;
@@ -81,9 +82,19 @@ impl Sim<'_> {
         let j = self.jobs[job as usize];
         match j.phase {
             Phase::DbWrite => {
-                self.complete(now, job, if j.failed { Class::Failed } else { Class::Write });
+                self.complete(
+                    now,
+                    job,
+                    if j.failed {
+                        Class::Failed
+                    } else {
+                        Class::Write
+                    },
+                );
                 match self.cache_target(j.key) {
-                    Target::Node(pool, id) if !j.failed && self.write_policy == WritePolicy::Update => {
+                    Target::Node(pool, id)
+                        if !j.failed && self.write_policy == WritePolicy::Update =>
+                    {
                         self.send_to_node(now, job, pool, id, Phase::Update)
                     }
                     _ => self.release(job),
@@ -125,7 +136,8 @@ impl Sim<'_> {
             version,
             ..j
         });
-        self.queue.schedule(now + self.flush_delay, Event::Flush(flush));
+        self.queue
+            .schedule(now + self.flush_delay, Event::Flush(flush));
     }
 
     /// A write-behind flush is due: to the database, unless its node crashed
@@ -159,7 +171,9 @@ impl Sim<'_> {
             .chain(&self.gutter)
             .map(|n| {
                 n.tracked()
-                    .filter(|(key, e)| e.expires > end && e.version < self.versions.committed(**key))
+                    .filter(|(key, e)| {
+                        e.expires > end && e.version < self.versions.committed(**key)
+                    })
                     .count() as u64
             })
             .sum()

@@ -383,7 +383,9 @@ pub fn timeseries(
         panel("p99 latency", "ms", &|r| r.p99_ns as f64 / 1e6),
     ];
     if rows.iter().any(|r| r.stale_reads > 0) {
-        panels.push(panel("stale reads", "per interval", &|r| r.stale_reads as f64));
+        panels.push(panel("stale reads", "per interval", &|r| {
+            r.stale_reads as f64
+        }));
     }
     panels
 }
