@@ -313,3 +313,107 @@ fn every_feature_on_is_still_deterministic() {
     assert_eq!(a.series, b.series);
     assert_eq!(a.nodes, b.nodes);
 }
+
+#[test]
+fn replicas_take_a_dead_nodes_reads_and_all_get_invalidated() {
+    let toml = r#"
+        duration = "60s"
+        warmup = "20s"
+        [workload]
+        popularity = "uniform"
+        keys = 20000
+        object_size = "1B"
+        [clients]
+        rate = 20000
+        [cache]
+        on_failure = "database"
+        detection_delay = "500ms"
+        [nodes]
+        count = 4
+        capacity = "20000B"
+        [database]
+        connections = 64
+        [[failures]]
+        at = "30s"
+        action = "crash"
+        node = 2
+    "#;
+    let db_after = |out: &RunOutput| {
+        let rows: Vec<f64> = out
+            .series
+            .iter()
+            .filter(|r| r.time_s > 32.0)
+            .map(|r| r.db_rps)
+            .collect();
+        rows.iter().sum::<f64>() / rows.len() as f64
+    };
+    let db_before = |out: &RunOutput| {
+        let rows: Vec<f64> = out
+            .series
+            .iter()
+            .filter(|r| r.time_s > 22.0 && r.time_s <= 30.0)
+            .map(|r| r.db_rps)
+            .collect();
+        rows.iter().sum::<f64>() / rows.len() as f64
+    };
+    // One copy: the dead node's quarter of the keys goes to the database.
+    let single = run(toml, &[]);
+    assert!(db_after(&single) > 5.0 * db_before(&single).max(1.0) && db_after(&single) > 3000.0);
+    // Two copies: the survivors still hold every key.
+    let double = run(toml, &["replication.copies=2"]);
+    assert!(
+        db_after(&double) < 0.1 * db_after(&single),
+        "{} vs {}",
+        db_after(&double),
+        db_after(&single)
+    );
+    // Invalidations go to every copy (here, all nodes up).
+    let steady = toml.split("[[failures]]").next().unwrap();
+    let writes = run(
+        steady,
+        &[
+            "replication.copies=3",
+            "workload.get=0.9",
+            "workload.set=0.1",
+        ],
+    )
+    .summary
+    .consistency;
+    assert_eq!(writes.invalidations, 3 * writes.writes);
+}
+
+#[test]
+fn hot_key_copies_spread_the_hottest_keys() {
+    let toml = r#"
+        duration = "20s"
+        warmup = "5s"
+        [workload]
+        alpha = 1.3
+        keys = 100000
+        object_size = "1KiB"
+        [clients]
+        rate = 20000
+        [nodes]
+        count = 8
+        capacity = "8MiB"
+        [routing]
+        scheme = "rendezvous"
+    "#;
+    let plain = run(toml, &[]).summary;
+    let spread = run(
+        toml,
+        &["replication.hot_keys=20", "replication.hot_copies=8"],
+    )
+    .summary;
+    assert!(
+        plain.load_imbalance > 1.8,
+        "imbalance without hot copies {}",
+        plain.load_imbalance
+    );
+    assert!(
+        spread.load_imbalance < 0.7 * plain.load_imbalance,
+        "{} vs {}",
+        spread.load_imbalance,
+        plain.load_imbalance
+    );
+}

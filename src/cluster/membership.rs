@@ -1,15 +1,22 @@
 //! Who owns a key, as the clients see it: the configured members, the nodes
-//! clients have detected as down, the router over them, and the failover
-//! route (database, rehash, gutter). Routing changes report the share of keys
-//! that moved, measured on a fixed sample of keys.
+//! clients have detected as down, the router over them, the copies of each
+//! key (replication, hot keys), and the failover route (database, rehash,
+//! gutter). Routing changes report the share of keys that moved, measured
+//! on a fixed sample of keys.
+
+use rand::RngExt;
+use rustc_hash::FxHashSet;
 
 use super::routing::{self, NodeId, Router, Scheme};
 use crate::scenario::Scenario;
 use crate::scenario::file::OnFailure;
-use crate::seed::{Seed, mix64};
+use crate::seed::{Rng, Seed, mix64};
 
 /// Keys sampled to measure how many move when routing changes.
 const SAMPLE_KEYS: u64 = 100_000;
+
+/// Most copies of one key (as validated in the scenario).
+const MAX_COPIES: usize = crate::scenario::MAX_COPIES as usize;
 
 /// Which pool a node belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,6 +36,20 @@ pub enum Target {
     Database,
 }
 
+/// The nodes holding copies of a key, primary first.
+#[derive(Clone, Copy, Debug)]
+pub struct Copies {
+    ids: [NodeId; MAX_COPIES],
+    len: usize,
+}
+
+impl Copies {
+    /// The nodes.
+    pub fn ids(&self) -> &[NodeId] {
+        &self.ids[..self.len]
+    }
+}
+
 /// The clients' view of the cluster.
 pub struct Membership {
     scheme: Scheme,
@@ -38,12 +59,24 @@ pub struct Membership {
     router: Option<Box<dyn Router>>,
     gutter: Option<Box<dyn Router>>,
     sample: Vec<u64>,
+    copies: usize,
+    hot: FxHashSet<u64>,
+    hot_copies: usize,
+    choice: Rng,
 }
 
 impl Membership {
-    /// Nodes `0..nodes` all up, and `gutter_nodes` gutter nodes.
-    pub fn new(scenario: &Scenario, nodes: u32, gutter_nodes: u32, seed: Seed) -> Membership {
+    /// Nodes `0..nodes` all up, `gutter_nodes` gutter nodes, and the keys
+    /// that get extra copies.
+    pub fn new(
+        scenario: &Scenario,
+        nodes: u32,
+        gutter_nodes: u32,
+        hot: FxHashSet<u64>,
+        seed: Seed,
+    ) -> Membership {
         let gutter_ids: Vec<NodeId> = (0..gutter_nodes).collect();
+        let rep = &scenario.file.replication;
         let mut membership = Membership {
             scheme: scenario.scheme,
             on_failure: scenario.file.cache.on_failure,
@@ -52,6 +85,10 @@ impl Membership {
             router: None,
             gutter: (!gutter_ids.is_empty()).then(|| routing::build(&scenario.scheme, &gutter_ids)),
             sample: (0..SAMPLE_KEYS).map(|i| mix64(i ^ seed.0)).collect(),
+            copies: rep.copies as usize,
+            hot,
+            hot_copies: rep.hot_copies as usize,
+            choice: seed.derive("replica-choice").rng(),
         };
         membership.router = membership.build_router();
         membership
@@ -97,20 +134,88 @@ impl Membership {
         Some(moved)
     }
 
-    /// Where a request for `key` goes.
+    /// The nodes holding `key`: its owner, then the owners of salted hashes
+    /// of the key until enough distinct nodes are found (replica `i` of a
+    /// key is the owner of `mix64(key ^ i)`, whatever the routing scheme).
     #[inline]
-    pub fn target(&self, key: u64) -> Target {
-        let Some(router) = &self.router else {
-            return Target::Database;
+    pub fn copies(&self, key: u64) -> Copies {
+        let mut copies = Copies {
+            ids: [0; MAX_COPIES],
+            len: 0,
         };
-        let owner = router.route(key);
-        if !self.down[owner as usize] {
-            return Target::Node(Pool::Main, owner);
+        let Some(router) = &self.router else {
+            return copies;
+        };
+        copies.ids[0] = router.route(key);
+        copies.len = 1;
+        let wanted = if !self.hot.is_empty() && self.hot.contains(&key) {
+            self.copies.max(self.hot_copies)
+        } else {
+            self.copies
+        };
+        let wanted = wanted.min(router.members().len());
+        let mut salt = 1u64;
+        while copies.len < wanted && salt < 64 * MAX_COPIES as u64 {
+            let id = router.route(mix64(key ^ salt));
+            if !copies.ids().contains(&id) {
+                copies.ids[copies.len] = id;
+                copies.len += 1;
+            }
+            salt += 1;
+        }
+        copies
+    }
+
+    /// Where a read of `key` goes: a live copy (chosen at random when there
+    /// are several), else the failover route.
+    #[inline]
+    pub fn read_target(&mut self, key: u64) -> Target {
+        let copies = self.copies(key);
+        if copies.len == 0 {
+            return Target::Database;
+        }
+        let primary = copies.ids[0];
+        if copies.len == 1 && !self.down[primary as usize] {
+            return Target::Node(Pool::Main, primary);
+        }
+        let live = copies
+            .ids()
+            .iter()
+            .filter(|&&id| !self.down[id as usize])
+            .count();
+        if live > 0 {
+            let pick = if live == 1 {
+                0
+            } else {
+                self.choice.random_range(0..live)
+            };
+            let id = copies
+                .ids()
+                .iter()
+                .copied()
+                .filter(|&id| !self.down[id as usize])
+                .nth(pick);
+            return Target::Node(Pool::Main, id.expect("a live copy"));
         }
         match (self.on_failure, &self.gutter) {
             (OnFailure::Gutter, Some(gutter)) => Target::Node(Pool::Gutter, gutter.route(key)),
             _ => Target::Database,
         }
+    }
+
+    /// The live copies a write or an invalidation of `key` goes to (main
+    /// nodes only: the gutter pool gets no invalidations).
+    pub fn write_targets(&self, key: u64) -> Copies {
+        let mut copies = self.copies(key);
+        let mut live = 0;
+        for i in 0..copies.len {
+            if !self.down[copies.ids[i] as usize] {
+                copies.ids[live] = copies.ids[i];
+                live += 1;
+            }
+        }
+        copies.len = live;
+        copies
     }
 
     /// Whether clients believe `node` is down.

@@ -49,6 +49,9 @@ pub struct ScenarioFile {
     /// Writes, invalidations and leases.
     #[serde(default)]
     pub consistency: ConsistencySection,
+    /// Copies of keys on several nodes.
+    #[serde(default)]
+    pub replication: ReplicationSection,
     /// Scheduled failures, in time order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<FailureEntry>,
@@ -592,6 +595,36 @@ impl Default for ConsistencySection {
             leases: false,
             lease_interval: default_lease_interval(),
             lease_retry: default_lease_retry(),
+        }
+    }
+}
+
+/// `[replication]`: keys kept on several nodes. Reads go to one live copy,
+/// chosen at random; invalidations and updates go to every copy.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicationSection {
+    /// Copies of every key (1: no replication).
+    #[serde(default = "one_u32")]
+    pub copies: u32,
+    /// The most requested keys that get `hot_copies` copies (0: none).
+    #[serde(default)]
+    pub hot_keys: u64,
+    /// Copies of each hot key.
+    #[serde(default = "default_hot_copies")]
+    pub hot_copies: u32,
+}
+
+fn default_hot_copies() -> u32 {
+    3
+}
+
+impl Default for ReplicationSection {
+    fn default() -> Self {
+        ReplicationSection {
+            copies: 1,
+            hot_keys: 0,
+            hot_copies: default_hot_copies(),
         }
     }
 }

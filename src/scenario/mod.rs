@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 pub use file::ScenarioFile;
 pub use overrides::apply_override;
-pub use validate::{KeySource, Scenario};
+pub use validate::{KeySource, MAX_COPIES, Scenario};
 
 /// A scenario that cannot be used.
 #[derive(Debug, thiserror::Error)]

@@ -42,6 +42,9 @@ pub struct Scenario {
     pub cell: Vec<(String, String)>,
 }
 
+/// Most copies of one key.
+pub const MAX_COPIES: u32 = 8;
+
 /// A trace path as written: relative to the scenario's directory; when it
 /// is not there, the file of that name in `$CACHELAB_TRACES`, if set.
 fn locate_trace(base_dir: &Path, written: &Path) -> std::path::PathBuf {
@@ -241,6 +244,29 @@ impl Scenario {
                 "consistency.lease_interval and lease_retry must be above zero".into()
             })?;
         }
+
+        let rep = &file.replication;
+        check((1..=MAX_COPIES).contains(&rep.copies), || {
+            format!(
+                "replication.copies = {}: from 1 to {MAX_COPIES}",
+                rep.copies
+            )
+        })?;
+        check((1..=MAX_COPIES).contains(&rep.hot_copies), || {
+            format!(
+                "replication.hot_copies = {}: from 1 to {MAX_COPIES}",
+                rep.hot_copies
+            )
+        })?;
+        let most = rep
+            .copies
+            .max(if rep.hot_keys > 0 { rep.hot_copies } else { 1 });
+        check(!uses_cache || most <= n.count, || {
+            format!(
+                "replication: {most} copies of a key need at least {most} nodes (nodes.count is {})",
+                n.count
+            )
+        })?;
 
         file.failures.sort_by_key(|f| f.at);
         let mut next_id = n.count;

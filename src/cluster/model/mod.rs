@@ -12,6 +12,7 @@ mod requests;
 mod writes;
 
 use rand_distr::{Distribution, Exp};
+use rustc_hash::FxHashSet;
 
 use super::database::{Admission, Database};
 use super::feed::Feed;
@@ -208,7 +209,14 @@ impl<'a> Sim<'a> {
         let gutter = (0..gutter_count)
             .map(|i| Node::new(&gutter_config, gutter_seed.derive(&i.to_string())))
             .collect();
-        let membership = Membership::new(scenario, count, gutter_count, seed.derive("sample-keys"));
+        let hot = hot_keys(scenario)?;
+        let membership = Membership::new(
+            scenario,
+            count,
+            gutter_count,
+            hot,
+            seed.derive("sample-keys"),
+        );
         let database = Database::new(
             f.database.connections,
             f.database.queue_limit,
@@ -519,6 +527,38 @@ impl<'a> Sim<'a> {
     /// The simulated end time.
     pub fn end(&self) -> Time {
         self.end
+    }
+}
+
+/// The keys that get extra copies: the `hot_keys` most popular ranks of a
+/// synthetic workload, or the most requested keys of a trace (one pass).
+fn hot_keys(scenario: &Scenario) -> Result<FxHashSet<u64>, TraceError> {
+    let k = scenario.file.replication.hot_keys;
+    if k == 0 {
+        return Ok(FxHashSet::default());
+    }
+    match &scenario.keys {
+        crate::scenario::KeySource::Synthetic(_) => {
+            Ok((1..=k).map(crate::workload::scramble).collect())
+        }
+        crate::scenario::KeySource::Trace(trace) => {
+            let mut counts: rustc_hash::FxHashMap<u64, u64> = rustc_hash::FxHashMap::default();
+            let mut stream = trace.open()?;
+            let mut batch = Vec::with_capacity(4096);
+            while stream.next_batch(&mut batch, 4096)? > 0 {
+                for r in &batch {
+                    *counts.entry(r.key).or_default() += 1;
+                }
+                batch.clear();
+            }
+            let mut ranked: Vec<(u64, u64)> = counts.into_iter().collect();
+            ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            Ok(ranked
+                .into_iter()
+                .take(k as usize)
+                .map(|(key, _)| key)
+                .collect())
+        }
     }
 }
 

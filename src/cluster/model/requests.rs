@@ -23,12 +23,12 @@ impl Sim<'_> {
         }
     }
 
-    /// Where requests for `key` go: its node as the clients see it, or the
-    /// database when there is no cache.
-    pub(super) fn cache_target(&self, key: u64) -> Target {
+    /// Where a read of `key` goes: a node holding it as the clients see it,
+    /// or the database when there is no cache.
+    pub(super) fn cache_target(&mut self, key: u64) -> Target {
         match self.pattern {
             Pattern::None => Target::Database,
-            _ => self.membership.target(key),
+            _ => self.membership.read_target(key),
         }
     }
 
@@ -289,13 +289,11 @@ impl Sim<'_> {
         match j.phase {
             Phase::DbRead { fill } => {
                 self.complete(now, job, if j.failed { Class::Failed } else { Class::Miss });
-                match self.membership.target(j.key) {
-                    Target::Node(pool, id)
-                        if fill && !j.failed && self.pattern != Pattern::None =>
-                    {
-                        self.send_to_node(now, job, pool, id, Phase::Fill)
-                    }
-                    _ => self.release(job),
+                // The client fills the node it missed at.
+                if fill && !j.failed {
+                    self.send_to_node(now, job, j.pool, j.node, Phase::Fill);
+                } else {
+                    self.release(job);
                 }
             }
             Phase::DbWrite | Phase::NodeWrite | Phase::Flush => self.write_committed(now, job),

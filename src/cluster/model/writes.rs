@@ -9,15 +9,19 @@ use crate::units::SECOND;
 
 impl Sim<'_> {
     /// A client's set or delete: through its node (write-through,
-    /// write-behind) or straight to the database.
+    /// write-behind) the first live copy of the key) or straight to the database.
     pub(super) fn issue_write(&mut self, now: Time, job: u32) {
         let key = self.jobs[job as usize].key;
-        match (self.write_policy, self.cache_target(key)) {
-            (WritePolicy::WriteThrough, Target::Node(pool, id)) => {
-                self.send_to_node(now, job, pool, id, Phase::WriteThrough)
+        let primary = match self.pattern {
+            Pattern::None => None,
+            _ => self.membership.write_targets(key).ids().first().copied(),
+        };
+        match (self.write_policy, primary) {
+            (WritePolicy::WriteThrough, Some(id)) => {
+                self.send_to_node(now, job, Pool::Main, id, Phase::WriteThrough)
             }
-            (WritePolicy::WriteBehind, Target::Node(pool, id)) => {
-                self.send_to_node(now, job, pool, id, Phase::WriteBehind)
+            (WritePolicy::WriteBehind, Some(id)) => {
+                self.send_to_node(now, job, Pool::Main, id, Phase::WriteBehind)
             }
             _ => self.send_to_database(now, job, Phase::DbWrite),
         }
@@ -53,28 +57,25 @@ impl Sim<'_> {
         }
     }
 
-    /// A commit's delete travels to the key's node (a commit-log tailer):
-    /// delayed, and lost with the configured probability. Gutter nodes get
-    /// none, as in Facebook's design.
+    /// A commit's delete travels to every copy of the key clients see as up
+    /// (a commit-log tailer): delayed, and each lost with the configured
+    /// probability. Gutter nodes get none, as in Facebook's design.
     fn send_invalidation(&mut self, now: Time, key: u64) {
-        let Target::Node(Pool::Main, id) = self.membership.target(key) else {
-            return;
-        };
-        let lost = self.invalidation_loss > 0.0
-            && self.invalidation_rng.random::<f64>() < self.invalidation_loss;
-        self.recorder.invalidation(now >= self.warmup_end, lost);
-        if lost {
-            return;
+        for &id in self.membership.write_targets(key).ids() {
+            let lost = self.invalidation_loss > 0.0
+                && self.invalidation_rng.random::<f64>() < self.invalidation_loss;
+            self.recorder.invalidation(now >= self.warmup_end, lost);
+            if lost {
+                continue;
+            }
+            let job = self.allocate(Job {
+                phase: Phase::Invalidate,
+                node: id,
+                ..self.blank_job(key, 0, now)
+            });
+            let delay = self.invalidation_delay.sample(&mut self.invalidation_rng);
+            self.queue.schedule(now + delay, Event::NodeArrive(job));
         }
-        let job = self.allocate(Job {
-            phase: Phase::Invalidate,
-            node: id,
-            sent: now,
-            user: NO_USER,
-            ..self.blank_job(key, 0, now)
-        });
-        let delay = self.invalidation_delay.sample(&mut self.invalidation_rng);
-        self.queue.schedule(now + delay, Event::NodeArrive(job));
     }
 
     /// The database acknowledged a write.
@@ -91,11 +92,18 @@ impl Sim<'_> {
                         Class::Write
                     },
                 );
-                match self.cache_target(j.key) {
-                    Target::Node(pool, id)
-                        if !j.failed && self.write_policy == WritePolicy::Update =>
-                    {
-                        self.send_to_node(now, job, pool, id, Phase::Update)
+                let update = !j.failed
+                    && self.write_policy == WritePolicy::Update
+                    && self.pattern != Pattern::None;
+                let copies = self.membership.write_targets(j.key);
+                match copies.ids().split_first() {
+                    Some((&first, rest)) if update => {
+                        // The writer sets its new value on every copy.
+                        for &id in rest {
+                            let copy = self.allocate(Job { user: NO_USER, ..j });
+                            self.send_to_node(now, copy, Pool::Main, id, Phase::Update);
+                        }
+                        self.send_to_node(now, job, Pool::Main, first, Phase::Update);
                     }
                     _ => self.release(job),
                 }
