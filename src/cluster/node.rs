@@ -65,6 +65,13 @@ pub struct Node {
     entries: FxHashMap<u64, Entry>,
     /// Outstanding lease tokens by key.
     leases: FxHashMap<u64, Lease>,
+    /// Warm-up: until when the node fills its misses from its peers.
+    pub warming_until: Time,
+    /// Warm-up: when a delete last reached the node, by key.
+    deleted_at: FxHashMap<u64, Time>,
+    /// Leases with stale reads: values deletes removed, and when.
+    removed: FxHashMap<u64, (u64, Time)>,
+    keep_removed: bool,
     /// Running (false after a crash, until recovery; or removed).
     pub up: bool,
     /// Unreachable from clients while running.
@@ -104,6 +111,8 @@ pub struct NodeConfig<'a> {
     pub ttl: Option<Time>,
     /// Keep each entry's version (the workload writes).
     pub versions: bool,
+    /// Keep values removed by deletes, for leases' stale reads.
+    pub keep_removed: bool,
     /// Concurrent requests served.
     pub concurrency: u32,
     /// Service time.
@@ -124,6 +133,10 @@ impl Node {
             track: config.versions || config.ttl.is_some(),
             entries: FxHashMap::default(),
             leases: FxHashMap::default(),
+            warming_until: 0,
+            deleted_at: FxHashMap::default(),
+            removed: FxHashMap::default(),
+            keep_removed: config.keep_removed,
             up: true,
             partitioned: false,
             slow: 1.0,
@@ -246,14 +259,67 @@ impl Node {
         self.evicted.len()
     }
 
-    /// A delete; it also voids any lease token of the key.
-    pub fn invalidate(&mut self, key: u64, counting: bool) {
+    /// A delete at `now`; it also voids any lease token of the key, and
+    /// while the node warms up, it starts the key's hold-off.
+    pub fn invalidate(&mut self, key: u64, now: Time, counting: bool) {
         if counting {
             self.stats.requests += 1;
         }
         self.policy.remove(key);
-        self.entries.remove(&key);
+        if let Some(entry) = self.entries.remove(&key)
+            && self.keep_removed
+        {
+            self.removed.insert(key, (entry.version, now));
+        }
         self.leases.remove(&key);
+        if now < self.warming_until {
+            self.deleted_at.insert(key, now);
+        }
+    }
+
+    /// The version of `key` a delete removed less than `within` ago, if kept
+    /// (leases' stale reads); older removals are forgotten.
+    pub fn recently_removed(&mut self, key: u64, now: Time, within: Time) -> Option<u64> {
+        match self.removed.get(&key) {
+            Some(&(version, at)) if now < at + within => Some(version),
+            Some(_) => {
+                self.removed.remove(&key);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Whether the node is warming up from its peers at `now`.
+    pub fn warming(&self, now: Time) -> bool {
+        now < self.warming_until
+    }
+
+    /// A warm-up add: stored only if the key is absent and no delete reached
+    /// the node within `hold_off`. Returns whether it was stored, and the
+    /// evictions it caused.
+    pub fn add(
+        &mut self,
+        key: u64,
+        size: u32,
+        version: u64,
+        now: Time,
+        hold_off: Time,
+    ) -> (bool, usize) {
+        let held = self
+            .deleted_at
+            .get(&key)
+            .is_some_and(|&t| now < t + hold_off);
+        if held || self.policy.contains(key) {
+            return (false, 0);
+        }
+        (true, self.store(key, size, version, now, false))
+    }
+
+    /// Starts warming up at `now` for `duration`.
+    pub fn start_warm_up(&mut self, now: Time, duration: Time) {
+        self.warming_until = now + duration;
+        self.deleted_at.clear();
     }
 
     /// A reader missed `key`: grant it a token unless another reader got one
@@ -318,5 +384,53 @@ impl Node {
         }
         self.leases.clear();
         lost
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(versions: bool) -> Node {
+        let policy = PolicyChoice::parse("lru").unwrap();
+        let config = NodeConfig {
+            policy: &policy,
+            capacity: 100,
+            ttl: None,
+            versions,
+            keep_removed: false,
+            concurrency: 1,
+            service: Sampler::Fixed(0),
+            latency: Sampler::Fixed(0),
+        };
+        Node::new(&config, Seed(1))
+    }
+
+    #[test]
+    fn a_delete_voids_the_lease_and_blocks_warm_up_adds_for_the_hold_off() {
+        let mut n = node(true);
+        let mut next = 0;
+        // The first reader to miss gets a token; the second must wait.
+        let LeaseAnswer::Granted(token) = n.lease(7, 0, 10, &mut next) else {
+            panic!()
+        };
+        assert_eq!(n.lease(7, 5, 10, &mut next), LeaseAnswer::Wait);
+        // A delete voids the token: the racing fill is refused.
+        n.invalidate(7, 6, false);
+        assert!(!n.redeem(7, token));
+        // After the interval a new token is granted.
+        assert!(matches!(
+            n.lease(7, 20, 10, &mut next),
+            LeaseAnswer::Granted(_)
+        ));
+        // Warming up: a delete at 100 holds adds of key 3 off until 102.
+        n.start_warm_up(90, 50);
+        n.invalidate(3, 100, false);
+        assert_eq!(n.add(3, 1, 1, 101, 2), (false, 0));
+        assert_eq!(n.add(3, 1, 1, 102, 2).0, true);
+        assert_eq!(n.lookup(3, 1, 103, false), Some(1));
+        // An add of a resident key changes nothing.
+        assert_eq!(n.add(3, 1, 9, 104, 2).0, false);
+        assert_eq!(n.entry(3, 105).map(|e| e.version), Some(1));
     }
 }

@@ -563,6 +563,10 @@ pub struct ConsistencySection {
     /// Leases: how long a reader without a token waits before asking again.
     #[serde(default = "default_lease_retry")]
     pub lease_retry: Duration,
+    /// Leases: a reader without a token takes the value a delete just
+    /// removed (marked stale) instead of waiting, when there is one.
+    #[serde(default)]
+    pub lease_stale: bool,
 }
 
 fn default_write_policy() -> WritePolicy {
@@ -595,6 +599,7 @@ impl Default for ConsistencySection {
             leases: false,
             lease_interval: default_lease_interval(),
             lease_retry: default_lease_retry(),
+            lease_stale: false,
         }
     }
 }
@@ -613,6 +618,18 @@ pub struct ReplicationSection {
     /// Copies of each hot key.
     #[serde(default = "default_hot_copies")]
     pub hot_copies: u32,
+    /// How long a node that comes back empty warms up from its peers: its
+    /// misses are read from another copy and added to it (0: no warm-up).
+    #[serde(default)]
+    pub warm_up: Duration,
+    /// Warm-up: after a delete reaches a warming node, adds of that key are
+    /// refused for this long (Facebook's two-second hold-off).
+    #[serde(default = "default_hold_off")]
+    pub hold_off: Duration,
+}
+
+fn default_hold_off() -> Duration {
+    Duration(2 * SECOND)
 }
 
 fn default_hot_copies() -> u32 {
@@ -625,6 +642,8 @@ impl Default for ReplicationSection {
             copies: 1,
             hot_keys: 0,
             hot_copies: default_hot_copies(),
+            warm_up: Duration(0),
+            hold_off: default_hold_off(),
         }
     }
 }

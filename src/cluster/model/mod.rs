@@ -58,6 +58,10 @@ enum Phase {
     WriteBehind,
     /// Write-behind: the node's delayed database write.
     Flush,
+    /// Warm-up: a get sent to a warm copy after a miss at a warming node.
+    WarmRead,
+    /// Warm-up: the value from a warm copy added to the warming node.
+    WarmAdd,
 }
 
 /// One request in flight (or the fill or invalidation it leads to).
@@ -87,6 +91,8 @@ struct Job {
     wait: bool,
     /// Leases: this reader has waited at least once.
     waited: bool,
+    /// Warm-up: the warming node the reader missed at (`NONE` otherwise).
+    home: u32,
 }
 
 /// No ticket, no parent.
@@ -126,6 +132,8 @@ pub const CHECK_DELAYS_S: [u64; 4] = [1, 10, 60, 300];
 struct Leases {
     interval: Time,
     retry: Time,
+    /// Readers without a token take a just-deleted value instead of waiting.
+    stale: bool,
 }
 
 /// The simulation state.
@@ -170,6 +178,9 @@ pub struct Sim<'a> {
     flush_delay: Time,
     leases: Option<Leases>,
     next_token: u64,
+    /// Warm-up of nodes that come back empty, and its hold-off (0: none).
+    warm_up: Time,
+    hold_off: Time,
     /// Pending consistency checks: (key, version written, delay index).
     checks: Vec<(u64, u64, u8)>,
     free_checks: Vec<u32>,
@@ -189,6 +200,7 @@ impl<'a> Sim<'a> {
             latency: f.nodes.latency.sampler(),
             versions: scenario.op_mix[0] < 1.0
                 || matches!(scenario.keys, crate::scenario::KeySource::Trace(_)),
+            keep_removed: f.consistency.leases && f.consistency.lease_stale,
         };
         let gutter_config = NodeConfig {
             ttl: Some(f.cache.gutter_ttl.0),
@@ -267,8 +279,11 @@ impl<'a> Sim<'a> {
             leases: f.consistency.leases.then_some(Leases {
                 interval: f.consistency.lease_interval.0,
                 retry: f.consistency.lease_retry.0,
+                stale: f.consistency.lease_stale,
             }),
             next_token: 0,
+            warm_up: f.replication.warm_up.0,
+            hold_off: f.replication.hold_off.0,
             checks: Vec::new(),
             free_checks: Vec::new(),
         })
@@ -428,6 +443,9 @@ impl<'a> Sim<'a> {
                 let down = !self.nodes[node as usize].reachable();
                 if down != self.membership.is_down(node) {
                     let moved = self.membership.set_down(node, down);
+                    if !down && self.warm_up > 0 {
+                        self.nodes[node as usize].start_warm_up(now, self.warm_up);
+                    }
                     let action = if down { "detected-down" } else { "detected-up" };
                     self.record_event(now, action, Some(node), moved);
                 }
@@ -490,6 +508,7 @@ impl<'a> Sim<'a> {
             token: 0,
             wait: false,
             waited: false,
+            home: NONE,
         }
     }
 

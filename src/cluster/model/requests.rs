@@ -101,7 +101,17 @@ impl Sim<'_> {
                 self.release(job);
             }
             Phase::Invalidate => {
-                self.node_mut(j.pool, j.node).invalidate(j.key, counting);
+                self.node_mut(j.pool, j.node)
+                    .invalidate(j.key, now, counting);
+                self.release(job);
+            }
+            Phase::WarmRead => self.serve_get(now, job, counting),
+            Phase::WarmAdd => {
+                let hold_off = self.hold_off;
+                let (_, evicted) = self
+                    .node_mut(j.pool, j.node)
+                    .add(j.key, j.size, j.version, now, hold_off);
+                self.recorder.evictions(now, evicted);
                 self.release(job);
             }
             Phase::WriteThrough => {
@@ -127,9 +137,10 @@ impl Sim<'_> {
         let j = self.jobs[job as usize];
         let (pattern, coalesce, leases) = (self.pattern, self.coalesce, self.leases);
         let n = self.node_mut(j.pool, j.node);
-        let found = n.lookup(j.key, j.size, now, counting);
+        let mut found = n.lookup(j.key, j.size, now, counting);
         let mut token = 0;
         if found.is_none()
+            && j.phase == Phase::Lookup
             && let Some(l) = leases
         {
             let mut next = self.next_token;
@@ -137,8 +148,16 @@ impl Sim<'_> {
                 .node_mut(j.pool, j.node)
                 .lease(j.key, now, l.interval, &mut next);
             self.next_token = next;
+            let removed = match answer {
+                LeaseAnswer::Wait if l.stale => self
+                    .node_mut(j.pool, j.node)
+                    .recently_removed(j.key, now, l.interval),
+                _ => None,
+            };
             match answer {
                 LeaseAnswer::Granted(t) => token = t,
+                // Another reader refills; take the value the delete removed.
+                LeaseAnswer::Wait if removed.is_some() => found = removed,
                 LeaseAnswer::Wait => {
                     self.recorder.lease_wait(j.issued);
                     let latency = self.node_mut(j.pool, j.node).network_latency();
@@ -150,7 +169,13 @@ impl Sim<'_> {
                 }
             }
         }
+        let warming_miss = found.is_none()
+            && pattern == Pattern::CacheAside
+            && j.pool == Pool::Main
+            && self.nodes[j.node as usize].warming(now)
+            && self.warm_peer(j.key, j.node).is_some();
         if let Some(version) = found {
+            self.jobs[job as usize].version = version;
             if let Some(since) = self.versions.stale_since(j.key, version) {
                 let lag = self.versions.committed(j.key) - version;
                 self.recorder.stale_read(j.issued, now - since, lag);
@@ -159,7 +184,9 @@ impl Sim<'_> {
                 self.recorder.lease_saved(j.issued);
             }
         }
-        self.recorder.outcome(j.issued, found.is_some(), j.size);
+        if !warming_miss {
+            self.recorder.outcome(j.issued, found.is_some(), j.size);
+        }
         let n = self.node_mut(j.pool, j.node);
         if found.is_some() || pattern == Pattern::CacheAside {
             let latency = n.network_latency();
@@ -228,9 +255,24 @@ impl Sim<'_> {
         } else if j.wait {
             let retry = self.leases.expect("waits come from leases").retry;
             self.queue.schedule(now + retry, Event::LeaseRetry(job));
+        } else if j.hit && j.phase == Phase::WarmRead {
+            // A warm copy had it: answer, and add it to the warming node.
+            self.complete(now, job, Class::Hit);
+            let home = j.home;
+            self.send_to_node(now, job, Pool::Main, home, Phase::WarmAdd);
         } else if j.hit {
             self.complete(now, job, Class::Hit);
             self.release(job);
+        } else if j.phase == Phase::Lookup
+            && let Some(peer) = self.warming_peer(now, &j)
+        {
+            self.jobs[job as usize].home = j.node;
+            self.send_to_node(now, job, Pool::Main, peer, Phase::WarmRead);
+        } else if j.phase == Phase::WarmRead {
+            // No copy had it: read the database and fill the warming node.
+            let w = &mut self.jobs[job as usize];
+            w.node = w.home;
+            self.send_to_database(now, job, Phase::DbRead { fill: true });
         } else if self.pattern == Pattern::ReadThrough {
             self.complete(now, job, Class::Miss);
             self.release(job);
@@ -239,12 +281,34 @@ impl Sim<'_> {
         }
     }
 
+    /// A live copy of `key` other than `node`, to warm `node` from.
+    pub(super) fn warm_peer(&self, key: u64, node: u32) -> Option<u32> {
+        self.membership
+            .write_targets(key)
+            .ids()
+            .iter()
+            .copied()
+            .find(|&id| id != node && !self.nodes[id as usize].warming(self.queue.now()))
+    }
+
+    /// For a miss at a warming main node (cache-aside): the peer to ask.
+    fn warming_peer(&self, now: Time, j: &Job) -> Option<u32> {
+        let warming = self.pattern == Pattern::CacheAside
+            && j.pool == Pool::Main
+            && self.nodes[j.node as usize].warming(now);
+        warming.then(|| self.warm_peer(j.key, j.node)).flatten()
+    }
+
     /// A job sent to a node that cannot answer: a client waiting for it times
     /// out; fills, updates and invalidations are simply lost.
     pub(super) fn lost(&mut self, now: Time, job: u32) {
         let j = self.jobs[job as usize];
         match j.phase {
-            Phase::Lookup | Phase::WriteThrough | Phase::NodeWrite | Phase::WriteBehind => {
+            Phase::Lookup
+            | Phase::WarmRead
+            | Phase::WriteThrough
+            | Phase::NodeWrite
+            | Phase::WriteBehind => {
                 let at = (j.sent + self.timeout).max(now);
                 self.queue.schedule(at, Event::ClientTimeout(job));
             }
@@ -257,7 +321,7 @@ impl Sim<'_> {
     pub(super) fn client_timeout(&mut self, now: Time, job: u32) {
         let j = self.jobs[job as usize];
         self.recorder.timeout(j.issued);
-        if j.phase == Phase::Lookup {
+        if matches!(j.phase, Phase::Lookup | Phase::WarmRead) {
             self.recorder.outcome(j.issued, false, j.size);
             self.send_to_database(now, job, Phase::DbRead { fill: false });
         } else {
@@ -303,7 +367,9 @@ impl Sim<'_> {
             | Phase::Update
             | Phase::Invalidate
             | Phase::WriteThrough
-            | Phase::WriteBehind => unreachable!("node phases never reach the database"),
+            | Phase::WriteBehind
+            | Phase::WarmRead
+            | Phase::WarmAdd => unreachable!("node phases never reach the database"),
         }
     }
 
