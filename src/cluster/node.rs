@@ -427,10 +427,10 @@ mod tests {
         n.start_warm_up(90, 50);
         n.invalidate(3, 100, false);
         assert_eq!(n.add(3, 1, 1, 101, 2), (false, 0));
-        assert_eq!(n.add(3, 1, 1, 102, 2).0, true);
+        assert!(n.add(3, 1, 1, 102, 2).0);
         assert_eq!(n.lookup(3, 1, 103, false), Some(1));
         // An add of a resident key changes nothing.
-        assert_eq!(n.add(3, 1, 9, 104, 2).0, false);
+        assert!(!n.add(3, 1, 9, 104, 2).0);
         assert_eq!(n.entry(3, 105).map(|e| e.version), Some(1));
     }
 }
