@@ -478,3 +478,57 @@ fn a_returning_node_warms_up_from_its_peers() {
     );
     assert!(warmed.summary.hit_ratio > cold.summary.hit_ratio);
 }
+
+#[test]
+fn synchronous_replication_makes_writers_wait_for_every_copy() {
+    let toml = r#"
+        duration = "30s"
+        warmup = "5s"
+        [workload]
+        popularity = "uniform"
+        keys = 1000
+        object_size = "1B"
+        get = 0.8
+        set = 0.2
+        [clients]
+        rate = 5000
+        [nodes]
+        count = 3
+        latency = "lognormal:mean=500us,sd=400us"
+        [database]
+        service_time = "1ms"
+        latency = "100us"
+        [replication]
+        copies = 3
+        [consistency]
+        write_policy = "update"
+    "#;
+    let write_latency = |out: &RunOutput| {
+        // All requests' latency mixes reads and writes; compare means.
+        out.summary.latency_all.mean_ns
+    };
+    let asynchronous = run(toml, &[]);
+    let synchronous = run(toml, &["replication.sync=true"]);
+    assert!(write_latency(&synchronous) > write_latency(&asynchronous) * 1.1);
+    // Every write is acknowledged either way (a few are still in flight at
+    // the end).
+    assert_eq!(synchronous.summary.errors, 0);
+    assert!(
+        synchronous
+            .summary
+            .requests
+            .abs_diff(asynchronous.summary.requests)
+            < 100
+    );
+    // Write-through updates the other copies too: nothing stays stale.
+    let through = run(
+        toml,
+        &[
+            "consistency.write_policy=write-through",
+            "replication.sync=true",
+        ],
+    )
+    .summary;
+    assert_eq!(through.consistency.stale_entries_at_end, 0);
+    assert!(through.consistency.consistent_10s == Some(1.0));
+}

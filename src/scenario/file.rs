@@ -626,6 +626,11 @@ pub struct ReplicationSection {
     /// refused for this long (Facebook's two-second hold-off).
     #[serde(default = "default_hold_off")]
     pub hold_off: Duration,
+    /// Writes wait for every copy: an `update` writer, or a write-through
+    /// node, acknowledges only once all copies have the new value
+    /// (mcrouter's AllSyncRoute; false: each copy on its own, AllAsyncRoute).
+    #[serde(default)]
+    pub sync: bool,
 }
 
 fn default_hold_off() -> Duration {
@@ -644,6 +649,7 @@ impl Default for ReplicationSection {
             hot_copies: default_hot_copies(),
             warm_up: Duration(0),
             hold_off: default_hold_off(),
+            sync: false,
         }
     }
 }

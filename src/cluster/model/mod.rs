@@ -93,6 +93,8 @@ struct Job {
     waited: bool,
     /// Warm-up: the warming node the reader missed at (`NONE` otherwise).
     home: u32,
+    /// Synchronous replication: copies yet to acknowledge the write.
+    acks: u32,
 }
 
 /// No ticket, no parent.
@@ -118,6 +120,7 @@ enum Event {
     LeaseRetry(u32),
     Flush(u32),
     WriteCheck(u32),
+    Ack(u32),
     WarmupEnd,
     Tick,
 }
@@ -181,6 +184,8 @@ pub struct Sim<'a> {
     /// Warm-up of nodes that come back empty, and its hold-off (0: none).
     warm_up: Time,
     hold_off: Time,
+    /// Writes wait for every copy.
+    sync_copies: bool,
     /// Pending consistency checks: (key, version written, delay index).
     checks: Vec<(u64, u64, u8)>,
     free_checks: Vec<u32>,
@@ -284,6 +289,7 @@ impl<'a> Sim<'a> {
             next_token: 0,
             warm_up: f.replication.warm_up.0,
             hold_off: f.replication.hold_off.0,
+            sync_copies: f.replication.sync,
             checks: Vec::new(),
             free_checks: Vec::new(),
         })
@@ -453,6 +459,7 @@ impl<'a> Sim<'a> {
             Event::LeaseRetry(job) => self.retry_get(now, job),
             Event::Flush(job) => self.flush(now, job),
             Event::WriteCheck(check) => self.write_check(now, check),
+            Event::Ack(job) => self.acknowledged(now, job),
             Event::WarmupEnd => {
                 let load = self.database.load(now);
                 self.recorder.warmup_over(load);
@@ -509,6 +516,7 @@ impl<'a> Sim<'a> {
             wait: false,
             waited: false,
             home: NONE,
+            acks: 0,
         }
     }
 

@@ -94,10 +94,13 @@ impl Sim<'_> {
             Phase::Lookup => self.serve_get(now, job, counting),
             Phase::Fill => self.serve_fill(now, job, counting),
             Phase::Update => {
-                let evicted = self
-                    .node_mut(j.pool, j.node)
-                    .store(j.key, j.size, j.version, now, counting);
+                let n = self.node_mut(j.pool, j.node);
+                let evicted = n.store(j.key, j.size, j.version, now, counting);
+                let latency = n.network_latency();
                 self.recorder.evictions(now, evicted);
+                if j.parent != NONE {
+                    self.queue.schedule(now + latency, Event::Ack(j.parent));
+                }
                 self.release(job);
             }
             Phase::Invalidate => {
@@ -246,10 +249,9 @@ impl Sim<'_> {
         if j.failed {
             self.complete(now, job, Class::Failed);
             self.release(job);
-        } else if matches!(
-            j.phase,
-            Phase::WriteThrough | Phase::NodeWrite | Phase::WriteBehind
-        ) {
+        } else if j.phase == Phase::NodeWrite {
+            self.acknowledged(now, job); // the primary's own acknowledgement
+        } else if matches!(j.phase, Phase::WriteThrough | Phase::WriteBehind) {
             self.complete(now, job, Class::Write);
             self.release(job);
         } else if j.wait {
@@ -311,6 +313,13 @@ impl Sim<'_> {
             | Phase::WriteBehind => {
                 let at = (j.sent + self.timeout).max(now);
                 self.queue.schedule(at, Event::ClientTimeout(job));
+            }
+            Phase::Update if j.parent != NONE => {
+                // A synchronous writer hears of the lost copy when it times out.
+                let at = (j.sent + self.timeout).max(now);
+                self.jobs[j.parent as usize].failed = true;
+                self.queue.schedule(at, Event::Ack(j.parent));
+                self.release(job);
             }
             _ => self.release(job),
         }

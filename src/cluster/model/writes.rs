@@ -83,33 +83,39 @@ impl Sim<'_> {
         let j = self.jobs[job as usize];
         match j.phase {
             Phase::DbWrite => {
-                self.complete(
-                    now,
-                    job,
-                    if j.failed {
-                        Class::Failed
-                    } else {
-                        Class::Write
-                    },
-                );
                 let update = !j.failed
                     && self.write_policy == WritePolicy::Update
                     && self.pattern != Pattern::None;
                 let copies = self.membership.write_targets(j.key);
-                match copies.ids().split_first() {
-                    Some((&first, rest)) if update => {
-                        // The writer sets its new value on every copy.
-                        for &id in rest {
-                            let copy = self.allocate(Job { user: NO_USER, ..j });
-                            self.send_to_node(now, copy, Pool::Main, id, Phase::Update);
-                        }
-                        self.send_to_node(now, job, Pool::Main, first, Phase::Update);
-                    }
-                    _ => self.release(job),
+                if !update || copies.ids().is_empty() {
+                    self.complete(
+                        now,
+                        job,
+                        if j.failed {
+                            Class::Failed
+                        } else {
+                            Class::Write
+                        },
+                    );
+                    self.release(job);
+                    return;
+                }
+                // The writer sets its new value on every copy; with
+                // synchronous replication it answers once all have it.
+                let waiting = self.sync_copies;
+                if waiting {
+                    self.jobs[job as usize].acks = copies.ids().len() as u32;
+                } else {
+                    self.complete(now, job, Class::Write);
+                }
+                self.send_copies(now, job, copies.ids(), waiting);
+                if !waiting {
+                    self.release(job);
                 }
             }
             Phase::NodeWrite => {
-                // Write-through: the node updates itself, then answers.
+                // Write-through: the node updates itself and the other copies,
+                // then answers (after every copy, when synchronous).
                 let counting = now >= self.warmup_end;
                 let n = self.node_mut(j.pool, j.node);
                 if n.epoch != j.epoch {
@@ -120,10 +126,52 @@ impl Sim<'_> {
                     let evicted = n.store(j.key, j.size, j.version, now, counting);
                     self.recorder.evictions(now, evicted);
                 }
+                let copies = self.membership.write_targets(j.key);
+                let others: Vec<u32> = copies
+                    .ids()
+                    .iter()
+                    .copied()
+                    .filter(|&id| id != j.node)
+                    .collect();
+                let waiting = self.sync_copies && !j.failed;
+                self.jobs[job as usize].acks = 1 + if waiting { others.len() as u32 } else { 0 };
+                if !j.failed {
+                    self.send_copies(now, job, &others, waiting);
+                }
                 let latency = self.node_mut(j.pool, j.node).network_latency();
                 self.queue.schedule(now + latency, Event::ClientReply(job));
             }
             _ => self.release(job), // a write-behind flush: no one waits
+        }
+    }
+
+    /// Sends the new value of `job`'s key to `copies`; each acknowledges to
+    /// the writer when `acknowledge`.
+    fn send_copies(&mut self, now: Time, job: u32, copies: &[u32], acknowledge: bool) {
+        let j = self.jobs[job as usize];
+        for &id in copies {
+            let copy = self.allocate(Job {
+                user: NO_USER,
+                parent: if acknowledge { job } else { NONE },
+                ..j
+            });
+            self.send_to_node(now, copy, Pool::Main, id, Phase::Update);
+        }
+    }
+
+    /// A copy (or the write-through primary) acknowledged a write; the
+    /// writer is answered when the last one has.
+    pub(super) fn acknowledged(&mut self, now: Time, job: u32) {
+        let w = &mut self.jobs[job as usize];
+        w.acks = w.acks.saturating_sub(1);
+        if w.acks == 0 {
+            let class = if w.failed {
+                Class::Failed
+            } else {
+                Class::Write
+            };
+            self.complete(now, job, class);
+            self.release(job);
         }
     }
 
