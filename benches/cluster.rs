@@ -5,35 +5,14 @@
 //!
 //! `cargo bench --bench cluster`
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use cachelab::cluster::simulate;
 use cachelab::scenario::{self, Override};
 
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator unchanged; only counts sizes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-        PEAK.fetch_max(live, Ordering::Relaxed);
-        // SAFETY: same layout contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: `ptr` came from `alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+#[path = "support/counting.rs"]
+mod counting;
 
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: counting::Counting = counting::Counting;
 
 const SCENARIO: &str = r#"
     interval = "1s"
@@ -64,10 +43,10 @@ fn main() {
     for seconds in [20, 80] {
         let set = Override::parse(&format!("duration={seconds}s")).unwrap();
         let plan = scenario::load(&path, &[set], None).unwrap();
-        let before = LIVE.load(Ordering::Relaxed);
-        PEAK.store(before, Ordering::Relaxed);
+        let before = counting::live();
+        counting::reset_peak();
         let out = simulate(&plan.runs[0], &mut |_| {}).unwrap();
-        let peak = PEAK.load(Ordering::Relaxed) - before;
+        let peak = counting::peak() - before;
         println!(
             "{:>9}s {:>12} {:>10.4} {:>14.2} {:>12.2} {:>14.1}",
             seconds,

@@ -7,9 +7,7 @@
 //! `cargo bench --bench replay [-- policy ...]`. The trace is generated once
 //! into `target/bench-data/`.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use cachelab::policy::{POLICIES, PolicyChoice};
@@ -19,28 +17,11 @@ use cachelab::seed::Seed;
 use cachelab::trace::{Trace, write_oracle_general};
 use cachelab::workload::{SizeLaw, Workload};
 
-/// Counts live heap bytes, to measure what a policy holds.
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator unchanged; only counts sizes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        // SAFETY: same layout contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: `ptr` came from `alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+#[path = "support/counting.rs"]
+mod counting;
 
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: counting::Counting = counting::Counting;
 
 const KEYS: u64 = 1_000_000;
 const REQUESTS: u64 = 10_000_000;
@@ -85,8 +66,8 @@ fn main() {
     };
     println!("{REQUESTS} requests, {objects} distinct objects, cache {capacity} objects (10%)");
     println!(
-        "{:<18} {:>10} {:>11} {:>13}",
-        "policy", "miss ratio", "M req/s", "bytes/object"
+        "{:<18} {:>10} {:>11} {:>13} {:>11}",
+        "policy", "miss ratio", "M req/s", "bytes/object", "peak/object"
     );
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
@@ -106,8 +87,10 @@ fn main() {
             .map(|_| pool.install(|| replay.run_cell(&cell)).unwrap())
             .collect();
         let best = results.iter().map(|r| r.throughput_rps).fold(0.0, f64::max);
-        // Memory: live heap held by the policy once the stream has passed.
-        let before = LIVE.load(Ordering::Relaxed);
+        // Memory: live heap held by the policy once the stream has passed,
+        // and the peak on the way (growth reallocations included).
+        let before = counting::live();
+        counting::reset_peak();
         let mut policy = cell.policy.build(capacity, Seed(1));
         let mut stream = source.open().unwrap();
         let mut batch = Vec::with_capacity(4096);
@@ -124,14 +107,16 @@ fn main() {
             batch.clear();
         }
         drop(stream);
-        let held = LIVE.load(Ordering::Relaxed).saturating_sub(before);
-        let per_object = held as f64 / policy.len().max(1) as f64;
+        let held = counting::live().saturating_sub(before);
+        let objects_held = policy.len().max(1) as f64;
+        let peak = counting::peak().saturating_sub(before) as f64 / objects_held;
         println!(
-            "{:<18} {:>10.4} {:>11.2} {:>13.1}",
+            "{:<18} {:>10.4} {:>11.2} {:>13.1} {:>11.1}",
             spec.name,
             results[0].miss_ratio,
             best / 1e6,
-            per_object
+            held as f64 / objects_held,
+            peak
         );
     }
     if wanted.is_empty() || wanted.iter().any(|w| w == "mrc") {

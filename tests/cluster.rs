@@ -201,14 +201,7 @@ fn a_crash_multiplies_database_load_as_predicted() {
     "#;
     let out = run(toml, &[]);
     let rows = &out.series;
-    let mean_db = |from: f64, to: f64| {
-        let sel: Vec<f64> = rows
-            .iter()
-            .filter(|r| r.time_s > from && r.time_s <= to)
-            .map(|r| r.db_rps)
-            .collect();
-        sel.iter().sum::<f64>() / sel.len() as f64
-    };
+    let mean_db = |from: f64, to: f64| common::mean_between(rows, from, to, |r| r.db_rps);
     let before = mean_db(22.0, 30.0);
     let during = mean_db(31.0, 45.0);
     let h = rows

@@ -348,24 +348,9 @@ fn replicas_take_a_dead_nodes_reads_and_all_get_invalidated() {
         action = "crash"
         node = 2
     "#;
-    let db_after = |out: &RunOutput| {
-        let rows: Vec<f64> = out
-            .series
-            .iter()
-            .filter(|r| r.time_s > 32.0)
-            .map(|r| r.db_rps)
-            .collect();
-        rows.iter().sum::<f64>() / rows.len() as f64
-    };
-    let db_before = |out: &RunOutput| {
-        let rows: Vec<f64> = out
-            .series
-            .iter()
-            .filter(|r| r.time_s > 22.0 && r.time_s <= 30.0)
-            .map(|r| r.db_rps)
-            .collect();
-        rows.iter().sum::<f64>() / rows.len() as f64
-    };
+    let db_after =
+        |out: &RunOutput| common::mean_between(&out.series, 32.0, f64::INFINITY, |r| r.db_rps);
+    let db_before = |out: &RunOutput| common::mean_between(&out.series, 22.0, 30.0, |r| r.db_rps);
     // One copy: the dead node's quarter of the keys goes to the database.
     let single = run(toml, &[]);
     assert!(db_after(&single) > 5.0 * db_before(&single).max(1.0) && db_after(&single) > 3000.0);
@@ -457,14 +442,7 @@ fn a_returning_node_warms_up_from_its_peers() {
         action = "recover"
         node = 2
     "#;
-    let db = |out: &RunOutput| -> f64 {
-        out.series
-            .iter()
-            .filter(|r| r.time_s > 41.0 && r.time_s <= 50.0)
-            .map(|r| r.db_rps)
-            .sum::<f64>()
-            / 9.0
-    };
+    let db = |out: &RunOutput| common::mean_between(&out.series, 41.0, 50.0, |r| r.db_rps);
     let cold = run(toml, &[]);
     let warmed = run(toml, &["replication.warm_up=60s"]);
     // Without warm-up the empty node's misses read the database; with it,

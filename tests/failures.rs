@@ -12,12 +12,7 @@ fn run(toml: &str, overrides: &[&str]) -> RunOutput {
 }
 
 fn mean(rows: &[IntervalRow], from: f64, to: f64, f: impl Fn(&IntervalRow) -> f64) -> f64 {
-    let sel: Vec<f64> = rows
-        .iter()
-        .filter(|r| r.time_s > from && r.time_s <= to)
-        .map(f)
-        .collect();
-    sel.iter().sum::<f64>() / sel.len() as f64
+    common::mean_between(rows, from, to, f)
 }
 
 /// Eight nodes, node 3 crashes at 20 s and recovers at 50 s; detection 1 s.

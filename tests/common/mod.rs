@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use cachelab::cluster::{RunOutput, simulate};
+use cachelab::metrics::IntervalRow;
 use cachelab::policy::PolicyChoice;
 use cachelab::request::{Request, RequestStream};
 use cachelab::scenario::{self, Override};
@@ -67,4 +68,19 @@ pub fn run_scenario(toml: &str, overrides: &[&str]) -> RunOutput {
     let plan = scenario::load(&path, &overrides, None).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(plan.runs.len(), 1);
     simulate(&plan.runs[0], &mut |_| {}).unwrap()
+}
+
+/// The mean of `f` over the intervals ending in (`from`, `to`].
+pub fn mean_between(
+    rows: &[IntervalRow],
+    from: f64,
+    to: f64,
+    f: impl Fn(&IntervalRow) -> f64,
+) -> f64 {
+    let selected: Vec<f64> = rows
+        .iter()
+        .filter(|r| r.time_s > from && r.time_s <= to)
+        .map(f)
+        .collect();
+    selected.iter().sum::<f64>() / selected.len() as f64
 }
