@@ -85,11 +85,6 @@ impl<E> EventQueue<E> {
         Some((entry.time, entry.event))
     }
 
-    /// The time of the earliest pending event.
-    pub fn peek_time(&self) -> Option<Time> {
-        self.heap.peek().map(|e| e.time)
-    }
-
     /// The current time: that of the last event popped.
     #[inline]
     pub fn now(&self) -> Time {

@@ -66,15 +66,6 @@ impl Popularity {
         Ok((popularity, requests))
     }
 
-    /// Number of distinct keys.
-    pub fn keys(&self) -> u64 {
-        match *self {
-            Popularity::Zipf { keys, .. }
-            | Popularity::Uniform { keys }
-            | Popularity::Hotspot { keys, .. } => keys,
-        }
-    }
-
     /// A sampler drawing keys from this law.
     pub(super) fn sampler(&self) -> Sampler {
         match *self {

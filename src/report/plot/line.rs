@@ -7,9 +7,8 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::ValueFormatter;
 use plotters::prelude::*;
 
-use super::{Chart, SIZE, TickedAxis, colour, compact_number, short_number, write_figure};
+use super::{Chart, TickedAxis, colour, compact_number, short_number};
 use crate::replay::CellResult;
-use crate::report::ReportError;
 
 /// One line of a line chart.
 #[derive(Clone, Debug, PartialEq)]
@@ -75,11 +74,6 @@ impl LineChart {
             legend: SeriesLabelPosition::LowerRight,
             markers: Vec::new(),
         }
-    }
-
-    /// Writes `<stem>.png` and `<stem>.svg`.
-    pub fn write(&self, stem: &std::path::Path) -> Result<(), ReportError> {
-        write_figure(std::slice::from_ref(self), stem, SIZE)
     }
 
     fn values(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
