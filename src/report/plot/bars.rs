@@ -6,7 +6,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{
-    Chart, TickedAxis, category_label, colour, compact_number, side_legend, side_legend_width,
+    Chart, TickedAxis, category_font_size, category_label, colour, compact_number, side_legend,
+    side_legend_width,
 };
 
 /// The bars of one series, one value per category.
@@ -61,6 +62,8 @@ impl BarChart {
             .y_label_area_size(72)
             .build_cartesian_2d(TickedAxis::categories(n), 0.0..self.y_max())
             .map_err(|e| e.to_string())?;
+        let (plot_width, _) = chart.plotting_area().dim_in_pixel();
+        let x_font = category_font_size(area, &self.categories, plot_width, 14);
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -72,6 +75,7 @@ impl BarChart {
             .y_desc(&self.y_label)
             .axis_desc_style(("sans-serif", 17))
             .label_style(("sans-serif", 14))
+            .x_label_style(("sans-serif", x_font))
             .draw()
             .map_err(|e| e.to_string())?;
         let width = 0.8 / k as f64;

@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{Chart, TickedAxis, category_label, short_number};
+use super::{Chart, TickedAxis, category_font_size, category_label, short_number};
 
 /// A grid of values with named columns and rows.
 #[derive(Clone, Debug, PartialEq)]
@@ -77,6 +77,8 @@ impl Heatmap {
                 TickedAxis::categories(self.rows.len()),
             )
             .map_err(|e| e.to_string())?;
+        let (plot_width, _) = chart.plotting_area().dim_in_pixel();
+        let x_font = category_font_size(area, &self.columns, plot_width, 14);
         chart
             .configure_mesh()
             .disable_mesh()
@@ -88,6 +90,7 @@ impl Heatmap {
             .y_desc(&self.y_label)
             .axis_desc_style(("sans-serif", 17))
             .label_style(("sans-serif", 14))
+            .x_label_style(("sans-serif", x_font))
             .draw()
             .map_err(|e| e.to_string())?;
         let centre = Pos::new(HPos::Center, VPos::Center);

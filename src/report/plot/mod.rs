@@ -218,6 +218,37 @@ fn category_label(labels: &[String], x: f64) -> String {
     labels.get(i as usize).cloned().unwrap_or_default()
 }
 
+/// The largest font size, from `largest` down to 9 px, at which the labels
+/// of neighbouring categories, centred in `labels.len()` equal slots across
+/// `width` pixels, keep a gap between them.
+fn category_font_size<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    labels: &[String],
+    width: u32,
+    largest: u32,
+) -> u32 {
+    const SMALLEST: u32 = 9;
+    const GAP: u32 = 4;
+    let slot = width / labels.len().max(1) as u32;
+    let fits = |size: u32| {
+        let style = TextStyle::from(("sans-serif", size).into_font());
+        let widths: Vec<u32> = labels
+            .iter()
+            .map(|label| {
+                area.estimate_text_size(label, &style)
+                    .map_or(u32::MAX / 4, |(w, _)| w)
+            })
+            .collect();
+        widths
+            .windows(2)
+            .all(|pair| (pair[0] + pair[1]) / 2 + GAP <= slot)
+    };
+    (SMALLEST..=largest)
+        .rev()
+        .find(|&size| fits(size))
+        .unwrap_or(SMALLEST)
+}
+
 /// A legend in its own area beside a chart, so it never covers data:
 /// one coloured square and label per entry, from the top.
 fn side_legend<DB: DrawingBackend>(
@@ -264,6 +295,27 @@ mod tests {
         assert_eq!(short_number(250.0), "250");
         assert_eq!(short_number(1300.0), "1.3k");
         assert_eq!(short_number(0.5), "0.5");
+    }
+
+    #[test]
+    fn category_labels_shrink_only_when_neighbours_would_touch() {
+        register_fonts();
+        let mut pixels = vec![0u8; 900 * 100 * 3];
+        let area = BitMapBackend::with_buffer(&mut pixels, (900, 100)).into_drawing_area();
+        let short: Vec<String> = ["lru", "fifo", "arc"].map(String::from).to_vec();
+        assert_eq!(category_font_size(&area, &short, 600, 14), 14);
+        let long: Vec<String> = ["redis_lru", "memcached", "wtinylfu", "crate_quick_cache"]
+            .map(String::from)
+            .to_vec();
+        let roomy = category_font_size(&area, &long, 900, 14);
+        let tight = category_font_size(&area, &long, 260, 14);
+        assert_eq!(roomy, 14);
+        assert!(tight < 14, "got {tight}");
+        let style = TextStyle::from(("sans-serif", tight).into_font());
+        let width = |label: &String| area.estimate_text_size(label, &style).unwrap().0;
+        for pair in long.windows(2) {
+            assert!((width(&pair[0]) + width(&pair[1])) / 2 < 260 / 4);
+        }
     }
 
     #[test]
