@@ -257,14 +257,7 @@ impl Policy for Arc {
             (&self.b1, Where::B1, "B1"),
             (&self.b2, Where::B2, "B2"),
         ] {
-            list.check(slab);
-            for slot in list.iter(slab) {
-                assert_eq!(
-                    slab.get(slot).meta,
-                    place,
-                    "node linked in {name} is tagged otherwise"
-                );
-            }
+            list.check_tagged(slab, name, place, |&meta| meta);
         }
         let linked = self.t1.len() + self.t2.len() + self.b1.len() + self.b2.len();
         assert_eq!(

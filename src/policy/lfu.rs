@@ -235,15 +235,9 @@ impl Policy for Lfu {
                 "empty bucket of count {} is linked",
                 bucket.count
             );
-            bucket.items.check(slab);
-            for slot in bucket.items.iter(slab) {
-                assert_eq!(
-                    slab.get(slot).meta,
-                    id,
-                    "{} is in bucket {id} but points elsewhere",
-                    slab.get(slot).key
-                );
-            }
+            bucket
+                .items
+                .check_tagged(slab, &format!("bucket {id}"), id, |&meta| meta);
             objects += bucket.items.len();
             bytes += bucket.items.bytes();
             buckets += 1;

@@ -354,17 +354,10 @@ impl Policy for Memcached {
         let mut linked = 0;
         for (i, seg) in [Seg::Hot, Seg::Warm, Seg::Cold].into_iter().enumerate() {
             let list = &self.lists[i];
-            list.check(slab);
+            list.check_tagged(slab, &format!("{seg:?}"), seg, |meta| meta.seg);
             linked += list.len();
             for slot in list.iter(slab) {
                 let meta = slab.get(slot).meta;
-                assert_eq!(
-                    meta.seg,
-                    seg,
-                    "item {} is linked in {seg:?} but marked {:?}",
-                    slab.get(slot).key,
-                    meta.seg
-                );
                 assert!(
                     !(seg == Seg::Cold && meta.active),
                     "ACTIVE item {} left in COLD",

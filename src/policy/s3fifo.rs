@@ -266,15 +266,9 @@ impl Policy for S3Fifo {
         self.ghost.check();
         let queues = [(&self.small, 0, "small"), (&self.main, IN_MAIN, "main")];
         for (list, tag, name) in queues {
-            list.check(slab);
+            list.check_tagged(slab, name, tag, |&meta| meta & IN_MAIN);
             for slot in list.iter(slab) {
                 let node = slab.get(slot);
-                assert_eq!(
-                    node.meta & IN_MAIN,
-                    tag,
-                    "{} is in the {name} queue but tagged otherwise",
-                    node.key
-                );
                 assert!(
                     node.meta & !(FREQ_MASK | IN_MAIN) == 0,
                     "{} has stray metadata bits",

@@ -208,14 +208,7 @@ impl Policy for TwoQ {
             (&self.am, Where::Am, "Am"),
             (&self.a1out, Where::A1out, "A1out"),
         ] {
-            list.check(slab);
-            for slot in list.iter(slab) {
-                assert_eq!(
-                    slab.get(slot).meta,
-                    place,
-                    "node linked in {name} is tagged otherwise"
-                );
-            }
+            list.check_tagged(slab, name, place, |&meta| meta);
         }
         let linked = self.a1in.len() + self.am.len() + self.a1out.len();
         assert_eq!(

@@ -299,15 +299,7 @@ impl Policy for WTinyLfu {
             (&self.protected, Segment::Protected),
         ];
         for (list, segment) in segments {
-            list.check(slab);
-            for slot in list.iter(slab) {
-                let node = slab.get(slot);
-                assert_eq!(
-                    node.meta, segment,
-                    "{} is in {segment:?} but tagged {:?}",
-                    node.key, node.meta
-                );
-            }
+            list.check_tagged(slab, &format!("{segment:?}"), segment, |&meta| meta);
         }
         let queued = self.window.len() + self.probation.len() + self.protected.len();
         assert_eq!(queued, self.entries.len(), "every entry is in one segment");

@@ -258,6 +258,23 @@ impl List {
         assert_eq!(len, self.len, "list length");
         assert_eq!(bytes, self.bytes, "list bytes");
     }
+
+    /// [`check`](Self::check), and panics unless every linked node's
+    /// `tag_of(meta)` is `tag`: the node knows which list (`name`) it is on.
+    pub fn check_tagged<T, M: PartialEq + std::fmt::Debug>(
+        &self,
+        slab: &Slab<T>,
+        name: &str,
+        tag: M,
+        tag_of: impl Fn(&T) -> M,
+    ) {
+        self.check(slab);
+        for slot in self.iter(slab) {
+            let node = slab.get(slot);
+            let found = tag_of(&node.meta);
+            assert_eq!(found, tag, "{} is on {name} but tagged {found:?}", node.key);
+        }
+    }
 }
 
 /// The hash of a key in the index.
@@ -374,6 +391,20 @@ mod tests {
         list.iter(entries.slab())
             .map(|s| entries.node(s).key)
             .collect()
+    }
+
+    #[test]
+    fn check_tagged_names_a_node_tagged_for_another_list() {
+        let mut e = Entries::default();
+        let mut list = List::default();
+        for (key, tag) in [(1, 'a'), (2, 'a'), (3, 'b')] {
+            let slot = e.add(key, 1, tag);
+            list.push_head(e.slab_mut(), slot);
+        }
+        let all_a = std::panic::catch_unwind(|| list.check_tagged(e.slab(), "A", 'a', |&t| t));
+        let message = *all_a.unwrap_err().downcast::<String>().unwrap();
+        assert!(message.contains("3 is on A but tagged 'b'"), "{message}");
+        list.check_tagged(e.slab(), "any", true, |t| t.is_ascii_lowercase());
     }
 
     #[test]
