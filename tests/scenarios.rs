@@ -27,6 +27,7 @@ fn every_bundled_scenario_runs_end_to_end() {
     let files = bundled();
     assert!(files.len() >= 5, "{files:?}");
     let dir = tempfile::tempdir().unwrap();
+    let mut hashes = std::collections::BTreeMap::new();
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
         assert!(
@@ -50,6 +51,17 @@ fn every_bundled_scenario_runs_end_to_end() {
             .filter(|p| p.ends_with("summary.json"))
             .collect();
         assert!(!summaries.is_empty(), "{file:?} wrote no summary");
+        for path in walk(&out) {
+            let name = path.file_name().unwrap().to_str().unwrap();
+            if RESULT_FILES.contains(&name) {
+                let relative = path.strip_prefix(dir.path()).unwrap();
+                let bytes = std::fs::read(&path).unwrap();
+                hashes.insert(
+                    relative.to_string_lossy().replace('\\', "/"),
+                    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&bytes)),
+                );
+            }
+        }
         for (i, summary) in summaries.into_iter().enumerate() {
             let json: serde_json::Value =
                 serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
@@ -93,6 +105,57 @@ fn every_bundled_scenario_runs_end_to_end() {
             }
         }
     }
+    check_result_hashes(&hashes);
+}
+
+/// The result files whose bytes must not change unless on purpose.
+const RESULT_FILES: [&str; 7] = [
+    "summary.json",
+    "summary.csv",
+    "timeseries.csv",
+    "nodes.csv",
+    "latency.csv",
+    "sweep.csv",
+    "sweep-summary.csv",
+];
+
+/// Compares the hashes of every bundled scenario's result files with
+/// `tests/golden/results.csv`; `CACHELAB_BLESS=1` rewrites the table (say
+/// why in the commit).
+fn check_result_hashes(hashes: &std::collections::BTreeMap<String, String>) {
+    let table = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/results.csv");
+    let mut text = String::from("file,xxh3\n");
+    for (file, hash) in hashes {
+        text.push_str(&format!("{file},{hash}\n"));
+    }
+    if std::env::var_os("CACHELAB_BLESS").is_some() {
+        std::fs::write(&table, &text).unwrap();
+        return;
+    }
+    let golden = std::fs::read_to_string(&table).unwrap_or_default();
+    let old: std::collections::BTreeMap<&str, &str> = golden
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.rsplit_once(','))
+        .collect();
+    let mut problems = Vec::new();
+    for (file, hash) in hashes {
+        match old.get(file.as_str()) {
+            Some(h) if h == hash => {}
+            Some(_) => problems.push(format!("{file}: bytes changed")),
+            None => problems.push(format!("{file}: not in the table")),
+        }
+    }
+    for file in old.keys() {
+        if !hashes.contains_key(*file) {
+            problems.push(format!("{file}: no longer written"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "bundled scenario results differ from tests/golden/results.csv (re-bless with CACHELAB_BLESS=1 if intended):\n{}",
+        problems.join("\n")
+    );
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
