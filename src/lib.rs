@@ -16,6 +16,7 @@ pub mod request;
 pub mod scenario;
 pub mod seed;
 pub mod sim;
+pub mod suggest;
 pub mod theory;
 pub mod trace;
 pub mod units;

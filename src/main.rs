@@ -106,6 +106,20 @@ struct RunCommand {
     /// Run only the i-th of n slices of the runs (0-based): --shard 0/4.
     #[arg(long, value_parser = app::parse_shard, value_name = "I/N")]
     shard: Option<(u32, u32)>,
+    /// Refuse a run estimated to simulate more requests than this.
+    #[arg(
+        long,
+        default_value_t = cachelab::scenario::DEFAULT_MAX_REQUESTS,
+        value_parser = parse_count,
+        value_name = "N"
+    )]
+    max_requests: u64,
+}
+
+/// A count as users write it: `1e9`, `500M`, `2000000`.
+fn parse_count(text: &str) -> Result<u64, String> {
+    cachelab::units::parse_count(text)
+        .ok_or_else(|| format!("`{text}` is not a count such as 1e9, 500M or 2000000"))
 }
 
 impl RunCommand {
@@ -118,6 +132,7 @@ impl RunCommand {
             jobs: self.jobs,
             replications: self.replications,
             shard: self.shard,
+            max_requests: self.max_requests,
         }
     }
 }

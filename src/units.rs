@@ -21,8 +21,27 @@ pub fn parse_bytes(text: &str) -> Option<u64> {
         "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
         _ => return None,
     };
+    if let Some(whole) = parse_whole(number) {
+        // Exact for whole numbers of bytes (f64 would round above 2^53).
+        return whole
+            .checked_mul(multiplier as u64)
+            .filter(|&b| b <= MAX_BYTES);
+    }
     let value = parse_number(number)? * multiplier;
-    (value >= 0.0 && value < u64::MAX as f64).then_some(value as u64)
+    (value >= 0.0 && value <= MAX_BYTES as f64).then_some(value as u64)
+}
+
+/// The largest size any field takes: 2^63 − 1 bytes (what a TOML integer
+/// holds, so a resolved scenario always reads back).
+pub const MAX_BYTES: u64 = i64::MAX as u64;
+
+/// A plain whole number (`123`, `1_000`), without sign, fraction or exponent.
+fn parse_whole(text: &str) -> Option<u64> {
+    let cleaned: String = text.trim().chars().filter(|&c| c != '_').collect();
+    if cleaned.is_empty() || !cleaned.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    cleaned.parse().ok()
 }
 
 /// Parses a count: `1000000`, `1_000_000`, `1e6`, or with a decimal suffix
@@ -42,30 +61,69 @@ pub fn parse_count(text: &str) -> Option<u64> {
 /// Nanoseconds per second.
 pub const SECOND: u64 = 1_000_000_000;
 
+/// The longest duration any field takes: ten years (87 600 h). Simulated
+/// time stays far below `u64::MAX` nanoseconds however such spans add up.
+pub const MAX_DURATION_NS: u64 = 87_600 * 3_600 * SECOND;
+
 /// Parses a duration into nanoseconds: a number with a unit `ns`, `us` (or
-/// `µs`), `ms`, `s`, `min` or `h` (`5ms`, `1.5s`, `300s`, `2min`). A unit is
-/// required: a bare number is ambiguous.
+/// `µs`), `ms`, `s`, `min` or `h` (`5ms`, `1.5s`, `300s`, `2min`), at most
+/// [`MAX_DURATION_NS`]. A unit is required: a bare number is ambiguous.
+/// Plain decimals are read exactly (`1.0004s` is 1 000 400 000 ns); values
+/// with an exponent go through floating point and are rounded.
 pub fn parse_duration(text: &str) -> Option<u64> {
     let text = text.trim();
     let split = text
         .find(|c: char| c.is_alphabetic() && c != 'e' && c != 'E' || c == 'µ')
         .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let per_unit: f64 = match unit.trim() {
-        "ns" => 1.0,
-        "us" | "µs" => 1e3,
-        "ms" => 1e6,
-        "s" => 1e9,
-        "min" => 60e9,
-        "h" => 3600e9,
+    let per_unit: u64 = match unit.trim() {
+        "ns" => 1,
+        "us" | "µs" => 1_000,
+        "ms" => 1_000_000,
+        "s" => SECOND,
+        "min" => 60 * SECOND,
+        "h" => 3_600 * SECOND,
         _ => return None,
     };
-    let value = parse_number(number)? * per_unit;
-    (value >= 0.0 && value < u64::MAX as f64).then(|| value.round() as u64)
+    let ns = match parse_decimal(number, per_unit) {
+        Some(ns) => ns,
+        None => {
+            let value = parse_number(number)? * per_unit as f64;
+            (value >= 0.0 && value <= MAX_DURATION_NS as f64).then(|| value.round() as u64)?
+        }
+    };
+    (ns <= MAX_DURATION_NS).then_some(ns)
 }
 
-/// Formats nanoseconds with the largest unit that keeps the number ≥ 1
-/// (`250us`, `1.5s`), as `parse_duration` reads it back.
+/// `digits[.digits]` times `per_unit`, exactly (rounded to the nearest
+/// whole unit below one); `None` for anything else, or past `u64`.
+fn parse_decimal(number: &str, per_unit: u64) -> Option<u64> {
+    let cleaned: String = number.trim().chars().filter(|&c| c != '_').collect();
+    let (whole, fraction) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() && fraction.is_empty() || !digits(whole) || !digits(fraction) {
+        return None;
+    }
+    let whole: u128 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let fraction = &fraction[..fraction.len().min(30)];
+    let scale = 10u128.checked_pow(fraction.len() as u32)?;
+    let part: u128 = if fraction.is_empty() {
+        0
+    } else {
+        fraction.parse().ok()?
+    };
+    let per = u128::from(per_unit);
+    let ns = whole.checked_mul(per)? + (part * per + scale / 2) / scale;
+    u64::try_from(ns).ok()
+}
+
+/// Formats nanoseconds exactly, as `parse_duration` reads them back, with
+/// the largest unit that needs at most three decimals (`250us`, `1.5s`,
+/// `1000.4ms`, `3601s`, `1065.888us`).
 pub fn format_duration(ns: u64) -> String {
     const UNITS: [(u64, &str); 5] = [
         (3_600 * SECOND, "h"),
@@ -75,11 +133,15 @@ pub fn format_duration(ns: u64) -> String {
         (1, "ns"),
     ];
     for (per, unit) in UNITS {
-        if ns >= per || per == 1 {
-            let value = ns as f64 / per as f64;
-            let text = format!("{value:.3}");
-            let text = text.trim_end_matches('0').trim_end_matches('.');
-            return format!("{text}{unit}");
+        let exact = per == 1 || (ns >= per && ns.is_multiple_of(per / 1000));
+        if exact {
+            let (whole, rest) = (ns / per, ns % per);
+            if rest == 0 {
+                return format!("{whole}{unit}");
+            }
+            let millis = rest / (per / 1000);
+            let text = format!("{whole}.{millis:03}");
+            return format!("{}{unit}", text.trim_end_matches('0'));
         }
     }
     unreachable!("the last unit divides everything")
@@ -124,6 +186,9 @@ mod tests {
         assert_eq!(parse_bytes("10 parsecs"), None);
         assert_eq!(parse_bytes("-1MB"), None);
         assert_eq!(parse_bytes("MiB"), None);
+        assert_eq!(parse_bytes("9223372036854775807"), Some(i64::MAX as u64));
+        assert_eq!(parse_bytes("9223372036854775808"), None);
+        assert_eq!(parse_bytes("16EiB"), None);
     }
 
     #[test]
@@ -148,9 +213,27 @@ mod tests {
         assert_eq!(parse_duration("300"), None);
         assert_eq!(parse_duration("5 parsecs"), None);
         assert_eq!(parse_duration("-1s"), None);
-        for ns in [250, 100_000, 1_500_000_000, 7_200 * SECOND] {
-            assert_eq!(parse_duration(&format_duration(ns)), Some(ns));
+        for ns in [
+            250,
+            100_000,
+            1_500_000_000,
+            7_200 * SECOND,
+            1_000_400_000,
+            3_601 * SECOND,
+            1_065_888,
+            MAX_DURATION_NS - 1,
+            123_456_789_012_345,
+        ] {
+            assert_eq!(parse_duration(&format_duration(ns)), Some(ns), "{ns}");
         }
+        assert_eq!(format_duration(1_000_400_000), "1000.4ms");
+        assert_eq!(format_duration(3_601 * SECOND), "3601s");
+        assert_eq!(format_duration(1_065_888), "1065.888us");
+        assert_eq!(format_duration(5_400 * SECOND), "1.5h");
+        assert_eq!(format_duration(60 * SECOND), "60s");
+        assert_eq!(parse_duration("1.0004s"), Some(1_000_400_000));
+        assert_eq!(parse_duration("87601h"), None);
+        assert_eq!(parse_duration("1e300s"), None);
     }
 
     #[test]

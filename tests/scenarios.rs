@@ -92,17 +92,24 @@ fn every_bundled_scenario_runs_end_to_end() {
                 "{}",
                 String::from_utf8_lossy(&output.stderr)
             );
-            let a: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
-            let b: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(again.join("summary.json")).unwrap())
-                    .unwrap();
-            for key in ["requests", "hits", "db_queries", "latency_all"] {
-                assert_eq!(
-                    a[key], b[key],
-                    "{summary:?}: {key} differs when rerun from scenario.toml"
+            // Every result byte is the same (a sweep cell's rerun is a
+            // single run: only its label differs).
+            for name in ["timeseries.csv", "nodes.csv", "latency.csv"] {
+                assert!(
+                    std::fs::read(run_dir.join(name)).unwrap()
+                        == std::fs::read(again.join(name)).unwrap(),
+                    "{run_dir:?}: {name} differs when rerun from scenario.toml"
                 );
             }
+            let mut a: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+            let mut b: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(again.join("summary.json")).unwrap())
+                    .unwrap();
+            a["run"] = serde_json::Value::Null;
+            b["run"] = serde_json::Value::Null;
+            assert_eq!(a, b, "{summary:?} differs when rerun from scenario.toml");
+            let _ = std::fs::remove_dir_all(&again);
         }
     }
     check_result_hashes(&hashes);
@@ -353,4 +360,183 @@ fn collect_paths(value: &toml::Value, prefix: &str, missing: &mut Vec<String>, d
         }
         _ => {}
     }
+}
+
+/// Issue 13: inputs that passed `validate` and then panicked, wrapped time,
+/// exhausted memory or never ended are refused up front, naming the field
+/// and its limit (P1, P2, W4, W8, the memory and work bounds, S3).
+#[test]
+fn validation_refuses_what_would_panic_hang_or_exhaust_memory() {
+    let base = "duration = \"10s\"\n";
+    let cases: &[(&str, &[&str])] = &[
+        // P1: no nodes exist without a cache.
+        (
+            "[cache]\npattern = \"none\"\n[[failures]]\nat = \"1s\"\naction = \"crash\"\nnode = 0\n",
+            &["failures", "no cache nodes"],
+        ),
+        (
+            "[cache]\npattern = \"none\"\n[random_failures]\nmtbf = \"5s\"\nmttr = \"1s\"\n",
+            &["random_failures", "no cache nodes"],
+        ),
+        // P2: the gutter pool is routed with the same maglev table.
+        (
+            "[routing]\nscheme = \"maglev\"\nmaglev_table = 5\n[cache]\non_failure = \"gutter\"\ngutter_nodes = 7\n",
+            &["routing.maglev_table", "gutter"],
+        ),
+        // W4: durations and factors that wrapped simulated time.
+        (
+            "[clients]\ntimeout = \"5000000000h\"\n",
+            &["timeout", "87600h"],
+        ),
+        (
+            "[nodes]\nservice_time = \"lognormal:mean=1ms,sd=9000000h\"\n",
+            &["service_time", "87600h"],
+        ),
+        (
+            "[[failures]]\nat = \"1s\"\naction = \"slow\"\nnode = 0\nfactor = 1e300\n",
+            &["factor", "at most"],
+        ),
+        // W8: capacities a TOML integer cannot hold.
+        ("[nodes]\ncapacity = \"16EiB\"\n", &["capacity", "2^63"]),
+        // Fields that size memory or work.
+        (
+            "[clients]\nmode = \"closed\"\nusers = 4000000000\n",
+            &["clients.users", "1000000"],
+        ),
+        (
+            "[cache]\non_failure = \"gutter\"\ngutter_nodes = 1000000000\n",
+            &["cache.gutter_nodes", "4096"],
+        ),
+        (
+            "[routing]\nvnodes = 4000000000\n",
+            &["routing.vnodes", "10000"],
+        ),
+        (
+            "[replication]\nhot_keys = 100000000000\n",
+            &["replication.hot_keys", "10000000"],
+        ),
+        (
+            "[nodes]\nconcurrency = 4000000000\n",
+            &["nodes.concurrency", "65536"],
+        ),
+        ("[clients]\nrate = 1e12\n", &["clients.rate", "at most"]),
+        (
+            "[random_failures]\nmtbf = \"1ns\"\nmttr = \"1ns\"\n",
+            &["random_failures", "lengthen mtbf"],
+        ),
+        (
+            "interval = \"1ns\"\n",
+            &["interval", "intervals", "at most 1000000"],
+        ),
+        // S3: the name is a directory under results/.
+        ("name = \"../../x\"\n", &["name", "plain directory name"]),
+    ];
+    for (extra, expected) in cases {
+        let text = format!("{base}{extra}");
+        let (ok, stderr) = validate_text(&text, &[]);
+        assert!(!ok, "accepted:\n{text}");
+        for e in *expected {
+            assert!(stderr.contains(e), "{text}\n→ {stderr}\nlacks {e:?}");
+        }
+    }
+    // The work estimate refuses a run that would take days, and a flag
+    // raises the limit.
+    let long = "duration = \"80000h\"\ninterval = \"1h\"\n[workload]\nkeys = 100\n";
+    let (ok, stderr) = validate_text(long, &[]);
+    assert!(!ok && stderr.contains("--max-requests"), "{stderr}");
+    let (ok, stderr) = validate_text(
+        "duration = \"2000s\"\n[workload]\nkeys = 100\n",
+        &["--max-requests", "1e6"],
+    );
+    assert!(!ok && stderr.contains("2.000e7 requests"), "{stderr}");
+    // A sweep of a million cells is refused before it is expanded.
+    let (ok, stderr) = validate_text(
+        &format!(
+            "{base}[sweep]\n\"nodes.count\" = [{v}]\n\"workload.keys\" = [{v}]\n\"seed\" = [{w}]\n",
+            v = (1..=100)
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            w = (1..=100)
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        &[],
+    );
+    assert!(!ok && stderr.contains("more than 100000 runs"), "{stderr}");
+}
+
+/// Issue 13, L-items: an empty file is a valid scenario, seeds take the
+/// whole u64 range, misspelt names get a suggestion, `--set` errors name the
+/// override (not a line of an internal file), non-UTF-8 files get an offset.
+#[test]
+fn small_input_rough_edges_are_smooth() {
+    let (ok, stderr) = validate_text("", &[]);
+    assert!(
+        ok,
+        "an empty file is a scenario with every default: {stderr}"
+    );
+    let (ok, stderr) = validate_text("seed = \"18446744073709551615\"\n", &[]);
+    assert!(ok, "{stderr}");
+    let (ok, stderr) = validate_text("", &["--seed", "18446744073709551615"]);
+    assert!(ok, "{stderr}");
+    let (ok, stderr) = validate_text("seed = -1\n", &[]);
+    assert!(!ok && stderr.contains("18446744073709551615"), "{stderr}");
+    let (ok, stderr) = validate_text("[nodes]\ncapacty = \"1MiB\"\n", &[]);
+    assert!(
+        !ok && stderr.contains("did you mean `capacity`?"),
+        "{stderr}"
+    );
+    let (ok, stderr) = validate_text("[nodes]\npolicy = \"lru2\"\n", &[]);
+    assert!(!ok && stderr.contains("did you mean `lru`?"), "{stderr}");
+    let (ok, stderr) = validate_text("", &["--set", "nodes.count=abc"]);
+    assert!(
+        !ok && stderr.contains("--set nodes.count=abc") && !stderr.contains("line"),
+        "{stderr}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("latin1.toml");
+    std::fs::write(&path, b"# caf\xe9\n[workload]\n").unwrap();
+    let output = cachelab(&["validate", path.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success() && stderr.contains("offset 5") && stderr.contains("line 1"),
+        "{stderr}"
+    );
+}
+
+/// Issue 13, W3 and W5: the resolved scenario writes durations exactly (it
+/// rounded `1.0004s` to `1s`, so a changed run looked finished and the file
+/// did not reproduce it), and latencies above an hour are measured, not
+/// clamped to 3 601 s.
+#[test]
+fn resolved_files_are_exact_and_long_latencies_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("slow.toml");
+    std::fs::write(
+        &path,
+        "duration = \"5h\"\nwarmup = \"1.0004s\"\ninterval = \"3601s\"\n[workload]\nkeys = 10\n[clients]\nrate = 0.01\n[cache]\npattern = \"none\"\n[database]\nconnections = 1\nservice_time = \"lognormal:mean=7200s,sd=1065888ns\"\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = cachelab(&[
+        "run",
+        path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let resolved = std::fs::read_to_string(out.join("scenario.toml")).unwrap();
+    for exact in ["\"1000.4ms\"", "\"3601s\"", "sd=1065.888us"] {
+        assert!(resolved.contains(exact), "{resolved}\nlacks {exact}");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let max = summary["latency_all"]["max_ns"].as_u64().unwrap();
+    assert!(max > 7_000 * 1_000_000_000, "max latency {max} ns");
 }

@@ -115,6 +115,7 @@ fn side(
         .map(|o| Override::parse(o).map_err(AppError::Input))
         .collect::<Result<Vec<_>, _>>()?;
     let plan = scenario::load(file, &overrides, None)?;
+    plan.check_work(file, scenario::DEFAULT_MAX_REQUESTS)?;
     if plan.runs.len() != 1 {
         return Err(AppError::Input(format!(
             "{}: compare takes scenarios without a sweep ({} has {} cells)",

@@ -29,6 +29,9 @@ pub enum AppError {
     /// A scenario file is not usable.
     #[error(transparent)]
     Scenario(#[from] crate::scenario::ScenarioError),
+    /// A simulation could not finish.
+    #[error(transparent)]
+    Simulation(#[from] crate::cluster::SimError),
 }
 
 impl From<PolicyError> for AppError {

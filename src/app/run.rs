@@ -34,6 +34,8 @@ pub struct RunArgs {
     pub replications: u32,
     /// Run only slice `i` of `n` (0-based) of the units.
     pub shard: Option<(u32, u32)>,
+    /// Refuse runs estimated to simulate more requests than this.
+    pub max_requests: u64,
 }
 
 impl RunArgs {
@@ -47,6 +49,7 @@ impl RunArgs {
             jobs: None,
             replications: 1,
             shard: None,
+            max_requests: scenario::DEFAULT_MAX_REQUESTS,
         }
     }
 }
@@ -70,7 +73,9 @@ fn plan(args: &RunArgs) -> Result<Plan, AppError> {
         .iter()
         .map(|o| Override::parse(o).map_err(AppError::Input))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(scenario::load(&args.file, &overrides, args.seed)?)
+    let plan = scenario::load(&args.file, &overrides, args.seed)?;
+    plan.check_work(&args.file, args.max_requests)?;
+    Ok(plan)
 }
 
 /// Checks a scenario file (and its sweep cells) without running it.

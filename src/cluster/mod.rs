@@ -10,4 +10,4 @@ pub mod routing;
 mod run;
 mod versions;
 
-pub use run::{RunOutput, simulate};
+pub use run::{RunOutput, SimError, simulate};

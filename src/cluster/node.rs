@@ -174,7 +174,10 @@ impl Node {
         if self.slow == 1.0 {
             t
         } else {
-            (t as f64 * self.slow).round() as Time
+            // Validation bounds the factor; the cap keeps time in range.
+            (t as f64 * self.slow)
+                .round()
+                .min(crate::units::MAX_DURATION_NS as f64) as Time
         }
     }
 

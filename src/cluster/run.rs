@@ -7,6 +7,25 @@ use crate::metrics::{IntervalRow, LatencyRow, NodeRow, Summary, failure_impacts}
 use crate::scenario::Scenario;
 use crate::trace::TraceError;
 
+/// Why a simulation could not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// The scenario's trace could not be read.
+    #[error(transparent)]
+    Trace(#[from] TraceError),
+    /// The model broke one of its own invariants: its numbers cannot be
+    /// trusted, so none are reported.
+    #[error(
+        "internal error: the simulation of {run} broke its own invariants, so it reports nothing (please report this scenario and seed): {what}"
+    )]
+    Invariant {
+        /// The run (scenario and label).
+        run: String,
+        /// What broke, first cases first.
+        what: String,
+    },
+}
+
 /// Everything a run measured.
 #[derive(Clone, Debug)]
 pub struct RunOutput {
@@ -22,13 +41,17 @@ pub struct RunOutput {
 
 /// Simulates `scenario`; `progress(fraction)` is called now and then with
 /// the share of simulated time done.
-pub fn simulate(
-    scenario: &Scenario,
-    progress: &mut dyn FnMut(f64),
-) -> Result<RunOutput, TraceError> {
+pub fn simulate(scenario: &Scenario, progress: &mut dyn FnMut(f64)) -> Result<RunOutput, SimError> {
     let started = Instant::now();
     let mut sim = Sim::new(scenario)?;
     sim.run(progress)?;
+    let violations = sim.violations();
+    if !violations.is_empty() {
+        return Err(SimError::Invariant {
+            run: format!("{} [{}]", scenario.name, scenario.label),
+            what: violations.join("; "),
+        });
+    }
     let wall = started.elapsed().as_secs_f64().max(1e-9);
     let end = sim.end();
     let load = sim.database().load(end);

@@ -8,14 +8,16 @@ use super::consistency::Consistency;
 use super::summary::{IntervalRow, LatencyRow, LatencySummary};
 use crate::sim::Time;
 
-/// Highest latency the histograms hold (longer ones are clamped): one hour.
-const MAX_LATENCY_NS: u64 = 3_600 * 1_000_000_000;
+/// Highest latency the histograms hold at least: one hour. A run sizes them
+/// for its own length (no request can take longer than the run), so no
+/// latency is ever clamped.
+const MIN_RANGE_NS: u64 = 3_600 * 1_000_000_000;
 
 /// Percentiles written to `latency.csv`.
 pub const PERCENTILES: [f64; 9] = [50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.99, 100.0];
 
-fn histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, MAX_LATENCY_NS, 3).expect("valid histogram bounds")
+fn histogram(highest: u64) -> Histogram<u64> {
+    Histogram::new_with_bounds(1, highest, 3).expect("valid histogram bounds")
 }
 
 /// How a request ended.
@@ -70,6 +72,8 @@ impl DbLoad {
 /// Collects a run's measurements.
 pub struct Recorder {
     warmup_end: Time,
+    /// The longest latency the histograms hold: the run's length.
+    highest: Time,
     all: Histogram<u64>,
     hits: Histogram<u64>,
     misses: Histogram<u64>,
@@ -85,14 +89,17 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// A recorder whose totals start counting at `warmup_end`.
-    pub fn new(warmup_end: Time) -> Self {
+    /// A recorder whose totals start counting at `warmup_end`, for a run
+    /// of `length` simulated time.
+    pub fn new(warmup_end: Time, length: Time) -> Self {
+        let highest = length.max(MIN_RANGE_NS);
         Recorder {
             warmup_end,
-            all: histogram(),
-            hits: histogram(),
-            misses: histogram(),
-            interval_latency: histogram(),
+            highest,
+            all: histogram(highest),
+            hits: histogram(highest),
+            misses: histogram(highest),
+            interval_latency: histogram(highest),
             totals: Counts::default(),
             interval: Counts::default(),
             rows: Vec::new(),
@@ -128,7 +135,7 @@ impl Recorder {
     /// the histograms (totals only if it was issued after the warm-up).
     #[inline]
     pub fn complete(&mut self, issued: Time, now: Time, class: Class) {
-        let latency = (now - issued).clamp(1, MAX_LATENCY_NS);
+        let latency = (now - issued).clamp(1, self.highest);
         let counted = issued >= self.warmup_end;
         for counts in [&mut self.interval]
             .into_iter()

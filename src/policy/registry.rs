@@ -104,10 +104,12 @@ pub fn find_policy(name: &str) -> Option<&'static PolicySpec> {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum PolicyError {
     /// No policy has this name.
-    #[error("unknown policy `{name}`; known policies: {known}")]
+    #[error("unknown policy `{name}`{hint}; known policies: {known}")]
     UnknownPolicy {
         /// What was written.
         name: String,
+        /// "; did you mean `x`?" when a known name is close, else empty.
+        hint: String,
         /// The registered names.
         known: String,
     },
@@ -206,6 +208,9 @@ impl PolicyChoice {
         let (name, rest) = text.split_once(':').unwrap_or((text, ""));
         let spec = find_policy(name).ok_or_else(|| PolicyError::UnknownPolicy {
             name: name.to_string(),
+            hint: crate::suggest::nearest(name, POLICIES.iter().map(|s| s.name))
+                .map(|n| format!("; did you mean `{n}`?"))
+                .unwrap_or_default(),
             known: POLICIES
                 .iter()
                 .map(|s| s.name)

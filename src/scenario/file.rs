@@ -17,8 +17,9 @@ pub struct ScenarioFile {
     /// Name used for the results directory (default: the file's stem).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// Seed from which every random stream of the run is derived.
-    #[serde(default = "default_seed")]
+    /// Seed from which every random stream of the run is derived: any
+    /// 64-bit value (above 2^63 − 1, TOML needs it as a string).
+    #[serde(default = "default_seed", with = "seed_value")]
     pub seed: u64,
     /// Simulated time to run.
     #[serde(default = "default_duration")]
@@ -30,6 +31,7 @@ pub struct ScenarioFile {
     #[serde(default = "default_interval")]
     pub interval: Duration,
     /// What is requested.
+    #[serde(default)]
     pub workload: WorkloadSection,
     /// Who requests it, and how fast.
     #[serde(default)]
@@ -65,6 +67,46 @@ pub struct ScenarioFile {
 
 fn default_seed() -> u64 {
     42
+}
+
+/// A seed as TOML holds it: an integer up to 2^63 − 1, a string (decimal)
+/// for the rest of the `u64` range.
+mod seed_value {
+    use serde::{Deserialize, Deserializer, Serializer, de};
+
+    pub fn serialize<S: Serializer>(seed: &u64, s: S) -> Result<S::Ok, S::Error> {
+        match i64::try_from(*seed) {
+            Ok(small) => s.serialize_i64(small),
+            Err(_) => s.serialize_str(&seed.to_string()),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            Integer(i64),
+            Text(String),
+        }
+        let allowed = "a whole number from 0 to 18446744073709551615";
+        match Written::deserialize(d)? {
+            Written::Integer(n) => {
+                u64::try_from(n).map_err(|_| de::Error::custom(format!("seed = {n}: {allowed}")))
+            }
+            Written::Text(text) => text
+                .trim()
+                .parse()
+                .map_err(|_| de::Error::custom(format!("seed = \"{text}\": {allowed}"))),
+        }
+    }
+}
+
+/// The value `--seed` writes into a scenario table.
+pub fn seed_toml(seed: u64) -> toml::Value {
+    match i64::try_from(seed) {
+        Ok(small) => toml::Value::Integer(small),
+        Err(_) => toml::Value::String(seed.to_string()),
+    }
 }
 
 fn default_duration() -> Duration {
@@ -171,6 +213,25 @@ fn one() -> f64 {
 
 fn default_timing() -> TraceTiming {
     TraceTiming::Own
+}
+
+impl Default for WorkloadSection {
+    fn default() -> Self {
+        WorkloadSection {
+            popularity: default_popularity(),
+            alpha: default_alpha(),
+            keys: default_keys(),
+            hot: default_hot(),
+            share: default_share(),
+            object_size: default_object_size(),
+            get: 1.0,
+            set: 0.0,
+            delete: 0.0,
+            trace: None,
+            trace_format: None,
+            trace_timing: default_timing(),
+        }
+    }
 }
 
 /// Open or closed loop.

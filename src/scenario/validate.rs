@@ -4,11 +4,13 @@
 use std::path::Path;
 
 use super::file::{
-    ClientMode, FailureAction, OnFailure, Pattern, PopularityKind, ScenarioFile, WritePolicy,
+    ClientMode, FailureAction, OnFailure, Pattern, PopularityKind, ScenarioFile, TraceTiming,
+    WritePolicy,
 };
 use crate::cluster::routing::Scheme;
 use crate::policy::PolicyChoice;
 use crate::trace::Trace;
+use crate::units::format_duration;
 use crate::workload::{Popularity, SizeLaw, Workload};
 
 /// Where a run's keys come from.
@@ -44,6 +46,29 @@ pub struct Scenario {
 
 /// Most copies of one key.
 pub const MAX_COPIES: u32 = 8;
+
+/// Most cache nodes (main pool or gutter pool).
+const MAX_NODES: u32 = 4096;
+/// Most time-series intervals in one run.
+const MAX_INTERVALS: u64 = 1_000_000;
+/// Most closed-loop users (each is a pending event).
+const MAX_USERS: u32 = 1_000_000;
+/// Highest open-loop rate, requests per second.
+const MAX_RATE: f64 = 1e9;
+/// Most requests a node serves at once.
+const MAX_CONCURRENCY: u32 = 65_536;
+/// Most virtual nodes per node on a ring.
+const MAX_VNODES: u32 = 10_000;
+/// Most database connections.
+const MAX_CONNECTIONS: u32 = 1_000_000;
+/// Most keys with extra copies.
+const MAX_HOT_KEYS: u64 = 10_000_000;
+/// Most scheduled failures.
+const MAX_FAILURES: usize = 100_000;
+/// Most random crashes expected in one run.
+const MAX_RANDOM_CRASHES: f64 = 1e7;
+/// Largest slow-down factor.
+const MAX_SLOW_FACTOR: f64 = 1e6;
 
 /// A trace path as written: relative to the scenario's directory; when it
 /// is not there, the file of that name in `$CACHELAB_TRACES`, if set.
@@ -82,6 +107,15 @@ impl Scenario {
         check(file.interval.0 > 0, || "interval must be above zero".into())?;
         check(file.warmup < file.duration, || {
             "warmup must be shorter than duration".into()
+        })?;
+        let intervals = file.duration.0.div_ceil(file.interval.0);
+        check(intervals <= MAX_INTERVALS, || {
+            format!(
+                "interval = {}: a run of {} would have {intervals} intervals; at most {MAX_INTERVALS} (make interval at least {})",
+                format_duration(file.interval.0),
+                format_duration(file.duration.0),
+                format_duration(file.duration.0.div_ceil(MAX_INTERVALS))
+            )
         })?;
 
         let mut resolved_trace = None;
@@ -155,10 +189,16 @@ impl Scenario {
                     c.rate
                 )
             })?,
-            ClientMode::Closed => {
-                check(c.users >= 1, || "clients.users must be at least 1".into())?
-            }
+            ClientMode::Closed => check((1..=MAX_USERS).contains(&c.users), || {
+                format!("clients.users = {}: from 1 to {MAX_USERS}", c.users)
+            })?,
         }
+        check(c.rate <= MAX_RATE, || {
+            format!(
+                "clients.rate = {}: at most {MAX_RATE:e} requests per second",
+                c.rate
+            )
+        })?;
         check(c.timeout.0 > 0, || {
             "clients.timeout must be above zero".into()
         })?;
@@ -170,14 +210,17 @@ impl Scenario {
                 "nodes.count must be at least 1 (or cache.pattern = \"none\")".into()
             })?;
         }
-        check(n.count <= 4096, || {
-            format!("nodes.count = {}: at most 4096", n.count)
+        check(n.count <= MAX_NODES, || {
+            format!("nodes.count = {}: at most {MAX_NODES}", n.count)
         })?;
         check(n.capacity.0 > 0, || {
             "nodes.capacity must be above zero".into()
         })?;
-        check(n.concurrency >= 1, || {
-            "nodes.concurrency must be at least 1".into()
+        check((1..=MAX_CONCURRENCY).contains(&n.concurrency), || {
+            format!(
+                "nodes.concurrency = {}: from 1 to {MAX_CONCURRENCY}",
+                n.concurrency
+            )
         })?;
         let policy = PolicyChoice::parse(&n.policy).map_err(|e| format!("nodes.policy: {e}"))?;
         check(policy.spec.name != "belady", || {
@@ -187,13 +230,19 @@ impl Scenario {
 
         let r = &file.routing;
         let scheme = match Scheme::parse(&r.scheme).map_err(|e| format!("routing.scheme: {e}"))? {
-            Scheme::Ring { .. } => Scheme::Ring { vnodes: r.vnodes },
+            Scheme::Ring { .. } => {
+                check(r.vnodes <= MAX_VNODES, || {
+                    format!("routing.vnodes = {}: at most {MAX_VNODES}", r.vnodes)
+                })?;
+                Scheme::Ring { vnodes: r.vnodes }
+            }
             Scheme::Maglev { .. } => Scheme::Maglev {
                 table_size: r.maglev_table,
             },
             other => other,
         };
         scheme.validate().map_err(|e| format!("routing: {e}"))?;
+        let gutter = uses_cache && file.cache.on_failure == OnFailure::Gutter;
         if let Scheme::Maglev { table_size } = scheme {
             let most = u64::from(n.count)
                 + file
@@ -201,21 +250,33 @@ impl Scenario {
                     .iter()
                     .filter(|f| f.action == FailureAction::Add)
                     .count() as u64;
+            // The gutter pool is routed with the same scheme.
+            let most = if gutter {
+                most.max(u64::from(file.cache.gutter_nodes))
+            } else {
+                most
+            };
             check(table_size >= most, || {
                 format!(
-                    "routing.maglev_table = {table_size}: must be at least the number of nodes ({most})"
+                    "routing.maglev_table = {table_size}: must be at least the number of nodes ({most}, gutter pool included)"
                 )
             })?;
         }
 
         let d = &file.database;
-        check(d.connections >= 1, || {
-            "database.connections must be at least 1".into()
+        check((1..=MAX_CONNECTIONS).contains(&d.connections), || {
+            format!(
+                "database.connections = {}: from 1 to {MAX_CONNECTIONS}",
+                d.connections
+            )
         })?;
 
         if file.cache.on_failure == OnFailure::Gutter {
-            check(file.cache.gutter_nodes >= 1, || {
-                "cache.gutter_nodes must be at least 1 with on_failure = \"gutter\"".into()
+            check((1..=MAX_NODES).contains(&file.cache.gutter_nodes), || {
+                format!(
+                    "cache.gutter_nodes = {}: from 1 to {MAX_NODES} with on_failure = \"gutter\"",
+                    file.cache.gutter_nodes
+                )
             })?;
         }
         if let Some(ttl) = file.cache.ttl {
@@ -258,6 +319,12 @@ impl Scenario {
                 rep.hot_copies
             )
         })?;
+        check(rep.hot_keys <= MAX_HOT_KEYS, || {
+            format!(
+                "replication.hot_keys = {}: at most {MAX_HOT_KEYS}",
+                rep.hot_keys
+            )
+        })?;
         let most = rep
             .copies
             .max(if rep.hot_keys > 0 { rep.hot_copies } else { 1 });
@@ -268,13 +335,25 @@ impl Scenario {
             )
         })?;
 
+        check(uses_cache || file.failures.is_empty(), || {
+            "failures: there are no cache nodes to fail (cache.pattern is \"none\")".into()
+        })?;
+        check(uses_cache || file.random_failures.is_none(), || {
+            "random_failures: there are no cache nodes to fail (cache.pattern is \"none\")".into()
+        })?;
+        check(file.failures.len() <= MAX_FAILURES, || {
+            format!(
+                "failures: {} entries; at most {MAX_FAILURES}",
+                file.failures.len()
+            )
+        })?;
         file.failures.sort_by_key(|f| f.at);
         let mut next_id = n.count;
         for (i, f) in file.failures.iter().enumerate() {
             let here = format!(
                 "failures[{i}] ({:?} at {})",
                 f.action,
-                crate::units::format_duration(f.at.0)
+                format_duration(f.at.0)
             );
             check(f.at < file.duration, || {
                 format!("{here}: after the end of the run")
@@ -303,8 +382,10 @@ impl Scenario {
                     let factor = f
                         .factor
                         .ok_or_else(|| format!("{here}: slow needs factor = F"))?;
-                    check(factor.is_finite() && factor > 0.0, || {
-                        format!("{here}: factor must be above zero")
+                    check(factor > 0.0 && factor <= MAX_SLOW_FACTOR, || {
+                        format!(
+                            "{here}: factor = {factor}: above zero, at most {MAX_SLOW_FACTOR:e}"
+                        )
                     })?;
                 }
                 _ => check(f.factor.is_none(), || {
@@ -315,6 +396,17 @@ impl Scenario {
         if let Some(random) = &file.random_failures {
             check(random.mtbf.0 > 0 && random.mttr.0 > 0, || {
                 "random_failures: mtbf and mttr must be above zero".into()
+            })?;
+            let cycle = (random.mtbf.0 + random.mttr.0) as f64;
+            let crashes = f64::from(n.count) * file.duration.0 as f64 / cycle;
+            check(crashes <= MAX_RANDOM_CRASHES, || {
+                format!(
+                    "random_failures: mtbf = {} and mttr = {} would crash about {crashes:.0} times in a run of {} on {} nodes; at most {MAX_RANDOM_CRASHES:e} (lengthen mtbf)",
+                    format_duration(random.mtbf.0),
+                    format_duration(random.mttr.0),
+                    format_duration(file.duration.0),
+                    n.count
+                )
             })?;
         }
         Ok(Scenario {
@@ -329,8 +421,46 @@ impl Scenario {
         })
     }
 
+    /// About how many requests the run simulates: the open-loop rate, or
+    /// closed-loop users each waiting a think time plus a round trip, over
+    /// the duration. `None` for a trace at its own timestamps (the trace
+    /// bounds it).
+    pub fn estimated_requests(&self) -> Option<f64> {
+        let f = &self.file;
+        let seconds = f.duration.0 as f64 / 1e9;
+        if f.workload.trace_timing == TraceTiming::Own && matches!(self.keys, KeySource::Trace(_)) {
+            return None;
+        }
+        Some(match f.clients.mode {
+            ClientMode::Open => f.clients.rate * seconds,
+            ClientMode::Closed => {
+                let cycle_ns = f.clients.think_time.mean()
+                    + 2.0 * f.nodes.latency.mean()
+                    + f.nodes.service_time.mean();
+                f64::from(f.clients.users) * seconds * 1e9 / cycle_ns.max(1_000.0)
+            }
+        })
+    }
+
+    /// What [`Scenario::estimated_requests`] is made of, in words.
+    pub fn work_basis(&self) -> String {
+        let f = &self.file;
+        let duration = format_duration(f.duration.0);
+        match f.clients.mode {
+            ClientMode::Open => format!("clients.rate {} × duration {duration}", f.clients.rate),
+            ClientMode::Closed => format!(
+                "clients.users {} over duration {duration}, one request per think time and round trip",
+                f.clients.users
+            ),
+        }
+    }
+
     /// The scenario as TOML, every default filled in: what `run.toml` holds.
     pub fn resolved_toml(&self) -> String {
-        toml::to_string_pretty(&self.file).expect("a scenario serialises")
+        let file = ScenarioFile {
+            name: Some(self.name.clone()),
+            ..self.file.clone()
+        };
+        toml::to_string_pretty(&file).expect("a scenario serialises")
     }
 }

@@ -54,7 +54,9 @@ impl<'de> Deserialize<'de> for Duration {
             expecting: "a duration such as \"250us\", \"5ms\", \"30s\", \"2min\", \"1h\"",
             parse: |text| {
                 parse_duration(text).map(Duration).ok_or_else(|| {
-                    format!("`{text}` is not a duration; use a number with ns, us, ms, s, min or h")
+                    format!(
+                        "`{text}` is not a duration; use a number with ns, us, ms, s, min or h, at most 87600h (ten years)"
+                    )
                 })
             },
         })
@@ -85,7 +87,7 @@ impl Visitor<'_> for BytesVisitor {
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Bytes, E> {
         parse_bytes(text).map(Bytes).ok_or_else(|| {
             E::custom(format!(
-                "`{text}` is not a size; use a number with B, KB, MB, GB, KiB, MiB, GiB or TiB"
+                "`{text}` is not a size; use a number with B, KB, MB, GB, KiB, MiB, GiB or TiB, at most 2^63 - 1 bytes"
             ))
         })
     }

@@ -9,7 +9,10 @@ use rand_distr::{Distribution, Exp, LogNormal};
 
 use super::Time;
 use crate::seed::Rng;
-use crate::units::{format_duration, parse_duration};
+use crate::units::{MAX_DURATION_NS, format_duration, parse_duration};
+
+/// The longest draw of any distribution, in ns (as a float for the cap).
+const MAX_DRAW: f64 = MAX_DURATION_NS as f64;
 use crate::workload::Spec;
 
 /// A distribution of durations in nanoseconds.
@@ -65,8 +68,9 @@ impl Dist {
             let v = spec
                 .get(name)
                 .ok_or_else(|| format!("`{text}`: `{name}` is required"))?;
-            parse_duration(v)
-                .ok_or_else(|| format!("`{text}`: `{name}` = `{v}` is not a duration such as 5ms"))
+            parse_duration(v).ok_or_else(|| {
+                format!("`{text}`: `{name}` = `{v}` is not a duration such as 5ms (at most 87600h)")
+            })
         };
         let dist = match spec.kind {
             "fixed" => Dist::Fixed(duration("value")?),
@@ -163,8 +167,10 @@ impl Sampler {
     pub fn sample(&self, rng: &mut Rng) -> Time {
         match self {
             Sampler::Fixed(v) => *v,
-            Sampler::Exponential(d) => d.sample(rng).round() as Time,
-            Sampler::LogNormal(d) => d.sample(rng).round() as Time,
+            // Capped so that no draw, however far in the tail, can carry
+            // simulated time past what `Time` holds.
+            Sampler::Exponential(d) => d.sample(rng).round().min(MAX_DRAW) as Time,
+            Sampler::LogNormal(d) => d.sample(rng).round().min(MAX_DRAW) as Time,
             Sampler::Uniform(min, max) => rng.random_range(*min..=*max),
         }
     }

@@ -78,8 +78,9 @@ struct Job {
     epoch: u32,
     /// The service in progress at a node; a crash voids it.
     ticket: u32,
-    /// Fetch without coalescing: the one job waiting for it.
-    parent: u32,
+    /// Fetch without coalescing: the one job waiting for it; a copy's
+    /// update with synchronous replication: the writer to acknowledge.
+    parent: JobId,
     phase: Phase,
     hit: bool,
     failed: bool,
@@ -95,9 +96,30 @@ struct Job {
     home: u32,
     /// Synchronous replication: copies yet to acknowledge the write.
     acks: u32,
+    /// The client has its outcome (always true for internal jobs: fills'
+    /// fetches, copies, invalidations and flushes answer no one).
+    answered: bool,
 }
 
-/// No ticket, no parent.
+/// A job as events name it: its slot and the slot's generation when the
+/// event was scheduled. A slot's generation is odd while a job holds it and
+/// moves on when the job is released, so an event that outlives its job
+/// (a reply to a request already answered, an acknowledgement to a writer
+/// that gave up) finds a newer generation and does nothing: a recycled slot
+/// is never acted on by its previous occupant's events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct JobId {
+    slot: u32,
+    generation: u32,
+}
+
+/// No job (a fetch with coalescing, a copy no one waits for).
+const NO_JOB: JobId = JobId {
+    slot: u32::MAX,
+    generation: 0,
+};
+
+/// No ticket, no home node.
 const NONE: u32 = u32::MAX;
 
 /// The events of the model: a closed set.
@@ -106,23 +128,42 @@ enum Event {
     Arrival,
     UserReady(u32),
     TraceArrival,
-    NodeArrive(u32),
-    NodeDone(u32, u32),
-    ClientReply(u32),
-    ClientTimeout(u32),
-    DbArrive(u32),
-    DbDone(u32),
-    DbReply(u32),
+    NodeArrive(JobId),
+    NodeDone(JobId, u32),
+    ClientReply(JobId),
+    ClientTimeout(JobId),
+    DbArrive(JobId),
+    DbDone(JobId),
+    DbReply(JobId),
     Failure(u32),
     RandomCrash(u32),
     RandomRecover(u32),
     Detected(u32),
-    LeaseRetry(u32),
-    Flush(u32),
+    LeaseRetry(JobId),
+    Flush(JobId),
     WriteCheck(u32),
-    Ack(u32),
+    Ack(JobId),
     WarmupEnd,
     Tick,
+}
+
+impl Event {
+    /// The job this event belongs to, if any.
+    fn job(&self) -> Option<JobId> {
+        match *self {
+            Event::NodeArrive(id)
+            | Event::NodeDone(id, _)
+            | Event::ClientReply(id)
+            | Event::ClientTimeout(id)
+            | Event::DbArrive(id)
+            | Event::DbDone(id)
+            | Event::DbReply(id)
+            | Event::LeaseRetry(id)
+            | Event::Flush(id)
+            | Event::Ack(id) => Some(id),
+            _ => None,
+        }
+    }
 }
 
 /// Delays after a commit at which the cache is checked for copies older
@@ -144,7 +185,13 @@ pub struct Sim<'a> {
     scenario: &'a Scenario,
     queue: EventQueue<Event>,
     jobs: Vec<Job>,
+    /// Each slot's generation: odd while a job holds it (see [`JobId`]).
+    generations: Vec<u32>,
     free_jobs: Vec<u32>,
+    /// Requests answered (each exactly once).
+    answered: u64,
+    /// Broken invariants of the model, as found (a run with any fails).
+    violations: Vec<String>,
     nodes: Vec<Node>,
     gutter: Vec<Node>,
     main_config: NodeConfig<'a>,
@@ -249,7 +296,10 @@ impl<'a> Sim<'a> {
             scenario,
             queue: EventQueue::default(),
             jobs: Vec::new(),
+            generations: Vec::new(),
             free_jobs: Vec::new(),
+            answered: 0,
+            violations: Vec::new(),
             nodes,
             gutter,
             main_config,
@@ -259,7 +309,7 @@ impl<'a> Sim<'a> {
             feed: Feed::new(&scenario.keys, scenario.op_mix, seed)?,
             next_trace: None,
             trace_origin: 0,
-            recorder: Recorder::new(f.warmup.0),
+            recorder: Recorder::new(f.warmup.0, f.duration.0),
             pattern: f.cache.pattern,
             coalesce: f.cache.coalesce,
             timeout: f.clients.timeout.0,
@@ -365,6 +415,11 @@ impl<'a> Sim<'a> {
     }
 
     fn handle(&mut self, now: Time, event: Event) -> Result<(), TraceError> {
+        if let Some(id) = event.job()
+            && !self.is_live(id)
+        {
+            return Ok(()); // the job ended before this event came due
+        }
         match event {
             Event::Arrival => {
                 self.schedule_arrival(now);
@@ -387,30 +442,31 @@ impl<'a> Sim<'a> {
                     self.queue.schedule(at, Event::TraceArrival);
                 }
             }
-            Event::NodeArrive(job) => self.node_arrive(now, job),
-            Event::NodeDone(job, epoch) => self.node_done(now, job, epoch),
-            Event::ClientReply(job) => self.client_reply(now, job),
-            Event::ClientTimeout(job) => self.client_timeout(now, job),
-            Event::DbArrive(job) => match self.database.arrive(now, job) {
+            Event::NodeArrive(id) => self.node_arrive(now, id.slot),
+            Event::NodeDone(id, ticket) => self.node_done(now, id.slot, ticket),
+            Event::ClientReply(id) => self.client_reply(now, id.slot),
+            Event::ClientTimeout(id) => self.client_timeout(now, id.slot),
+            Event::DbArrive(id) => match self.database.arrive(now, id.slot) {
                 Admission::Started(service) => {
-                    self.queue.schedule(now + service, Event::DbDone(job))
+                    self.queue.schedule(now + service, Event::DbDone(id))
                 }
                 Admission::Queued => {}
                 Admission::Rejected => {
-                    self.jobs[job as usize].failed = true;
+                    self.jobs[id.slot as usize].failed = true;
                     let latency = self.database.network_latency();
-                    self.queue.schedule(now + latency, Event::DbReply(job));
+                    self.queue.schedule(now + latency, Event::DbReply(id));
                 }
             },
-            Event::DbDone(job) => {
+            Event::DbDone(id) => {
                 if let Some((next, service)) = self.database.finish(now) {
+                    let next = self.id(next);
                     self.queue.schedule(now + service, Event::DbDone(next));
                 }
-                self.database_served(now, job);
+                self.database_served(now, id.slot);
                 let latency = self.database.network_latency();
-                self.queue.schedule(now + latency, Event::DbReply(job));
+                self.queue.schedule(now + latency, Event::DbReply(id));
             }
-            Event::DbReply(job) => self.db_reply(now, job),
+            Event::DbReply(id) => self.db_reply(now, id.slot),
             Event::Failure(index) => {
                 let failure = self.scenario.file.failures[index as usize].clone();
                 self.apply_failure(now, failure.action, failure.node, failure.factor);
@@ -456,10 +512,10 @@ impl<'a> Sim<'a> {
                     self.record_event(now, action, Some(node), moved);
                 }
             }
-            Event::LeaseRetry(job) => self.retry_get(now, job),
-            Event::Flush(job) => self.flush(now, job),
+            Event::LeaseRetry(id) => self.retry_get(now, id.slot),
+            Event::Flush(id) => self.flush(now, id.slot),
             Event::WriteCheck(check) => self.write_check(now, check),
-            Event::Ack(job) => self.acknowledged(now, job),
+            Event::Ack(id) => self.acknowledged(now, id.slot),
             Event::WarmupEnd => {
                 let load = self.database.load(now);
                 self.recorder.warmup_over(load);
@@ -484,14 +540,52 @@ impl<'a> Sim<'a> {
     fn allocate(&mut self, mut job: Job) -> u32 {
         job.ticket = NONE;
         match self.free_jobs.pop() {
-            Some(id) => {
-                self.jobs[id as usize] = job;
-                id
+            Some(slot) => {
+                self.jobs[slot as usize] = job;
+                self.generations[slot as usize] = self.generations[slot as usize].wrapping_add(1);
+                slot
             }
             None => {
                 self.jobs.push(job);
+                self.generations.push(1);
                 (self.jobs.len() - 1) as u32
             }
+        }
+    }
+
+    /// A job that answers no client: a fetch, a copy's update, an
+    /// invalidation or a flush.
+    fn allocate_internal(&mut self, job: Job) -> u32 {
+        self.allocate(Job {
+            answered: true,
+            user: NO_USER,
+            ..job
+        })
+    }
+
+    /// The id events use for the job now in `slot`.
+    fn id(&self, slot: u32) -> JobId {
+        JobId {
+            slot,
+            generation: self.generations[slot as usize],
+        }
+    }
+
+    /// True while the job `id` names still holds its slot.
+    fn is_live(&self, id: JobId) -> bool {
+        self.generations.get(id.slot as usize) == Some(&id.generation)
+    }
+
+    /// The slot of `id`'s job, if it is still live.
+    fn live(&self, id: JobId) -> Option<u32> {
+        self.is_live(id).then_some(id.slot)
+    }
+
+    /// Notes a broken invariant of the model (kept to the first few).
+    fn violation(&mut self, what: impl FnOnce() -> String) {
+        if self.violations.len() < 8 {
+            let now = self.queue.now();
+            self.violations.push(format!("at {now} ns: {}", what()));
         }
     }
 
@@ -507,7 +601,7 @@ impl<'a> Sim<'a> {
             node: 0,
             epoch: 0,
             ticket: NONE,
-            parent: NONE,
+            parent: NO_JOB,
             phase: Phase::Lookup,
             hit: false,
             failed: false,
@@ -517,11 +611,42 @@ impl<'a> Sim<'a> {
             waited: false,
             home: NONE,
             acks: 0,
+            answered: false,
         }
     }
 
     fn release(&mut self, job: u32) {
+        let generation = self.generations[job as usize];
+        if generation.is_multiple_of(2) {
+            self.violation(|| format!("job slot {job} released twice"));
+            return;
+        }
+        if !self.jobs[job as usize].answered {
+            let key = self.jobs[job as usize].key;
+            self.violation(|| format!("a request for key {key} ended without an outcome"));
+        }
+        self.generations[job as usize] = generation.wrapping_add(1);
         self.free_jobs.push(job);
+    }
+
+    /// What the model found broken in its own invariants after the run:
+    /// every request answered exactly once or still in flight, no job slot
+    /// released twice. Empty when all is well.
+    pub fn violations(&self) -> Vec<String> {
+        let in_flight = self
+            .jobs
+            .iter()
+            .zip(&self.generations)
+            .filter(|(j, g)| *g % 2 == 1 && !j.answered)
+            .count() as u64;
+        let mut found = self.violations.clone();
+        if self.answered + in_flight != self.issued {
+            found.push(format!(
+                "{} requests issued, but {} answered and {in_flight} in flight",
+                self.issued, self.answered
+            ));
+        }
+        found
     }
 
     fn node_mut(&mut self, pool: Pool, id: u32) -> &mut Node {
@@ -593,5 +718,6 @@ fn exponential(mean: Time, rng: &mut Rng) -> Time {
     Exp::new(1.0 / mean as f64)
         .expect("mean > 0")
         .sample(rng)
-        .round() as Time
+        .round()
+        .min(crate::units::MAX_DURATION_NS as f64) as Time
 }

@@ -39,13 +39,15 @@ impl Sim<'_> {
         j.node = id;
         j.phase = phase;
         j.sent = now;
-        self.queue.schedule(now + latency, Event::NodeArrive(job));
+        self.queue
+            .schedule(now + latency, Event::NodeArrive(self.id(job)));
     }
 
     pub(super) fn send_to_database(&mut self, now: Time, job: u32, phase: Phase) {
         self.jobs[job as usize].phase = phase;
         let latency = self.database.network_latency();
-        self.queue.schedule(now + latency, Event::DbArrive(job));
+        self.queue
+            .schedule(now + latency, Event::DbArrive(self.id(job)));
     }
 
     pub(super) fn node_arrive(&mut self, now: Time, job: u32) {
@@ -70,7 +72,7 @@ impl Sim<'_> {
         self.next_ticket = self.next_ticket.wrapping_add(1) % NONE;
         self.jobs[job as usize].ticket = ticket;
         self.queue
-            .schedule(now + service, Event::NodeDone(job, ticket));
+            .schedule(now + service, Event::NodeDone(self.id(job), ticket));
     }
 
     pub(super) fn node_done(&mut self, now: Time, job: u32, ticket: u32) {
@@ -98,7 +100,7 @@ impl Sim<'_> {
                 let evicted = n.store(j.key, j.size, j.version, now, counting);
                 let latency = n.network_latency();
                 self.recorder.evictions(now, evicted);
-                if j.parent != NONE {
+                if j.parent != NO_JOB {
                     self.queue.schedule(now + latency, Event::Ack(j.parent));
                 }
                 self.release(job);
@@ -167,7 +169,8 @@ impl Sim<'_> {
                     let w = &mut self.jobs[job as usize];
                     w.wait = true;
                     w.waited = true;
-                    self.queue.schedule(now + latency, Event::ClientReply(job));
+                    self.queue
+                        .schedule(now + latency, Event::ClientReply(self.id(job)));
                     return;
                 }
             }
@@ -196,18 +199,16 @@ impl Sim<'_> {
             let w = &mut self.jobs[job as usize];
             w.hit = found.is_some();
             w.token = token;
-            self.queue.schedule(now + latency, Event::ClientReply(job));
+            self.queue
+                .schedule(now + latency, Event::ClientReply(self.id(job)));
             return;
         }
         let epoch = n.epoch;
         let waiting = n.pending.entry(j.key).or_default();
         waiting.push(job);
         if waiting.len() == 1 || !coalesce {
-            let fetch = self.allocate(Job {
-                epoch,
-                parent: if coalesce { NONE } else { job },
-                ..j
-            });
+            let parent = if coalesce { NO_JOB } else { self.id(job) };
+            let fetch = self.allocate_internal(Job { epoch, parent, ..j });
             self.send_to_database(now, fetch, Phase::Fetch);
         }
     }
@@ -246,17 +247,20 @@ impl Sim<'_> {
 
     pub(super) fn client_reply(&mut self, now: Time, job: u32) {
         let j = self.jobs[job as usize];
-        if j.failed {
+        if j.phase == Phase::NodeWrite {
+            // The primary's own acknowledgement: with synchronous copies the
+            // writer is answered (failed, if a copy was lost) after the last.
+            self.acknowledged(now, job);
+        } else if j.failed {
             self.complete(now, job, Class::Failed);
             self.release(job);
-        } else if j.phase == Phase::NodeWrite {
-            self.acknowledged(now, job); // the primary's own acknowledgement
         } else if matches!(j.phase, Phase::WriteThrough | Phase::WriteBehind) {
             self.complete(now, job, Class::Write);
             self.release(job);
         } else if j.wait {
             let retry = self.leases.expect("waits come from leases").retry;
-            self.queue.schedule(now + retry, Event::LeaseRetry(job));
+            self.queue
+                .schedule(now + retry, Event::LeaseRetry(self.id(job)));
         } else if j.hit && j.phase == Phase::WarmRead {
             // A warm copy had it: answer, and add it to the warming node.
             self.complete(now, job, Class::Hit);
@@ -312,13 +316,15 @@ impl Sim<'_> {
             | Phase::NodeWrite
             | Phase::WriteBehind => {
                 let at = (j.sent + self.timeout).max(now);
-                self.queue.schedule(at, Event::ClientTimeout(job));
+                self.queue.schedule(at, Event::ClientTimeout(self.id(job)));
             }
-            Phase::Update if j.parent != NONE => {
+            Phase::Update if j.parent != NO_JOB => {
                 // A synchronous writer hears of the lost copy when it times out.
-                let at = (j.sent + self.timeout).max(now);
-                self.jobs[j.parent as usize].failed = true;
-                self.queue.schedule(at, Event::Ack(j.parent));
+                if let Some(writer) = self.live(j.parent) {
+                    let at = (j.sent + self.timeout).max(now);
+                    self.jobs[writer as usize].failed = true;
+                    self.queue.schedule(at, Event::Ack(j.parent));
+                }
                 self.release(job);
             }
             _ => self.release(job),
@@ -393,11 +399,11 @@ impl Sim<'_> {
             return; // the node crashed: its waiting clients timed out
         }
         let waiting = n.pending.get_mut(&j.key).expect("a fetch has waiters");
-        let answered: Vec<u32> = if j.parent == NONE {
+        let answered: Vec<u32> = if j.parent == NO_JOB {
             std::mem::take(waiting)
         } else {
-            waiting.retain(|&w| w != j.parent);
-            vec![j.parent]
+            waiting.retain(|&w| w != j.parent.slot);
+            vec![j.parent.slot]
         };
         if waiting.is_empty() {
             n.pending.remove(&j.key);
@@ -412,13 +418,19 @@ impl Sim<'_> {
             let latency = self.node_mut(j.pool, j.node).network_latency();
             self.jobs[waiter as usize].failed = j.failed;
             self.queue
-                .schedule(now + latency, Event::ClientReply(waiter));
+                .schedule(now + latency, Event::ClientReply(self.id(waiter)));
         }
     }
 
     /// The client's request is answered: record it and wake its user.
     pub(super) fn complete(&mut self, now: Time, job: u32, class: Class) {
         let j = self.jobs[job as usize];
+        if j.answered {
+            self.violation(|| format!("a request for key {} answered twice", j.key));
+            return;
+        }
+        self.jobs[job as usize].answered = true;
+        self.answered += 1;
         self.recorder.complete(j.issued, now, class);
         if j.user != NO_USER {
             let think = self.think.sample(&mut self.think_rng);

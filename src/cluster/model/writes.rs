@@ -68,13 +68,14 @@ impl Sim<'_> {
             if lost {
                 continue;
             }
-            let job = self.allocate(Job {
+            let job = self.allocate_internal(Job {
                 phase: Phase::Invalidate,
                 node: id,
                 ..self.blank_job(key, 0, now)
             });
             let delay = self.invalidation_delay.sample(&mut self.invalidation_rng);
-            self.queue.schedule(now + delay, Event::NodeArrive(job));
+            self.queue
+                .schedule(now + delay, Event::NodeArrive(self.id(job)));
         }
     }
 
@@ -139,7 +140,8 @@ impl Sim<'_> {
                     self.send_copies(now, job, &others, waiting);
                 }
                 let latency = self.node_mut(j.pool, j.node).network_latency();
-                self.queue.schedule(now + latency, Event::ClientReply(job));
+                self.queue
+                    .schedule(now + latency, Event::ClientReply(self.id(job)));
             }
             _ => self.release(job), // a write-behind flush: no one waits
         }
@@ -149,12 +151,9 @@ impl Sim<'_> {
     /// the writer when `acknowledge`.
     fn send_copies(&mut self, now: Time, job: u32, copies: &[u32], acknowledge: bool) {
         let j = self.jobs[job as usize];
+        let parent = if acknowledge { self.id(job) } else { NO_JOB };
         for &id in copies {
-            let copy = self.allocate(Job {
-                user: NO_USER,
-                parent: if acknowledge { job } else { NONE },
-                ..j
-            });
+            let copy = self.allocate_internal(Job { parent, ..j });
             self.send_to_node(now, copy, Pool::Main, id, Phase::Update);
         }
     }
@@ -184,16 +183,16 @@ impl Sim<'_> {
         let evicted = n.store(j.key, j.size, version, now, counting);
         let (latency, incarnation) = (n.network_latency(), n.incarnation);
         self.recorder.evictions(now, evicted);
-        self.queue.schedule(now + latency, Event::ClientReply(job));
-        let flush = self.allocate(Job {
+        self.queue
+            .schedule(now + latency, Event::ClientReply(self.id(job)));
+        let flush = self.allocate_internal(Job {
             phase: Phase::Flush,
-            user: NO_USER,
             epoch: incarnation,
             version,
             ..j
         });
         self.queue
-            .schedule(now + self.flush_delay, Event::Flush(flush));
+            .schedule(now + self.flush_delay, Event::Flush(self.id(flush)));
     }
 
     /// A write-behind flush is due: to the database, unless its node crashed
