@@ -229,3 +229,50 @@ fn mrc_writes_csv_and_plots_and_agrees_with_replay() {
     let replayed: Vec<(String, u64, u64)> = replayed.into_iter().map(|r| (r.0, r.1, r.2)).collect();
     assert_eq!(curve, replayed);
 }
+
+/// Waits for `child` at most `seconds`, killing it and failing if it takes longer.
+fn wait_bounded(mut child: std::process::Child, seconds: u64, what: &str) -> Output {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("{what} hangs (killed after {seconds} s)");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly_and_a_full_one_is_an_error() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let child = Command::new(env!("CARGO_BIN_EXE_cachelab"))
+        .arg("policies")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let output = wait_bounded(child, 30, "policies into a closed pipe");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{:?}: {stderr}", output.status);
+    assert!(stderr.is_empty(), "{stderr}");
+
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_cachelab"))
+        .arg("policies")
+        .stdout(full)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let output = wait_bounded(child, 30, "policies into /dev/full");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("error") && stderr.contains("space") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+}
