@@ -243,6 +243,138 @@ fn wait_bounded(mut child: std::process::Child, seconds: u64, what: &str) -> Out
     child.wait_with_output().unwrap()
 }
 
+/// Rows of a replay.csv without the wall-time column.
+fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    reader
+        .records()
+        .map(|r| r.unwrap().iter().take(6).map(str::to_string).collect())
+        .collect()
+}
+
+const PIPE_ARGS: [&str; 8] = [
+    "--format",
+    "oracleGeneral",
+    "--policy",
+    "lru,fifo,s3fifo",
+    "--size",
+    "1%,10%",
+    "--jobs",
+    "2",
+];
+
+#[test]
+fn a_trace_from_a_pipe_is_read_once_for_every_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let og = trace("cloudPhysicsIO.oracleGeneral.bin");
+    let file_out = dir.path().join("file");
+    let mut args = vec![
+        "replay",
+        "--trace",
+        &og,
+        "--out",
+        file_out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(&PIPE_ARGS);
+    assert!(cachelab(&args).status.success());
+    let expected = csv_rows(&file_out.join("replay.csv"));
+    assert_eq!(expected.len(), 6);
+
+    let pipe_out = dir.path().join("pipe");
+    let mut args = vec![
+        "replay",
+        "--trace",
+        "/dev/stdin",
+        "--out",
+        pipe_out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(&PIPE_ARGS);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cachelab"))
+        .args(&args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let data = std::fs::read(&og).unwrap();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        // The reader may stop early on an error; that is for the test to see.
+        let _ = stdin.write_all(&data);
+    });
+    let output = wait_bounded(child, 120, "replay from a pipe");
+    writer.join().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(csv_rows(&pipe_out.join("replay.csv")), expected);
+}
+
+#[test]
+fn a_trace_from_a_named_fifo_with_a_share_size_does_not_hang() {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let og = trace("cloudPhysicsIO.oracleGeneral.bin");
+    let fifo = dir.path().join("t.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let file_out = dir.path().join("file");
+    let mut args = vec![
+        "replay",
+        "--trace",
+        &og,
+        "--out",
+        file_out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(&PIPE_ARGS);
+    assert!(cachelab(&args).status.success());
+
+    let fifo_out = dir.path().join("fifo");
+    let mut args = vec![
+        "replay",
+        "--trace",
+        fifo.to_str().unwrap(),
+        "--out",
+        fifo_out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(&PIPE_ARGS);
+    let child = Command::new(env!("CARGO_BIN_EXE_cachelab"))
+        .args(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (data, path) = (std::fs::read(&og).unwrap(), fifo.clone());
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(&path) {
+            let _ = f.write_all(&data);
+        }
+    });
+    let output = wait_bounded(child, 120, "replay from a FIFO");
+    // Unblock the writer if the reader never opened the FIFO.
+    // (O_NONBLOCK: opening for reading then returns at once.)
+    drop(
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(0o4000)
+            .open(&fifo),
+    );
+    writer.join().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        csv_rows(&fifo_out.join("replay.csv")),
+        csv_rows(&file_out.join("replay.csv"))
+    );
+}
+
 #[test]
 fn a_closed_stdout_ends_quietly_and_a_full_one_is_an_error() {
     let (reader, writer) = std::io::pipe().unwrap();

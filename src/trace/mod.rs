@@ -10,10 +10,14 @@ mod binary;
 mod csv;
 mod format;
 mod input;
+mod lines;
+mod spool;
 mod text;
 mod writer;
 
 pub use format::{CsvColumns, TraceFormat};
+pub use lines::MAX_LINE_BYTES;
+pub use spool::MAX_SPOOL_BYTES;
 pub use writer::write_oracle_general;
 
 use std::path::{Path, PathBuf};
@@ -90,9 +94,9 @@ impl Trace {
             None => TraceFormat::from_path(path)?,
         };
         let format = match format {
-            TraceFormat::Csv(columns) if columns.key.is_none() => {
-                TraceFormat::Csv(csv::columns_from_header(input::open(path)?, &columns)?)
-            }
+            TraceFormat::Csv(columns) if columns.key.is_none() => TraceFormat::Csv(
+                csv::columns_from_header(input::open(path, true)?, &columns)?,
+            ),
             other => other,
         };
         Ok(Trace {
@@ -103,7 +107,8 @@ impl Trace {
 
     /// Opens a fresh stream from the start of the file.
     pub fn open(&self) -> Result<Box<dyn RequestStream>, TraceError> {
-        let input = input::open(&self.path)?;
+        let lines = matches!(self.format, TraceFormat::Text | TraceFormat::Csv(_));
+        let input = input::open(&self.path, lines)?;
         Ok(match &self.format {
             TraceFormat::OracleGeneral => Box::new(binary::OracleGeneral::new(input)),
             TraceFormat::Vscsi => Box::new(binary::Vscsi::new(input)?),
