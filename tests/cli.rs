@@ -408,3 +408,127 @@ fn a_closed_stdout_ends_quietly_and_a_full_one_is_an_error() {
         "{stderr}"
     );
 }
+
+/// Runs cachelab with a time limit and returns (success, stderr).
+fn bounded(args: &[&str], seconds: u64) -> (bool, String) {
+    let child = Command::new(env!("CARGO_BIN_EXE_cachelab"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let output = wait_bounded(child, seconds, &args.join(" "));
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn nothing_measured_is_no_data_not_a_perfect_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let og = trace("cloudPhysicsIO.oracleGeneral.bin");
+    let empty = dir.path().join("empty.txt");
+    std::fs::write(&empty, "").unwrap();
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    for args in [
+        vec![
+            "replay", "--trace", &og, "--size", "100", "--warmup", "200000",
+        ],
+        vec![
+            "replay",
+            "--trace",
+            empty.to_str().unwrap(),
+            "--size",
+            "100",
+        ],
+        vec![
+            "mrc", "--trace", &og, "--size", "100,1000", "--warmup", "113872",
+        ],
+        vec![
+            "mrc", "--trace", &og, "--policy", "fifo", "--size", "100", "--warmup", "1e6",
+        ],
+    ] {
+        let mut all = args.clone();
+        all.extend_from_slice(&["--out", out]);
+        let (ok, stderr) = bounded(&all, 60);
+        assert!(!ok, "{args:?} reported a miss ratio");
+        assert!(
+            stderr.contains("nothing measured") && !stderr.contains("panicked"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn inputs_that_would_exhaust_memory_or_time_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    for (args, expected) in [
+        (
+            vec![
+                "replay",
+                "--workload",
+                "zipf:keys=10,requests=1e13",
+                "--size",
+                "5",
+            ],
+            "`requests`",
+        ),
+        (
+            vec![
+                "mrc",
+                "--workload",
+                "zipf:keys=10,requests=1e3",
+                "--points",
+                "100000000",
+            ],
+            "--points",
+        ),
+        (
+            vec![
+                "replay",
+                "--trace",
+                "/dev/zero",
+                "--format",
+                "txt",
+                "--size",
+                "5",
+            ],
+            "line 1",
+        ),
+        (
+            vec![
+                "replay",
+                "--trace",
+                "/dev/zero",
+                "--format",
+                "csv:key=1",
+                "--size",
+                "5",
+            ],
+            "line 1",
+        ),
+        (
+            vec![
+                "replay",
+                "--workload",
+                "hotspot:keys=100,hot=0,requests=1e3",
+                "--size",
+                "5",
+            ],
+            "`hot`",
+        ),
+    ] {
+        let mut all = args.clone();
+        all.extend_from_slice(&["--out", out]);
+        let (ok, stderr) = bounded(&all, 60);
+        assert!(!ok, "{args:?} succeeded");
+        assert!(
+            stderr.contains(expected) && !stderr.contains("panicked"),
+            "{args:?}: {stderr}"
+        );
+    }
+}

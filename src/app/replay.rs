@@ -135,12 +135,29 @@ impl Prepared {
                 ))
             })?,
         };
+        if let Some(p) = &profile
+            && options.warmup >= p.requests
+        {
+            return Err(nothing_measured(options.warmup, Some(p.requests)));
+        }
         Ok(Prepared {
             source,
             options,
             profile,
             seed,
         })
+    }
+
+    /// Refuses results of cells that counted no request: a ratio over
+    /// nothing is no data, not a perfect cache.
+    fn check_measured(&self, rows: &[CellResult]) -> Result<(), AppError> {
+        if rows.iter().all(|r| r.requests > 0) {
+            return Ok(());
+        }
+        Err(nothing_measured(
+            self.options.warmup,
+            self.profile.as_ref().map(|p| p.requests),
+        ))
     }
 
     fn replay(&self) -> Replay<'_> {
@@ -194,6 +211,17 @@ impl Prepared {
         }
         text
     }
+}
+
+fn nothing_measured(warmup: u64, requests: Option<u64>) -> AppError {
+    let length = requests.map_or(String::new(), |n| format!(" of {n} requests"));
+    AppError::Input(if warmup > 0 {
+        format!(
+            "nothing measured: the warm-up of {warmup} requests covers the whole stream{length}; give a shorter --warmup"
+        )
+    } else {
+        format!("nothing measured: the source has no requests{length}")
+    })
 }
 
 fn parse_policies(list: &[String]) -> Result<Vec<PolicyChoice>, AppError> {
@@ -349,6 +377,7 @@ pub fn replay(
         "replay",
         show_progress,
     )?;
+    prepared.check_measured(&rows)?;
     let dir = args
         .out
         .clone()
@@ -368,6 +397,10 @@ pub fn replay(
         rows,
     })
 }
+
+/// Most log-spaced sizes of a curve: far more than a plot can show, and
+/// each is one replay per policy.
+pub const MAX_POINTS: usize = 10_000;
 
 /// `cachelab mrc` arguments.
 #[derive(Clone, Debug, Serialize)]
@@ -402,8 +435,11 @@ pub fn mrc(
         CacheSize::parse(&args.min).map_err(AppError::Input)?,
         CacheSize::parse(&args.max).map_err(AppError::Input)?,
     );
-    if explicit.is_empty() && args.points == 0 {
-        return Err(AppError::Input("--points must be at least 1".into()));
+    if explicit.is_empty() && !(1..=MAX_POINTS).contains(&args.points) {
+        return Err(AppError::Input(format!(
+            "--points {}: must be from 1 to {MAX_POINTS}",
+            args.points
+        )));
     }
     let needs_profile = explicit.iter().any(CacheSize::is_fraction)
         || (explicit.is_empty() && (min.is_fraction() || max.is_fraction()));
@@ -449,6 +485,7 @@ pub fn mrc(
         };
         rows.extend(source.iter().filter(|r| r.policy == policy.label).cloned());
     }
+    prepared.check_measured(&rows)?;
     let dir = args
         .out
         .clone()

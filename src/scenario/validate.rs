@@ -111,6 +111,9 @@ impl Scenario {
                     format!("workload.alpha = {}: must be from 0 to 10", w.alpha)
                 })?;
                 share("workload.hot", w.hot)?;
+                check(kind != PopularityKind::Hotspot || w.hot > 0.0, || {
+                    "workload.hot = 0: a hotspot needs hot keys (above 0); for none use popularity = \"uniform\"".into()
+                })?;
                 share("workload.share", w.share)?;
                 let popularity = match kind {
                     PopularityKind::Zipf => Popularity::Zipf {
