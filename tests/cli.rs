@@ -532,3 +532,112 @@ fn inputs_that_would_exhaust_memory_or_time_are_refused() {
         );
     }
 }
+
+/// The shared oracleGeneral trace with each record's next-access field
+/// replaced by `next(index, field)`.
+fn with_next_access(dir: &Path, name: &str, next: impl Fn(usize, i64) -> i64) -> String {
+    let mut data = std::fs::read(trace("cloudPhysicsIO.oracleGeneral.bin")).unwrap();
+    for (i, record) in data.chunks_exact_mut(24).enumerate() {
+        let field = i64::from_le_bytes(record[16..24].try_into().unwrap());
+        record[16..24].copy_from_slice(&next(i, field).to_le_bytes());
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, data).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn belady_recomputes_next_accesses_that_are_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |file: &str, out: &str| {
+        replay_rows(
+            &[
+                "--trace",
+                file,
+                "--format",
+                "oracleGeneral",
+                "--ignore-size",
+                "--policy",
+                "belady,lru",
+                "--size",
+                "1%,10%",
+            ],
+            &dir.path().join(out),
+        )
+    };
+    let reference = run(&trace("cloudPhysicsIO.oracleGeneral.bin"), "good");
+    let misses = |rows: &[(String, u64, u64, String, String)], policy: &str| -> Vec<u64> {
+        rows.iter().filter(|r| r.0 == policy).map(|r| r.2).collect()
+    };
+    let (belady, lru) = (misses(&reference, "belady"), misses(&reference, "lru"));
+    assert!(belady.iter().zip(&lru).all(|(b, l)| b < l));
+    for (name, corrupt) in [
+        ("never.og", &(|_, _| -1i64) as &dyn Fn(usize, i64) -> i64),
+        ("past.og", &|_, _| 1),
+        ("self.og", &|i, _| i as i64 + 1),
+        ("shifted.og", &|i, f| {
+            if i % 7 == 3 && f > 0 { f - 1 } else { f }
+        }),
+    ] {
+        let file = with_next_access(dir.path(), name, corrupt);
+        let rows = run(&file, &format!("{name}-out"));
+        assert_eq!(misses(&rows, "belady"), belady, "{name}");
+        assert_eq!(misses(&rows, "lru"), lru, "{name}");
+    }
+}
+
+#[test]
+fn skipped_zero_size_records_do_not_shift_next_accesses() {
+    // Every 5th record of a copy is preceded by a zero-size record, and the
+    // next-access fields count records of the file, zero-size ones included.
+    let dir = tempfile::tempdir().unwrap();
+    let data = std::fs::read(trace("cloudPhysicsIO.oracleGeneral.bin")).unwrap();
+    let records: Vec<&[u8]> = data.chunks_exact(24).collect();
+    let inserted_before = |i: usize| i / 5 + 1; // zero-size records before record i's copy
+    let mut padded = Vec::new();
+    for (i, record) in records.iter().enumerate() {
+        if i % 5 == 0 {
+            let mut zero = record.to_vec();
+            zero[12..16].copy_from_slice(&0u32.to_le_bytes());
+            zero[16..24].copy_from_slice(&(-1i64).to_le_bytes());
+            padded.extend_from_slice(&zero);
+        }
+        let mut copy = record.to_vec();
+        let field = i64::from_le_bytes(record[16..24].try_into().unwrap());
+        if field > 0 {
+            let next = field as usize - 1;
+            copy[16..24]
+                .copy_from_slice(&((next + inserted_before(next) + 1) as i64).to_le_bytes());
+        }
+        padded.extend_from_slice(&copy);
+    }
+    let path = dir.path().join("padded.og");
+    std::fs::write(&path, padded).unwrap();
+    let args = |file: &str| -> Vec<String> {
+        [
+            "--trace",
+            file,
+            "--format",
+            "oracleGeneral",
+            "--ignore-size",
+            "--policy",
+            "belady",
+            "--size",
+            "1%,10%",
+        ]
+        .map(str::to_string)
+        .to_vec()
+    };
+    let og = trace("cloudPhysicsIO.oracleGeneral.bin");
+    let a = args(&og);
+    let b = args(path.to_str().unwrap());
+    let reference = replay_rows(
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        &dir.path().join("a"),
+    );
+    let padded = replay_rows(
+        &b.iter().map(String::as_str).collect::<Vec<_>>(),
+        &dir.path().join("b"),
+    );
+    assert_eq!(padded, reference);
+}

@@ -70,6 +70,9 @@ struct Prepared {
     options: StreamOptions,
     profile: Option<Profile>,
     seed: Seed,
+    /// The trace's first wrong next-access field, when Belady found one
+    /// and its positions were recomputed.
+    wrong_next_access: Option<String>,
 }
 
 impl Prepared {
@@ -102,7 +105,14 @@ impl Prepared {
             .warmup
             .as_deref()
             .and_then(|w| w.trim().strip_suffix('%'));
-        let need_next_access = need_next_access && !source.has_next_access();
+        // Belady trusts a trace's own next accesses only once they are
+        // checked against the trace; wrong ones are recomputed.
+        let wrong_next_access = match &source {
+            Source::Trace(trace) if need_next_access => trace.check_next_access()?,
+            _ => None,
+        };
+        let need_next_access =
+            need_next_access && (!source.has_next_access() || wrong_next_access.is_some());
         let mut options = StreamOptions {
             ignore_size: args.ignore_size,
             rate: args.rate,
@@ -145,6 +155,7 @@ impl Prepared {
             options,
             profile,
             seed,
+            wrong_next_access,
         })
     }
 
@@ -208,6 +219,11 @@ impl Prepared {
         }
         if let Some(rate) = self.options.effective_rate(&self.source) {
             text.push_str(&format!(", timed at {rate} requests/s"));
+        }
+        if let Some(problem) = &self.wrong_next_access {
+            text.push_str(&format!(
+                "\nthe trace's next-access fields are wrong ({problem}); belady uses next accesses recomputed from the trace"
+            ));
         }
         text
     }

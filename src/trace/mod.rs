@@ -131,6 +131,17 @@ impl Trace {
         self.format == TraceFormat::OracleGeneral
     }
 
+    /// For a trace whose requests carry next accesses (oracleGeneral):
+    /// the first next-access field that does not name the next request for
+    /// the same key, described; `None` when all are right (or the format
+    /// has no such field). Reads the whole file.
+    pub fn check_next_access(&self) -> Result<Option<String>, TraceError> {
+        if !self.has_next_access() {
+            return Ok(None);
+        }
+        binary::check_next_access(input::open(&self.path, false)?)
+    }
+
     /// Whether requests carry object sizes.
     pub fn has_sizes(&self) -> bool {
         match &self.format {
