@@ -641,3 +641,43 @@ fn skipped_zero_size_records_do_not_shift_next_accesses() {
     );
     assert_eq!(padded, reference);
 }
+
+#[test]
+fn a_trace_without_times_is_timed_by_the_clients_in_a_cluster() {
+    let txt = trace("cloudPhysicsIO.txt");
+    let toml = format!(
+        r#"
+        duration = "20s"
+        [workload]
+        popularity = "trace"
+        trace = "{txt}"
+        [clients]
+        rate = 1000
+        [nodes]
+        count = 1
+        capacity = "1000"
+        "#
+    );
+    let out = common::run_scenario(&toml, &[]);
+    let busy = out.series.iter().filter(|r| r.requests > 0).count();
+    assert!(
+        busy >= 15,
+        "requests in {busy} intervals: all sent at t = 0"
+    );
+    assert!(
+        (out.summary.requests as i64 - 20_000).abs() < 1_000,
+        "{}",
+        out.summary.requests
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("txt.toml");
+    std::fs::write(&file, &toml).unwrap();
+    let output = cachelab(&["validate", file.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("timed by the clients"), "{stdout}");
+}

@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use super::file::{
-    ClientMode, FailureAction, OnFailure, Pattern, PopularityKind, ScenarioFile, WritePolicy,
+    ClientMode, FailureAction, OnFailure, Pattern, PopularityKind, ScenarioFile, TraceTiming,
+    WritePolicy,
 };
 use crate::cluster::routing::Scheme;
 use crate::policy::PolicyChoice;
@@ -85,6 +86,7 @@ impl Scenario {
         })?;
 
         let mut resolved_trace = None;
+        let mut untimed_trace = false;
         let w = &file.workload;
         let sizes =
             SizeLaw::parse(&w.object_size).map_err(|e| format!("workload.object_size: {e}"))?;
@@ -103,6 +105,7 @@ impl Scenario {
                 // The resolved scenario names the file absolutely, so it runs
                 // from wherever it is written.
                 resolved_trace = Some(path.canonicalize().unwrap_or(path));
+                untimed_trace = !trace.has_times();
                 KeySource::Trace(trace)
             }
             kind => {
@@ -148,6 +151,12 @@ impl Scenario {
         let op_mix = [w.get, w.set, w.delete];
         if resolved_trace.is_some() {
             file.workload.trace = resolved_trace;
+        }
+        // A trace without timestamps (txt, csv without a time column) would
+        // send every request at t = 0 on its own timing: the clients time it,
+        // as replay does, and the resolved scenario says so.
+        if untimed_trace {
+            file.workload.trace_timing = TraceTiming::Clients;
         }
 
         let c = &file.clients;
