@@ -549,13 +549,13 @@ fn with_next_access(dir: &Path, name: &str, next: impl Fn(usize, i64) -> i64) ->
 #[test]
 fn belady_recomputes_next_accesses_that_are_wrong() {
     let dir = tempfile::tempdir().unwrap();
-    let run = |file: &str, out: &str| {
+    let run_as = |file: &str, format: &str, out: &str| {
         replay_rows(
             &[
                 "--trace",
                 file,
                 "--format",
-                "oracleGeneral",
+                format,
                 "--ignore-size",
                 "--policy",
                 "belady,lru",
@@ -565,6 +565,7 @@ fn belady_recomputes_next_accesses_that_are_wrong() {
             &dir.path().join(out),
         )
     };
+    let run = |file: &str, out: &str| run_as(file, "oracleGeneral", out);
     let reference = run(&trace("cloudPhysicsIO.oracleGeneral.bin"), "good");
     let misses = |rows: &[(String, u64, u64, String, String)], policy: &str| -> Vec<u64> {
         rows.iter().filter(|r| r.0 == policy).map(|r| r.2).collect()
@@ -584,6 +585,14 @@ fn belady_recomputes_next_accesses_that_are_wrong() {
         assert_eq!(misses(&rows, "belady"), belady, "{name}");
         assert_eq!(misses(&rows, "lru"), lru, "{name}");
     }
+    // Asked to, Belady ignores the fields (here all "never") and recomputes.
+    let never = dir.path().join("never.og");
+    let rows = run_as(
+        never.to_str().unwrap(),
+        "oracleGeneral:next-access=recompute",
+        "asked",
+    );
+    assert_eq!(misses(&rows, "belady"), belady);
 }
 
 #[test]

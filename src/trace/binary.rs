@@ -293,3 +293,56 @@ impl RequestStream for Vscsi {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// oracleGeneral records of (key, size, next-access field).
+    fn oracle(records: &[(u64, u32, i64)]) -> Input {
+        let mut bytes = Vec::new();
+        for (i, &(key, size, next)) in records.iter().enumerate() {
+            bytes.extend_from_slice(&(i as u32).to_le_bytes());
+            bytes.extend_from_slice(&key.to_le_bytes());
+            bytes.extend_from_slice(&size.to_le_bytes());
+            bytes.extend_from_slice(&next.to_le_bytes());
+        }
+        Input {
+            path: "t.oracleGeneral".into(),
+            compressed: false,
+            reader: Box::new(Cursor::new(bytes)),
+        }
+    }
+
+    #[test]
+    fn next_accesses_are_checked_against_the_trace() {
+        // Key 1 at records 0 and 2 (1-based 1 and 3); the zero-size record 1
+        // is skipped but keeps its index.
+        let right = [(1, 10, 3), (9, 0, -1), (1, 10, -1), (2, 10, -1)];
+        assert_eq!(check_next_access(oracle(&right)).unwrap(), None);
+        // Record 0 says never, but key 1 comes back at record 2.
+        let never = [(1, 10, -1), (9, 0, -1), (1, 10, -1)];
+        let problem = check_next_access(oracle(&never)).unwrap().unwrap();
+        assert!(
+            problem.contains("record 0") && problem.contains("record 2"),
+            "{problem}"
+        );
+        // Record 1 points at itself (1-based 2): not after the record.
+        let past = [(1, 10, -1), (2, 10, 2)];
+        let problem = check_next_access(oracle(&past)).unwrap().unwrap();
+        assert!(problem.contains("record 1"), "{problem}");
+        // Record 0 names a later record, but key 1 never comes back.
+        let dangling = [(1, 10, 2), (2, 10, -1)];
+        let problem = check_next_access(oracle(&dangling)).unwrap().unwrap();
+        assert!(problem.contains("never requested again"), "{problem}");
+    }
+
+    #[test]
+    fn a_next_access_not_after_its_record_reads_as_never() {
+        let mut reader = OracleGeneral::new(oracle(&[(1, 10, 1), (1, 10, -5), (2, 10, 9)]));
+        let mut batch = Vec::new();
+        reader.next_batch(&mut batch, 10).unwrap();
+        let next: Vec<u64> = batch.iter().map(|r| r.next_access).collect();
+        assert_eq!(next, [NEVER, NEVER, 8]);
+    }
+}

@@ -110,7 +110,7 @@ impl Trace {
         let lines = matches!(self.format, TraceFormat::Text | TraceFormat::Csv(_));
         let input = input::open(&self.path, lines)?;
         Ok(match &self.format {
-            TraceFormat::OracleGeneral => Box::new(binary::OracleGeneral::new(input)),
+            TraceFormat::OracleGeneral { .. } => Box::new(binary::OracleGeneral::new(input)),
             TraceFormat::Vscsi => Box::new(binary::Vscsi::new(input)?),
             TraceFormat::Text => Box::new(text::TextReader::new(input)),
             TraceFormat::Csv(columns) => Box::new(csv::CsvReader::new(input, columns)?),
@@ -120,15 +120,19 @@ impl Trace {
     /// Whether requests carry timestamps.
     pub fn has_times(&self) -> bool {
         match &self.format {
-            TraceFormat::OracleGeneral | TraceFormat::Vscsi => true,
+            TraceFormat::OracleGeneral { .. } | TraceFormat::Vscsi => true,
             TraceFormat::Text => false,
             TraceFormat::Csv(columns) => columns.time.is_some(),
         }
     }
 
-    /// Whether requests carry the position of the next request for the same key.
+    /// Whether requests carry the position of the next request for the same
+    /// key (oracleGeneral, unless told to recompute it).
     pub fn has_next_access(&self) -> bool {
-        self.format == TraceFormat::OracleGeneral
+        self.format
+            == TraceFormat::OracleGeneral {
+                recompute_next_access: false,
+            }
     }
 
     /// For a trace whose requests carry next accesses (oracleGeneral):
@@ -145,7 +149,7 @@ impl Trace {
     /// Whether requests carry object sizes.
     pub fn has_sizes(&self) -> bool {
         match &self.format {
-            TraceFormat::OracleGeneral | TraceFormat::Vscsi => true,
+            TraceFormat::OracleGeneral { .. } | TraceFormat::Vscsi => true,
             TraceFormat::Text => false,
             TraceFormat::Csv(columns) => columns.size.is_some(),
         }
