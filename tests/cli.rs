@@ -479,6 +479,18 @@ fn inputs_that_would_exhaust_memory_or_time_are_refused() {
         ),
         (
             vec![
+                "replay",
+                "--workload",
+                "zipf:keys=10,requests=5e9",
+                "--policy",
+                "belady",
+                "--size",
+                "5",
+            ],
+            "belady",
+        ),
+        (
+            vec![
                 "mrc",
                 "--workload",
                 "zipf:keys=10,requests=1e3",

@@ -64,6 +64,10 @@ pub struct SourceArgs {
     pub seed: u64,
 }
 
+/// Most requests of a synthetic workload whose next accesses Belady may
+/// keep in memory (8 bytes each).
+pub const MAX_BELADY_REQUESTS: u64 = 1 << 30;
+
 /// A source ready to read, with everything a pre-pass learnt.
 struct Prepared {
     source: Source,
@@ -113,6 +117,15 @@ impl Prepared {
         };
         let need_next_access =
             need_next_access && (!source.has_next_access() || wrong_next_access.is_some());
+        if let Source::Workload { workload, .. } = &source
+            && need_next_access
+            && workload.requests > MAX_BELADY_REQUESTS
+        {
+            return Err(AppError::Input(format!(
+                "belady on a workload of {} requests: its next accesses take 8 bytes a request, so at most {MAX_BELADY_REQUESTS} requests (8 GiB); give fewer requests",
+                workload.requests
+            )));
+        }
         let mut options = StreamOptions {
             ignore_size: args.ignore_size,
             rate: args.rate,
