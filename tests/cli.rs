@@ -702,3 +702,14 @@ fn a_trace_without_times_is_timed_by_the_clients_in_a_cluster() {
     );
     assert!(stdout.contains("timed by the clients"), "{stdout}");
 }
+
+#[test]
+fn a_hotspot_without_hot_keys_is_refused_in_a_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hot0.toml");
+    std::fs::write(&file, "[workload]\npopularity = \"hotspot\"\nhot = 0\n").unwrap();
+    let output = cachelab(&["validate", file.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "hot = 0 passed validate");
+    assert!(stderr.contains("workload.hot"), "{stderr}");
+}
