@@ -1,5 +1,6 @@
 //! The `cachelab` command line: parses arguments and calls the library.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -230,12 +231,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Policies { markdown } => {
-            if markdown {
-                print!("{}", app::policies_markdown());
+            let text = if markdown {
+                app::policies_markdown()
             } else {
-                print!("{}", app::policies_table());
-            }
-            Ok(None)
+                app::policies_table()
+            };
+            Ok(Printed::Text(text))
         }
         Command::Replay(cmd) => {
             let args = app::ReplayArgs {
@@ -244,7 +245,7 @@ fn main() -> ExitCode {
                 out: cmd.source.out.clone(),
                 jobs: cmd.source.jobs,
             };
-            app::replay(&cmd.source.source(), &args, true).map(Some)
+            app::replay(&cmd.source.source(), &args, true).map(Printed::Outcome)
         }
         Command::Mrc(cmd) => {
             let args = app::MrcArgs {
@@ -256,10 +257,12 @@ fn main() -> ExitCode {
                 out: cmd.source.out.clone(),
                 jobs: cmd.source.jobs,
             };
-            app::mrc(&cmd.source.source(), &args, true).map(Some)
+            app::mrc(&cmd.source.source(), &args, true).map(Printed::Outcome)
         }
-        Command::Run(cmd) | Command::Sweep(cmd) => app::run(&cmd.args(), true).map(Some),
-        Command::Merge(cmd) => app::merge(&cmd.dir, &cmd.pieces).map(Some),
+        Command::Run(cmd) | Command::Sweep(cmd) => {
+            app::run(&cmd.args(), true).map(Printed::Outcome)
+        }
+        Command::Merge(cmd) => app::merge(&cmd.dir, &cmd.pieces).map(Printed::Outcome),
         Command::Compare(cmd) => app::compare(
             &app::CompareArgs {
                 files: cmd.files,
@@ -271,34 +274,57 @@ fn main() -> ExitCode {
             },
             true,
         )
-        .map(Some),
+        .map(Printed::Outcome),
         Command::Plot(cmd) => app::plot(&app::PlotArgs {
             dir: cmd.dir,
             metric: cmd.metric,
         })
-        .map(Some),
-        Command::Validate(cmd) => app::validate(&cmd.args()).map(|text| {
-            print!("{text}");
-            None
-        }),
+        .map(Printed::Outcome),
+        Command::Validate(cmd) => app::validate(&cmd.args()).map(Printed::Text),
     };
-    match result {
-        Ok(Some(outcome)) => {
-            print!("{}", outcome.text);
-            // Long lists (a sweep's every run) end with the files that matter.
-            let shown = outcome.files.len().min(8);
-            if outcome.files.len() > shown {
-                println!("wrote {} files; the last:", outcome.files.len());
-            }
-            for file in &outcome.files[outcome.files.len() - shown..] {
-                println!("wrote {}", file.display());
-            }
-            ExitCode::SUCCESS
-        }
-        Ok(None) => ExitCode::SUCCESS,
+    let printed = match result {
+        Ok(printed) => print(&printed),
         Err(error) => {
             eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match printed {
+        Ok(()) => ExitCode::SUCCESS,
+        // A reader that stopped reading (`| head`) wants no more: not an error.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: writing to standard output: {error}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// What a command leaves for the terminal.
+enum Printed {
+    /// Plain text.
+    Text(String),
+    /// A command's outcome: its text and the files it wrote.
+    Outcome(app::Outcome),
+}
+
+/// Writes `printed` to standard output, returning write errors (a closed
+/// pipe, a full disk) instead of panicking as `print!` does.
+fn print(printed: &Printed) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match printed {
+        Printed::Text(text) => out.write_all(text.as_bytes())?,
+        Printed::Outcome(outcome) => {
+            out.write_all(outcome.text.as_bytes())?;
+            // Long lists (a sweep's every run) end with the files that matter.
+            let shown = outcome.files.len().min(8);
+            if outcome.files.len() > shown {
+                writeln!(out, "wrote {} files; the last:", outcome.files.len())?;
+            }
+            for file in &outcome.files[outcome.files.len() - shown..] {
+                writeln!(out, "wrote {}", file.display())?;
+            }
+        }
+    }
+    out.flush()
 }

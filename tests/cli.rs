@@ -229,3 +229,487 @@ fn mrc_writes_csv_and_plots_and_agrees_with_replay() {
     let replayed: Vec<(String, u64, u64)> = replayed.into_iter().map(|r| (r.0, r.1, r.2)).collect();
     assert_eq!(curve, replayed);
 }
+
+/// Waits for `child` at most `seconds`, killing it and failing if it takes longer.
+fn wait_bounded(mut child: std::process::Child, seconds: u64, what: &str) -> Output {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("{what} hangs (killed after {seconds} s)");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Rows of a replay.csv without the wall-time column.
+fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    reader
+        .records()
+        .map(|r| r.unwrap().iter().take(6).map(str::to_string).collect())
+        .collect()
+}
+
+const PIPE_ARGS: [&str; 8] = [
+    "--format",
+    "oracleGeneral",
+    "--policy",
+    "lru,fifo,s3fifo",
+    "--size",
+    "1%,10%",
+    "--jobs",
+    "2",
+];
+
+#[test]
+fn a_trace_from_a_pipe_is_read_once_for_every_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let og = trace("cloudPhysicsIO.oracleGeneral.bin");
+    let file_out = dir.path().join("file");
+    let mut args = vec![
+        "replay",
+        "--trace",
+        &og,
+        "--out",
+        file_out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(&PIPE_ARGS);
+    assert!(cachelab(&args).status.success());
+    let expected = csv_rows(&file_out.join("replay.csv"));
+    assert_eq!(expected.len(), 6);
+
+    let pipe_out = dir.path().join("pipe");
+    let mut args = vec![
+        "replay",
+        "--trace",
+        "/dev/stdin",
+        "--out",
+        pipe_out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(&PIPE_ARGS);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cachelab"))
+        .args(&args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let data = std::fs::read(&og).unwrap();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        // The reader may stop early on an error; that is for the test to see.
+        let _ = stdin.write_all(&data);
+    });
+    let output = wait_bounded(child, 120, "replay from a pipe");
+    writer.join().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(csv_rows(&pipe_out.join("replay.csv")), expected);
+}
+
+#[test]
+fn a_trace_from_a_named_fifo_with_a_share_size_does_not_hang() {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let og = trace("cloudPhysicsIO.oracleGeneral.bin");
+    let fifo = dir.path().join("t.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let file_out = dir.path().join("file");
+    let mut args = vec![
+        "replay",
+        "--trace",
+        &og,
+        "--out",
+        file_out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(&PIPE_ARGS);
+    assert!(cachelab(&args).status.success());
+
+    let fifo_out = dir.path().join("fifo");
+    let mut args = vec![
+        "replay",
+        "--trace",
+        fifo.to_str().unwrap(),
+        "--out",
+        fifo_out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(&PIPE_ARGS);
+    let child = Command::new(env!("CARGO_BIN_EXE_cachelab"))
+        .args(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (data, path) = (std::fs::read(&og).unwrap(), fifo.clone());
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(&path) {
+            let _ = f.write_all(&data);
+        }
+    });
+    let output = wait_bounded(child, 120, "replay from a FIFO");
+    // Unblock the writer if the reader never opened the FIFO.
+    // (O_NONBLOCK: opening for reading then returns at once.)
+    drop(
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(0o4000)
+            .open(&fifo),
+    );
+    writer.join().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        csv_rows(&fifo_out.join("replay.csv")),
+        csv_rows(&file_out.join("replay.csv"))
+    );
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly_and_a_full_one_is_an_error() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let child = Command::new(env!("CARGO_BIN_EXE_cachelab"))
+        .arg("policies")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let output = wait_bounded(child, 30, "policies into a closed pipe");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{:?}: {stderr}", output.status);
+    assert!(stderr.is_empty(), "{stderr}");
+
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_cachelab"))
+        .arg("policies")
+        .stdout(full)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let output = wait_bounded(child, 30, "policies into /dev/full");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("error") && stderr.contains("space") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+}
+
+/// Runs cachelab with a time limit and returns (success, stderr).
+fn bounded(args: &[&str], seconds: u64) -> (bool, String) {
+    let child = Command::new(env!("CARGO_BIN_EXE_cachelab"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let output = wait_bounded(child, seconds, &args.join(" "));
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn nothing_measured_is_no_data_not_a_perfect_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let og = trace("cloudPhysicsIO.oracleGeneral.bin");
+    let empty = dir.path().join("empty.txt");
+    std::fs::write(&empty, "").unwrap();
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    for args in [
+        vec![
+            "replay", "--trace", &og, "--size", "100", "--warmup", "200000",
+        ],
+        vec![
+            "replay",
+            "--trace",
+            empty.to_str().unwrap(),
+            "--size",
+            "100",
+        ],
+        vec![
+            "mrc", "--trace", &og, "--size", "100,1000", "--warmup", "113872",
+        ],
+        vec![
+            "mrc", "--trace", &og, "--policy", "fifo", "--size", "100", "--warmup", "1e6",
+        ],
+    ] {
+        let mut all = args.clone();
+        all.extend_from_slice(&["--out", out]);
+        let (ok, stderr) = bounded(&all, 60);
+        assert!(!ok, "{args:?} reported a miss ratio");
+        assert!(
+            stderr.contains("nothing measured") && !stderr.contains("panicked"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn inputs_that_would_exhaust_memory_or_time_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    for (args, expected) in [
+        (
+            vec![
+                "replay",
+                "--workload",
+                "zipf:keys=10,requests=1e13",
+                "--size",
+                "5",
+            ],
+            "`requests`",
+        ),
+        (
+            vec![
+                "replay",
+                "--workload",
+                "zipf:keys=10,requests=5e9",
+                "--policy",
+                "belady",
+                "--size",
+                "5",
+            ],
+            "belady",
+        ),
+        (
+            vec![
+                "mrc",
+                "--workload",
+                "zipf:keys=10,requests=1e3",
+                "--points",
+                "100000000",
+            ],
+            "--points",
+        ),
+        (
+            vec![
+                "replay",
+                "--trace",
+                "/dev/zero",
+                "--format",
+                "txt",
+                "--size",
+                "5",
+            ],
+            "line 1",
+        ),
+        (
+            vec![
+                "replay",
+                "--trace",
+                "/dev/zero",
+                "--format",
+                "csv:key=1",
+                "--size",
+                "5",
+            ],
+            "line 1",
+        ),
+        (
+            vec![
+                "replay",
+                "--workload",
+                "hotspot:keys=100,hot=0,requests=1e3",
+                "--size",
+                "5",
+            ],
+            "`hot`",
+        ),
+    ] {
+        let mut all = args.clone();
+        all.extend_from_slice(&["--out", out]);
+        let (ok, stderr) = bounded(&all, 60);
+        assert!(!ok, "{args:?} succeeded");
+        assert!(
+            stderr.contains(expected) && !stderr.contains("panicked"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+/// The shared oracleGeneral trace with each record's next-access field
+/// replaced by `next(index, field)`.
+fn with_next_access(dir: &Path, name: &str, next: impl Fn(usize, i64) -> i64) -> String {
+    let mut data = std::fs::read(trace("cloudPhysicsIO.oracleGeneral.bin")).unwrap();
+    for (i, record) in data.chunks_exact_mut(24).enumerate() {
+        let field = i64::from_le_bytes(record[16..24].try_into().unwrap());
+        record[16..24].copy_from_slice(&next(i, field).to_le_bytes());
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, data).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn belady_recomputes_next_accesses_that_are_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let run_as = |file: &str, format: &str, out: &str| {
+        replay_rows(
+            &[
+                "--trace",
+                file,
+                "--format",
+                format,
+                "--ignore-size",
+                "--policy",
+                "belady,lru",
+                "--size",
+                "1%,10%",
+            ],
+            &dir.path().join(out),
+        )
+    };
+    let run = |file: &str, out: &str| run_as(file, "oracleGeneral", out);
+    let reference = run(&trace("cloudPhysicsIO.oracleGeneral.bin"), "good");
+    let misses = |rows: &[(String, u64, u64, String, String)], policy: &str| -> Vec<u64> {
+        rows.iter().filter(|r| r.0 == policy).map(|r| r.2).collect()
+    };
+    let (belady, lru) = (misses(&reference, "belady"), misses(&reference, "lru"));
+    assert!(belady.iter().zip(&lru).all(|(b, l)| b < l));
+    for (name, corrupt) in [
+        ("never.og", &(|_, _| -1i64) as &dyn Fn(usize, i64) -> i64),
+        ("past.og", &|_, _| 1),
+        ("self.og", &|i, _| i as i64 + 1),
+        ("shifted.og", &|i, f| {
+            if i % 7 == 3 && f > 0 { f - 1 } else { f }
+        }),
+    ] {
+        let file = with_next_access(dir.path(), name, corrupt);
+        let rows = run(&file, &format!("{name}-out"));
+        assert_eq!(misses(&rows, "belady"), belady, "{name}");
+        assert_eq!(misses(&rows, "lru"), lru, "{name}");
+    }
+    // Asked to, Belady ignores the fields (here all "never") and recomputes.
+    let never = dir.path().join("never.og");
+    let rows = run_as(
+        never.to_str().unwrap(),
+        "oracleGeneral:next-access=recompute",
+        "asked",
+    );
+    assert_eq!(misses(&rows, "belady"), belady);
+}
+
+#[test]
+fn skipped_zero_size_records_do_not_shift_next_accesses() {
+    // Every 5th record of a copy is preceded by a zero-size record, and the
+    // next-access fields count records of the file, zero-size ones included.
+    let dir = tempfile::tempdir().unwrap();
+    let data = std::fs::read(trace("cloudPhysicsIO.oracleGeneral.bin")).unwrap();
+    let records: Vec<&[u8]> = data.chunks_exact(24).collect();
+    let inserted_before = |i: usize| i / 5 + 1; // zero-size records before record i's copy
+    let mut padded = Vec::new();
+    for (i, record) in records.iter().enumerate() {
+        if i % 5 == 0 {
+            let mut zero = record.to_vec();
+            zero[12..16].copy_from_slice(&0u32.to_le_bytes());
+            zero[16..24].copy_from_slice(&(-1i64).to_le_bytes());
+            padded.extend_from_slice(&zero);
+        }
+        let mut copy = record.to_vec();
+        let field = i64::from_le_bytes(record[16..24].try_into().unwrap());
+        if field > 0 {
+            let next = field as usize - 1;
+            copy[16..24]
+                .copy_from_slice(&((next + inserted_before(next) + 1) as i64).to_le_bytes());
+        }
+        padded.extend_from_slice(&copy);
+    }
+    let path = dir.path().join("padded.og");
+    std::fs::write(&path, padded).unwrap();
+    let args = |file: &str| -> Vec<String> {
+        [
+            "--trace",
+            file,
+            "--format",
+            "oracleGeneral",
+            "--ignore-size",
+            "--policy",
+            "belady",
+            "--size",
+            "1%,10%",
+        ]
+        .map(str::to_string)
+        .to_vec()
+    };
+    let og = trace("cloudPhysicsIO.oracleGeneral.bin");
+    let a = args(&og);
+    let b = args(path.to_str().unwrap());
+    let reference = replay_rows(
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        &dir.path().join("a"),
+    );
+    let padded = replay_rows(
+        &b.iter().map(String::as_str).collect::<Vec<_>>(),
+        &dir.path().join("b"),
+    );
+    assert_eq!(padded, reference);
+}
+
+#[test]
+fn a_trace_without_times_is_timed_by_the_clients_in_a_cluster() {
+    let txt = trace("cloudPhysicsIO.txt");
+    let toml = format!(
+        r#"
+        duration = "20s"
+        [workload]
+        popularity = "trace"
+        trace = "{txt}"
+        [clients]
+        rate = 1000
+        [nodes]
+        count = 1
+        capacity = "1000"
+        "#
+    );
+    let out = common::run_scenario(&toml, &[]);
+    let busy = out.series.iter().filter(|r| r.requests > 0).count();
+    assert!(
+        busy >= 15,
+        "requests in {busy} intervals: all sent at t = 0"
+    );
+    assert!(
+        (out.summary.requests as i64 - 20_000).abs() < 1_000,
+        "{}",
+        out.summary.requests
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("txt.toml");
+    std::fs::write(&file, &toml).unwrap();
+    let output = cachelab(&["validate", file.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("timed by the clients"), "{stdout}");
+}
+
+#[test]
+fn a_hotspot_without_hot_keys_is_refused_in_a_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hot0.toml");
+    std::fs::write(&file, "[workload]\npopularity = \"hotspot\"\nhot = 0\n").unwrap();
+    let output = cachelab(&["validate", file.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "hot = 0 passed validate");
+    assert!(stderr.contains("workload.hot"), "{stderr}");
+}

@@ -247,3 +247,237 @@ fn no_policy_beats_belady_with_unit_sizes() {
         }
     }
 }
+
+// Every trace reader, the same contract: on any bytes, requests or an error
+// that names the file, never a panic or a hang. Small valid traces of each
+// format (and zstd-wrapped) are mutated byte by byte.
+
+use cachelab::trace::TraceError;
+use proptest::prelude::*;
+use proptest::sample::Index;
+
+/// The encodings under test, by the file name that tells the format.
+const FUZZ_FORMATS: &[&str] = &[
+    "t.oracleGeneral.bin",
+    "t.vscsi",
+    "t2.vscsi",
+    "t.csv",
+    "t.txt",
+    "t.oracleGeneral.zst",
+    "t.vscsi.zst",
+    "t.csv.zst",
+    "t.txt.zst",
+];
+
+/// A valid trace of `keys` in the format `name` tells (`t2.vscsi`: version 2).
+fn encode(name: &str, keys: &[(u64, u32)]) -> Vec<u8> {
+    let name_plain = name.strip_suffix(".zst").unwrap_or(name);
+    let plain = name_plain.strip_suffix(".bin").unwrap_or(name_plain);
+    let mut out = Vec::new();
+    if plain == "t.csv" {
+        out.extend_from_slice(b"time,key,size,op\n");
+    }
+    for (i, &(key, size)) in keys.iter().enumerate() {
+        let next = keys[i + 1..]
+            .iter()
+            .position(|&(k, _)| k == key)
+            .map_or(-1, |p| (i + p + 2) as i64);
+        match plain {
+            "t.oracleGeneral" => {
+                out.extend_from_slice(&(i as u32).to_le_bytes());
+                out.extend_from_slice(&key.to_le_bytes());
+                out.extend_from_slice(&size.to_le_bytes());
+                out.extend_from_slice(&next.to_le_bytes());
+            }
+            "t.vscsi" => {
+                out.extend_from_slice(&(i as u32).to_le_bytes());
+                out.extend_from_slice(&size.to_le_bytes());
+                out.extend_from_slice(&1u32.to_le_bytes());
+                out.extend_from_slice(&0x28u16.to_le_bytes());
+                out.extend_from_slice(&0x0100u16.to_le_bytes());
+                out.extend_from_slice(&key.to_le_bytes());
+                out.extend_from_slice(&(i as u64 * 1000).to_le_bytes());
+            }
+            "t2.vscsi" => {
+                out.extend_from_slice(&0x2au16.to_le_bytes());
+                out.extend_from_slice(&0x0200u16.to_le_bytes());
+                out.extend_from_slice(&(i as u32).to_le_bytes());
+                out.extend_from_slice(&size.to_le_bytes());
+                out.extend_from_slice(&1u32.to_le_bytes());
+                out.extend_from_slice(&key.to_le_bytes());
+                out.extend_from_slice(&(i as u64 * 1000).to_le_bytes());
+                out.extend_from_slice(&7u64.to_le_bytes());
+            }
+            "t.csv" => {
+                let op = ["get", "set", "delete"][i % 3];
+                out.extend_from_slice(format!("{i},{key},{size},{op}\n").as_bytes());
+            }
+            "t.txt" => out.extend_from_slice(format!("{key}\n").as_bytes()),
+            other => panic!("no encoder for {other}"),
+        }
+    }
+    if name.ends_with(".zst") {
+        ruzstd::encoding::compress_to_vec(&out[..], ruzstd::encoding::CompressionLevel::Fastest)
+    } else {
+        out
+    }
+}
+
+/// One change to a file's bytes.
+#[derive(Clone, Debug)]
+enum Mutation {
+    /// Flip one bit.
+    Flip(Index, u8),
+    /// Set one byte.
+    Set(Index, u8),
+    /// Cut the file at a point.
+    Truncate(Index),
+    /// Insert bytes at a point.
+    Insert(Index, Vec<u8>),
+    /// Copy a stretch of the file to another point.
+    Duplicate(Index, u8, Index),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        4 => (any::<Index>(), 0u8..8).prop_map(|(i, bit)| Mutation::Flip(i, bit)),
+        2 => (any::<Index>(), any::<u8>()).prop_map(|(i, b)| Mutation::Set(i, b)),
+        1 => any::<Index>().prop_map(Mutation::Truncate),
+        2 => (any::<Index>(), prop::collection::vec(
+            prop_oneof![Just(b'\n'), Just(b','), Just(0u8), Just(0xff), any::<u8>()], 1..40))
+            .prop_map(|(i, bytes)| Mutation::Insert(i, bytes)),
+        1 => (any::<Index>(), any::<u8>(), any::<Index>())
+            .prop_map(|(from, len, to)| Mutation::Duplicate(from, len, to)),
+    ]
+}
+
+fn apply(bytes: &mut Vec<u8>, mutation: &Mutation) {
+    let at = |i: &Index, len: usize| if len == 0 { 0 } else { i.index(len + 1) };
+    match mutation {
+        Mutation::Flip(i, bit) if !bytes.is_empty() => {
+            let i = i.index(bytes.len());
+            bytes[i] ^= 1 << bit;
+        }
+        Mutation::Set(i, b) if !bytes.is_empty() => {
+            let i = i.index(bytes.len());
+            bytes[i] = *b;
+        }
+        Mutation::Truncate(i) => bytes.truncate(at(i, bytes.len())),
+        Mutation::Insert(i, new) => {
+            let i = at(i, bytes.len());
+            bytes.splice(i..i, new.iter().copied());
+        }
+        Mutation::Duplicate(from, len, to) if !bytes.is_empty() => {
+            let from = from.index(bytes.len());
+            let end = (from + *len as usize).min(bytes.len());
+            let piece = bytes[from..end].to_vec();
+            let to = at(to, bytes.len());
+            bytes.splice(to..to, piece);
+        }
+        _ => {}
+    }
+}
+
+/// Reads `bytes` as the trace `name` and checks the contract; returns the
+/// requests read, or the error's message.
+fn read_mutated(dir: &std::path::Path, name: &str, bytes: &[u8]) -> Result<u64, String> {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    let check = |error: TraceError| -> String {
+        let message = error.to_string();
+        assert!(
+            message.contains(path.to_str().unwrap()),
+            "an error that does not name the file: {message}"
+        );
+        if matches!(
+            error,
+            TraceError::Truncated { .. } | TraceError::Malformed { .. }
+        ) {
+            assert!(
+                message.contains("offset")
+                    || message.contains("line")
+                    || message.contains("header"),
+                "an error that does not say where: {message}"
+            );
+        }
+        message
+    };
+    // The CSV header names the columns, or (`t.csv.zst`) columns are given.
+    let format = name
+        .ends_with(".csv.zst")
+        .then_some("csv:key=2,time=1,size=3,op=4,header=true");
+    let trace = cachelab::trace::Trace::new(&path, format).map_err(check)?;
+    // Belady's check of next-access fields reads the same bytes its own way.
+    trace.check_next_access().map_err(check)?;
+    let mut stream = trace.open().map_err(check)?;
+    let mut batch = Vec::new();
+    let mut requests = 0u64;
+    // Each request takes at least two bytes of the decompressed file, and a
+    // zstd frame of the sizes here expands at most a few hundred times.
+    let most = 1_000 * (bytes.len() as u64 + 1);
+    for _ in 0..=most {
+        batch.clear();
+        let n = stream.next_batch(&mut batch, 64).map_err(check)?;
+        assert_eq!(n, batch.len(), "next_batch counts what it appends");
+        if n == 0 {
+            return Ok(requests);
+        }
+        requests += n as u64;
+        assert!(
+            requests <= most,
+            "{requests} requests from {} bytes",
+            bytes.len()
+        );
+    }
+    panic!("a reader of {} bytes never ends", bytes.len());
+}
+
+/// Cases of the mutation fuzzer: `CACHELAB_FUZZ_CASES`, else `default`.
+fn fuzz_cases(default: u32) -> u32 {
+    std::env::var("CACHELAB_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn fuzz_trace_readers(cases: u32) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    let case = (
+        0..FUZZ_FORMATS.len(),
+        prop::collection::vec((0u64..20, 1u32..5000), 0..40),
+        prop::collection::vec(mutation(), 0..6),
+    );
+    runner
+        .run(&case, |(format, keys, mutations)| {
+            let name = FUZZ_FORMATS[format];
+            let mut bytes = encode(name, &keys);
+            if mutations.is_empty() {
+                let read = read_mutated(dir.path(), name, &bytes);
+                prop_assert_eq!(read, Ok(keys.len() as u64), "{} unmutated", name);
+            }
+            for m in &mutations {
+                apply(&mut bytes, m);
+            }
+            let _ = read_mutated(dir.path(), name, &bytes);
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn every_trace_reader_survives_mutated_bytes() {
+    fuzz_trace_readers(fuzz_cases(400));
+}
+
+/// Thousands of cases, on demand: `cargo test --release --test conformance
+/// -- --ignored` (or set `CACHELAB_FUZZ_CASES`).
+#[test]
+#[ignore]
+fn every_trace_reader_survives_many_mutated_bytes() {
+    fuzz_trace_readers(fuzz_cases(20_000));
+}

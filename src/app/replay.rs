@@ -67,12 +67,19 @@ pub struct SourceArgs {
     pub seed: u64,
 }
 
+/// Most requests of a synthetic workload whose next accesses Belady may
+/// keep in memory (8 bytes each).
+pub const MAX_BELADY_REQUESTS: u64 = 1 << 30;
+
 /// A source ready to read, with everything a pre-pass learnt.
 struct Prepared {
     source: Source,
     options: StreamOptions,
     profile: Option<Profile>,
     seed: Seed,
+    /// The trace's first wrong next-access field, when Belady found one
+    /// and its positions were recomputed.
+    wrong_next_access: Option<String>,
 }
 
 impl Prepared {
@@ -105,7 +112,23 @@ impl Prepared {
             .warmup
             .as_deref()
             .and_then(|w| w.trim().strip_suffix('%'));
-        let need_next_access = need_next_access && !source.has_next_access();
+        // Belady trusts a trace's own next accesses only once they are
+        // checked against the trace; wrong ones are recomputed.
+        let wrong_next_access = match &source {
+            Source::Trace(trace) if need_next_access => trace.check_next_access()?,
+            _ => None,
+        };
+        let need_next_access =
+            need_next_access && (!source.has_next_access() || wrong_next_access.is_some());
+        if let Source::Workload { workload, .. } = &source
+            && need_next_access
+            && workload.requests > MAX_BELADY_REQUESTS
+        {
+            return Err(AppError::Input(format!(
+                "belady on a workload of {} requests: its next accesses take 8 bytes a request, so at most {MAX_BELADY_REQUESTS} requests (8 GiB); give fewer requests",
+                workload.requests
+            )));
+        }
         let mut options = StreamOptions {
             ignore_size: args.ignore_size,
             rate: args.rate,
@@ -138,12 +161,30 @@ impl Prepared {
                 ))
             })?,
         };
+        if let Some(p) = &profile
+            && options.warmup >= p.requests
+        {
+            return Err(nothing_measured(options.warmup, Some(p.requests)));
+        }
         Ok(Prepared {
             source,
             options,
             profile,
             seed,
+            wrong_next_access,
         })
+    }
+
+    /// Refuses results of cells that counted no request: a ratio over
+    /// nothing is no data, not a perfect cache.
+    fn check_measured(&self, rows: &[CellResult]) -> Result<(), AppError> {
+        if rows.iter().all(|r| r.requests > 0) {
+            return Ok(());
+        }
+        Err(nothing_measured(
+            self.options.warmup,
+            self.profile.as_ref().map(|p| p.requests),
+        ))
     }
 
     fn replay(&self) -> Replay<'_> {
@@ -195,8 +236,24 @@ impl Prepared {
         if let Some(rate) = self.options.effective_rate(&self.source) {
             text.push_str(&format!(", timed at {rate} requests/s"));
         }
+        if let Some(problem) = &self.wrong_next_access {
+            text.push_str(&format!(
+                "\nthe trace's next-access fields are wrong ({problem}); belady uses next accesses recomputed from the trace"
+            ));
+        }
         text
     }
+}
+
+fn nothing_measured(warmup: u64, requests: Option<u64>) -> AppError {
+    let length = requests.map_or(String::new(), |n| format!(" of {n} requests"));
+    AppError::Input(if warmup > 0 {
+        format!(
+            "nothing measured: the warm-up of {warmup} requests covers the whole stream{length}; give a shorter --warmup"
+        )
+    } else {
+        format!("nothing measured: the source has no requests{length}")
+    })
 }
 
 fn parse_policies(list: &[String]) -> Result<Vec<PolicyChoice>, AppError> {
@@ -352,6 +409,7 @@ pub fn replay(
         "replay",
         show_progress,
     )?;
+    prepared.check_measured(&rows)?;
     let dir = args
         .out
         .clone()
@@ -371,6 +429,10 @@ pub fn replay(
         rows,
     })
 }
+
+/// Most log-spaced sizes of a curve: far more than a plot can show, and
+/// each is one replay per policy.
+pub const MAX_POINTS: usize = 10_000;
 
 /// `cachelab mrc` arguments.
 #[derive(Clone, Debug, Serialize)]
@@ -405,8 +467,11 @@ pub fn mrc(
         CacheSize::parse(&args.min).map_err(AppError::Input)?,
         CacheSize::parse(&args.max).map_err(AppError::Input)?,
     );
-    if explicit.is_empty() && args.points == 0 {
-        return Err(AppError::Input("--points must be at least 1".into()));
+    if explicit.is_empty() && !(1..=MAX_POINTS).contains(&args.points) {
+        return Err(AppError::Input(format!(
+            "--points {}: must be from 1 to {MAX_POINTS}",
+            args.points
+        )));
     }
     let needs_profile = explicit.iter().any(CacheSize::is_fraction)
         || (explicit.is_empty() && (min.is_fraction() || max.is_fraction()));
@@ -452,6 +517,7 @@ pub fn mrc(
         };
         rows.extend(source.iter().filter(|r| r.policy == policy.label).cloned());
     }
+    prepared.check_measured(&rows)?;
     let dir = args
         .out
         .clone()

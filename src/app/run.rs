@@ -108,8 +108,18 @@ fn describe(s: &Scenario) -> String {
             }
         ),
     };
+    let timing = match (&s.keys, f.workload.trace_timing) {
+        (scenario::KeySource::Trace(t), _) if !t.has_times() => {
+            ", trace timed by the clients (it has no timestamps)"
+        }
+        (scenario::KeySource::Trace(_), scenario::file::TraceTiming::Own) => {
+            ", trace at its own timestamps"
+        }
+        (scenario::KeySource::Trace(_), _) => ", trace timed by the clients",
+        _ => "",
+    };
     format!(
-        "{cache}, {}, {} simulated",
+        "{cache}, {}{timing}, {} simulated",
         match f.clients.mode {
             scenario::file::ClientMode::Open => format!("open loop at {} req/s", f.clients.rate),
             scenario::file::ClientMode::Closed => format!("closed loop, {} users", f.clients.users),

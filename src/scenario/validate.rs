@@ -119,6 +119,7 @@ impl Scenario {
         })?;
 
         let mut resolved_trace = None;
+        let mut untimed_trace = false;
         let w = &file.workload;
         let sizes =
             SizeLaw::parse(&w.object_size).map_err(|e| format!("workload.object_size: {e}"))?;
@@ -137,6 +138,7 @@ impl Scenario {
                 // The resolved scenario names the file absolutely, so it runs
                 // from wherever it is written.
                 resolved_trace = Some(path.canonicalize().unwrap_or(path));
+                untimed_trace = !trace.has_times();
                 KeySource::Trace(trace)
             }
             kind => {
@@ -145,6 +147,9 @@ impl Scenario {
                     format!("workload.alpha = {}: must be from 0 to 10", w.alpha)
                 })?;
                 share("workload.hot", w.hot)?;
+                check(kind != PopularityKind::Hotspot || w.hot > 0.0, || {
+                    "workload.hot = 0: a hotspot needs hot keys (above 0); for none use popularity = \"uniform\"".into()
+                })?;
                 share("workload.share", w.share)?;
                 let popularity = match kind {
                     PopularityKind::Zipf => Popularity::Zipf {
@@ -179,6 +184,12 @@ impl Scenario {
         let op_mix = [w.get, w.set, w.delete];
         if resolved_trace.is_some() {
             file.workload.trace = resolved_trace;
+        }
+        // A trace without timestamps (txt, csv without a time column) would
+        // send every request at t = 0 on its own timing: the clients time it,
+        // as replay does, and the resolved scenario says so.
+        if untimed_trace {
+            file.workload.trace_timing = TraceTiming::Clients;
         }
 
         let c = &file.clients;

@@ -2,6 +2,8 @@
 
 use std::io::{Cursor, Read};
 
+use rustc_hash::FxHashMap;
+
 use super::TraceError;
 use super::input::Input;
 use crate::request::{NEVER, Op, Request, RequestStream};
@@ -53,22 +55,6 @@ impl Records {
         self.records_read += whole as u64;
         Ok(&self.buf[..got])
     }
-
-    /// Index of the first record of the chunk just returned.
-    fn chunk_start(&self, chunk_records: usize) -> u64 {
-        self.records_read - chunk_records as u64
-    }
-
-    fn malformed(&self, record: u64, problem: String) -> TraceError {
-        TraceError::Malformed {
-            path: self.input.path.clone(),
-            location: format!(
-                "record {record} (byte offset {})",
-                record * self.record_len as u64
-            ),
-            problem,
-        }
-    }
 }
 
 fn u16_at(bytes: &[u8], at: usize) -> u16 {
@@ -85,7 +71,9 @@ fn u64_at(bytes: &[u8], at: usize) -> u64 {
 
 /// libCacheSim's oracleGeneral: 24-byte little-endian records of u32 time
 /// (s), u64 id, u32 size, i64 next access (1-based request index, −1 =
-/// never). Zero-size records are skipped, as libCacheSim does.
+/// never). Zero-size records are skipped, as libCacheSim does; next
+/// accesses keep counting them, which keeps their order. A next access that
+/// does not point after its own record is read as never.
 pub struct OracleGeneral {
     records: Records,
 }
@@ -105,29 +93,21 @@ impl RequestStream for OracleGeneral {
     fn next_batch(&mut self, batch: &mut Vec<Request>, max: usize) -> Result<usize, TraceError> {
         let before = batch.len();
         loop {
+            let first = self.records.records_read;
             let chunk = self.records.next_chunk(max)?;
             if chunk.is_empty() {
                 return Ok(0);
             }
-            let count = chunk.len() / Self::RECORD;
-            let mut bad = None;
             for (i, record) in chunk.chunks_exact(Self::RECORD).enumerate() {
                 let size = u32_at(record, 12);
                 if size == 0 {
                     continue;
                 }
-                let next = u64_at(record, 16) as i64;
-                let next_access = match next {
-                    -1 | i64::MAX => NEVER,
-                    n if n >= 1 => n as u64 - 1,
-                    n => {
-                        bad.get_or_insert((
-                            i,
-                            format!("next-access index {n} is neither −1 nor ≥ 1"),
-                        ));
-                        NEVER
-                    }
-                };
+                let index = first + i as u64;
+                // A next access that is not later than the record itself
+                // cannot be right; Belady's callers check the rest
+                // (`check_next_access`) and recompute when it is wrong.
+                let next_access = next_access(record, index).unwrap_or(NEVER);
                 batch.push(Request {
                     time_ns: u64::from(u32_at(record, 0)) * 1_000_000_000,
                     key: u64_at(record, 4),
@@ -136,14 +116,82 @@ impl RequestStream for OracleGeneral {
                     next_access,
                 });
             }
-            if let Some((i, problem)) = bad {
-                let record = self.records.chunk_start(count) + i as u64;
-                return Err(self.records.malformed(record, problem));
-            }
             if batch.len() > before {
                 return Ok(batch.len() - before);
             }
         }
+    }
+}
+
+/// The next-access field of the oracleGeneral record at `index`, as the
+/// 0-based index of the record of the next request for the same key
+/// ([`NEVER`] for −1 and `i64::MAX`); `None` when it does not point after
+/// the record itself.
+#[inline]
+fn next_access(record: &[u8], index: u64) -> Option<u64> {
+    match u64_at(record, 16) as i64 {
+        -1 | i64::MAX => Some(NEVER),
+        n if n >= 1 && n as u64 - 1 > index => Some(n as u64 - 1),
+        _ => None,
+    }
+}
+
+/// Checks the next-access fields of an oracleGeneral trace against the
+/// trace itself: each must name the record of the next request for the same
+/// key (zero-size records are skipped but keep their index, as the field
+/// counts them), or be −1 when there is none. Returns the first wrong
+/// field, described, or `None` when every field is right.
+pub fn check_next_access(input: Input) -> Result<Option<String>, TraceError> {
+    let mut records = Records::new(input, OracleGeneral::RECORD);
+    // key → (record index of its latest request, the record that request names next)
+    let mut claims: FxHashMap<u64, (u64, u64)> = FxHashMap::default();
+    let raw = |record: &[u8]| u64_at(record, 16) as i64;
+    loop {
+        let first = records.records_read;
+        let chunk = records.next_chunk(4096)?;
+        if chunk.is_empty() {
+            break;
+        }
+        for (i, record) in chunk.chunks_exact(OracleGeneral::RECORD).enumerate() {
+            let index = first + i as u64;
+            if u32_at(record, 12) == 0 {
+                continue;
+            }
+            let Some(claimed) = next_access(record, index) else {
+                return Ok(Some(format!(
+                    "record {index}: next access {} does not point after the record",
+                    raw(record)
+                )));
+            };
+            let key = u64_at(record, 4);
+            if let Some((previous, expected)) = claims.insert(key, (index, claimed))
+                && expected != index
+            {
+                return Ok(Some(format!(
+                    "record {previous}: next access {} but key {key} is next requested by record {index}",
+                    describe_next(expected)
+                )));
+            }
+        }
+    }
+    let dangling = claims
+        .into_iter()
+        .filter(|&(_, (_, claimed))| claimed != NEVER)
+        .min_by_key(|&(_, (index, _))| index);
+    Ok(dangling.map(|(key, (index, claimed))| {
+        format!(
+            "record {index}: next access {} but key {key} is never requested again",
+            describe_next(claimed)
+        )
+    }))
+}
+
+/// A next access as the field writes it (1-based, −1 for never).
+fn describe_next(next: u64) -> String {
+    if next == NEVER {
+        "-1 (never)".to_string()
+    } else {
+        (next + 1).to_string()
     }
 }
 
@@ -243,5 +291,58 @@ impl RequestStream for Vscsi {
                 return Ok(batch.len() - before);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// oracleGeneral records of (key, size, next-access field).
+    fn oracle(records: &[(u64, u32, i64)]) -> Input {
+        let mut bytes = Vec::new();
+        for (i, &(key, size, next)) in records.iter().enumerate() {
+            bytes.extend_from_slice(&(i as u32).to_le_bytes());
+            bytes.extend_from_slice(&key.to_le_bytes());
+            bytes.extend_from_slice(&size.to_le_bytes());
+            bytes.extend_from_slice(&next.to_le_bytes());
+        }
+        Input {
+            path: "t.oracleGeneral".into(),
+            compressed: false,
+            reader: Box::new(Cursor::new(bytes)),
+        }
+    }
+
+    #[test]
+    fn next_accesses_are_checked_against_the_trace() {
+        // Key 1 at records 0 and 2 (1-based 1 and 3); the zero-size record 1
+        // is skipped but keeps its index.
+        let right = [(1, 10, 3), (9, 0, -1), (1, 10, -1), (2, 10, -1)];
+        assert_eq!(check_next_access(oracle(&right)).unwrap(), None);
+        // Record 0 says never, but key 1 comes back at record 2.
+        let never = [(1, 10, -1), (9, 0, -1), (1, 10, -1)];
+        let problem = check_next_access(oracle(&never)).unwrap().unwrap();
+        assert!(
+            problem.contains("record 0") && problem.contains("record 2"),
+            "{problem}"
+        );
+        // Record 1 points at itself (1-based 2): not after the record.
+        let past = [(1, 10, -1), (2, 10, 2)];
+        let problem = check_next_access(oracle(&past)).unwrap().unwrap();
+        assert!(problem.contains("record 1"), "{problem}");
+        // Record 0 names a later record, but key 1 never comes back.
+        let dangling = [(1, 10, 2), (2, 10, -1)];
+        let problem = check_next_access(oracle(&dangling)).unwrap().unwrap();
+        assert!(problem.contains("never requested again"), "{problem}");
+    }
+
+    #[test]
+    fn a_next_access_not_after_its_record_reads_as_never() {
+        let mut reader = OracleGeneral::new(oracle(&[(1, 10, 1), (1, 10, -5), (2, 10, 9)]));
+        let mut batch = Vec::new();
+        reader.next_batch(&mut batch, 10).unwrap();
+        let next: Vec<u64> = batch.iter().map(|r| r.next_access).collect();
+        assert_eq!(next, [NEVER, NEVER, 8]);
     }
 }

@@ -8,7 +8,11 @@ use super::TraceError;
 #[derive(Clone, Debug, PartialEq)]
 pub enum TraceFormat {
     /// libCacheSim oracleGeneral (24-byte binary records with next access).
-    OracleGeneral,
+    OracleGeneral {
+        /// Ignore the records' next-access fields: Belady then uses next
+        /// accesses recomputed from the trace (`oracleGeneral:next-access=recompute`).
+        recompute_next_access: bool,
+    },
     /// VMware vscsi, version 1 or 2.
     Vscsi,
     /// One key per line; no time, no size.
@@ -51,14 +55,14 @@ impl Default for CsvColumns {
     }
 }
 
-const FORMATS: &str = "oracleGeneral, vscsi, txt, csv (csv:key=N,time=N,size=N,op=N,header=true|false,delimiter=C,time-unit=s|ms|us|ns)";
+const FORMATS: &str = "oracleGeneral (oracleGeneral:next-access=recompute), vscsi, txt, csv (csv:key=N,time=N,size=N,op=N,header=true|false,delimiter=C,time-unit=s|ms|us|ns)";
 
 impl TraceFormat {
     /// Parses a `--format` value.
     pub fn parse(text: &str) -> Result<TraceFormat, String> {
         let (kind, options) = text.split_once(':').unwrap_or((text, ""));
         match kind.trim() {
-            "oracleGeneral" | "oraclegeneral" | "oracle" => Ok(TraceFormat::OracleGeneral),
+            "oracleGeneral" | "oraclegeneral" | "oracle" => parse_oracle_options(options),
             "vscsi" => Ok(TraceFormat::Vscsi),
             "txt" | "text" | "plain" => Ok(TraceFormat::Text),
             "csv" => parse_csv_options(options).map(TraceFormat::Csv),
@@ -76,7 +80,9 @@ impl TraceFormat {
         let name = name.strip_suffix(".zst").unwrap_or(&name);
         let name = name.strip_suffix(".bin").unwrap_or(name);
         if name.ends_with(".oraclegeneral") {
-            Ok(TraceFormat::OracleGeneral)
+            Ok(TraceFormat::OracleGeneral {
+                recompute_next_access: false,
+            })
         } else if name.ends_with(".vscsi") {
             Ok(TraceFormat::Vscsi)
         } else if name.ends_with(".csv") {
@@ -92,6 +98,21 @@ impl TraceFormat {
             })
         }
     }
+}
+
+fn parse_oracle_options(options: &str) -> Result<TraceFormat, String> {
+    let recompute_next_access = match options.trim() {
+        "" | "next-access=trace" => false,
+        "next-access=recompute" => true,
+        other => {
+            return Err(format!(
+                "oracleGeneral option `{other}`: known are next-access=trace (the default: the records' own, checked) and next-access=recompute"
+            ));
+        }
+    };
+    Ok(TraceFormat::OracleGeneral {
+        recompute_next_access,
+    })
 }
 
 fn parse_csv_options(options: &str) -> Result<CsvColumns, String> {
@@ -178,8 +199,19 @@ mod tests {
     #[test]
     fn names_tell_formats() {
         let f = |name: &str| TraceFormat::from_path(Path::new(name)).ok();
-        assert_eq!(f("a/x.oracleGeneral.bin"), Some(TraceFormat::OracleGeneral));
-        assert_eq!(f("x.oracleGeneral.zst"), Some(TraceFormat::OracleGeneral));
+        let og = TraceFormat::OracleGeneral {
+            recompute_next_access: false,
+        };
+        assert_eq!(f("a/x.oracleGeneral.bin"), Some(og.clone()));
+        assert_eq!(f("x.oracleGeneral.zst"), Some(og.clone()));
+        assert_eq!(TraceFormat::parse("oracleGeneral"), Ok(og));
+        assert_eq!(
+            TraceFormat::parse("oracleGeneral:next-access=recompute"),
+            Ok(TraceFormat::OracleGeneral {
+                recompute_next_access: true
+            })
+        );
+        assert!(TraceFormat::parse("oracle:next=1").is_err());
         assert_eq!(f("x.vscsi"), Some(TraceFormat::Vscsi));
         assert_eq!(f("x.txt.zst"), Some(TraceFormat::Text));
         assert!(matches!(f("x.csv"), Some(TraceFormat::Csv(_))));

@@ -1,13 +1,14 @@
 //! Opening a trace file, with transparent zstd decompression.
 
-use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use super::TraceError;
+use super::lines::LineLimit;
+use super::spool;
 
 /// The zstd frame magic number, little-endian.
-const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+pub(super) const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
 /// A trace file's bytes, decompressed if needed.
 pub struct Input {
@@ -30,22 +31,29 @@ impl Input {
     }
 }
 
-/// Opens `path`, decompressing it when it starts with the zstd magic number.
-pub fn open(path: &Path) -> Result<Input, TraceError> {
+/// Opens `path`, decompressing it when it starts with the zstd magic number;
+/// a pipe or device is spooled on its first open (see [`spool`]). With
+/// `lines` (text and CSV traces), a line longer than
+/// [`MAX_LINE_BYTES`](super::lines::MAX_LINE_BYTES) is an error.
+pub fn open(path: &Path, lines: bool) -> Result<Input, TraceError> {
     let io_error = |source| TraceError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let file = File::open(path).map_err(io_error)?;
-    let mut buffered = BufReader::with_capacity(1 << 20, file);
+    let raw: Box<dyn Read + Send> = match spool::open(path, lines)? {
+        spool::Opened::File(file) => Box::new(file),
+        spool::Opened::Spool(copy) => Box::new(copy),
+    };
+    let mut buffered = BufReader::with_capacity(1 << 20, raw);
     let compressed = buffered
         .fill_buf()
         .map_err(io_error)?
         .starts_with(&ZSTD_MAGIC);
-    let reader: Box<dyn Read + Send> = if compressed {
-        decompressor(buffered).map_err(io_error)?
-    } else {
-        Box::new(buffered)
+    let reader: Box<dyn Read + Send> = match (compressed, lines) {
+        (true, true) => Box::new(LineLimit::new(decompressor(buffered).map_err(io_error)?)),
+        (true, false) => decompressor(buffered).map_err(io_error)?,
+        (false, true) => Box::new(LineLimit::new(buffered)),
+        (false, false) => Box::new(buffered),
     };
     Ok(Input {
         path: path.to_path_buf(),
@@ -55,7 +63,7 @@ pub fn open(path: &Path) -> Result<Input, TraceError> {
 }
 
 #[cfg(feature = "zstd-c")]
-fn decompressor(source: BufReader<File>) -> std::io::Result<Box<dyn Read + Send>> {
+fn decompressor(source: BufReader<Box<dyn Read + Send>>) -> std::io::Result<Box<dyn Read + Send>> {
     Ok(Box::new(BufReader::with_capacity(
         1 << 20,
         zstd::stream::read::Decoder::with_buffer(source)?,
@@ -63,7 +71,7 @@ fn decompressor(source: BufReader<File>) -> std::io::Result<Box<dyn Read + Send>
 }
 
 #[cfg(not(feature = "zstd-c"))]
-fn decompressor(source: BufReader<File>) -> std::io::Result<Box<dyn Read + Send>> {
+fn decompressor(source: BufReader<Box<dyn Read + Send>>) -> std::io::Result<Box<dyn Read + Send>> {
     Ok(Box::new(BufReader::with_capacity(
         1 << 20,
         Frames::new(source),

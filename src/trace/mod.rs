@@ -10,10 +10,14 @@ mod binary;
 mod csv;
 mod format;
 mod input;
+mod lines;
+mod spool;
 mod text;
 mod writer;
 
 pub use format::{CsvColumns, TraceFormat};
+pub use lines::MAX_LINE_BYTES;
+pub use spool::MAX_SPOOL_BYTES;
 pub use writer::write_oracle_general;
 
 use std::path::{Path, PathBuf};
@@ -90,9 +94,9 @@ impl Trace {
             None => TraceFormat::from_path(path)?,
         };
         let format = match format {
-            TraceFormat::Csv(columns) if columns.key.is_none() => {
-                TraceFormat::Csv(csv::columns_from_header(input::open(path)?, &columns)?)
-            }
+            TraceFormat::Csv(columns) if columns.key.is_none() => TraceFormat::Csv(
+                csv::columns_from_header(input::open(path, true)?, &columns)?,
+            ),
             other => other,
         };
         Ok(Trace {
@@ -103,9 +107,10 @@ impl Trace {
 
     /// Opens a fresh stream from the start of the file.
     pub fn open(&self) -> Result<Box<dyn RequestStream>, TraceError> {
-        let input = input::open(&self.path)?;
+        let lines = matches!(self.format, TraceFormat::Text | TraceFormat::Csv(_));
+        let input = input::open(&self.path, lines)?;
         Ok(match &self.format {
-            TraceFormat::OracleGeneral => Box::new(binary::OracleGeneral::new(input)),
+            TraceFormat::OracleGeneral { .. } => Box::new(binary::OracleGeneral::new(input)),
             TraceFormat::Vscsi => Box::new(binary::Vscsi::new(input)?),
             TraceFormat::Text => Box::new(text::TextReader::new(input)),
             TraceFormat::Csv(columns) => Box::new(csv::CsvReader::new(input, columns)?),
@@ -115,21 +120,36 @@ impl Trace {
     /// Whether requests carry timestamps.
     pub fn has_times(&self) -> bool {
         match &self.format {
-            TraceFormat::OracleGeneral | TraceFormat::Vscsi => true,
+            TraceFormat::OracleGeneral { .. } | TraceFormat::Vscsi => true,
             TraceFormat::Text => false,
             TraceFormat::Csv(columns) => columns.time.is_some(),
         }
     }
 
-    /// Whether requests carry the position of the next request for the same key.
+    /// Whether requests carry the position of the next request for the same
+    /// key (oracleGeneral, unless told to recompute it).
     pub fn has_next_access(&self) -> bool {
-        self.format == TraceFormat::OracleGeneral
+        self.format
+            == TraceFormat::OracleGeneral {
+                recompute_next_access: false,
+            }
+    }
+
+    /// For a trace whose requests carry next accesses (oracleGeneral):
+    /// the first next-access field that does not name the next request for
+    /// the same key, described; `None` when all are right (or the format
+    /// has no such field). Reads the whole file.
+    pub fn check_next_access(&self) -> Result<Option<String>, TraceError> {
+        if !self.has_next_access() {
+            return Ok(None);
+        }
+        binary::check_next_access(input::open(&self.path, false)?)
     }
 
     /// Whether requests carry object sizes.
     pub fn has_sizes(&self) -> bool {
         match &self.format {
-            TraceFormat::OracleGeneral | TraceFormat::Vscsi => true,
+            TraceFormat::OracleGeneral { .. } | TraceFormat::Vscsi => true,
             TraceFormat::Text => false,
             TraceFormat::Csv(columns) => columns.size.is_some(),
         }

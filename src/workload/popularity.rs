@@ -36,6 +36,22 @@ pub enum Popularity {
     },
 }
 
+/// Most requests a synthetic workload of `replay` or `mrc` may have.
+pub const MAX_REQUESTS: u64 = 10_000_000_000;
+
+/// The hot share of a hotspot law: above 0 (no hot keys at all would send
+/// the hot share of requests nowhere) and at most 1.
+fn hot_share(spec: &Spec) -> Result<f64, SpecError> {
+    let hot = spec.real("hot", 0.2, 0.0, 1.0)?;
+    if hot == 0.0 {
+        return Err(spec.fail(
+            "`hot` must be above 0 (a share of the keys, at most 1); for no hot spot use uniform"
+                .to_string(),
+        ));
+    }
+    Ok(hot)
+}
+
 fn allowed(kind: &str) -> &'static [&'static str] {
     match kind {
         "zipf" => &["alpha", "keys", "requests"],
@@ -51,6 +67,11 @@ impl Popularity {
         let spec = Spec::parse(text, allowed, "zipf, uniform, hotspot")?;
         let keys = spec.count("keys")?;
         let requests = spec.count("requests")?;
+        if requests > MAX_REQUESTS {
+            return Err(spec.fail(format!(
+                "`requests` = {requests} is above the limit of {MAX_REQUESTS:.0e} (minutes of work per replay cell); give fewer"
+            )));
+        }
         let popularity = match spec.kind {
             "zipf" => Popularity::Zipf {
                 alpha: spec.real("alpha", 1.0, 0.0, 10.0)?,
@@ -59,7 +80,7 @@ impl Popularity {
             "uniform" => Popularity::Uniform { keys },
             _ => Popularity::Hotspot {
                 keys,
-                hot: spec.real("hot", 0.2, 0.0, 1.0)?,
+                hot: hot_share(&spec)?,
                 share: spec.real("share", 0.8, 0.0, 1.0)?,
             },
         };
