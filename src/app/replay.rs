@@ -394,11 +394,11 @@ pub fn replay(
     if sizes.is_empty() {
         return Err(AppError::Input("give at least one --size".into()));
     }
-    let wants_belady = policies.iter().any(|p| p.spec.name == "belady");
+    let wants_future = policies.iter().any(|p| p.spec.needs_future);
     let prepared = Prepared::new(
         source_args,
         sizes.iter().any(CacheSize::is_fraction),
-        wants_belady,
+        wants_future,
     )?;
     let capacities = prepared.resolve_sizes(&sizes)?;
     let cells = grid(&policies.iter().collect::<Vec<_>>(), &capacities);
@@ -475,8 +475,8 @@ pub fn mrc(
     }
     let needs_profile = explicit.iter().any(CacheSize::is_fraction)
         || (explicit.is_empty() && (min.is_fraction() || max.is_fraction()));
-    let wants_belady = policies.iter().any(|p| p.spec.name == "belady");
-    let prepared = Prepared::new(source_args, needs_profile, wants_belady)?;
+    let wants_future = policies.iter().any(|p| p.spec.needs_future);
+    let prepared = Prepared::new(source_args, needs_profile, wants_future)?;
     let capacities = if explicit.is_empty() {
         let range = prepared.resolve_sizes(&[min, max])?;
         if range[0] > range[1] {

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::summary::IntervalRow;
+use crate::scenario::file::FailureAction;
 
 /// Intervals before an event that define "before".
 const BEFORE: usize = 10;
@@ -38,13 +39,46 @@ pub struct FailureImpact {
     pub recovery_90_s: Option<f64>,
 }
 
+/// What happened to a node: a scheduled or random failure, or the clients
+/// noticing that a node went down or came back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Happening {
+    /// A failure or membership change as the scenario asked for it.
+    Action(FailureAction),
+    /// Clients detected that the node is down (`true`) or up again.
+    Detected {
+        /// Down rather than up.
+        down: bool,
+    },
+}
+
+impl Happening {
+    /// Starts a new disturbance rather than following one.
+    pub fn is_disturbance(self) -> bool {
+        match self {
+            Happening::Action(action) => action.is_disturbance(),
+            Happening::Detected { .. } => false,
+        }
+    }
+}
+
+impl std::fmt::Display for Happening {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Happening::Action(action) => write!(f, "{action}"),
+            Happening::Detected { down: true } => f.write_str("detected-down"),
+            Happening::Detected { down: false } => f.write_str("detected-up"),
+        }
+    }
+}
+
 /// A failure or membership event as it happened.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FailureEvent {
     /// When, simulated seconds.
     pub time_s: f64,
-    /// What (crash, recover, …, detected-down, detected-up).
-    pub action: String,
+    /// What.
+    pub action: Happening,
     /// The node.
     pub node: Option<u32>,
     /// Share of keys whose node changed, when routing changed.
@@ -71,7 +105,7 @@ pub fn failure_impacts(
         } = event;
         let until = events[i + 1..]
             .iter()
-            .find(|e| is_disturbance(&e.action))
+            .find(|e| e.action.is_disturbance())
             .map_or(f64::INFINITY, |e| e.time_s);
         let first_after = rows.partition_point(|r| r.time_s <= *time_s);
         let warm = rows
@@ -108,7 +142,7 @@ pub fn failure_impacts(
         };
         impacts.push(FailureImpact {
             time_s: *time_s,
-            action: action.clone(),
+            action: action.to_string(),
             node: *node,
             keys_moved: *keys_moved,
             db_rps_before: db_before,
@@ -124,11 +158,6 @@ pub fn failure_impacts(
         });
     }
     impacts
-}
-
-/// Events that start a new disturbance, rather than follow one.
-fn is_disturbance(action: &str) -> bool {
-    matches!(action, "crash" | "partition" | "slow" | "add" | "remove")
 }
 
 fn mean(values: impl Iterator<Item = f64>) -> f64 {
@@ -162,7 +191,7 @@ mod tests {
         rows.push(row(9.0, 101.0, 0.8));
         let crash = FailureEvent {
             time_s: 5.0,
-            action: "crash".into(),
+            action: Happening::Action(FailureAction::Crash),
             node: Some(1),
             keys_moved: None,
         };

@@ -10,6 +10,6 @@ pub mod stats;
 mod summary;
 
 pub use consistency::ConsistencySummary;
-pub use impact::{FailureEvent, FailureImpact, failure_impacts};
+pub use impact::{FailureEvent, FailureImpact, Happening, failure_impacts};
 pub use recorder::{Class, Recorder};
 pub use summary::{IntervalRow, LatencyRow, LatencySummary, NodeRow, Summary};

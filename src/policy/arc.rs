@@ -34,6 +34,7 @@ pub const SPEC: PolicySpec = PolicySpec {
     about: "adaptive replacement cache: recency and frequency lists tuned by ghost hits",
     source: "Megiddo & Modha, FAST 2003",
     params: &[],
+    needs_future: false,
     build,
 };
 

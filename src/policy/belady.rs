@@ -29,6 +29,7 @@ pub const SPEC: PolicySpec = PolicySpec {
     about: "offline optimum: evict the object requested farthest in the future",
     source: "Belady, IBM Systems Journal 1966; Mattson et al. 1970",
     params: &[],
+    needs_future: true,
     build,
 };
 

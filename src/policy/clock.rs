@@ -29,6 +29,7 @@ pub const SPEC: PolicySpec = PolicySpec {
         default: 1.0,
         about: "bits of the per-object counter (1 = reference bit)",
     }],
+    needs_future: false,
     build,
 };
 

@@ -19,6 +19,7 @@ pub const SPEC: PolicySpec = PolicySpec {
     about: "the `lru` crate (0.19), byte-bounded by an adapter",
     source: "crates.io/crates/lru",
     params: &[],
+    needs_future: false,
     build,
 };
 

@@ -25,6 +25,7 @@ pub const SPEC: PolicySpec = PolicySpec {
     about: "the `moka` crate (0.12, sync), TinyLFU admission + LRU, weighted",
     source: "crates.io/crates/moka",
     params: &[],
+    needs_future: false,
     build,
 };
 

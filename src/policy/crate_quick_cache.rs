@@ -20,6 +20,7 @@ pub const SPEC: PolicySpec = PolicySpec {
     about: "the `quick_cache` crate (0.7, unsync), CLOCK-PRO-like, weighted",
     source: "crates.io/crates/quick_cache",
     params: &[],
+    needs_future: false,
     build,
 };
 

@@ -15,6 +15,7 @@ pub const SPEC: PolicySpec = PolicySpec {
     about: "first in, first out; hits do not reorder",
     source: "Belady, IBM Systems Journal 1966",
     params: &[],
+    needs_future: false,
     build,
 };
 

@@ -26,6 +26,7 @@ pub const SPEC: PolicySpec = PolicySpec {
     about: "least frequently used (in-cache counts), ties to the least recently used",
     source: "Shah, Mitra & Matani, O(1) LFU, 2010",
     params: &[],
+    needs_future: false,
     build,
 };
 

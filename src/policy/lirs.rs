@@ -60,6 +60,7 @@ pub const SPEC: PolicySpec = PolicySpec {
             about: "bytes of non-resident HIR blocks kept in S, as a multiple of the capacity",
         },
     ],
+    needs_future: false,
     build,
 };
 

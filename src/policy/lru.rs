@@ -17,6 +17,7 @@ pub const SPEC: PolicySpec = PolicySpec {
     about: "least recently used",
     source: "Mattson et al., IBM Systems Journal 1970",
     params: &[],
+    needs_future: false,
     build,
 };
 

@@ -87,6 +87,7 @@ pub const SPEC: PolicySpec = PolicySpec {
             about: "WARM items older than this times the COLD tail age go to COLD (warm_max_factor)",
         },
     ],
+    needs_future: false,
     build,
 };
 

@@ -20,6 +20,7 @@ pub const SPEC: PolicySpec = PolicySpec {
     about: "evict a uniformly random resident object",
     source: "Gelenbe, IEEE Transactions on Computers 1973",
     params: &[],
+    needs_future: false,
     build,
 };
 

@@ -61,6 +61,7 @@ pub const SPEC: PolicySpec = PolicySpec {
             about: "minutes per counter decrement; 0 never decays (lfu-decay-time)",
         },
     ],
+    needs_future: false,
     build,
 };
 

@@ -40,6 +40,7 @@ pub const SPEC: PolicySpec = PolicySpec {
         default: DEFAULT_SAMPLES as f64,
         about: "keys sampled per eviction (maxmemory-samples)",
     }],
+    needs_future: false,
     build,
 };
 

@@ -61,6 +61,9 @@ pub struct PolicySpec {
     pub source: &'static str,
     /// The parameters it accepts.
     pub params: &'static [ParamSpec],
+    /// It reads each request's next access (the future): only replay of a
+    /// whole stream can feed it, never a simulation with timing.
+    pub needs_future: bool,
     /// Builds an empty policy.
     pub build: fn(&BuildArgs) -> Box<dyn Policy>,
 }

@@ -80,6 +80,7 @@ pub const SPEC: PolicySpec = PolicySpec {
             about: "frequency at which a small-queue object moves to main",
         },
     ],
+    needs_future: false,
     build,
 };
 

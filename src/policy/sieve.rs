@@ -24,6 +24,7 @@ pub const SPEC: PolicySpec = PolicySpec {
     about: "FIFO with a visited bit and a hand that stays where it stopped",
     source: "Zhang et al., NSDI 2024; libCacheSim Sieve.c",
     params: &[],
+    needs_future: false,
     build,
 };
 

@@ -45,6 +45,7 @@ pub const SPEC: PolicySpec = PolicySpec {
             about: "bytes of evicted objects remembered by A1out, as a share of the capacity",
         },
     ],
+    needs_future: false,
     build,
 };
 

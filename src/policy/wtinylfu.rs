@@ -62,6 +62,7 @@ pub const SPEC: PolicySpec = PolicySpec {
             about: "share of the main space for the protected segment",
         },
     ],
+    needs_future: false,
     build,
 };
 

@@ -206,7 +206,7 @@ impl Replay<'_> {
         let mut policy = cell.policy.build(cell.capacity, self.seed);
         let mut counts = Counts::default();
         let mut evicted = Vec::new();
-        let wants_next_access = cell.policy.spec.name == "belady";
+        let wants_next_access = cell.policy.spec.needs_future;
         let processed = self.for_each_batch(wants_next_access, |batch, counted_from| {
             for (i, req) in batch.iter().enumerate() {
                 let hit = policy.get(req);

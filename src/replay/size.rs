@@ -38,15 +38,6 @@ impl CacheSize {
         })
     }
 
-    /// Parses a comma-separated list.
-    pub fn parse_list(text: &str) -> Result<Vec<CacheSize>, String> {
-        text.split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(CacheSize::parse)
-            .collect()
-    }
-
     /// Whether resolving needs the working set.
     pub fn is_fraction(&self) -> bool {
         matches!(self, CacheSize::Fraction(_))

@@ -551,6 +551,28 @@ pub enum FailureAction {
     Remove,
 }
 
+impl FailureAction {
+    /// Starts a disturbance (rather than ending one): crash, partition,
+    /// slow, add, remove.
+    pub fn is_disturbance(self) -> bool {
+        match self {
+            FailureAction::Crash
+            | FailureAction::Partition
+            | FailureAction::Slow
+            | FailureAction::Add
+            | FailureAction::Remove => true,
+            FailureAction::Recover | FailureAction::Heal | FailureAction::Restore => false,
+        }
+    }
+}
+
+impl std::fmt::Display for FailureAction {
+    /// The name as scenario files write it (serde's lowercase rename).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", format!("{self:?}").to_lowercase())
+    }
+}
+
 /// One `[[failures]]` entry.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]

@@ -234,9 +234,11 @@ impl Scenario {
             )
         })?;
         let policy = PolicyChoice::parse(&n.policy).map_err(|e| format!("nodes.policy: {e}"))?;
-        check(policy.spec.name != "belady", || {
-            "nodes.policy: belady needs the future, which a simulation with timing does not know"
-                .into()
+        check(!policy.spec.needs_future, || {
+            format!(
+                "nodes.policy: {} needs the future, which a simulation with timing does not know",
+                policy.spec.name
+            )
         })?;
 
         let r = &file.routing;

@@ -6,13 +6,13 @@ impl Sim<'_> {
     pub(super) fn record_event(
         &mut self,
         now: Time,
-        action: &str,
+        action: Happening,
         node: Option<u32>,
         keys_moved: Option<f64>,
     ) {
         self.events.push(FailureEvent {
             time_s: now as f64 / 1e9,
-            action: action.to_string(),
+            action,
             node,
             keys_moved,
         });
@@ -25,7 +25,7 @@ impl Sim<'_> {
         node: Option<u32>,
         factor: Option<f64>,
     ) {
-        let name = format!("{action:?}").to_lowercase();
+        let name = Happening::Action(action);
         let mut moved = None;
         match action {
             FailureAction::Add => {
@@ -35,7 +35,7 @@ impl Sim<'_> {
                     self.node_seed.derive(&id.to_string()),
                 ));
                 moved = self.membership.add(id);
-                self.record_event(now, &name, Some(id), moved);
+                self.record_event(now, name, Some(id), moved);
                 return;
             }
             FailureAction::Remove => {
@@ -73,7 +73,7 @@ impl Sim<'_> {
             }
             FailureAction::Restore => self.nodes[node.expect("validated") as usize].slow = 1.0,
         }
-        self.record_event(now, &name, node, moved);
+        self.record_event(now, name, node, moved);
     }
 
     pub(super) fn lose_all(&mut self, now: Time, lost: Vec<u32>) {

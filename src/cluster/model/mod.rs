@@ -19,7 +19,7 @@ use super::feed::Feed;
 use super::membership::{Membership, Pool, Target};
 use super::node::{LeaseAnswer, Node, NodeConfig};
 use super::versions::Versions;
-use crate::metrics::{Class, FailureEvent, Recorder};
+use crate::metrics::{Class, FailureEvent, Happening, Recorder};
 use crate::request::{Op, Request};
 use crate::scenario::Scenario;
 use crate::scenario::file::{
@@ -508,8 +508,7 @@ impl<'a> Sim<'a> {
                     if !down && self.warm_up > 0 {
                         self.nodes[node as usize].start_warm_up(now, self.warm_up);
                     }
-                    let action = if down { "detected-down" } else { "detected-up" };
-                    self.record_event(now, action, Some(node), moved);
+                    self.record_event(now, Happening::Detected { down }, Some(node), moved);
                 }
             }
             Event::LeaseRetry(id) => self.retry_get(now, id.slot),
