@@ -20,7 +20,8 @@ pub struct LatencySummary {
     pub p99_ns: u64,
     /// 99.9th percentile.
     pub p999_ns: u64,
-    /// Largest.
+    /// Largest, as the histogram holds it: the upper bound of its bucket
+    /// (three significant digits), so at most 0.1% above the true maximum.
     pub max_ns: u64,
 }
 
@@ -35,9 +36,12 @@ pub struct Summary {
     pub seed: u64,
     /// Simulated seconds counted (duration minus warm-up).
     pub measured_s: f64,
-    /// Requests issued after the warm-up and completed.
+    /// Requests issued after the warm-up that completed by the end.
     pub requests: u64,
-    /// Gets among them.
+    /// Gets issued after the warm-up whose cache outcome (hit or miss) is
+    /// known by the end, completed or not: it can exceed the gets among
+    /// `requests` when many still wait for the database at the end, so that
+    /// an overloaded database does not bias the hit ratio.
     pub gets: u64,
     /// Gets served from a cache.
     pub hits: u64,
