@@ -216,6 +216,18 @@ impl Scenario {
 
         let n = &file.nodes;
         let uses_cache = file.cache.pattern != Pattern::None;
+        if c.mode == ClientMode::Closed {
+            let (latency, service, what) = if uses_cache {
+                (&n.latency, &n.service_time, "nodes")
+            } else {
+                (&file.database.latency, &file.database.service_time, "database")
+            };
+            check(c.think_time.mean() + latency.mean() + service.mean() > 0.0, || {
+                format!(
+                    "clients.think_time, {what}.latency and {what}.service_time are all zero: closed-loop users would issue requests forever without simulated time passing; give one of them a positive mean"
+                )
+            })?;
+        }
         if uses_cache {
             check(n.count >= 1, || {
                 "nodes.count must be at least 1 (or cache.pattern = \"none\")".into()
@@ -447,12 +459,22 @@ impl Scenario {
         Some(match f.clients.mode {
             ClientMode::Open => f.clients.rate * seconds,
             ClientMode::Closed => {
-                let cycle_ns = f.clients.think_time.mean()
-                    + 2.0 * f.nodes.latency.mean()
-                    + f.nodes.service_time.mean();
-                f64::from(f.clients.users) * seconds * 1e9 / cycle_ns.max(1_000.0)
+                f64::from(f.clients.users) * seconds * 1e9 / self.fastest_cycle_ns().max(1.0)
             }
         })
+    }
+
+    /// The mean time of a closed-loop user's fastest cycle: think, then a
+    /// round trip to a node and its service (to the database without a
+    /// cache).
+    fn fastest_cycle_ns(&self) -> f64 {
+        let f = &self.file;
+        let (latency, service) = if f.cache.pattern == Pattern::None {
+            (&f.database.latency, &f.database.service_time)
+        } else {
+            (&f.nodes.latency, &f.nodes.service_time)
+        };
+        f.clients.think_time.mean() + 2.0 * latency.mean() + service.mean()
     }
 
     /// What [`Scenario::estimated_requests`] is made of, in words.
