@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use cachelab::cluster::routing::{SCHEMES, Scheme};
 use cachelab::cluster::{RunOutput, simulate};
-use cachelab::metrics::check;
+use cachelab::metrics::{Violation, check};
 use cachelab::policy::{POLICIES, ParamKind, PolicySpec};
 use cachelab::scenario::file::{FailureAction, OnFailure, Pattern, WritePolicy};
 use cachelab::scenario::{self, Scenario};
@@ -75,7 +75,9 @@ impl Tally {
 /// Loads `text` as a scenario file and judges it: refused with an error that
 /// names a field, or every run (up to [`MAX_CELLS`]) simulated to a sound
 /// output. `Err` says what went wrong.
-fn judge(text: &str, tally: &mut Tally) -> Result<(), String> {
+/// With `known`, the runs and violations of known defects are let through
+/// ([`skip_reason`], [`known_violation`]).
+fn judge(text: &str, tally: &mut Tally, known: bool) -> Result<(), String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let path = dir.path().join("fuzz.toml");
     std::fs::write(&path, text).map_err(|e| e.to_string())?;
@@ -91,12 +93,15 @@ fn judge(text: &str, tally: &mut Tally) -> Result<(), String> {
         }
     };
     for run in plan.runs.iter().take(MAX_CELLS) {
-        if let Some(reason) = skip_reason(run) {
+        if let Some(reason) = skip_reason(run, known) {
             *tally.skipped.entry(reason).or_default() += 1;
             continue;
         }
         let output = simulate_bounded(run).map_err(|e| format!("run `{}`: {e}", run.label))?;
-        let violations = check(run, &output);
+        let violations: Vec<_> = check(run, &output)
+            .into_iter()
+            .filter(|v| known || !known_violation(run, v))
+            .collect();
         if !violations.is_empty() {
             let list: Vec<String> = violations.iter().map(|v| v.to_string()).collect();
             return Err(format!("run `{}`:\n  {}", run.label, list.join("\n  ")));
@@ -197,7 +202,11 @@ fn named_field(message: &str) -> Option<String> {
 /// or work beyond what a test case may cost, which validation does not bound
 /// yet (issue 13, "Memory and time that validation should refuse"; the known
 /// defect W4 is part of it).
-fn skip_reason(s: &Scenario) -> Option<&'static str> {
+/// With `known`, only the budget applies.
+fn skip_reason(s: &Scenario, known: bool) -> Option<&'static str> {
+    if known {
+        return over_budget(s);
+    }
     let f = &s.file;
     let disrupted = f.random_failures.is_some()
         || f.failures
@@ -220,6 +229,14 @@ fn skip_reason(s: &Scenario) -> Option<&'static str> {
         return Some("P3: write-through, replication.sync and a crash or partition");
     }
     over_budget(s)
+}
+
+/// Whether `v` is an exact known defect of a run of `s`, found by these
+/// tests and reported (remove its line when the fix lands).
+fn known_violation(s: &Scenario, v: &Violation) -> bool {
+    // new defect D1, remove when fixed: a warm-up add's evictions are not
+    // counted in nodes.csv (Node::add stores with counting = false).
+    v.property == "node evictions sum to the summary" && s.file.replication.warm_up.0 > 0
 }
 
 /// Most simulated requests, time-series rows or failure events a case may
@@ -327,12 +344,14 @@ fn fuzz<S: Strategy>(name: &str, strategy: S, render: fn(&S::Value) -> String) {
         max_shrink_time: 120_000,
         ..Config::default()
     };
+    // `CACHELAB_FUZZ_KNOWN=1` runs the known defects too, to see which are fixed.
+    let known = std::env::var_os("CACHELAB_FUZZ_KNOWN").is_some();
     let tally = Mutex::new(Tally::default());
     let started = Instant::now();
     let mut runner = TestRunner::new(config);
     let result = runner.run(&strategy, |case| {
         let text = render(&case);
-        judge(&text, &mut tally.lock().unwrap())
+        judge(&text, &mut tally.lock().unwrap(), known)
             .map_err(|e| TestCaseError::fail(format!("{e}\n--- scenario ---\n{text}---")))
     });
     let t = tally.into_inner().unwrap();
@@ -534,6 +553,7 @@ fn workload() -> BoxedStrategy<Table> {
             ("share", real(0.0..1.0)),
             ("object_size", object_size()),
             ("trace_timing", word(&["own", "clients"])),
+            ("trace_format", word(&["oracleGeneral", "oracle"])),
         ]),
         prop::option::weighted(0.5, mix),
     )
@@ -862,6 +882,7 @@ fn scenario_table() -> impl Strategy<Value = Table> {
                 }
                 if let Some(seed) = seed {
                     t.insert("seed".into(), Value::Integer(seed as i64));
+                    t.insert("name".into(), string(format!("fuzz-{seed}")));
                 }
                 // The [workload] table is always written: without one the file
                 // fails to read (issue 13, L-list).
@@ -907,4 +928,294 @@ fn render_table(table: &Table) -> String {
 #[test]
 fn generated_scenarios_are_refused_with_a_field_or_run_soundly() {
     fuzz("generated", scenario_table(), render_table);
+}
+
+// ---------------------------------------------------------------- mutations
+
+/// The bundled scenarios, shrunk so that a case runs in milliseconds: at
+/// most 1 s simulated (the warm-up, the interval and the failures' times
+/// scaled with it), at most 5 000 requests/s, two values per sweep axis, and
+/// trace paths made absolute (the mutated file is written elsewhere).
+fn bundled() -> &'static Vec<(String, Table)> {
+    static BUNDLED: OnceLock<Vec<(String, Table)>> = OnceLock::new();
+    BUNDLED.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect();
+        files.sort();
+        files
+            .into_iter()
+            .map(|path| {
+                let mut table: Table = toml::from_str(&std::fs::read_to_string(&path).unwrap())
+                    .unwrap_or_else(|e| panic!("{path:?}: {e}"));
+                shrink(&mut table, &dir);
+                let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+                (name, table)
+            })
+            .collect()
+    })
+}
+
+fn shrink(t: &mut Table, dir: &Path) {
+    let ns = |v: Option<&Value>, default: u64| {
+        v.and_then(Value::as_str)
+            .and_then(cachelab::units::parse_duration)
+            .unwrap_or(default)
+    };
+    let duration = ns(t.get("duration"), 60 * 1_000_000_000);
+    let short = duration.min(1_000_000_000);
+    let scale = |value: u64| {
+        string(format!(
+            "{}ns",
+            (value as u128 * short as u128 / duration as u128)
+        ))
+    };
+    t.insert("duration".into(), string(format!("{short}ns")));
+    let warmup = ns(t.get("warmup"), 0);
+    t.insert("warmup".into(), scale(warmup));
+    let interval = ns(t.get("interval"), 1_000_000_000);
+    t.insert("interval".into(), scale(interval));
+    if let Some(Value::Array(failures)) = t.get_mut("failures") {
+        for f in failures.iter_mut().filter_map(Value::as_table_mut) {
+            let at = ns(f.get("at"), 0);
+            f.insert("at".into(), scale(at));
+        }
+    }
+    let clients = t.entry("clients").or_insert(Value::Table(Table::new()));
+    if let Some(c) = clients.as_table_mut() {
+        let rate = c.get("rate").and_then(Value::as_float).unwrap_or(10_000.0);
+        c.insert("rate".into(), Value::Float(rate.min(5_000.0)));
+    }
+    if let Some(Value::Table(sweep)) = t.get_mut("sweep") {
+        for (_, values) in sweep.iter_mut() {
+            if let Value::Array(values) = values {
+                values.truncate(2);
+            }
+        }
+    }
+    let trace = t.get_mut("workload").and_then(|w| w.get_mut("trace"));
+    if let Some(Value::String(path)) = trace {
+        *path = dir.join(&*path).display().to_string();
+    }
+}
+
+/// One step of a path into a TOML value.
+#[derive(Clone, Debug)]
+enum Step {
+    Key(String),
+    At(usize),
+}
+
+/// The paths of every leaf under `value`.
+fn leaves(value: &Value, path: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
+    match value {
+        Value::Table(t) => {
+            for (k, v) in t {
+                path.push(Step::Key(k.clone()));
+                leaves(v, path, out);
+                path.pop();
+            }
+        }
+        Value::Array(a) if a.iter().any(|v| v.is_table()) => {
+            for (i, v) in a.iter().enumerate() {
+                path.push(Step::At(i));
+                leaves(v, path, out);
+                path.pop();
+            }
+        }
+        _ => out.push(path.clone()),
+    }
+}
+
+fn at_path<'v>(value: &'v mut Value, path: &[Step]) -> &'v mut Value {
+    path.iter().fold(value, |v, step| match step {
+        Step::Key(k) => &mut v[k.as_str()],
+        Step::At(i) => &mut v[*i],
+    })
+}
+
+/// Values a mutation puts in place of a field's: zero, negative, huge, not
+/// a number, the wrong type, empty.
+fn hostile() -> Vec<Value> {
+    vec![
+        Value::Integer(0),
+        Value::Integer(-1),
+        Value::Integer(i64::MAX),
+        Value::Float(f64::NAN),
+        Value::Float(f64::INFINITY),
+        Value::Float(-0.5),
+        Value::Float(1e300),
+        string("0s"),
+        string("-5s"),
+        string("nan"),
+        string("NaNms"),
+        string("1e30h"),
+        string("18446744073709551615ns"),
+        string("5e6h"),
+        string("1ns"),
+        string("4e9"),
+        string("1e13"),
+        string(""),
+        string("lru2"),
+        string("x".repeat(5000)),
+        Value::Boolean(true),
+        Value::Array(Vec::new()),
+        Value::Table(Table::new()),
+    ]
+}
+
+/// How a bundled scenario is broken.
+#[derive(Clone, Debug)]
+enum Mutation {
+    /// A field takes one of [`hostile`]'s values.
+    Value(prop::sample::Index, prop::sample::Index),
+    /// A field's number is multiplied by a power of ten (−9 to 12).
+    Scale(prop::sample::Index, i32),
+    /// A line of the text is deleted.
+    DeleteLine(prop::sample::Index),
+    /// A line is written twice (a table header, a key).
+    DuplicateLine(prop::sample::Index),
+    /// A key no section has.
+    UnknownKey(prop::sample::Index),
+    /// The text is cut short.
+    Truncate(prop::sample::Index),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    use prop::sample::Index;
+    prop_oneof![
+        6 => (any::<Index>(), any::<Index>()).prop_map(|(f, v)| Mutation::Value(f, v)),
+        3 => (any::<Index>(), -9..=12i32).prop_map(|(f, p)| Mutation::Scale(f, p)),
+        1 => any::<Index>().prop_map(Mutation::DeleteLine),
+        1 => any::<Index>().prop_map(Mutation::DuplicateLine),
+        1 => any::<Index>().prop_map(Mutation::UnknownKey),
+        1 => any::<Index>().prop_map(Mutation::Truncate),
+    ]
+}
+
+fn mutated() -> impl Strategy<Value = (usize, Vec<Mutation>)> {
+    (0..bundled().len(), prop::collection::vec(mutation(), 1..=3))
+}
+
+/// A number times `10^power`; a duration or size string keeps its unit.
+fn scaled(value: &Value, power: i32) -> Value {
+    let factor = 10f64.powi(power);
+    match value {
+        Value::Integer(i) => Value::Integer((*i as f64 * factor).clamp(-9e18, 9e18) as i64),
+        Value::Float(f) => Value::Float(f * factor),
+        Value::String(s) => {
+            let split = s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len());
+            match s[..split].parse::<f64>() {
+                Ok(n) if split > 0 => string(format!("{}{}", n * factor, &s[split..])),
+                _ => value.clone(),
+            }
+        }
+        other => other.clone(),
+    }
+}
+
+/// The text of bundled scenario `index` with `mutations` applied: values
+/// in the table first, then the text.
+fn render_mutated((index, mutations): &(usize, Vec<Mutation>)) -> String {
+    let (_, table) = &bundled()[*index];
+    let mut root = Value::Table(table.clone());
+    let mut paths = Vec::new();
+    leaves(&root, &mut Vec::new(), &mut paths);
+    let values = hostile();
+    for m in mutations {
+        match m {
+            Mutation::Value(field, value) => {
+                *at_path(&mut root, field.get::<Vec<Step>>(&paths)) = value.get(&values).clone();
+            }
+            Mutation::Scale(field, power) => {
+                let v = at_path(&mut root, field.get::<Vec<Step>>(&paths));
+                *v = scaled(v, *power);
+            }
+            _ => {}
+        }
+    }
+    let mut lines: Vec<String> = render_table(root.as_table().unwrap())
+        .lines()
+        .map(String::from)
+        .collect();
+    for m in mutations {
+        match m {
+            Mutation::DeleteLine(i) if !lines.is_empty() => {
+                lines.remove(i.index(lines.len()));
+            }
+            Mutation::DuplicateLine(i) if !lines.is_empty() => {
+                let i = i.index(lines.len());
+                lines.insert(i, lines[i].clone());
+            }
+            Mutation::UnknownKey(i) => {
+                let i = i.index(lines.len() + 1);
+                lines.insert(i, "capacty = 1".into());
+            }
+            Mutation::Truncate(i) if !lines.is_empty() => {
+                let i = i.index(lines.len());
+                let line = &mut lines[i];
+                let cut = line
+                    .char_indices()
+                    .nth(line.chars().count() / 2)
+                    .map_or(0, |c| c.0);
+                line.truncate(cut);
+            }
+            _ => {}
+        }
+    }
+    lines.join("\n") + "\n"
+}
+
+#[test]
+fn mutated_bundled_scenarios_are_refused_with_a_field_or_run_soundly() {
+    fuzz("mutated", mutated(), render_mutated);
+}
+
+#[test]
+fn shrunk_bundled_scenarios_run_soundly() {
+    for (name, table) in bundled() {
+        let mut tally = Tally::default();
+        judge(&render_table(table), &mut tally, false).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(tally.refused.is_empty(), "{name} is refused");
+        assert!(tally.runs > 0, "{name} ran nothing: {:?}", tally.skipped);
+    }
+}
+
+// ---------------------------------------------------------------- regressions
+
+/// Runs a scenario given as TOML through the whole property, with no
+/// known-defect filter.
+fn assert_sound(text: &str) {
+    let mut tally = Tally::default();
+    if let Err(e) = judge(text, &mut tally, true) {
+        panic!("{e}\n--- scenario ---\n{text}");
+    }
+    assert!(tally.runs > 0, "nothing ran: {:?}", tally.skipped);
+}
+
+#[test]
+#[ignore = "defect D1: evictions by warm-up adds are missing from nodes.csv (src/cluster/node.rs, Node::add)"]
+fn warm_up_evictions_are_counted_at_their_node() {
+    assert_sound(
+        r#"
+        duration = "212583926ns"
+        seed = 4146451233100371210
+        [workload]
+        keys = 2
+        object_size = "1001"
+        [cache]
+        detection_delay = "0ns"
+        [nodes]
+        capacity = "2KB"
+        [replication]
+        copies = 3
+        warm_up = "385945ns"
+        [random_failures]
+        mtbf = "94384786ns"
+        mttr = "68933437ns"
+        "#,
+    );
 }
