@@ -57,6 +57,9 @@ pub fn check(scenario: &Scenario, output: &RunOutput) -> Vec<Violation> {
     c.found
 }
 
+/// A count: its name, its column in the time series, its summary total.
+type Column = (&'static str, fn(&IntervalRow) -> u64, u64);
+
 struct Checker<'a> {
     scenario: &'a Scenario,
     found: Vec<Violation>,
@@ -463,7 +466,7 @@ impl Checker<'_> {
                 .map(column)
                 .sum()
         };
-        let issue_time: [(&'static str, fn(&IntervalRow) -> u64, u64); 6] = [
+        let issue_time: [Column; 6] = [
             ("requests", |r| r.requests, s.requests),
             ("gets", |r| r.gets, s.gets),
             ("hits", |r| r.hits, s.hits),
@@ -489,7 +492,7 @@ impl Checker<'_> {
             return;
         }
         let from = warmup as f64 / 1e9;
-        let event_time: [(&'static str, fn(&IntervalRow) -> u64, u64); 2] = [
+        let event_time: [Column; 2] = [
             ("evictions", |r| r.evictions, s.evictions),
             ("db_rejected", |r| r.db_rejected, s.db_rejected),
         ];
