@@ -28,7 +28,7 @@ use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
 use toml::{Table, Value};
 
 /// Cases per fuzzer in CI.
-const CASES: u32 = 250;
+const CASES: u32 = 500;
 
 /// Longest a run may take before it counts as a hang.
 const RUN_LIMIT: Duration = Duration::from_secs(20);
