@@ -228,6 +228,16 @@ fn skip_reason(s: &Scenario, known: bool) -> Option<&'static str> {
     if f.consistency.write_policy == WritePolicy::WriteThrough && f.replication.sync && disrupted {
         return Some("P3: write-through, replication.sync and a crash or partition");
     }
+    // new defect D3, remove when fixed: a closed loop of requests that take
+    // no time at all never advances the clock.
+    let instant = |a: &Dist, b: &Dist| dist_max(a) == 0 && dist_max(b) == 0;
+    if f.clients.mode == cachelab::scenario::file::ClientMode::Closed
+        && dist_max(&f.clients.think_time) == 0
+        && (instant(&f.nodes.service_time, &f.nodes.latency)
+            || instant(&f.database.service_time, &f.database.latency))
+    {
+        return Some("D3: a closed loop of instant requests");
+    }
     over_budget(s)
 }
 
@@ -579,7 +589,7 @@ fn clients() -> BoxedStrategy<Table> {
             or_invalid(real(1.0..5000.0), vec![Value::Float(0.0)]),
         ),
         ("users", or_invalid(int(1..=16), vec![Value::Integer(0)])),
-        ("think_time", dist(MS, 20 * MS)),
+        ("think_time", dist(0, 20 * MS)),
         ("timeout", duration(MS, 200 * MS)),
     ])
 }
@@ -607,7 +617,7 @@ fn nodes() -> BoxedStrategy<Table> {
             "capacity",
             or_invalid(bytes(1, 200_000), vec![Value::Integer(0)]),
         ),
-        ("service_time", dist(1_000, MS)),
+        ("service_time", dist(0, MS)),
         (
             "concurrency",
             or_invalid(int(1..=8), vec![Value::Integer(0)]),
@@ -645,7 +655,7 @@ fn database() -> BoxedStrategy<Table> {
             "connections",
             or_invalid(int(1..=32), vec![Value::Integer(0)]),
         ),
-        ("service_time", dist(10_000, 5 * MS)),
+        ("service_time", dist(0, 5 * MS)),
         ("queue_limit", int(0..=50)),
         ("latency", dist(0, MS)),
     ])
@@ -1216,6 +1226,49 @@ fn warm_up_evictions_are_counted_at_their_node() {
         [random_failures]
         mtbf = "94384786ns"
         mttr = "68933437ns"
+        "#,
+    );
+}
+
+#[test]
+#[ignore = "defect D2: completions at the run's last instant miss the time series (src/cluster/model/mod.rs, run and Tick)"]
+fn completions_at_the_last_instant_are_in_the_time_series() {
+    assert_sound(
+        r#"
+        duration = "10ms"
+        interval = "1ms"
+        [workload]
+        keys = 10
+        [clients]
+        mode = "closed"
+        users = 3
+        think_time = "1ms"
+        [cache]
+        pattern = "none"
+        [database]
+        service_time = "0ns"
+        latency = "0ns"
+        "#,
+    );
+}
+
+#[test]
+#[ignore = "defect D3: a closed loop whose requests take no time never advances the clock (src/scenario/validate.rs accepts it)"]
+fn a_closed_loop_of_instant_requests_ends() {
+    assert_sound(
+        r#"
+        duration = "10ms"
+        [workload]
+        keys = 10
+        [clients]
+        mode = "closed"
+        users = 1
+        think_time = "0ns"
+        [cache]
+        pattern = "none"
+        [database]
+        service_time = "0ns"
+        latency = "0ns"
         "#,
     );
 }
