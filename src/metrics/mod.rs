@@ -3,12 +3,14 @@
 //! and all, database load, per-node statistics, a time series per interval,
 //! and the impact of each failure event.
 
+pub mod check;
 pub mod consistency;
 mod impact;
 pub mod recorder;
 pub mod stats;
 mod summary;
 
+pub use check::{Violation, check};
 pub use consistency::ConsistencySummary;
 pub use impact::{FailureEvent, FailureImpact, Happening, failure_impacts};
 pub use recorder::{Class, Recorder};
