@@ -23,7 +23,7 @@ pub use bars::{BarChart, BarSeries};
 pub use heatmap::Heatmap;
 pub use line::{LineChart, Series, miss_ratio_curve, timeseries};
 
-use super::{ReportError, commit, temporary_path};
+use super::{ReportError, persist, temporary};
 
 /// Pixel size of a one-panel plot.
 pub const SIZE: (u32, u32) = (900, 560);
@@ -100,23 +100,25 @@ pub fn write_figure<C: Chart>(
     }
     let png = stem.with_extension("png");
     let svg = stem.with_extension("svg");
-    let (png_tmp, svg_tmp) = (temporary_path(&png), temporary_path(&svg));
+    let (png_tmp, svg_tmp) = (temporary(&png)?, temporary(&svg)?);
     draw_stack(
         charts,
-        BitMapBackend::new(&png_tmp, size).into_drawing_area(),
+        BitMapBackend::new(png_tmp.path(), size).into_drawing_area(),
     )
     .map_err(|message| ReportError::Encode {
         path: png.clone(),
         message,
     })?;
-    draw_stack(charts, SVGBackend::new(&svg_tmp, size).into_drawing_area()).map_err(|message| {
-        ReportError::Encode {
-            path: svg.clone(),
-            message,
-        }
+    draw_stack(
+        charts,
+        SVGBackend::new(svg_tmp.path(), size).into_drawing_area(),
+    )
+    .map_err(|message| ReportError::Encode {
+        path: svg.clone(),
+        message,
     })?;
-    commit(&png_tmp, &png)?;
-    commit(&svg_tmp, &svg)
+    persist(png_tmp, &png)?;
+    persist(svg_tmp, &svg)
 }
 
 fn draw_stack<C: Chart, DB: DrawingBackend>(
