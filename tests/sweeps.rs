@@ -266,3 +266,269 @@ fn compare_reports_differences_with_intervals() {
         "more memory raises the hit ratio: [{low}, {high}]"
     );
 }
+
+/// Runs cachelab, returning its output whether or not it succeeded.
+fn cachelab_any(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cachelab"))
+        .args(args)
+        .output()
+        .expect("cachelab runs")
+}
+
+fn cachelab_child(args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_cachelab"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("cachelab starts")
+}
+
+fn assert_same_tree(a: &Path, b: &Path) {
+    let (ta, tb) = (tree(a), tree(b));
+    let names = |t: &[(PathBuf, Vec<u8>)]| t.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&ta), names(&tb), "the same files");
+    for ((pa, ba), (_, bb)) in ta.iter().zip(&tb) {
+        assert!(ba == bb, "{pa:?} differs between {a:?} and {b:?}");
+    }
+}
+
+fn unit_reports(root: &Path) -> usize {
+    std::fs::read_dir(root)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| e.path().join("report.html").exists())
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn concurrent_shards_into_one_directory_merge_to_the_bytes_of_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), SWEEP);
+    let file = file.to_str().unwrap();
+    let whole = dir.path().join("whole");
+    let whole = whole.to_str().unwrap();
+    cachelab(&["sweep", file, "--replications", "2", "--out", whole]);
+    // The README's shared-directory recipe, every shard started twice at
+    // once, so that writers of the same files meet.
+    let shared = dir.path().join("shared");
+    let shared = shared.to_str().unwrap();
+    let shards: Vec<String> = (0..4).map(|i| format!("{i}/4")).collect();
+    let children: Vec<_> = shards
+        .iter()
+        .chain(&shards)
+        .map(|shard| {
+            cachelab_child(&[
+                "sweep",
+                file,
+                "--replications",
+                "2",
+                "--jobs",
+                "1",
+                "--shard",
+                shard,
+                "--out",
+                shared,
+            ])
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "a shard failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    cachelab(&["merge", shared]);
+    assert_same_tree(Path::new(whole), Path::new(shared));
+}
+
+/// Six cells of about half a second each.
+const SLOW_SWEEP: &str = r#"
+    duration = "30s"
+    warmup = "1s"
+    [workload]
+    keys = 20000
+    object_size = "1KiB"
+    [clients]
+    rate = 20000
+    [nodes]
+    count = 2
+    [sweep]
+    "nodes.policy" = ["lru", "s3fifo"]
+    "nodes.capacity" = ["1MiB", "2MiB", "4MiB"]
+"#;
+
+#[test]
+fn a_sweep_killed_while_simulating_keeps_its_finished_units_and_resumes_to_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), SLOW_SWEEP);
+    let file = file.to_str().unwrap();
+    let whole = dir.path().join("whole");
+    let started = std::time::Instant::now();
+    cachelab(&[
+        "sweep",
+        file,
+        "--jobs",
+        "1",
+        "--out",
+        whole.to_str().unwrap(),
+    ]);
+    let uninterrupted = started.elapsed();
+
+    let out = dir.path().join("out");
+    let out_str = out.to_str().unwrap();
+    let started = std::time::Instant::now();
+    let mut child = cachelab_child(&["sweep", file, "--jobs", "1", "--out", out_str]);
+    while unit_reports(&out) == 0 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the sweep ended before a unit was seen finished"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let first = started.elapsed();
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(
+        first < uninterrupted / 2,
+        "the first unit was written after {first:?} of a {uninterrupted:?} sweep: units are not written as they finish"
+    );
+    let kept = unit_reports(&out);
+    assert!((1..6).contains(&kept), "{kept} units kept");
+    let output = cachelab(&["sweep", file, "--jobs", "1", "--out", out_str]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains(&format!("{kept} run(s) already finished")),
+        "{text}"
+    );
+    assert_same_tree(&whole, &out);
+}
+
+/// A scenario that would simulate for minutes: an error about the output
+/// must come before it, not after.
+const LONG_RUN: &str = r#"
+    duration = "2h"
+    [workload]
+    keys = 20000
+    [clients]
+    rate = 50000
+    [nodes]
+    count = 2
+"#;
+
+/// Runs cachelab and expects it to fail within a minute; returns stderr.
+fn fails_quickly(args: &[&str]) -> String {
+    let mut child = cachelab_child(args);
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("{args:?} still simulating after a minute: the output was not checked first");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    assert!(!output.status.success(), "{args:?} succeeded");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn the_output_is_checked_before_simulating() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), LONG_RUN);
+    let file = file.to_str().unwrap();
+    let plain = dir.path().join("a-file");
+    std::fs::write(&plain, "not a directory").unwrap();
+    let stderr = fails_quickly(&["run", file, "--out", plain.to_str().unwrap()]);
+    assert!(
+        stderr.contains(plain.to_str().unwrap()) && stderr.contains("not a directory"),
+        "{stderr}"
+    );
+    let below = plain.join("sub");
+    let stderr = fails_quickly(&["run", file, "--out", below.to_str().unwrap()]);
+    assert!(stderr.contains(below.to_str().unwrap()), "{stderr}");
+
+    // Permissions hold back everyone but root.
+    let locked = dir.path().join("locked");
+    std::fs::create_dir(&locked).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).unwrap();
+    if std::fs::write(locked.join("probe"), "").is_err() {
+        let stderr = fails_quickly(&["run", file, "--out", locked.to_str().unwrap()]);
+        assert!(
+            stderr.contains(locked.to_str().unwrap()) && stderr.contains("writ"),
+            "{stderr}"
+        );
+    }
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn cell_labels_longer_than_a_file_name_get_short_stable_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = |c: char| c.to_string().repeat(300);
+    let text = format!(
+        "duration = \"2s\"\nwarmup = \"1s\"\n[workload]\nkeys = 1000\n[clients]\nrate = 1000\n[nodes]\ncount = 2\n[sweep]\nname = [\"{}\", \"{}\"]\n",
+        long('a'),
+        long('b')
+    );
+    let file = scenario_file(dir.path(), &text);
+    let out = dir.path().join("out");
+    let output = cachelab(&[
+        "sweep",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success());
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("sweep.json")).unwrap()).unwrap();
+    let units: Vec<&str> = index["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["units"][0].as_str().unwrap())
+        .collect();
+    assert_eq!(units.len(), 2);
+    assert_ne!(units[0], units[1]);
+    for unit in &units {
+        assert!(unit.len() <= 255, "{unit}");
+        assert!(
+            unit.starts_with("name=aaa") || unit.starts_with("name=bbb"),
+            "{unit}"
+        );
+        let svg = std::fs::read_to_string(out.join(unit).join("timeseries.svg")).unwrap();
+        assert!(
+            !svg.contains(&long('a')) && !svg.contains(&long('b')) && svg.contains('…'),
+            "a huge name is shortened in plot titles"
+        );
+    }
+    // The same names again: the second run reuses both.
+    let output = cachelab(&[
+        "sweep",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("2 run(s) already finished"));
+}
+
+/// A small three-axis sweep: 2 policies × 2 capacities × 2 node counts.
+const THREE_AXES: &str = r#"
+    duration = "2s"
+    warmup = "1s"
+    [workload]
+    keys = 5000
+    object_size = "1KiB"
+    [clients]
+    rate = 2000
+    [sweep]
+    "nodes.policy" = ["lru", "s3fifo"]
+    "nodes.capacity" = ["1MiB", "4MiB"]
+    "nodes.count" = [2, 4]
+"#;

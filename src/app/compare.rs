@@ -162,6 +162,9 @@ pub fn compare(args: &CompareArgs, show_progress: bool) -> Result<super::Outcome
     });
     let (name_a, units_a) = side(file_a, &args.set_a, "a", args.replications, &root)?;
     let (name_b, units_b) = side(file_b, &args.set_b, "b", args.replications, &root)?;
+    for side in [&units_a, &units_b] {
+        units::prepare_output(&root, side, &side.iter().collect::<Vec<_>>())?;
+    }
     let all: Vec<&Unit> = units_a.iter().chain(&units_b).collect();
     let bar = if show_progress {
         indicatif::ProgressBar::new(all.len() as u64)
@@ -171,7 +174,7 @@ pub fn compare(args: &CompareArgs, show_progress: bool) -> Result<super::Outcome
     let summaries: Vec<Summary> = thread_pool(args.jobs)?.install(|| {
         all.par_iter()
             .map(|unit| {
-                let summary = match units::finished(unit) {
+                let summary = match units::finished(unit)? {
                     Some(summary) => summary,
                     None => {
                         let output = simulate(&unit.scenario, &mut |_| {})?;
