@@ -532,3 +532,30 @@ const THREE_AXES: &str = r#"
     "nodes.capacity" = ["1MiB", "4MiB"]
     "nodes.count" = [2, 4]
 "#;
+
+#[test]
+fn sweeps_of_three_axes_draw_small_multiples_and_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), THREE_AXES);
+    let file = file.to_str().unwrap();
+    let out = dir.path().join("out");
+    let output = cachelab_any(&["sweep", file, "--out", out.to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let svg = std::fs::read_to_string(out.join("heatmap-hit_ratio.svg")).unwrap();
+    assert!(
+        svg.contains("nodes.count=2") && svg.contains("nodes.count=4"),
+        "one heatmap of the first two axes per value of the third"
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("id=\"heatmap-hit_ratio\""));
+    let output = cachelab_any(&["merge", out.to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

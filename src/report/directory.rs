@@ -74,6 +74,10 @@ impl Writer<'_> {
     }
 }
 
+/// The most heatmaps drawn as small multiples in one figure; a sweep with
+/// more combinations of its further axes gets the first ones, and a note.
+const MAX_PANELS: usize = 16;
+
 /// Whether sizes in `replay.csv`/`mrc.csv` are bytes: `run.json` says when
 /// `--ignore-size` made them object counts.
 fn sizes_are_bytes(dir: &Path) -> Result<bool, ReportError> {
@@ -116,7 +120,9 @@ pub(super) fn read_json(path: &Path) -> Result<Option<serde_json::Value>, Report
 /// - `sweep-summary.csv`: with `nodes.policy` among at most two axes, bars
 ///   per policy (`policies`); with one other axis, a line against it if its
 ///   values are numbers, sizes or durations, else bars (`sweep-<axis>`);
-///   with two axes, heatmaps (`heatmap-<metric>`).
+///   with two axes, heatmaps (`heatmap-<metric>`); with more, the same
+///   heatmaps of the first two axes as small multiples, one per
+///   combination of the values of the others.
 ///
 /// `metric` (a summary column such as `hit_ratio` or `db_rps_mean`)
 /// replaces the default metrics of sweep plots; it needs a sweep summary.
@@ -274,16 +280,23 @@ fn plot_sweep(w: &mut Writer<'_>, sweep: &Sweep, metric: Option<&str>) -> Result
             }
         }
         1 => {}
-        2 => {
+        _ => {
             for m in metrics(&sweep_figures::HEATMAP_METRICS)? {
-                let heatmap = sweep_figures::sweep_heatmap(sweep, &m)?;
-                w.figure(&format!("heatmap-{}", stem_part(&m.name)), &[heatmap], SIZE)?;
+                let mut heatmaps = sweep_figures::sweep_heatmaps(sweep, &m)?;
+                if heatmaps.len() > MAX_PANELS {
+                    w.out.notes.push(format!(
+                        "{}: {} heatmaps of {}, one per combination of {}; the first {MAX_PANELS} are drawn",
+                        sweep.table.path().display(),
+                        heatmaps.len(),
+                        m.name,
+                        axes[2..].join(", ")
+                    ));
+                    heatmaps.truncate(MAX_PANELS);
+                }
+                let size = (SIZE.0, SIZE.1 * heatmaps.len() as u32);
+                w.figure(&format!("heatmap-{}", stem_part(&m.name)), &heatmaps, size)?;
             }
         }
-        n => w.out.notes.push(format!(
-            "{}: {n} sweep axes; plots are drawn for one or two",
-            sweep.table.path().display()
-        )),
     }
     Ok(())
 }
