@@ -117,7 +117,9 @@ fn every_plot_kind_renders_with_its_axis_labels() {
     );
 
     let latency = Table::read(&write(d, "latency.csv", LATENCY)).unwrap();
-    let curve = figures::latency_curve(&latency).unwrap();
+    let curve = figures::latency_curve(&latency)
+        .unwrap()
+        .expect("latencies to draw");
     assert!(curve.log_y && curve.series.len() == 3);
     // The maximum has no place on a nines axis.
     assert!(curve.series.iter().all(|s| s.points.len() == 4));
@@ -451,4 +453,30 @@ fn plot_draws_sweeps_of_three_axes_as_small_multiples() {
     }
     let html = std::fs::read_to_string(three.join("report.html")).unwrap();
     assert_report(&html, &["heatmap-db_rps", "heatmap-hit_ratio"]);
+}
+
+#[test]
+fn plot_draws_what_it_can_of_a_run_without_latencies() {
+    // A run whose measured window saw no request: zero latencies everywhere.
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let zeros: String = ["all", "hits", "misses"]
+        .iter()
+        .flat_map(|c| ["50", "99", "100"].map(|p| format!("{c},{p},0\n")))
+        .collect();
+    write(
+        &empty,
+        "latency.csv",
+        &format!("class,percentile,latency_ns\n{zeros}"),
+    );
+    write(&empty, "nodes.csv", NODES);
+    let output = cachelab(&["plot", empty.to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("latency"));
+    assert!(empty.join("nodes.svg").exists() && !empty.join("latency.svg").exists());
 }

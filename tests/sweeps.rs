@@ -559,3 +559,54 @@ fn sweeps_of_three_axes_draw_small_multiples_and_merge() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn a_cell_with_an_empty_measured_window_is_a_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = r#"
+        duration = "2s"
+        warmup = "1s"
+        [workload]
+        keys = 1000
+        [clients]
+        rate = 0.01
+        [nodes]
+        count = 2
+    "#;
+    let file = scenario_file(dir.path(), text);
+    let out = dir.path().join("one");
+    let output = cachelab_any(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("no request completed"), "{stdout}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("no request completed"));
+    // In a sweep, the other cells are kept and tabulated.
+    let out = dir.path().join("sweep");
+    let file = scenario_file(
+        dir.path(),
+        &format!("{text}\n[sweep]\n\"clients.rate\" = [0.01, 2000]\n"),
+    );
+    let output = cachelab_any(&[
+        "sweep",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rows = std::fs::read_to_string(out.join("sweep-summary.csv")).unwrap();
+    assert_eq!(rows.lines().count(), 3);
+}

@@ -350,6 +350,19 @@ fn sweep_table(index: &SweepIndex, root: &Path) -> Result<String, AppError> {
 }
 
 fn terminal_summary(scenario: &Scenario, s: &Summary) -> String {
+    if s.requests == 0 || s.latency_all.count == 0 {
+        return format!(
+            "{} [{}]: {}\n  {} ({:.1} s after the warm-up): no hit ratio or latency to report; database {:.0} queries/s, {} timeouts, {} errors\n",
+            s.scenario,
+            s.run,
+            describe(scenario),
+            report::NO_REQUEST,
+            s.measured_s,
+            s.db_rps,
+            s.timeouts,
+            s.errors,
+        );
+    }
     let ms = |ns: u64| ns as f64 / 1e6;
     let mut text = format!(
         "{} [{}]: {}\n  hit ratio {:.4} (bytes {:.4}) over {} gets; {} timeouts, {} errors\n  database {:.0} queries/s, utilisation {:.1}%, mean queue {:.2}, {} rejected\n  latency all p50 {:.3} ms, p99 {:.3} ms, p99.9 {:.3} ms; hits p99 {:.3} ms; misses p99 {:.3} ms\n  load imbalance {:.3}; {:.2} M simulated requests/s, {:.2} M events/s\n",

@@ -74,6 +74,22 @@ impl Writer<'_> {
     }
 }
 
+/// The files a results directory is recognised by; a directory with none
+/// of them is not one, and `plot` says so. One with any of them gets its
+/// report, whatever it holds to draw.
+const RESULT_FILES: [&str; 6] = [
+    "replay.csv",
+    "mrc.csv",
+    "timeseries.csv",
+    "latency.csv",
+    "nodes.csv",
+    "sweep-summary.csv",
+];
+
+/// What a run whose measured window saw no request completed has: said in
+/// notes, the terminal summary and the report.
+pub const NO_REQUEST: &str = "no request completed in the measured window";
+
 /// The most heatmaps drawn as small multiples in one figure; a sweep with
 /// more combinations of its further axes gets the first ones, and a note.
 const MAX_PANELS: usize = 16;
@@ -124,6 +140,9 @@ pub(super) fn read_json(path: &Path) -> Result<Option<serde_json::Value>, Report
 ///   heatmaps of the first two axes as small multiples, one per
 ///   combination of the values of the others.
 ///
+/// What does not apply is a note, never an error: only a directory with
+/// none of these files is one.
+///
 /// `metric` (a summary column such as `hit_ratio` or `db_rps_mean`)
 /// replaces the default metrics of sweep plots; it needs a sweep summary.
 pub fn plot_directory(dir: &Path, metric: Option<&str>) -> Result<Plotted, ReportError> {
@@ -166,11 +185,13 @@ pub fn plot_directory(dir: &Path, metric: Option<&str>) -> Result<Plotted, Repor
         w.figure("timeseries", &charts, (900, height))?;
     }
     if let Some(path) = file("latency.csv") {
-        w.figure(
-            "latency",
-            &[figures::latency_curve(&Table::read(&path)?)?],
-            SIZE,
-        )?;
+        match figures::latency_curve(&Table::read(&path)?)? {
+            Some(curve) => w.figure("latency", &[curve], SIZE)?,
+            None => w
+                .out
+                .notes
+                .push(format!("{}: {NO_REQUEST}; no latency plot", path.display())),
+        }
     }
     if let Some(path) = file("nodes.csv") {
         w.figure(
@@ -191,10 +212,11 @@ pub fn plot_directory(dir: &Path, metric: Option<&str>) -> Result<Plotted, Repor
         }
         None => {}
     }
-    if w.out.files.is_empty() {
+    let results = RESULT_FILES.iter().any(|name| dir.join(name).exists());
+    if !results {
         return Err(ReportError::Read {
             path: dir.to_path_buf(),
-            message: "nothing to plot: no replay.csv, mrc.csv, timeseries.csv, latency.csv, nodes.csv or sweep-summary.csv".into(),
+            message: format!("nothing to plot: none of {}", RESULT_FILES.join(", ")),
         });
     }
     let mut out = w.out;

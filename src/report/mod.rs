@@ -11,7 +11,7 @@ pub mod plot;
 pub mod results;
 pub mod table;
 
-pub use directory::{Plotted, plot_directory};
+pub use directory::{NO_REQUEST, Plotted, plot_directory};
 pub use html::write_html_report;
 pub use lock::DirLock;
 
