@@ -610,3 +610,38 @@ fn a_cell_with_an_empty_measured_window_is_a_result() {
     let rows = std::fs::read_to_string(out.join("sweep-summary.csv")).unwrap();
     assert_eq!(rows.lines().count(), 3);
 }
+
+#[test]
+fn merge_refuses_unit_paths_outside_the_piece() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), SWEEP);
+    let piece = dir.path().join("piece");
+    cachelab(&[
+        "sweep",
+        file.to_str().unwrap(),
+        "--shard",
+        "0/2",
+        "--out",
+        piece.to_str().unwrap(),
+    ]);
+    let index_path = piece.join("sweep.json");
+    let original = std::fs::read_to_string(&index_path).unwrap();
+    let outside = dir.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    std::fs::write(outside.join("summary.json"), "{}").unwrap();
+    std::fs::write(outside.join("report.html"), "").unwrap();
+    for bad in ["../outside", outside.to_str().unwrap()] {
+        let mut index: serde_json::Value = serde_json::from_str(&original).unwrap();
+        index["cells"][0]["units"][0] = bad.into();
+        std::fs::write(&index_path, index.to_string()).unwrap();
+        let merged = dir.path().join("merged");
+        let output = cachelab_any(&["merge", merged.to_str().unwrap(), piece.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{bad}: merged");
+        assert!(
+            stderr.contains(index_path.to_str().unwrap()) && stderr.contains(bad),
+            "{stderr}"
+        );
+        assert!(!merged.join("summary.json").exists() && !dir.path().join("summary.json").exists());
+    }
+}
