@@ -645,3 +645,36 @@ fn merge_refuses_unit_paths_outside_the_piece() {
         assert!(!merged.join("summary.json").exists() && !dir.path().join("summary.json").exists());
     }
 }
+
+#[test]
+fn compare_with_one_replication_claims_no_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = r#"
+        duration = "2s"
+        warmup = "1s"
+        [workload]
+        keys = 5000
+        [clients]
+        rate = 2000
+        [nodes]
+        count = 2
+        capacity = "1MiB"
+    "#;
+    let file = scenario_file(dir.path(), base);
+    let out = dir.path().join("cmp");
+    let output = cachelab(&[
+        "compare",
+        file.to_str().unwrap(),
+        "--set-b",
+        "nodes.capacity=4MiB",
+        "--replications",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        !text.contains("95% intervals") && text.contains("no interval"),
+        "{text}"
+    );
+}
