@@ -117,7 +117,9 @@ fn every_plot_kind_renders_with_its_axis_labels() {
     );
 
     let latency = Table::read(&write(d, "latency.csv", LATENCY)).unwrap();
-    let curve = figures::latency_curve(&latency).unwrap();
+    let curve = figures::latency_curve(&latency)
+        .unwrap()
+        .expect("latencies to draw");
     assert!(curve.log_y && curve.series.len() == 3);
     // The maximum has no place on a nines axis.
     assert!(curve.series.iter().all(|s| s.points.len() == 4));
@@ -176,7 +178,9 @@ fn every_plot_kind_renders_with_its_axis_labels() {
         1,
     );
     let grid = Sweep::read(&write(d, "sweep-summary.csv", &grid)).unwrap();
-    let heatmap = sweep::sweep_heatmap(&grid, &grid.metric("db_rps_mean").unwrap()).unwrap();
+    let mut heatmaps = sweep::sweep_heatmaps(&grid, &grid.metric("db_rps_mean").unwrap()).unwrap();
+    assert_eq!(heatmaps.len(), 1, "two axes, one heatmap");
+    let heatmap = heatmaps.remove(0);
     assert_eq!(heatmap.values[1][1], Some(350.0)); // s3fifo, 4MiB: hit ratio 0.65
     renders(
         d,
@@ -409,4 +413,70 @@ fn bad_files_get_errors_naming_them() {
         stderr.contains("sweep-summary.csv") && stderr.contains("`replications`"),
         "{stderr}"
     );
+}
+
+#[test]
+fn plot_draws_sweeps_of_three_axes_as_small_multiples() {
+    let dir = tempfile::tempdir().unwrap();
+    let three = dir.path().join("three");
+    std::fs::create_dir(&three).unwrap();
+    let mut cells: Vec<Vec<&str>> = Vec::new();
+    for policy in ["lru", "sieve"] {
+        for capacity in ["1MiB", "4MiB"] {
+            for count in ["2", "4", "8"] {
+                cells.push(vec![policy, capacity, count]);
+            }
+        }
+    }
+    let cells: Vec<&[&str]> = cells.iter().map(Vec::as_slice).collect();
+    write(
+        &three,
+        "sweep-summary.csv",
+        &sweep_summary(
+            &["nodes.policy", "nodes.capacity", "nodes.count"],
+            &cells,
+            1,
+        ),
+    );
+    let output = cachelab(&["plot", three.to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let svg = std::fs::read_to_string(three.join("heatmap-hit_ratio.svg")).unwrap();
+    for count in ["2", "4", "8"] {
+        assert!(
+            svg.contains(&format!("nodes.count={count}")),
+            "panel {count}"
+        );
+    }
+    let html = std::fs::read_to_string(three.join("report.html")).unwrap();
+    assert_report(&html, &["heatmap-db_rps", "heatmap-hit_ratio"]);
+}
+
+#[test]
+fn plot_draws_what_it_can_of_a_run_without_latencies() {
+    // A run whose measured window saw no request: zero latencies everywhere.
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let zeros: String = ["all", "hits", "misses"]
+        .iter()
+        .flat_map(|c| ["50", "99", "100"].map(|p| format!("{c},{p},0\n")))
+        .collect();
+    write(
+        &empty,
+        "latency.csv",
+        &format!("class,percentile,latency_ns\n{zeros}"),
+    );
+    write(&empty, "nodes.csv", NODES);
+    let output = cachelab(&["plot", empty.to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("latency"));
+    assert!(empty.join("nodes.svg").exists() && !empty.join("latency.svg").exists());
 }

@@ -75,13 +75,33 @@ impl SweepIndex {
         }
     }
 
-    /// Reads `sweep.json` from a sweep directory.
+    /// Reads `sweep.json` from a sweep directory. Every unit path must be
+    /// relative and made of plain names, so that it stays inside the
+    /// directory (a `sweep.json` from elsewhere cannot make `merge` read or
+    /// write outside it).
     pub fn read(root: &Path) -> Result<SweepIndex, AppError> {
         let path = root.join("sweep.json");
         let bytes = std::fs::read(&path)
             .map_err(|e| AppError::Input(format!("{}: {e}", path.display())))?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| AppError::Input(format!("{}: {e}", path.display())))
+        let index: SweepIndex = serde_json::from_slice(&bytes)
+            .map_err(|e| AppError::Input(format!("{}: {e}", path.display())))?;
+        for cell in &index.cells {
+            for unit in &cell.units {
+                let plain = unit.components().next().is_some()
+                    && unit
+                        .components()
+                        .all(|c| matches!(c, std::path::Component::Normal(_)));
+                if !plain {
+                    return Err(AppError::Input(format!(
+                        "{}: cell `{}` has the unit path `{}`, which is not inside the sweep directory: unit paths are relative, made of names only (no `..`, `.`, root or drive)",
+                        path.display(),
+                        cell.label,
+                        unit.display()
+                    )));
+                }
+            }
+        }
+        Ok(index)
     }
 
     /// Writes `sweep.json`.

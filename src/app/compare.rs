@@ -163,6 +163,9 @@ pub fn compare(args: &CompareArgs, show_progress: bool) -> Result<super::Outcome
     });
     let (name_a, units_a) = side(file_a, &args.set_a, "a", args.replications, &root)?;
     let (name_b, units_b) = side(file_b, &args.set_b, "b", args.replications, &root)?;
+    for side in [&units_a, &units_b] {
+        units::prepare_output(&root, side, &side.iter().collect::<Vec<_>>())?;
+    }
     let all: Vec<&Unit> = units_a.iter().chain(&units_b).collect();
     let bar = if show_progress {
         indicatif::ProgressBar::new(all.len() as u64)
@@ -172,7 +175,7 @@ pub fn compare(args: &CompareArgs, show_progress: bool) -> Result<super::Outcome
     let summaries: Vec<Summary> = thread_pool(args.jobs)?.install(|| {
         all.par_iter()
             .map(|unit| {
-                let summary = match units::finished(unit) {
+                let summary = match units::finished(unit)? {
                     Some(summary) => summary,
                     None => {
                         let output = simulate(&unit.scenario, &mut |_| {})?;
@@ -188,10 +191,11 @@ pub fn compare(args: &CompareArgs, show_progress: bool) -> Result<super::Outcome
     bar.finish_and_clear();
     let (a, b) = summaries.split_at(units_a.len());
     let mut rows = Vec::new();
-    let mut text = format!(
-        "A: {name_a}\nB: {name_b}\n{} paired replication(s); 95% intervals over the pairs\n",
-        args.replications
-    );
+    let mut text = format!("A: {name_a}\nB: {name_b}\n");
+    text.push_str(&match args.replications {
+        1 => "1 replication: no interval (one needs --replications 2 or more)\n".to_string(),
+        n => format!("{n} paired replications; 95% intervals over the pairs\n"),
+    });
     for metric in METRICS {
         let va: Vec<f64> = a.iter().map(metric.value).collect();
         let vb: Vec<f64> = b.iter().map(metric.value).collect();
@@ -213,16 +217,24 @@ pub fn compare(args: &CompareArgs, show_progress: bool) -> Result<super::Outcome
             relative,
             args.replications > 1,
         ));
+        // One replication has no interval: its bounds are left empty.
+        let bound = |v: f64| {
+            if args.replications > 1 {
+                v.to_string()
+            } else {
+                String::new()
+            }
+        };
         let rel = relative.map_or([String::new(), String::new(), String::new()], |r| {
-            [r.mean.to_string(), r.low.to_string(), r.high.to_string()]
+            [r.mean.to_string(), bound(r.low), bound(r.high)]
         });
         rows.push(vec![
             metric.column.to_string(),
             ea.mean.to_string(),
             eb.mean.to_string(),
             diff.mean.to_string(),
-            diff.low.to_string(),
-            diff.high.to_string(),
+            bound(diff.low),
+            bound(diff.high),
             rel[0].clone(),
             rel[1].clone(),
             rel[2].clone(),

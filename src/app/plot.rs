@@ -16,8 +16,16 @@ pub struct PlotArgs {
     pub metric: Option<String>,
 }
 
-/// Draws the directory's plots from its files and writes its report.
+/// Draws the directory's plots from its files and writes its report,
+/// holding the directory's lock so that no run rewrites it meanwhile.
 pub fn plot(args: &PlotArgs) -> Result<Outcome, AppError> {
+    if !args.dir.is_dir() {
+        return Err(AppError::Input(format!(
+            "{}: not a directory; `cachelab plot` takes a results directory",
+            args.dir.display()
+        )));
+    }
+    let _lock = report::DirLock::exclusive(&args.dir)?;
     let plotted = report::plot_directory(&args.dir, args.metric.as_deref())?;
     let text = plotted
         .notes

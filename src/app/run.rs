@@ -10,10 +10,10 @@ use rayon::prelude::*;
 use super::aggregate::{self, SweepIndex, aggregate};
 use super::replay::{AppError, thread_pool};
 use super::units::{self, Unit};
-use crate::cluster::{RunOutput, simulate};
+use crate::cluster::simulate;
 use crate::metrics::Summary;
 use crate::metrics::stats::estimate;
-use crate::report;
+use crate::report::{self, DirLock};
 use crate::scenario::{self, Override, Plan, Scenario};
 use crate::units::format_duration;
 
@@ -130,8 +130,10 @@ fn describe(s: &Scenario) -> String {
 
 /// Runs a scenario: every sweep cell, `replications` times each (or only
 /// this shard's part), in parallel; skips units finished earlier with the
-/// same settings; writes each unit's results, the sweep index and, once all
-/// units are there, the sweep tables. Returns the terminal summary.
+/// same settings. The output is checked before anything is simulated; each
+/// unit's results are written as soon as it finishes (so an interrupted
+/// sweep keeps them), then the sweep index and, once all units are there,
+/// the sweep tables. Returns the terminal summary.
 pub fn run(args: &RunArgs, show_progress: bool) -> Result<super::Outcome, AppError> {
     if args.replications == 0 {
         return Err(AppError::Input("--replications must be at least 1".into()));
@@ -148,11 +150,16 @@ pub fn run(args: &RunArgs, show_progress: bool) -> Result<super::Outcome, AppErr
         .filter(|(i, _)| args.shard.is_none_or(|(shard, of)| *i as u32 % of == shard))
         .map(|(_, u)| u)
         .collect();
-    let (done, todo): (Vec<(&Unit, Option<Summary>)>, Vec<_>) = mine
-        .iter()
-        .map(|&u| (u, units::finished(u)))
-        .partition(|(_, s)| s.is_some());
-    let todo: Vec<&Unit> = todo.into_iter().map(|(u, _)| u).collect();
+    units::prepare_output(&root, &all, &mine)?;
+    let mut done: Vec<(&Unit, Summary)> = Vec::new();
+    let mut todo: Vec<&Unit> = Vec::new();
+    for unit in mine.iter().copied() {
+        match units::finished(unit)? {
+            Some(summary) => done.push((unit, summary)),
+            None => todo.push(unit),
+        }
+    }
+    let is_sweep = all.len() > 1;
     let bar = if show_progress {
         ProgressBar::new(1000 * todo.len().max(1) as u64)
     } else {
@@ -181,20 +188,30 @@ pub fn run(args: &RunArgs, show_progress: bool) -> Result<super::Outcome, AppErr
             p.2 / 1e6
         ));
     };
-    let outputs: Vec<RunOutput> = thread_pool(args.jobs)?.install(|| {
+    // Each unit is written as it finishes and its output dropped: memory
+    // stays flat in the number of cells. A sweep keeps only the report of
+    // each unit in the list of files written, a single run its summary.
+    let written: Vec<(Vec<PathBuf>, Option<Summary>)> = thread_pool(args.jobs)?.install(|| {
         todo.par_iter()
             .enumerate()
             .map(|(i, unit)| {
                 let output = simulate(&unit.scenario, &mut |f| report_progress(i, f, None))?;
+                let mut files = units::write(unit, &output)?;
                 report_progress(i, 1.0, Some(output.summary.requests_per_wall_s));
-                Ok(output)
+                if is_sweep {
+                    files.retain(|f| f.ends_with("report.html"));
+                    return Ok((files, None));
+                }
+                Ok((files, Some(output.summary)))
             })
             .collect::<Result<_, AppError>>()
     })?;
     bar.finish_and_clear();
     let mut files = Vec::new();
-    for (unit, output) in todo.iter().zip(&outputs) {
-        files.extend(units::write(unit, output)?);
+    let mut fresh = None;
+    for (unit_files, summary) in written {
+        files.extend(unit_files);
+        fresh = fresh.or(summary);
     }
     let mut text = String::new();
     if !done.is_empty() {
@@ -204,12 +221,10 @@ pub fn run(args: &RunArgs, show_progress: bool) -> Result<super::Outcome, AppErr
             root.display()
         ));
     }
-    let is_sweep = all.len() > 1;
     if !is_sweep {
-        let summary = done
-            .first()
-            .and_then(|(_, s)| s.clone())
-            .unwrap_or_else(|| outputs[0].summary.clone());
+        let summary = fresh
+            .or_else(|| done.pop().map(|(_, s)| s))
+            .expect("a single run is either reused or run");
         text.push_str(&terminal_summary(&all[0].scenario, &summary));
         return Ok(super::Outcome {
             text,
@@ -219,6 +234,8 @@ pub fn run(args: &RunArgs, show_progress: bool) -> Result<super::Outcome, AppErr
     }
     let axes: Vec<String> = plan.axes.iter().map(|(p, _)| p.clone()).collect();
     let index = SweepIndex::new(&plan.name, &axes, args.replications, &all, &root);
+    let _lock = DirLock::exclusive(&root)?;
+    report::remove_partials(&root)?;
     files.push(index.write(&root)?);
     if args.shard.is_none() {
         files.extend(aggregate(&index, &root)?);
@@ -241,20 +258,29 @@ pub fn run(args: &RunArgs, show_progress: bool) -> Result<super::Outcome, AppErr
     })
 }
 
-/// Joins the shards of a sweep: copies the unit directories of `pieces` into
-/// `root` (when given) and writes the sweep tables from all units.
+/// Joins the shards of a sweep: copies the finished units of `pieces` into
+/// `root` (when given) and writes the sweep tables from all units. A
+/// piece's unit paths must lie inside the piece.
 pub fn merge(root: &Path, pieces: &[PathBuf]) -> Result<super::Outcome, AppError> {
     let mut files = Vec::new();
-    for piece in pieces {
-        let index = SweepIndex::read(piece)?;
+    let indexes = pieces
+        .iter()
+        .map(|piece| SweepIndex::read(piece))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (piece, index) in pieces.iter().zip(&indexes) {
+        if same_directory(piece, root) {
+            continue;
+        }
         for dir in index.cells.iter().flat_map(|c| &c.units) {
-            if piece.join(dir).join("summary.json").exists() {
-                copy_dir(&piece.join(dir), &root.join(dir))?;
+            if piece.join(dir).join("report.html").exists() {
+                copy_unit(&piece.join(dir), &root.join(dir))?;
             }
         }
-        if !root.join("sweep.json").exists() {
-            files.push(index.write(root)?);
-        }
+    }
+    let _lock = DirLock::exclusive(root)?;
+    report::remove_partials(root)?;
+    if let (false, Some(index)) = (root.join("sweep.json").exists(), indexes.first()) {
+        files.push(index.write(root)?);
     }
     let index = SweepIndex::read(root)?;
     files.extend(aggregate(&index, root)?);
@@ -266,21 +292,37 @@ pub fn merge(root: &Path, pieces: &[PathBuf]) -> Result<super::Outcome, AppError
     })
 }
 
-fn copy_dir(from: &Path, to: &Path) -> Result<(), AppError> {
+fn same_directory(a: &Path, b: &Path) -> bool {
+    matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
+}
+
+/// Copies a finished unit's files (not its hidden ones: lock, partial
+/// files) under the destination's lock, `report.html` last: until it is
+/// there, the copy does not look finished.
+fn copy_unit(from: &Path, to: &Path) -> Result<(), AppError> {
     let io = |e: std::io::Error, path: &Path| AppError::Input(format!("{}: {e}", path.display()));
-    let mut entries: Vec<_> = std::fs::read_dir(from)
+    let mut names: Vec<std::ffi::OsString> = std::fs::read_dir(from)
         .map_err(|e| io(e, from))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| io(e, from))?;
-    entries.sort_by_key(|e| e.file_name());
-    // summary.json last: it marks the copy complete.
-    entries.sort_by_key(|e| e.file_name() == "summary.json");
-    for entry in entries {
-        let path = entry.path();
-        if path.is_file() {
-            let bytes = std::fs::read(&path).map_err(|e| io(e, &path))?;
-            report::write_atomic(&to.join(entry.file_name()), &bytes)?;
-        }
+        .map(|entry| {
+            let entry = entry.map_err(|e| io(e, from))?;
+            let is_file = entry.file_type().map_err(|e| io(e, from))?.is_file();
+            Ok(is_file.then(|| entry.file_name()))
+        })
+        .filter_map(Result::transpose)
+        .filter(|name| {
+            name.as_ref()
+                .map_or(true, |n| !n.to_string_lossy().starts_with('.'))
+        })
+        .collect::<Result<_, AppError>>()?;
+    names.sort();
+    names.sort_by_key(|name| name == "report.html");
+    let _lock = DirLock::exclusive(to)?;
+    report::remove_partials(to)?;
+    units::remove_if_present(&to.join("report.html"))?;
+    for name in names {
+        let path = from.join(&name);
+        let bytes = std::fs::read(&path).map_err(|e| io(e, &path))?;
+        report::write_atomic(&to.join(&name), &bytes)?;
     }
     Ok(())
 }
@@ -323,6 +365,19 @@ fn sweep_table(index: &SweepIndex, root: &Path) -> Result<String, AppError> {
 }
 
 fn terminal_summary(scenario: &Scenario, s: &Summary) -> String {
+    if s.requests == 0 || s.latency_all.count == 0 {
+        return format!(
+            "{} [{}]: {}\n  {} ({:.1} s after the warm-up): no hit ratio or latency to report; database {:.0} queries/s, {} timeouts, {} errors\n",
+            s.scenario,
+            s.run,
+            describe(scenario),
+            report::NO_REQUEST,
+            s.measured_s,
+            s.db_rps,
+            s.timeouts,
+            s.errors,
+        );
+    }
     let ms = |ns: u64| ns as f64 / 1e6;
     let mut text = format!(
         "{} [{}]: {}\n  hit ratio {:.4} (bytes {:.4}) over {} gets; {} timeouts, {} errors\n  database {:.0} queries/s, utilisation {:.1}%, mean queue {:.2}, {} rejected\n  latency all p50 {:.3} ms, p99 {:.3} ms, p99.9 {:.3} ms; hits p99 {:.3} ms; misses p99 {:.3} ms\n  load imbalance {:.3}; {:.2} M simulated requests/s, {:.2} M events/s\n",

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::replay::AppError;
 use crate::cluster::RunOutput;
 use crate::metrics::Summary;
-use crate::report;
+use crate::report::{self, DirLock};
 use crate::scenario::{Plan, Scenario};
 use crate::seed::Seed;
 
@@ -22,19 +22,34 @@ pub struct Unit {
     pub dir: PathBuf,
 }
 
+/// The longest file name most file systems take, in bytes.
+pub const NAME_MAX: usize = 255;
+
 /// A directory name for a cell label (`nodes.count=4,nodes.policy=lru`):
-/// path separators and spaces replaced.
+/// path separators, spaces and control characters replaced. A name longer
+/// than [`NAME_MAX`] bytes keeps its start and ends in `~` and a hash of
+/// the whole label, so distinct labels keep distinct names, the same label
+/// always gets the same one, and every name fits.
 pub fn cell_dir_name(label: &str) -> String {
-    label
+    let name: String = label
         .chars()
         .map(|c| {
-            if c == '/' || c == '\\' || c.is_whitespace() {
+            if c == '/' || c == '\\' || c.is_whitespace() || c.is_control() {
                 '_'
             } else {
                 c
             }
         })
-        .collect()
+        .collect();
+    if name.len() <= NAME_MAX {
+        return name;
+    }
+    let hash = format!("~{:016x}", xxhash_rust::xxh3::xxh3_64(label.as_bytes()));
+    let mut end = NAME_MAX - hash.len();
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{hash}", &name[..end])
 }
 
 /// The seed of replication `r` of a scenario seeded `seed`: the seed itself
@@ -76,6 +91,47 @@ pub fn units(plan: &Plan, replications: u32, root: &Path) -> Vec<Unit> {
     units
 }
 
+/// Checks, before anything is simulated, that results can be written:
+/// `root` is a directory (made if missing) that takes new files, no two
+/// units share a directory, and the directories of `mine` (the units this
+/// process runs) can be made. Errors name the path and say what is wrong.
+pub fn prepare_output(root: &Path, all: &[Unit], mine: &[&Unit]) -> Result<(), AppError> {
+    let fail = |path: &Path, what: &str| AppError::Input(format!("{}: {what}", path.display()));
+    if root.exists() && !root.is_dir() {
+        return Err(fail(
+            root,
+            "not a directory (a file of that name is there); the output must be a directory",
+        ));
+    }
+    std::fs::create_dir_all(root)
+        .map_err(|e| fail(root, &format!("cannot create the output directory: {e}")))?;
+    tempfile::Builder::new()
+        .prefix(".cachelab-probe.")
+        .tempfile_in(root)
+        .map_err(|e| fail(root, &format!("the output directory is not writable: {e}")))?;
+    let mut seen: std::collections::BTreeMap<&Path, &Unit> = std::collections::BTreeMap::new();
+    for unit in all {
+        if let Some(other) = seen.insert(&unit.dir, unit) {
+            return Err(fail(
+                &unit.dir,
+                &format!(
+                    "cells `{}` and `{}` would share this directory; make their values differ in more than spaces and slashes",
+                    other.scenario.label, unit.scenario.label
+                ),
+            ));
+        }
+    }
+    for unit in mine {
+        std::fs::create_dir_all(&unit.dir).map_err(|e| {
+            fail(
+                &unit.dir,
+                &format!("cannot create the unit's directory: {e}"),
+            )
+        })?;
+    }
+    Ok(())
+}
+
 /// The resolved scenario file of a unit, as written to `scenario.toml`.
 pub fn resolved(scenario: &Scenario) -> String {
     format!(
@@ -90,7 +146,18 @@ pub fn resolved(scenario: &Scenario) -> String {
 /// The summary of a unit finished earlier with the same scenario, if any.
 /// Every file is written whole and `report.html` last, so its presence means
 /// the unit is complete; the stored scenario must match the one asked for.
-pub fn finished(unit: &Unit) -> Option<Summary> {
+/// The check holds the unit's shared lock, so no writer is halfway through
+/// the unit meanwhile.
+pub fn finished(unit: &Unit) -> Result<Option<Summary>, AppError> {
+    if !unit.dir.join("report.html").exists() {
+        return Ok(None);
+    }
+    let _lock = DirLock::shared(&unit.dir)?;
+    Ok(finished_locked(unit))
+}
+
+/// [`finished`], for a caller that holds the unit's lock.
+fn finished_locked(unit: &Unit) -> Option<Summary> {
     if !unit.dir.join("report.html").exists() {
         return None;
     }
@@ -103,12 +170,30 @@ pub fn finished(unit: &Unit) -> Option<Summary> {
 }
 
 /// Writes a unit's results, then draws its plots from them and writes its
-/// report; `report.html` comes last, as the mark of completion.
+/// report; `report.html` comes last, as the mark of completion. Holds the
+/// unit's exclusive lock throughout, so two processes never mix their
+/// files in one unit; if another one finished the same unit meanwhile,
+/// its identical files stay. Returns the files of the unit.
 pub fn write(unit: &Unit, output: &RunOutput) -> Result<Vec<PathBuf>, AppError> {
     let dir = &unit.dir;
+    let _lock = DirLock::exclusive(dir)?;
+    let names = [
+        "summary.csv",
+        "timeseries.csv",
+        "nodes.csv",
+        "latency.csv",
+        "scenario.toml",
+        "summary.json",
+    ];
+    let mut files: Vec<PathBuf> = names.iter().map(|f| dir.join(f)).collect();
+    if finished_locked(unit).is_some() {
+        files.push(dir.join("report.html"));
+        return Ok(files);
+    }
+    report::remove_partials(dir)?;
     let scenario = &unit.scenario;
     // A stale report must not vouch for the files being rewritten.
-    let _ = std::fs::remove_file(dir.join("report.html"));
+    remove_if_present(&dir.join("report.html"))?;
     let (headers, values) = summary_record(&output.summary);
     report::write_records(&dir.join("summary.csv"), &headers, &[values])?;
     report::write_csv(&dir.join("timeseries.csv"), &output.series)?;
@@ -116,19 +201,19 @@ pub fn write(unit: &Unit, output: &RunOutput) -> Result<Vec<PathBuf>, AppError> 
     report::write_csv(&dir.join("latency.csv"), &output.latency)?;
     report::write_atomic(&dir.join("scenario.toml"), resolved(scenario).as_bytes())?;
     report::write_json(&dir.join("summary.json"), &output.summary)?;
-    let mut files: Vec<PathBuf> = [
-        "summary.csv",
-        "timeseries.csv",
-        "nodes.csv",
-        "latency.csv",
-        "scenario.toml",
-        "summary.json",
-    ]
-    .iter()
-    .map(|f| dir.join(f))
-    .collect();
     files.extend(report::plot_directory(dir, None)?.files);
     Ok(files)
+}
+
+/// Removes a file; one that is not there is fine.
+pub fn remove_if_present(path: &Path) -> Result<(), AppError> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(AppError::Input(format!(
+            "{}: cannot remove: {e}",
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// The summary as one flat CSV record: (headers, values). Numbers are
@@ -186,4 +271,24 @@ pub fn numeric_fields(s: &Summary) -> Vec<(String, f64)> {
         }
     }
     fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_labels_get_short_distinct_stable_names() {
+        assert_eq!(
+            cell_dir_name("nodes.policy=lru, x/y"),
+            "nodes.policy=lru,_x_y"
+        );
+        let a = format!("name={}a", "é".repeat(200));
+        let b = format!("name={}b", "é".repeat(200));
+        let (na, nb) = (cell_dir_name(&a), cell_dir_name(&b));
+        assert!(na.len() <= NAME_MAX && nb.len() <= NAME_MAX);
+        assert!(na.starts_with("name=éé") && na.contains('~'));
+        assert_ne!(na, nb, "labels that share a long start keep apart");
+        assert_eq!(na, cell_dir_name(&a), "the same label, the same name");
+    }
 }

@@ -74,6 +74,26 @@ impl Writer<'_> {
     }
 }
 
+/// The files a results directory is recognised by; a directory with none
+/// of them is not one, and `plot` says so. One with any of them gets its
+/// report, whatever it holds to draw.
+const RESULT_FILES: [&str; 6] = [
+    "replay.csv",
+    "mrc.csv",
+    "timeseries.csv",
+    "latency.csv",
+    "nodes.csv",
+    "sweep-summary.csv",
+];
+
+/// What a run whose measured window saw no request completed has: said in
+/// notes, the terminal summary and the report.
+pub const NO_REQUEST: &str = "no request completed in the measured window";
+
+/// The most heatmaps drawn as small multiples in one figure; a sweep with
+/// more combinations of its further axes gets the first ones, and a note.
+const MAX_PANELS: usize = 16;
+
 /// Whether sizes in `replay.csv`/`mrc.csv` are bytes: `run.json` says when
 /// `--ignore-size` made them object counts.
 fn sizes_are_bytes(dir: &Path) -> Result<bool, ReportError> {
@@ -116,7 +136,12 @@ pub(super) fn read_json(path: &Path) -> Result<Option<serde_json::Value>, Report
 /// - `sweep-summary.csv`: with `nodes.policy` among at most two axes, bars
 ///   per policy (`policies`); with one other axis, a line against it if its
 ///   values are numbers, sizes or durations, else bars (`sweep-<axis>`);
-///   with two axes, heatmaps (`heatmap-<metric>`).
+///   with two axes, heatmaps (`heatmap-<metric>`); with more, the same
+///   heatmaps of the first two axes as small multiples, one per
+///   combination of the values of the others.
+///
+/// What does not apply is a note, never an error: only a directory with
+/// none of these files is one.
 ///
 /// `metric` (a summary column such as `hit_ratio` or `db_rps_mean`)
 /// replaces the default metrics of sweep plots; it needs a sweep summary.
@@ -160,11 +185,13 @@ pub fn plot_directory(dir: &Path, metric: Option<&str>) -> Result<Plotted, Repor
         w.figure("timeseries", &charts, (900, height))?;
     }
     if let Some(path) = file("latency.csv") {
-        w.figure(
-            "latency",
-            &[figures::latency_curve(&Table::read(&path)?)?],
-            SIZE,
-        )?;
+        match figures::latency_curve(&Table::read(&path)?)? {
+            Some(curve) => w.figure("latency", &[curve], SIZE)?,
+            None => w
+                .out
+                .notes
+                .push(format!("{}: {NO_REQUEST}; no latency plot", path.display())),
+        }
     }
     if let Some(path) = file("nodes.csv") {
         w.figure(
@@ -185,10 +212,11 @@ pub fn plot_directory(dir: &Path, metric: Option<&str>) -> Result<Plotted, Repor
         }
         None => {}
     }
-    if w.out.files.is_empty() {
+    let results = RESULT_FILES.iter().any(|name| dir.join(name).exists());
+    if !results {
         return Err(ReportError::Read {
             path: dir.to_path_buf(),
-            message: "nothing to plot: no replay.csv, mrc.csv, timeseries.csv, latency.csv, nodes.csv or sweep-summary.csv".into(),
+            message: format!("nothing to plot: none of {}", RESULT_FILES.join(", ")),
         });
     }
     let mut out = w.out;
@@ -274,16 +302,23 @@ fn plot_sweep(w: &mut Writer<'_>, sweep: &Sweep, metric: Option<&str>) -> Result
             }
         }
         1 => {}
-        2 => {
+        _ => {
             for m in metrics(&sweep_figures::HEATMAP_METRICS)? {
-                let heatmap = sweep_figures::sweep_heatmap(sweep, &m)?;
-                w.figure(&format!("heatmap-{}", stem_part(&m.name)), &[heatmap], SIZE)?;
+                let mut heatmaps = sweep_figures::sweep_heatmaps(sweep, &m)?;
+                if heatmaps.len() > MAX_PANELS {
+                    w.out.notes.push(format!(
+                        "{}: {} heatmaps of {}, one per combination of {}; the first {MAX_PANELS} are drawn",
+                        sweep.table.path().display(),
+                        heatmaps.len(),
+                        m.name,
+                        axes[2..].join(", ")
+                    ));
+                    heatmaps.truncate(MAX_PANELS);
+                }
+                let size = (SIZE.0, SIZE.1 * heatmaps.len() as u32);
+                w.figure(&format!("heatmap-{}", stem_part(&m.name)), &heatmaps, size)?;
             }
         }
-        n => w.out.notes.push(format!(
-            "{}: {n} sweep axes; plots are drawn for one or two",
-            sweep.table.path().display()
-        )),
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ use super::directory::{caption, read_json, run_title};
 use super::figures::{failures_of, sweep::PANEL_METRICS};
 use super::plot::short_number;
 use super::results::{Metric, Sweep, Table};
-use super::{ReportError, write_atomic};
+use super::{NO_REQUEST, ReportError, write_atomic};
 
 /// Text made safe for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
@@ -103,7 +103,23 @@ fn read_text(path: &Path) -> Result<Option<String>, ReportError> {
         })
 }
 
+/// Whether a parsed `summary.json` measured nothing: no request completed
+/// after the warm-up.
+fn measured_nothing(summary: &Value) -> bool {
+    [
+        summary.pointer("/requests"),
+        summary.pointer("/latency_all/count"),
+    ]
+    .iter()
+    .any(|count| count.and_then(Value::as_u64) == Some(0))
+}
+
 fn run_headline(summary: &Value) -> String {
+    if measured_nothing(summary) {
+        return format!(
+            "<h2>Headline numbers <small>(summary.json, after the warm-up)</small></h2>\n<p><strong>Empty window: {NO_REQUEST}</strong>, so there is no hit ratio and no latency to report (the files show them as 0). A longer duration, a shorter warm-up or a higher request rate gives the window requests.</p>\n"
+        );
+    }
     let number = |pointer: &str| summary.pointer(pointer).and_then(Value::as_f64);
     let ms = |pointer: &str| number(pointer).map(|ns| format!("{} ms", short_number(ns / 1e6)));
     let plain = |pointer: &str| number(pointer).map(short_number);

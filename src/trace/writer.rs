@@ -10,22 +10,23 @@ use crate::request::{NEVER, Request};
 /// i64 next access as a 1-based request index or −1), through a temporary
 /// file renamed into place.
 pub fn write_oracle_general(path: &Path, requests: &[Request]) -> std::io::Result<()> {
-    let temporary = crate::report::temporary_path(path);
-    let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(&temporary)?);
-    for req in requests {
-        let seconds = u32::try_from(req.time_ns / 1_000_000_000).unwrap_or(u32::MAX);
-        let next: i64 = if req.next_access == NEVER {
-            -1
-        } else {
-            req.next_access as i64 + 1
-        };
-        out.write_all(&seconds.to_le_bytes())?;
-        out.write_all(&req.key.to_le_bytes())?;
-        out.write_all(&req.size.to_le_bytes())?;
-        out.write_all(&next.to_le_bytes())?;
-    }
-    out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-    std::fs::rename(&temporary, path)
+    crate::report::write_atomic_with(path, |file| {
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        for req in requests {
+            let seconds = u32::try_from(req.time_ns / 1_000_000_000).unwrap_or(u32::MAX);
+            let next: i64 = if req.next_access == NEVER {
+                -1
+            } else {
+                req.next_access as i64 + 1
+            };
+            out.write_all(&seconds.to_le_bytes())?;
+            out.write_all(&req.key.to_le_bytes())?;
+            out.write_all(&req.size.to_le_bytes())?;
+            out.write_all(&next.to_le_bytes())?;
+        }
+        out.flush()
+    })
+    .map_err(std::io::Error::other)
 }
 
 #[cfg(test)]

@@ -106,8 +106,10 @@ fn nines(p: f64) -> f64 {
 /// Latency against percentile from `latency.csv`, one line per class
 /// (all, hits, misses), on a nines percentile axis and a log latency axis.
 /// The 100th percentile (the maximum) has no place on a nines axis and is
-/// left out; so are zero latencies (a class with no requests).
-pub fn latency_curve(table: &Table) -> Result<LineChart, ReportError> {
+/// left out; so are zero latencies (a class with no requests). None when
+/// no class has a latency to show: no request completed in the measured
+/// window.
+pub fn latency_curve(table: &Table) -> Result<Option<LineChart>, ReportError> {
     table.require_rows()?;
     let classes = table.texts("class")?;
     let percentiles = table.numbers("percentile")?;
@@ -123,7 +125,7 @@ pub fn latency_curve(table: &Table) -> Result<LineChart, ReportError> {
         }
     }
     if series.is_empty() {
-        return Err(table.invalid("no positive latency below the 100th percentile"));
+        return Ok(None);
     }
     let highest = percentiles
         .iter()
@@ -135,7 +137,7 @@ pub fn latency_curve(table: &Table) -> Result<LineChart, ReportError> {
         .filter(|&p| p <= highest + 1e-9)
         .map(|p| (nines(p), format!("{p}")))
         .collect();
-    Ok(LineChart {
+    Ok(Some(LineChart {
         log_y: true,
         x_ticks,
         series,
@@ -146,7 +148,7 @@ pub fn latency_curve(table: &Table) -> Result<LineChart, ReportError> {
             "percentile (%, spaced by nines)",
             "latency (ms, log scale)",
         )
-    })
+    }))
 }
 
 /// Per-node bars from `nodes.csv`: load share (with the mean marked) and

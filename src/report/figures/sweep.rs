@@ -1,6 +1,7 @@
 //! Charts of a sweep summary (`sweep-summary.csv`): bars per value of a
 //! categorical axis (such as `nodes.policy`), a line against a numeric,
-//! size or duration axis, and a heatmap over two axes. Whiskers and
+//! size or duration axis, and heatmaps over two axes (small multiples of
+//! them over any further axes). Whiskers and
 //! intervals are the file's 95% confidence intervals, shown when a cell has
 //! more than one replication.
 
@@ -159,44 +160,64 @@ pub fn sweep_line(sweep: &Sweep, metric: &Metric) -> Result<Option<LineChart>, R
     }))
 }
 
-/// A heatmap of `metric` over the sweep's two axes: the first across, the
-/// second up, each cell labelled with its mean.
-pub fn sweep_heatmap(sweep: &Sweep, metric: &Metric) -> Result<Heatmap, ReportError> {
-    let [across, up] = sweep.axes.as_slice() else {
+/// Heatmaps of `metric` over the sweep's first two axes: the first across,
+/// the second up, each cell labelled with its mean. A sweep of more axes
+/// gets small multiples: one heatmap per combination of the values of the
+/// further axes, in order of first appearance, each titled with them.
+pub fn sweep_heatmaps(sweep: &Sweep, metric: &Metric) -> Result<Vec<Heatmap>, ReportError> {
+    let [across, up, further @ ..] = sweep.axes.as_slice() else {
         return Err(sweep.table.invalid(format!(
-            "a heatmap needs two axes, not {}",
+            "a heatmap needs two axes or more, not {}",
             sweep.axes.len()
         )));
     };
     let (xs, ys) = (sweep.table.texts(across)?, sweep.table.texts(up)?);
+    let others = further
+        .iter()
+        .map(|axis| sweep.table.texts(axis))
+        .collect::<Result<Vec<_>, _>>()?;
+    let key = |i: usize| -> Vec<&str> { others.iter().map(|o| o[i].as_str()).collect() };
+    let mut groups: Vec<Vec<&str>> = Vec::new();
+    for i in 0..xs.len() {
+        if !groups.contains(&key(i)) {
+            groups.push(key(i));
+        }
+    }
     let estimates = sweep.estimates(metric)?;
     let (columns, rows) = (distinct(&xs), distinct(&ys));
-    let values = rows
+    let replications = sweep.describe_replications()?;
+    let heatmaps = groups
         .iter()
-        .map(|y| {
-            columns
+        .map(|group| {
+            let values = rows
                 .iter()
-                .map(|x| {
-                    (0..xs.len())
-                        .find(|&i| &xs[i] == x && &ys[i] == y)
-                        .map(|i| estimates[i].mean)
+                .map(|y| {
+                    columns
+                        .iter()
+                        .map(|x| {
+                            (0..xs.len())
+                                .find(|&i| &xs[i] == x && &ys[i] == y && &key(i) == group)
+                                .map(|i| estimates[i].mean)
+                        })
+                        .collect()
                 })
-                .collect()
+                .collect();
+            let mut title = format!("{} over {across} × {up}", metric.title());
+            for (axis, value) in further.iter().zip(group) {
+                title.push_str(&format!(", {axis}={value}"));
+            }
+            Heatmap {
+                title: format!("{title} ({replications})"),
+                x_label: across.clone(),
+                y_label: up.clone(),
+                value_label: metric.label.clone(),
+                columns: columns.clone(),
+                rows: rows.clone(),
+                values,
+            }
         })
         .collect();
-    Ok(Heatmap {
-        title: format!(
-            "{} over {across} × {up} ({})",
-            metric.title(),
-            sweep.describe_replications()?
-        ),
-        x_label: across.clone(),
-        y_label: up.clone(),
-        value_label: metric.label.clone(),
-        columns,
-        rows,
-        values,
-    })
+    Ok(heatmaps)
 }
 
 #[cfg(test)]

@@ -130,7 +130,10 @@ impl Chart for BarChart {
         // The title spans the whole width, legend included, so that long
         // titles are not cut.
         let root = root
-            .titled(&self.title, ("sans-serif", 22))
+            .titled(
+                &super::fit_title(&root, &self.title),
+                ("sans-serif", super::TITLE_SIZE),
+            )
             .map_err(|e| e.to_string())?;
         if self.series.len() < 2 {
             return self.fill(&root);

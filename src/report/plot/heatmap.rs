@@ -160,7 +160,10 @@ impl Heatmap {
 impl Chart for Heatmap {
     fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), String> {
         let root = root
-            .titled(&self.title, ("sans-serif", 22))
+            .titled(
+                &super::fit_title(&root, &self.title),
+                ("sans-serif", super::TITLE_SIZE),
+            )
             .map_err(|e| e.to_string())?;
         let (width, _) = root.dim_in_pixel();
         let (grid, bar) = root.split_horizontally(width.saturating_sub(140));

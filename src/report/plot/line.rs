@@ -268,7 +268,10 @@ impl Chart for LineChart {
         let (y0, y1) = self.y_bounds();
         let mut builder = ChartBuilder::on(&root);
         builder
-            .caption(&self.title, ("sans-serif", 22).into_font())
+            .caption(
+                super::fit_title(&root, &self.title),
+                ("sans-serif", super::TITLE_SIZE).into_font(),
+            )
             .margin(16)
             .x_label_area_size(48)
             .y_label_area_size(72);

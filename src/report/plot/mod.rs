@@ -23,7 +23,7 @@ pub use bars::{BarChart, BarSeries};
 pub use heatmap::Heatmap;
 pub use line::{LineChart, Series, miss_ratio_curve, timeseries};
 
-use super::{ReportError, commit, temporary_path};
+use super::{ReportError, persist, temporary};
 
 /// Pixel size of a one-panel plot.
 pub const SIZE: (u32, u32) = (900, 560);
@@ -100,23 +100,56 @@ pub fn write_figure<C: Chart>(
     }
     let png = stem.with_extension("png");
     let svg = stem.with_extension("svg");
-    let (png_tmp, svg_tmp) = (temporary_path(&png), temporary_path(&svg));
+    let (png_tmp, svg_tmp) = (temporary(&png)?, temporary(&svg)?);
     draw_stack(
         charts,
-        BitMapBackend::new(&png_tmp, size).into_drawing_area(),
+        BitMapBackend::new(png_tmp.path(), size).into_drawing_area(),
     )
     .map_err(|message| ReportError::Encode {
         path: png.clone(),
         message,
     })?;
-    draw_stack(charts, SVGBackend::new(&svg_tmp, size).into_drawing_area()).map_err(|message| {
-        ReportError::Encode {
-            path: svg.clone(),
-            message,
-        }
+    draw_stack(
+        charts,
+        SVGBackend::new(svg_tmp.path(), size).into_drawing_area(),
+    )
+    .map_err(|message| ReportError::Encode {
+        path: svg.clone(),
+        message,
     })?;
-    commit(&png_tmp, &png)?;
-    commit(&svg_tmp, &svg)
+    persist(png_tmp, &png)?;
+    persist(svg_tmp, &svg)
+}
+
+/// Font size of chart titles.
+const TITLE_SIZE: u32 = 22;
+
+/// `title` as drawn across `area`: whole when it fits, else cut at the
+/// last character that leaves room for an ellipsis (a scenario `name` of
+/// any length stays readable, and inside the picture).
+fn fit_title<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, title: &str) -> String {
+    let style = TextStyle::from(("sans-serif", TITLE_SIZE).into_font());
+    let room = area.dim_in_pixel().0.saturating_sub(16);
+    let fits = |text: &str| {
+        area.estimate_text_size(text, &style)
+            .is_ok_and(|(width, _)| width <= room)
+    };
+    if fits(title) {
+        return title.to_string();
+    }
+    let starts: Vec<usize> = title.char_indices().map(|(i, _)| i).collect();
+    let prefix = |chars: usize| &title[..starts.get(chars).copied().unwrap_or(title.len())];
+    // The longest prefix that fits with the ellipsis, by bisection.
+    let (mut low, mut high) = (0, starts.len());
+    while low < high {
+        let mid = (low + high).div_ceil(2);
+        if fits(&format!("{}…", prefix(mid))) {
+            low = mid;
+        } else {
+            high = mid - 1;
+        }
+    }
+    format!("{}…", prefix(low).trim_end())
 }
 
 fn draw_stack<C: Chart, DB: DrawingBackend>(
@@ -316,6 +349,19 @@ mod tests {
         for pair in long.windows(2) {
             assert!((width(&pair[0]) + width(&pair[1])) / 2 < 260 / 4);
         }
+    }
+
+    #[test]
+    fn titles_that_do_not_fit_end_in_an_ellipsis() {
+        register_fonts();
+        let mut pixels = vec![0u8; 400 * 50 * 3];
+        let area = BitMapBackend::with_buffer(&mut pixels, (400, 50)).into_drawing_area();
+        assert_eq!(fit_title(&area, "Hit ratio"), "Hit ratio");
+        let long = "x".repeat(300);
+        let fitted = fit_title(&area, &long);
+        assert!(fitted.ends_with('…') && fitted.len() < 100, "{fitted}");
+        let style = TextStyle::from(("sans-serif", TITLE_SIZE).into_font());
+        assert!(area.estimate_text_size(&fitted, &style).unwrap().0 <= 400);
     }
 
     #[test]
