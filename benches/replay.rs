@@ -86,7 +86,10 @@ fn main() {
         let results: Vec<_> = (0..runs)
             .map(|_| pool.install(|| replay.run_cell(&cell)).unwrap())
             .collect();
-        let best = results.iter().map(|r| r.throughput_rps).fold(0.0, f64::max);
+        let best = results
+            .iter()
+            .filter_map(|r| r.throughput_rps)
+            .fold(0.0, f64::max);
         // Memory: live heap held by the policy once the stream has passed,
         // and the peak on the way (growth reallocations included).
         let before = counting::live();

@@ -41,7 +41,6 @@ fn replay_rows(args: &[&str], out: &Path) -> Vec<(String, u64, u64, String, Stri
             "misses",
             "miss_ratio",
             "byte_miss_ratio",
-            "throughput_rps"
         ]
     );
     reader
@@ -712,4 +711,43 @@ fn a_hotspot_without_hot_keys_is_refused_in_a_scenario() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "hot = 0 passed validate");
     assert!(stderr.contains("workload.hot"), "{stderr}");
+}
+
+/// Issue 8: the same replay or mrc command writes the same bytes (the
+/// wall-clock speed lives in run.json's `wall_clock`, apart).
+#[test]
+fn replay_and_mrc_results_are_byte_identical_across_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in ["replay", "mrc"] {
+        let mut written = Vec::new();
+        for attempt in ["a", "b"] {
+            let out = dir.path().join(format!("{command}-{attempt}"));
+            let output = cachelab(&[
+                command,
+                "--workload",
+                "zipf:alpha=0.9,keys=5000,requests=50000",
+                "--policy",
+                "lru,s3fifo",
+                "--size",
+                "10%",
+                "--out",
+                out.to_str().unwrap(),
+            ]);
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            written.push(std::fs::read(out.join(format!("{command}.csv"))).unwrap());
+            let run: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+            assert!(
+                run["wall_clock"]["cells"][0]["throughput_rps"]
+                    .as_f64()
+                    .unwrap()
+                    > 0.0
+            );
+        }
+        assert_eq!(written[0], written[1], "{command}.csv differs between runs");
+    }
 }

@@ -15,11 +15,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
-use cachelab::cluster::routing::{SCHEMES, Scheme};
+use cachelab::cluster::routing::SCHEMES;
 use cachelab::cluster::{RunOutput, simulate};
-use cachelab::metrics::{Violation, check};
+use cachelab::metrics::check;
 use cachelab::policy::{POLICIES, ParamKind, PolicySpec};
-use cachelab::scenario::file::{FailureAction, OnFailure, Pattern, WritePolicy};
 use cachelab::scenario::{self, Scenario};
 use cachelab::sim::dist::Dist;
 use proptest::prelude::*;
@@ -75,9 +74,8 @@ impl Tally {
 /// Loads `text` as a scenario file and judges it: refused with an error that
 /// names a field, or every run (up to [`MAX_CELLS`]) simulated to a sound
 /// output. `Err` says what went wrong.
-/// With `known`, the runs and violations of known defects are let through
-/// ([`skip_reason`], [`known_violation`]).
-fn judge(text: &str, tally: &mut Tally, known: bool) -> Result<(), String> {
+/// Runs past what a test case may cost are skipped ([`over_budget`]).
+fn judge(text: &str, tally: &mut Tally) -> Result<(), String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let path = dir.path().join("fuzz.toml");
     std::fs::write(&path, text).map_err(|e| e.to_string())?;
@@ -93,15 +91,12 @@ fn judge(text: &str, tally: &mut Tally, known: bool) -> Result<(), String> {
         }
     };
     for run in plan.runs.iter().take(MAX_CELLS) {
-        if let Some(reason) = skip_reason(run, known) {
+        if let Some(reason) = over_budget(run) {
             *tally.skipped.entry(reason).or_default() += 1;
             continue;
         }
         let output = simulate_bounded(run).map_err(|e| format!("run `{}`: {e}", run.label))?;
-        let violations: Vec<_> = check(run, &output)
-            .into_iter()
-            .filter(|v| known || !known_violation(run, v))
-            .collect();
+        let violations = check(run, &output);
         if !violations.is_empty() {
             let list: Vec<String> = violations.iter().map(|v| v.to_string()).collect();
             return Err(format!("run `{}`:\n  {}", run.label, list.join("\n  ")));
@@ -197,61 +192,9 @@ fn named_field(message: &str) -> Option<String> {
         .map(|word| word.split('[').next().unwrap_or_default().to_string())
 }
 
-/// Why a validated run is not simulated: an exact combination of a known
-/// defect that colleagues are fixing (remove its line when the fix lands),
-/// or work beyond what a test case may cost, which validation does not bound
-/// yet (issue 13, "Memory and time that validation should refuse"; the known
-/// defect W4 is part of it).
-/// With `known`, only the budget applies.
-fn skip_reason(s: &Scenario, known: bool) -> Option<&'static str> {
-    if known {
-        return over_budget(s);
-    }
-    let f = &s.file;
-    let disrupted = f.random_failures.is_some()
-        || f.failures
-            .iter()
-            .any(|e| matches!(e.action, FailureAction::Crash | FailureAction::Partition));
-    // known defect P1, remove when fixed: failures with no cache index nodes that do not exist.
-    if f.cache.pattern == Pattern::None && !f.failures.is_empty() {
-        return Some("P1: failures with cache.pattern = none");
-    }
-    // known defect P2, remove when fixed: a Maglev table smaller than the gutter pool.
-    if let Scheme::Maglev { table_size } = s.scheme
-        && f.cache.on_failure == OnFailure::Gutter
-        && f.cache.pattern != Pattern::None
-        && table_size < u64::from(f.cache.gutter_nodes)
-    {
-        return Some("P2: maglev table smaller than the gutter pool");
-    }
-    // known defect P3, remove when fixed: write-through + sync + a crash or partition.
-    if f.consistency.write_policy == WritePolicy::WriteThrough && f.replication.sync && disrupted {
-        return Some("P3: write-through, replication.sync and a crash or partition");
-    }
-    // new defect D3, remove when fixed: a closed loop of requests that take
-    // no time at all never advances the clock.
-    let instant = |a: &Dist, b: &Dist| dist_max(a) == 0 && dist_max(b) == 0;
-    if f.clients.mode == cachelab::scenario::file::ClientMode::Closed
-        && dist_max(&f.clients.think_time) == 0
-        && (instant(&f.nodes.service_time, &f.nodes.latency)
-            || instant(&f.database.service_time, &f.database.latency))
-    {
-        return Some("D3: a closed loop of instant requests");
-    }
-    over_budget(s)
-}
-
-/// Whether `v` is an exact known defect of a run of `s`, found by these
-/// tests and reported (remove its line when the fix lands).
-fn known_violation(s: &Scenario, v: &Violation) -> bool {
-    // new defect D1, remove when fixed: a warm-up add's evictions are not
-    // counted in nodes.csv (Node::add stores with counting = false).
-    v.property == "node evictions sum to the summary" && s.file.replication.warm_up.0 > 0
-}
-
 /// Most simulated requests, time-series rows or failure events a case may
-/// cost, and the longest time value it may hold (W4: times near `u64::MAX`
-/// wrap the clock).
+/// cost, and the longest time value it may hold (validation allows ten
+/// years; a test case may not spend that long).
 const MAX_WORK: f64 = 2e5;
 const MAX_TIME_NS: u64 = 1_000_000 * 1_000_000_000;
 
@@ -308,7 +251,7 @@ fn over_budget(s: &Scenario) -> Option<&'static str> {
     ];
     let longest = dists.iter().map(|d| dist_max(d)).chain(times).max();
     if longest > Some(MAX_TIME_NS) || slow > 1e6 {
-        return Some("W4: times or slow factors near the clock's limit");
+        return Some("budget: times or slow factors too long for a test case");
     }
     None
 }
@@ -354,14 +297,12 @@ fn fuzz<S: Strategy>(name: &str, strategy: S, render: fn(&S::Value) -> String) {
         max_shrink_time: 120_000,
         ..Config::default()
     };
-    // `CACHELAB_FUZZ_KNOWN=1` runs the known defects too, to see which are fixed.
-    let known = std::env::var_os("CACHELAB_FUZZ_KNOWN").is_some();
     let tally = Mutex::new(Tally::default());
     let started = Instant::now();
     let mut runner = TestRunner::new(config);
     let result = runner.run(&strategy, |case| {
         let text = render(&case);
-        judge(&text, &mut tally.lock().unwrap(), known)
+        judge(&text, &mut tally.lock().unwrap())
             .map_err(|e| TestCaseError::fail(format!("{e}\n--- scenario ---\n{text}---")))
     });
     let t = tally.into_inner().unwrap();
@@ -1188,7 +1129,7 @@ fn mutated_bundled_scenarios_are_refused_with_a_field_or_run_soundly() {
 fn shrunk_bundled_scenarios_run_soundly() {
     for (name, table) in bundled() {
         let mut tally = Tally::default();
-        judge(&render_table(table), &mut tally, false).unwrap_or_else(|e| panic!("{name}: {e}"));
+        judge(&render_table(table), &mut tally).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(tally.refused.is_empty(), "{name} is refused");
         assert!(tally.runs > 0, "{name} ran nothing: {:?}", tally.skipped);
     }
@@ -1196,18 +1137,18 @@ fn shrunk_bundled_scenarios_run_soundly() {
 
 // ---------------------------------------------------------------- regressions
 
-/// Runs a scenario given as TOML through the whole property, with no
-/// known-defect filter.
+/// Runs a scenario given as TOML through the whole property.
 fn assert_sound(text: &str) {
     let mut tally = Tally::default();
-    if let Err(e) = judge(text, &mut tally, true) {
+    if let Err(e) = judge(text, &mut tally) {
         panic!("{e}\n--- scenario ---\n{text}");
     }
     assert!(tally.runs > 0, "nothing ran: {:?}", tally.skipped);
 }
 
+/// D1, found by the generator: evictions by warm-up adds were missing from
+/// nodes.csv.
 #[test]
-#[ignore = "defect D1: evictions by warm-up adds are missing from nodes.csv (src/cluster/node.rs, Node::add)"]
 fn warm_up_evictions_are_counted_at_their_node() {
     assert_sound(
         r#"
@@ -1230,8 +1171,9 @@ fn warm_up_evictions_are_counted_at_their_node() {
     );
 }
 
+/// D2, found by the generator: completions at the run's last instant were
+/// in the summary but in no time-series row (the run now covers [0, end)).
 #[test]
-#[ignore = "defect D2: completions at the run's last instant miss the time series (src/cluster/model/mod.rs, run and Tick)"]
 fn completions_at_the_last_instant_are_in_the_time_series() {
     assert_sound(
         r#"
@@ -1252,10 +1194,14 @@ fn completions_at_the_last_instant_are_in_the_time_series() {
     );
 }
 
+/// D3, found by the generator: a closed loop whose requests take no time
+/// never advanced the clock; validation now refuses it, naming the fields.
 #[test]
-#[ignore = "defect D3: a closed loop whose requests take no time never advances the clock (src/scenario/validate.rs accepts it)"]
-fn a_closed_loop_of_instant_requests_ends() {
-    assert_sound(
+fn a_closed_loop_of_instant_requests_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("instant.toml");
+    std::fs::write(
+        &path,
         r#"
         duration = "10ms"
         [workload]
@@ -1270,5 +1216,8 @@ fn a_closed_loop_of_instant_requests_ends() {
         service_time = "0ns"
         latency = "0ns"
         "#,
-    );
+    )
+    .unwrap();
+    let error = scenario::load(&path, &[], None).unwrap_err().message;
+    assert!(error.contains("clients.think_time"), "{error}");
 }

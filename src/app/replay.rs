@@ -316,7 +316,7 @@ fn run_with_progress(
         bar.set_message(format!(
             "{} at {:.1} M req/s",
             r.policy,
-            r.throughput_rps / 1e6
+            r.throughput_rps.unwrap_or(0.0) / 1e6
         ));
         bar.inc(1);
     };
@@ -337,6 +337,24 @@ struct RunRecord<'a, T: Serialize> {
     requests: Option<u64>,
     objects: Option<u64>,
     working_set: Option<u64>,
+    /// Wall-clock speed per cell: the one part of a result that is not
+    /// reproducible, kept apart from the CSV.
+    wall_clock: WallClock,
+}
+
+/// Timings of this run, which differ between runs.
+#[derive(Serialize)]
+struct WallClock {
+    note: &'static str,
+    cells: Vec<CellTiming>,
+}
+
+/// One cell's speed.
+#[derive(Serialize)]
+struct CellTiming {
+    policy: String,
+    cache_size: u64,
+    throughput_rps: Option<f64>,
 }
 
 fn write_run_record<T: Serialize>(
@@ -345,6 +363,7 @@ fn write_run_record<T: Serialize>(
     args: &T,
     source: &SourceArgs,
     prepared: &Prepared,
+    rows: &[CellResult],
 ) -> Result<(), AppError> {
     let record = RunRecord {
         program: "cachelab",
@@ -356,6 +375,17 @@ fn write_run_record<T: Serialize>(
         requests: prepared.profile.as_ref().map(|p| p.requests),
         objects: prepared.profile.as_ref().map(|p| p.objects),
         working_set: prepared.profile.as_ref().map(|p| p.working_set),
+        wall_clock: WallClock {
+            note: "wall-clock measurements of this run: not reproducible, unlike the CSV",
+            cells: rows
+                .iter()
+                .map(|r| CellTiming {
+                    policy: r.policy.clone(),
+                    cache_size: r.cache_size,
+                    throughput_rps: r.throughput_rps,
+                })
+                .collect(),
+        },
     };
     Ok(report::write_json(&dir.join("run.json"), &record)?)
 }
@@ -416,7 +446,7 @@ pub fn replay(
         .unwrap_or_else(|| Path::new("results/replay").join(prepared.source.name()));
     let csv = dir.join("replay.csv");
     report::write_csv(&csv, &rows)?;
-    write_run_record(&dir, "replay", args, source_args, &prepared)?;
+    write_run_record(&dir, "replay", args, source_args, &prepared, &rows)?;
     let plotted = report::plot_directory(&dir, None)?;
     let text = format!(
         "{}\n{}",
@@ -525,7 +555,7 @@ pub fn mrc(
     let csv = dir.join("mrc.csv");
     report::write_csv(&csv, &rows)?;
     let bytes = !prepared.counts_objects();
-    write_run_record(&dir, "mrc", args, source_args, &prepared)?;
+    write_run_record(&dir, "mrc", args, source_args, &prepared, &rows)?;
     let plotted = report::plot_directory(&dir, None)?;
     let text = format!(
         "{}\n{}",

@@ -404,7 +404,7 @@ fn terminal_summary(scenario: &Scenario, s: &Summary) -> String {
     );
     for f in &s.failures {
         text.push_str(&format!(
-            "  at {:.1}s {}{}: database {:.0} → peak {:.0} queries/s, raised {:.1}s; hit ratio {:.3} → min {:.3}, back to 90% {}{}\n",
+            "  at {:.1}s {}{}: database {:.0} queries/s before, at most {:.0} after, raised {:.1}s; hit ratio {:.3} before, at least {:.3} after, back to 90% {}{}\n",
             f.time_s,
             f.action,
             f.node.map(|n| format!(" node {n}")).unwrap_or_default(),

@@ -308,6 +308,7 @@ impl Node {
         version: u64,
         now: Time,
         hold_off: Time,
+        counting: bool,
     ) -> (bool, usize) {
         let held = self
             .deleted_at
@@ -316,7 +317,7 @@ impl Node {
         if held || self.policy.contains(key) {
             return (false, 0);
         }
-        (true, self.store(key, size, version, now, false))
+        (true, self.store(key, size, version, now, counting))
     }
 
     /// Starts warming up at `now` for `duration`.
@@ -429,11 +430,11 @@ mod tests {
         // Warming up: a delete at 100 holds adds of key 3 off until 102.
         n.start_warm_up(90, 50);
         n.invalidate(3, 100, false);
-        assert_eq!(n.add(3, 1, 1, 101, 2), (false, 0));
-        assert!(n.add(3, 1, 1, 102, 2).0);
+        assert_eq!(n.add(3, 1, 1, 101, 2, true), (false, 0));
+        assert!(n.add(3, 1, 1, 102, 2, true).0);
         assert_eq!(n.lookup(3, 1, 103, false), Some(1));
         // An add of a resident key changes nothing.
-        assert!(!n.add(3, 1, 9, 104, 2).0);
+        assert!(!n.add(3, 1, 9, 104, 2, true).0);
         assert_eq!(n.entry(3, 105).map(|e| e.version), Some(1));
     }
 }

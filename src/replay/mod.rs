@@ -113,8 +113,11 @@ pub struct CellResult {
     /// Bytes missed / bytes requested.
     pub byte_miss_ratio: f64,
     /// Requests processed per second of wall time, warm-up and reading
-    /// included. The one column that differs between runs.
-    pub throughput_rps: f64,
+    /// included, when measured in this process. A wall-clock figure: it
+    /// differs between runs, so it stays out of the CSV and goes to
+    /// `run.json` instead.
+    #[serde(skip)]
+    pub throughput_rps: Option<f64>,
 }
 
 impl CellResult {
@@ -126,11 +129,7 @@ impl CellResult {
             misses: counts.misses,
             miss_ratio: ratio(counts.misses, counts.requests),
             byte_miss_ratio: ratio(counts.byte_misses, counts.bytes),
-            throughput_rps: if seconds > 0.0 {
-                processed as f64 / seconds
-            } else {
-                0.0
-            },
+            throughput_rps: (seconds > 0.0).then(|| processed as f64 / seconds),
         }
     }
 }

@@ -28,7 +28,8 @@ pub fn replay_table(rows: &[CellResult], sizes_are_bytes: bool) -> String {
                 r.misses.to_string(),
                 format!("{:.4}", r.miss_ratio),
                 format!("{:.4}", r.byte_miss_ratio),
-                format!("{:.2}", r.throughput_rps / 1e6),
+                r.throughput_rps
+                    .map_or("-".to_string(), |rps| format!("{:.2}", rps / 1e6)),
             ]
         })
         .collect();

@@ -220,13 +220,20 @@ impl Scenario {
             let (latency, service, what) = if uses_cache {
                 (&n.latency, &n.service_time, "nodes")
             } else {
-                (&file.database.latency, &file.database.service_time, "database")
-            };
-            check(c.think_time.mean() + latency.mean() + service.mean() > 0.0, || {
-                format!(
-                    "clients.think_time, {what}.latency and {what}.service_time are all zero: closed-loop users would issue requests forever without simulated time passing; give one of them a positive mean"
+                (
+                    &file.database.latency,
+                    &file.database.service_time,
+                    "database",
                 )
-            })?;
+            };
+            check(
+                c.think_time.mean() + latency.mean() + service.mean() > 0.0,
+                || {
+                    format!(
+                        "clients.think_time, {what}.latency and {what}.service_time are all zero: closed-loop users would issue requests forever without simulated time passing; give one of them a positive mean"
+                    )
+                },
+            )?;
         }
         if uses_cache {
             check(n.count >= 1, || {

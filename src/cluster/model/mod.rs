@@ -350,8 +350,14 @@ impl<'a> Sim<'a> {
     pub fn run(&mut self, progress: &mut dyn FnMut(f64)) -> Result<(), TraceError> {
         self.schedule_start()?;
         while let Some((now, event)) = self.queue.pop() {
+            // The run covers [0, end): the last tick, at `end`, closes the
+            // last interval, and nothing else at `end` happens, so the
+            // totals and the time series count the same events.
             if now > self.end {
                 break;
+            }
+            if now == self.end && !matches!(event, Event::Tick) {
+                continue;
             }
             self.handle(now, event)?;
             if self.queue.processed().is_multiple_of(1 << 20) {

@@ -115,7 +115,7 @@ impl Sim<'_> {
                 let hold_off = self.hold_off;
                 let (_, evicted) = self
                     .node_mut(j.pool, j.node)
-                    .add(j.key, j.size, j.version, now, hold_off);
+                    .add(j.key, j.size, j.version, now, hold_off, counting);
                 self.recorder.evictions(now, evicted);
                 self.release(job);
             }
