@@ -590,6 +590,11 @@ fn a_cell_with_an_empty_measured_window_is_a_result() {
     assert!(stdout.contains("no request completed"), "{stdout}");
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("no request completed"));
+    // summary.json says its zeros are not data.
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let note = summary["no_data"].as_str().unwrap_or_default();
+    assert!(note.contains("for want of data"), "{summary}");
     // In a sweep, the other cells are kept and tabulated.
     let out = dir.path().join("sweep");
     let file = scenario_file(

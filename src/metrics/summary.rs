@@ -83,6 +83,10 @@ pub struct Summary {
     pub failures: Vec<FailureImpact>,
     /// Stale reads, stale sets, leases, invalidations, consistency windows.
     pub consistency: super::ConsistencySummary,
+    /// Present when the measured window holds no data for some figures:
+    /// which ones, and why they read 0 (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_data: Option<String>,
     /// Simulated requests completed per wall-clock second (not reproducible).
     #[serde(skip)]
     pub requests_per_wall_s: f64,
