@@ -1,4 +1,4 @@
-//! What a cluster run measures (definitions in DESIGN.md "Metrics"): hit
+//! What a cluster run measures: hit
 //! ratios over gets after the warm-up, latency histograms for hits, misses
 //! and all, database load, per-node statistics, a time series per interval,
 //! and the impact of each failure event.

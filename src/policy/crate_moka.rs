@@ -5,7 +5,7 @@
 //! triggers by buffer fill or by wall-clock time; the adapter calls
 //! `run_pending_tasks` after every insert and remove so that each eviction
 //! decision sees all earlier accesses, and uses a fixed hasher (Fx). With both,
-//! two runs give identical results (measured in CRATES.md §4.5). A new object
+//! two runs give identical results (checked by the conformance tests). A new object
 //! can be refused by TinyLFU admission; `insert` then returns false. No
 //! parameters.
 

@@ -266,7 +266,8 @@ mod tests {
 
     #[test]
     fn expected_hits_follow_the_morris_formula() {
-        // E[hits from 5 to n] = (n−5) + f(n−5)(n−6)/2 (MECHANICS §1.3):
+        // E[hits from 5 to n] = (n−5) + f(n−5)(n−6)/2 (Redis's `LFULogIncr` with
+        // lfu-log-factor f, counting from LFU_INIT_VAL = 5):
         // f=10: n=10 → 105, n=18 → 793, n=30 → 3025.
         for (n, expected, tolerance) in
             [(10u8, 105.0, 12.0), (18, 793.0, 60.0), (30, 3025.0, 200.0)]

@@ -2,7 +2,7 @@
 //! Hash Algorithm", 2014, arXiv:1406.2294), over the sorted members as buckets.
 //!
 //! Bucket `b` of `n` is member `members[b]`. The loop runs the paper's linear
-//! congruential generator (constants exact, MECHANICS §3) and jumps forward to
+//! congruential generator (constants exactly as Lamping & Veach, 2014, give them) and jumps forward to
 //! the next bucket at which the key would move; it takes about ln N steps and
 //! no memory. Growing from n to n+1 buckets moves exactly the keys that land
 //! in the new bucket, 1/(n+1) of them. The converse holds only for the *last*

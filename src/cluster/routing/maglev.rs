@@ -9,7 +9,7 @@
 //! goes to `table[mix(key) mod M]`, one memory access. Membership changes are
 //! near-minimal, not minimal: a removal moves the lost member's keys plus a
 //! few slots whose fill order shifted (Envoy's docs report up to about double;
-//! MECHANICS §3 measured a few percent extra at N = 10). Defaults: `M` =
+//! our routing tests measure a few percent extra at N = 10). Defaults: `M` =
 //! 65 537 as in Envoy, which keeps the imbalance under 1 % while `M` > 100·N.
 //! Deviation: `h1`, `h2` are xxh3 of the member id with two seeds, where the
 //! paper hashes backend names.

@@ -4,8 +4,8 @@
 //! Five schemes, one file each: [`Scheme::Modulo`] (the baseline that remaps
 //! almost everything when the node count changes), a ketama-like consistent-hash
 //! [`Scheme::Ring`], rendezvous hashing ([`Scheme::Rendezvous`]), jump
-//! consistent hash ([`Scheme::Jump`]) and Maglev ([`Scheme::Maglev`]); MECHANICS
-//! §3 lists what each moves when a node joins or leaves. Keys may be
+//! consistent hash ([`Scheme::Jump`]) and Maglev ([`Scheme::Maglev`]); the tests
+//! below measure what each moves when a node joins or leaves. Keys may be
 //! sequential (trace block numbers), so every scheme mixes the key first.
 //! A router depends only on the set of members, never on the order it was
 //! given them, and never on process state: the same members route every key
@@ -182,7 +182,7 @@ pub fn build(scheme: &Scheme, members: &[NodeId]) -> Box<dyn Router> {
 }
 
 /// The fraction of `keys` whose owner differs between `before` and `after`
-/// (MECHANICS §3's "moved"). Panics if `keys` is empty.
+/// (the keys a membership change remaps). Panics if `keys` is empty.
 pub fn moved_fraction(before: &dyn Router, after: &dyn Router, keys: &[u64]) -> f64 {
     assert!(!keys.is_empty(), "moved_fraction needs keys");
     let moved = keys
@@ -330,7 +330,7 @@ mod tests {
         }
     }
 
-    /// MECHANICS §6 oracle 11: removing one of N = 10 nodes moves ≈ 1/N of
+    /// Removing one of N = 10 nodes moves ≈ 1/N of
     /// the keys for the consistent schemes, (N−1)/N for modulo. Jump can only
     /// lose its last bucket, so every scheme loses the largest id here.
     #[test]

@@ -1,6 +1,6 @@
 //! Modulo routing: member `mix(key) mod N` of the sorted members.
 //!
-//! The textbook baseline (MECHANICS §3, and what naive client libraries do):
+//! The textbook baseline (and what naive client libraries do):
 //! perfectly balanced, but when N changes almost every key changes owner,
 //! (N−1)/N on a removal and N/(N+1) on an addition, so a cluster change
 //! empties the cache tier. The key is mixed with splitmix64 first, so that
