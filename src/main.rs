@@ -42,6 +42,12 @@ enum Command {
     Compare(CompareCommand),
     /// Check a scenario file without running it.
     Validate(RunCommand),
+    /// Print the JSON Schema of scenario files, for editors (see the README).
+    Schema {
+        /// Write it to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Draw every plot a results directory's CSV files allow, and its report.html.
     Plot(PlotCommand),
 }
@@ -281,6 +287,7 @@ fn main() -> ExitCode {
         })
         .map(Printed::Outcome),
         Command::Validate(cmd) => app::validate(&cmd.args()).map(Printed::Text),
+        Command::Schema { out } => app::schema(out.as_deref()).map(Printed::Outcome),
     };
     let printed = match result {
         Ok(printed) => print(&printed),

@@ -295,14 +295,8 @@ fn overrides_change_fields_and_are_checked() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("path=value"));
 }
 
-#[test]
-fn reference_page_documents_every_field() {
-    // Every field that appears in a resolved scenario (all defaults filled
-    // in, every optional section given) is named in docs/scenario.md.
-    let docs =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/scenario.md"))
-            .unwrap();
-    let full = r#"
+/// A scenario that gives every optional field and section once.
+const FULL: &str = r#"
         name = "x"
         [workload]
         trace = "t.oracleGeneral.bin"
@@ -322,7 +316,15 @@ fn reference_page_documents_every_field() {
         [sweep]
         "nodes.count" = [1]
     "#;
-    let file: cachelab::scenario::ScenarioFile = toml::from_str(full).unwrap();
+
+#[test]
+fn reference_page_documents_every_field() {
+    // Every field that appears in a resolved scenario (all defaults filled
+    // in, every optional section given) is named in docs/scenario.md.
+    let docs =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/scenario.md"))
+            .unwrap();
+    let file: cachelab::scenario::ScenarioFile = toml::from_str(FULL).unwrap();
     let value = toml::Value::try_from(&file).unwrap();
     let mut missing = Vec::new();
     collect_paths(&value, "", &mut missing, &docs);
@@ -539,4 +541,238 @@ fn resolved_files_are_exact_and_long_latencies_are_kept() {
         serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     let max = summary["latency_all"]["max_ns"].as_u64().unwrap();
     assert!(max > 7_000 * 1_000_000_000, "max latency {max} ns");
+}
+
+/// `cachelab schema`'s schema, compiled by a real validator (boon, which
+/// also checks it against the draft 7 meta-schema).
+struct SchemaValidator {
+    schemas: boon::Schemas,
+    index: boon::SchemaIndex,
+}
+
+fn schema_validator() -> SchemaValidator {
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    compiler.set_default_draft(boon::Draft::V7);
+    let url = "file:///cachelab.schema.json";
+    compiler
+        .add_resource(url, cachelab::scenario::json_schema())
+        .unwrap();
+    let index = match compiler.compile(url, &mut schemas) {
+        Ok(index) => index,
+        Err(e) => panic!("the schema does not compile: {e:#}"),
+    };
+    SchemaValidator { schemas, index }
+}
+
+/// The schema's complaints about a scenario text, empty when it is valid.
+fn schema_errors(validator: &SchemaValidator, text: &str) -> String {
+    let value: serde_json::Value = toml::from_str(text).expect("TOML");
+    match validator.schemas.validate(&value, validator.index) {
+        Ok(()) => String::new(),
+        Err(e) => format!("{e}"),
+    }
+}
+
+#[test]
+fn schema_accepts_every_bundled_and_resolved_scenario() {
+    let validator = schema_validator();
+    for file in bundled() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let errors = schema_errors(&validator, &text);
+        assert!(errors.is_empty(), "{file:?}: {errors}");
+        // What a run writes back (every default filled in) is valid too.
+        let plan = cachelab::scenario::load(&file, &[], None).unwrap();
+        let resolved = plan.runs[0].resolved_toml();
+        let errors = schema_errors(&validator, &resolved);
+        assert!(errors.is_empty(), "{file:?} resolved: {errors}\n{resolved}");
+    }
+    let file: cachelab::scenario::ScenarioFile = toml::from_str(FULL).unwrap();
+    let errors = schema_errors(&validator, &toml::to_string(&file).unwrap());
+    assert!(errors.is_empty(), "{errors}");
+    // The command prints the same schema, or writes it with --out.
+    let output = cachelab(&["schema"]);
+    assert!(output.status.success());
+    let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(printed, cachelab::scenario::json_schema());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cachelab.schema.json");
+    assert!(
+        cachelab(&["schema", "--out", out.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), output.stdout);
+}
+
+#[test]
+fn schema_lists_exactly_the_fields_the_reader_accepts() {
+    // Every key of a resolved scenario (every default filled in, every
+    // optional section given) is a property of the schema, and the schema
+    // has no property that the reader would not take.
+    let schema = cachelab::scenario::json_schema();
+    let mut in_schema = std::collections::BTreeSet::new();
+    schema_paths(&schema, &schema, "", &mut in_schema);
+    let file: cachelab::scenario::ScenarioFile = toml::from_str(FULL).unwrap();
+    let mut in_file = std::collections::BTreeSet::new();
+    value_paths(&toml::Value::try_from(&file).unwrap(), "", &mut in_file);
+    assert_eq!(in_schema, in_file);
+    assert!(in_schema.contains("failures.factor") && in_schema.contains("sweep"));
+}
+
+/// The property paths of `node` (following `$ref`s into the definitions),
+/// array items under their array's path; `sweep`'s keys are free.
+fn schema_paths(
+    root: &serde_json::Value,
+    node: &serde_json::Value,
+    prefix: &str,
+    out: &mut std::collections::BTreeSet<String>,
+) {
+    let resolve = |node: &serde_json::Value| -> serde_json::Value {
+        let reference = node
+            .get("$ref")
+            .or_else(|| node.get("allOf").and_then(|all| all.get(0)?.get("$ref")));
+        match reference.and_then(|r| r.as_str()) {
+            Some(r) => root.pointer(r.trim_start_matches('#')).unwrap().clone(),
+            None => node.clone(),
+        }
+    };
+    let node = resolve(node);
+    if let Some(items) = node.get("items") {
+        schema_paths(root, items, prefix, out);
+    }
+    let Some(properties) = node.get("properties").and_then(|p| p.as_object()) else {
+        return;
+    };
+    for (key, property) in properties {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        if key != "sweep" {
+            schema_paths(root, property, &path, out);
+        }
+        out.insert(path);
+    }
+}
+
+/// The key paths of a TOML value, array-of-tables entries under their
+/// array's path; `sweep`'s keys are free.
+fn value_paths(value: &toml::Value, prefix: &str, out: &mut std::collections::BTreeSet<String>) {
+    match value {
+        toml::Value::Table(table) => {
+            for (key, v) in table {
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                if key != "sweep" {
+                    value_paths(v, &path, out);
+                }
+                out.insert(path);
+            }
+        }
+        toml::Value::Array(items) => {
+            for item in items {
+                value_paths(item, prefix, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The schema and the reader agree on each case: both accept it, or both
+/// refuse it.
+#[test]
+fn schema_refuses_what_the_reader_refuses() {
+    let validator = schema_validator();
+    let cases: &[(&str, bool)] = &[
+        // Unknown fields, at the top, in a section, in a failure.
+        ("colour = \"red\"\n", false),
+        ("[nodes]\ncapasity = \"1MiB\"\n", false),
+        (
+            "[[failures]]\nat = \"1s\"\naction = \"crash\"\nnode = 0\nwhy = \"x\"\n",
+            false,
+        ),
+        ("[[failures]]\naction = \"crash\"\n", false),
+        // Enum values, kebab-case and lowercase as serde spells them.
+        ("[cache]\npattern = \"read-through\"\n", true),
+        ("[cache]\npattern = \"read_through\"\n", false),
+        ("[consistency]\nwrite_policy = \"write-behind\"\n", true),
+        ("[consistency]\nwrite_policy = \"Invalidate\"\n", false),
+        ("[clients]\nmode = \"closed\"\n", true),
+        ("[clients]\nmode = \"half-open\"\n", false),
+        (
+            "[[failures]]\nat = \"1s\"\naction = \"explode\"\nnode = 0\n",
+            false,
+        ),
+        // Durations need a unit.
+        (
+            "duration = \"0.1h\"\nwarmup = \"1.5min\"\ninterval = \"500µs\"\n",
+            true,
+        ),
+        ("duration = 60\n", false),
+        ("duration = \"60\"\n", false),
+        ("duration = \"60 parsecs\"\n", false),
+        ("[cache]\nttl = \"1e3ms\"\n", true),
+        // Sizes: a unit or a whole number of bytes.
+        ("[nodes]\ncapacity = \"1.5 GiB\"\n", true),
+        ("[nodes]\ncapacity = \"64mb\"\n", true),
+        ("[nodes]\ncapacity = 1048576\n", true),
+        ("[nodes]\ncapacity = -1\n", false),
+        ("[nodes]\ncapacity = \"64 MiBs\"\n", false),
+        // Distributions.
+        ("[nodes]\nservice_time = \"exp:mean=20us\"\n", true),
+        (
+            "[database]\nservice_time = \"lognormal:sd=1ms, mean=2ms\"\n",
+            true,
+        ),
+        ("[database]\nlatency = \"uniform:min=1ms,max=3ms\"\n", true),
+        ("[database]\nlatency = \"fixed:value=3ms\"\n", true),
+        ("[database]\nlatency = \"gamma:k=2\"\n", false),
+        ("[database]\nlatency = \"lognormal:mean=5ms\"\n", false),
+        ("[database]\nlatency = \"exp:mean=5\"\n", false),
+        // Seeds: an integer, or a string of digits past i64.
+        ("seed = 7\n", true),
+        ("seed = \"18446744073709551615\"\n", true),
+        ("seed = -1\n", false),
+        ("seed = \"lucky\"\n", false),
+        // Registry names.
+        ("[nodes]\npolicy = \"s3fifo:small=0.2\"\n", true),
+        ("[nodes]\npolicy = \"lfru\"\n", false),
+        ("[routing]\nscheme = \"maglev\"\n", true),
+        ("[routing]\nscheme = \"chord\"\n", false),
+        // Object sizes.
+        (
+            "[workload]\nobject_size = \"pareto:scale=1KiB,shape=1.5\"\n",
+            true,
+        ),
+        ("[workload]\nobject_size = \"zipf:alpha=1\"\n", false),
+        // Sweeps: field paths to non-empty arrays.
+        ("[sweep]\n\"nodes.count\" = [1, 2]\n", true),
+        ("[sweep]\n\"nodes.count\" = 4\n", false),
+        ("[sweep]\n\"nodes.count\" = []\n", false),
+        ("[sweep]\n\"sweep.x\" = [1]\n", false),
+        // Types.
+        ("[nodes]\ncount = \"four\"\n", false),
+        ("[consistency]\nleases = \"yes\"\n", false),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let mut disagreements = Vec::new();
+    for (i, &(text, valid)) in cases.iter().enumerate() {
+        let errors = schema_errors(&validator, text);
+        let path = dir.path().join(format!("case{i}.toml"));
+        std::fs::write(&path, text).unwrap();
+        let read = cachelab::scenario::load(&path, &[], None);
+        if errors.is_empty() != valid || read.is_ok() != valid {
+            disagreements.push(format!(
+                "{text:?}: expected {}; schema: {errors}; reader: {:?}",
+                if valid { "valid" } else { "refused" },
+                read.err().map(|e| e.message)
+            ));
+        }
+    }
+    assert!(disagreements.is_empty(), "{disagreements:#?}");
 }

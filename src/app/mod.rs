@@ -14,4 +14,4 @@ pub use replay::{
     AppError, MrcArgs, Outcome, ReplayArgs, SourceArgs, mrc, policies_markdown, policies_table,
     replay,
 };
-pub use run::{RunArgs, merge, parse_shard, run, validate};
+pub use run::{RunArgs, merge, parse_shard, run, schema, validate};

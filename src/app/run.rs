@@ -1,5 +1,5 @@
-//! `cachelab run` and `cachelab validate`: scenario files through the cluster
-//! simulator, results on disk.
+//! `cachelab run`, `cachelab validate` and `cachelab schema`: scenario files
+//! through the cluster simulator, results on disk.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -90,6 +90,27 @@ pub fn validate(args: &RunArgs) -> Result<String, AppError> {
         text.push_str(&format!("  {}: {}\n", run.label, describe(run)));
     }
     Ok(text)
+}
+
+/// `cachelab schema`: the JSON Schema of scenario files, pretty-printed, as
+/// text or written whole to `out`.
+pub fn schema(out: Option<&Path>) -> Result<super::Outcome, AppError> {
+    let mut text =
+        serde_json::to_string_pretty(&scenario::json_schema()).expect("a JSON value prints");
+    text.push('\n');
+    let Some(path) = out else {
+        return Ok(super::Outcome {
+            text,
+            files: Vec::new(),
+            rows: Vec::new(),
+        });
+    };
+    report::write_atomic(path, text.as_bytes())?;
+    Ok(super::Outcome {
+        text: String::new(),
+        files: vec![path.to_path_buf()],
+        rows: Vec::new(),
+    })
 }
 
 fn describe(s: &Scenario) -> String {

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::values::{Bytes, Duration};
@@ -11,14 +12,16 @@ use crate::sim::dist::Dist;
 use crate::units::SECOND;
 
 /// A whole scenario file.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
     /// Name used for the results directory (default: the file's stem).
+    #[schemars(with = "String")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Seed from which every random stream of the run is derived: any
     /// 64-bit value (above 2^63 − 1, TOML needs it as a string).
+    #[schemars(schema_with = "super::schema::seed")]
     #[serde(default = "default_seed", with = "seed_value")]
     pub seed: u64,
     /// Simulated time to run.
@@ -58,9 +61,11 @@ pub struct ScenarioFile {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<FailureEntry>,
     /// Random crashes and recoveries of every node.
+    #[schemars(with = "RandomFailures")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub random_failures: Option<RandomFailures>,
     /// Axes to sweep: field path → values; the cross product runs.
+    #[schemars(schema_with = "super::schema::sweep")]
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub sweep: BTreeMap<String, Vec<toml::Value>>,
 }
@@ -118,7 +123,7 @@ fn default_interval() -> Duration {
 }
 
 /// Key popularity law.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum PopularityKind {
     /// Zipf(alpha) over `keys` keys.
@@ -132,7 +137,7 @@ pub enum PopularityKind {
 }
 
 /// How a trace is timed.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum TraceTiming {
     /// Requests are issued at the trace's own timestamps.
@@ -142,7 +147,7 @@ pub enum TraceTiming {
 }
 
 /// `[workload]`.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct WorkloadSection {
     /// zipf, uniform, hotspot or trace.
@@ -161,6 +166,7 @@ pub struct WorkloadSection {
     #[serde(default = "default_share")]
     pub share: f64,
     /// Object sizes: `4KiB`, `lognormal:median=4KiB,sigma=1`, `pareto:scale=1KiB,shape=1.5`.
+    #[schemars(schema_with = "super::schema::object_size")]
     #[serde(default = "default_object_size")]
     pub object_size: String,
     /// Share of gets.
@@ -173,9 +179,11 @@ pub struct WorkloadSection {
     #[serde(default)]
     pub delete: f64,
     /// Trace file (popularity = "trace"); relative paths are from the scenario file.
+    #[schemars(with = "PathBuf")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<PathBuf>,
     /// Trace format when the name does not tell (see `cachelab replay --help`).
+    #[schemars(with = "String")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_format: Option<String>,
     /// own: the trace's timestamps; clients: the clients' arrival process.
@@ -235,7 +243,7 @@ impl Default for WorkloadSection {
 }
 
 /// Open or closed loop.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum ClientMode {
     /// Poisson arrivals at a total rate, whatever the response times.
@@ -245,7 +253,7 @@ pub enum ClientMode {
 }
 
 /// `[clients]`.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ClientsSection {
     /// open or closed.
@@ -299,7 +307,7 @@ impl Default for ClientsSection {
 }
 
 /// How clients use the cache.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum Pattern {
     /// The client reads the cache; on a miss it reads the database and sets the cache.
@@ -311,7 +319,7 @@ pub enum Pattern {
 }
 
 /// What clients do with requests for a node they know has failed.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum OnFailure {
     /// Read the database directly (and do not fill any cache).
@@ -323,13 +331,14 @@ pub enum OnFailure {
 }
 
 /// `[cache]`.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct CacheSection {
     /// cache-aside, read-through or none.
     #[serde(default = "default_pattern")]
     pub pattern: Pattern,
     /// Time to live of cached entries (none: until evicted).
+    #[schemars(with = "Duration")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl: Option<Duration>,
     /// Read-through: one database read per key in flight at a node.
@@ -388,13 +397,14 @@ impl Default for CacheSection {
 }
 
 /// `[nodes]`.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct NodesSection {
     /// Number of cache nodes.
     #[serde(default = "default_node_count")]
     pub count: u32,
     /// Eviction policy, `name[:param=value,...]` (see `cachelab policies`).
+    #[schemars(schema_with = "super::schema::policy")]
     #[serde(default = "default_policy")]
     pub policy: String,
     /// Memory of each node, in bytes of object size.
@@ -449,10 +459,11 @@ impl Default for NodesSection {
 }
 
 /// `[routing]`.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RoutingSection {
     /// modulo, ring, rendezvous, jump or maglev.
+    #[schemars(schema_with = "super::schema::scheme")]
     #[serde(default = "default_scheme")]
     pub scheme: String,
     /// Ring: points per node.
@@ -486,7 +497,7 @@ impl Default for RoutingSection {
 }
 
 /// `[database]`.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSection {
     /// Queries served at once (connections).
@@ -496,6 +507,7 @@ pub struct DatabaseSection {
     #[serde(default = "default_db_service")]
     pub service_time: Dist,
     /// Most queries that may wait; beyond it a query fails (none: unbounded).
+    #[schemars(with = "u64")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_limit: Option<u64>,
     /// One-way network latency between a client (or node) and the database.
@@ -530,7 +542,7 @@ impl Default for DatabaseSection {
 }
 
 /// What happens to a node.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum FailureAction {
     /// The node stops and loses its contents.
@@ -574,7 +586,7 @@ impl std::fmt::Display for FailureAction {
 }
 
 /// One `[[failures]]` entry.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct FailureEntry {
     /// When.
@@ -582,16 +594,18 @@ pub struct FailureEntry {
     /// What.
     pub action: FailureAction,
     /// Which node (not for add).
+    #[schemars(with = "u32")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node: Option<u32>,
     /// Slow: service-time multiplier.
+    #[schemars(with = "f64")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub factor: Option<f64>,
 }
 
 /// `[random_failures]`: every node crashes after an exponential time with
 /// mean `mtbf` and recovers after an exponential time with mean `mttr`.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RandomFailures {
     /// Mean time between failures of one node.
@@ -601,7 +615,7 @@ pub struct RandomFailures {
 }
 
 /// How writes reach the database and the cache.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum WritePolicy {
     /// Cache-aside: the client writes the database; the commit sends a delete
@@ -621,7 +635,7 @@ pub enum WritePolicy {
 }
 
 /// `[consistency]`.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ConsistencySection {
     /// invalidate, update, write-through, write-behind or ttl-only.
@@ -689,7 +703,7 @@ impl Default for ConsistencySection {
 
 /// `[replication]`: keys kept on several nodes. Reads go to one live copy,
 /// chosen at random; invalidations and updates go to every copy.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ReplicationSection {
     /// Copies of every key (1: no replication).

@@ -8,6 +8,7 @@
 
 pub mod file;
 mod overrides;
+mod schema;
 mod validate;
 pub mod values;
 
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 pub use file::ScenarioFile;
 pub use overrides::apply_override;
+pub use schema::json_schema;
 pub use validate::{KeySource, MAX_COPIES, Scenario};
 
 /// A scenario that cannot be used.
