@@ -225,6 +225,24 @@ fn replications_use_distinct_seeds_and_cells_share_them() {
     assert_ne!(seeds_of("1")[0], seeds_of("2")[0]);
 }
 
+/// `cachelab compare` of `base` against it with 4 MiB nodes, with the
+/// given replications: the output directory and what it printed.
+fn compare_capacities(dir: &Path, base: &str, replications: &str) -> (PathBuf, String) {
+    let file = scenario_file(dir, base);
+    let out = dir.join("cmp");
+    let output = cachelab(&[
+        "compare",
+        file.to_str().unwrap(),
+        "--set-b",
+        "nodes.capacity=4MiB",
+        "--replications",
+        replications,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    (out, String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
 #[test]
 fn compare_reports_differences_with_intervals() {
     let dir = tempfile::tempdir().unwrap();
@@ -240,19 +258,7 @@ fn compare_reports_differences_with_intervals() {
         count = 2
         capacity = "1MiB"
     "#;
-    let file = scenario_file(dir.path(), base);
-    let out = dir.path().join("cmp");
-    let output = cachelab(&[
-        "compare",
-        file.to_str().unwrap(),
-        "--set-b",
-        "nodes.capacity=4MiB",
-        "--replications",
-        "3",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    let text = String::from_utf8_lossy(&output.stdout);
+    let (out, text) = compare_capacities(dir.path(), base, "3");
     assert!(
         text.contains("database load") && text.contains("B lowers it by") && text.contains('±'),
         "{text}"
@@ -665,19 +671,7 @@ fn compare_with_one_replication_claims_no_interval() {
         count = 2
         capacity = "1MiB"
     "#;
-    let file = scenario_file(dir.path(), base);
-    let out = dir.path().join("cmp");
-    let output = cachelab(&[
-        "compare",
-        file.to_str().unwrap(),
-        "--set-b",
-        "nodes.capacity=4MiB",
-        "--replications",
-        "1",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    let text = String::from_utf8_lossy(&output.stdout);
+    let (_, text) = compare_capacities(dir.path(), base, "1");
     assert!(
         !text.contains("95% intervals") && text.contains("no interval"),
         "{text}"

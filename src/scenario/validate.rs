@@ -85,6 +85,17 @@ fn locate_trace(base_dir: &Path, written: &Path) -> std::path::PathBuf {
     }
 }
 
+/// The mean time of a closed-loop user's fastest cycle: think, then a round
+/// trip to a node and its service (to the database without a cache).
+fn fastest_cycle_ns(f: &ScenarioFile) -> f64 {
+    let (latency, service) = if f.cache.pattern == Pattern::None {
+        (&f.database.latency, &f.database.service_time)
+    } else {
+        (&f.nodes.latency, &f.nodes.service_time)
+    };
+    f.clients.think_time.mean() + 2.0 * latency.mean() + service.mean()
+}
+
 fn check(ok: bool, message: impl FnOnce() -> String) -> Result<(), String> {
     if ok { Ok(()) } else { Err(message()) }
 }
@@ -217,23 +228,12 @@ impl Scenario {
         let n = &file.nodes;
         let uses_cache = file.cache.pattern != Pattern::None;
         if c.mode == ClientMode::Closed {
-            let (latency, service, what) = if uses_cache {
-                (&n.latency, &n.service_time, "nodes")
-            } else {
-                (
-                    &file.database.latency,
-                    &file.database.service_time,
-                    "database",
+            check(fastest_cycle_ns(&file) > 0.0, || {
+                let what = if uses_cache { "nodes" } else { "database" };
+                format!(
+                    "clients.think_time, {what}.latency and {what}.service_time are all zero: closed-loop users would issue requests forever without simulated time passing; give one of them a positive mean"
                 )
-            };
-            check(
-                c.think_time.mean() + latency.mean() + service.mean() > 0.0,
-                || {
-                    format!(
-                        "clients.think_time, {what}.latency and {what}.service_time are all zero: closed-loop users would issue requests forever without simulated time passing; give one of them a positive mean"
-                    )
-                },
-            )?;
+            })?;
         }
         if uses_cache {
             check(n.count >= 1, || {
@@ -466,22 +466,9 @@ impl Scenario {
         Some(match f.clients.mode {
             ClientMode::Open => f.clients.rate * seconds,
             ClientMode::Closed => {
-                f64::from(f.clients.users) * seconds * 1e9 / self.fastest_cycle_ns().max(1.0)
+                f64::from(f.clients.users) * seconds * 1e9 / fastest_cycle_ns(f).max(1.0)
             }
         })
-    }
-
-    /// The mean time of a closed-loop user's fastest cycle: think, then a
-    /// round trip to a node and its service (to the database without a
-    /// cache).
-    fn fastest_cycle_ns(&self) -> f64 {
-        let f = &self.file;
-        let (latency, service) = if f.cache.pattern == Pattern::None {
-            (&f.database.latency, &f.database.service_time)
-        } else {
-            (&f.nodes.latency, &f.nodes.service_time)
-        };
-        f.clients.think_time.mean() + 2.0 * latency.mean() + service.mean()
     }
 
     /// What [`Scenario::estimated_requests`] is made of, in words.
