@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use cachelab::app;
+use cachelab::cli;
 
 #[derive(Parser)]
 #[command(
@@ -111,7 +111,7 @@ struct RunCommand {
     #[arg(long, default_value_t = 1)]
     replications: u32,
     /// Run only the i-th of n slices of the runs (0-based): --shard 0/4.
-    #[arg(long, value_parser = app::parse_shard, value_name = "I/N")]
+    #[arg(long, value_parser = cli::parse_shard, value_name = "I/N")]
     shard: Option<(u32, u32)>,
     /// Refuse a run estimated to simulate more requests than this.
     #[arg(
@@ -130,8 +130,8 @@ fn parse_count(text: &str) -> Result<u64, String> {
 }
 
 impl RunCommand {
-    fn args(self) -> app::RunArgs {
-        app::RunArgs {
+    fn args(self) -> cli::RunArgs {
+        cli::RunArgs {
             file: self.file,
             overrides: self.overrides,
             seed: self.seed,
@@ -186,8 +186,8 @@ struct SourceOptions {
 }
 
 impl SourceOptions {
-    fn source(&self) -> app::SourceArgs {
-        app::SourceArgs {
+    fn source(&self) -> cli::SourceArgs {
+        cli::SourceArgs {
             trace: self.trace.clone(),
             format: self.format.clone(),
             workload: self.workload.clone(),
@@ -238,23 +238,23 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Policies { markdown } => {
             let text = if markdown {
-                app::policies_markdown()
+                cli::policies_markdown()
             } else {
-                app::policies_table()
+                cli::policies_table()
             };
             Ok(Printed::Text(text))
         }
         Command::Replay(cmd) => {
-            let args = app::ReplayArgs {
+            let args = cli::ReplayArgs {
                 policies: cmd.policy,
                 sizes: cmd.size,
                 out: cmd.source.out.clone(),
                 jobs: cmd.source.jobs,
             };
-            app::replay(&cmd.source.source(), &args, true).map(Printed::Outcome)
+            cli::replay(&cmd.source.source(), &args, true).map(Printed::Outcome)
         }
         Command::Mrc(cmd) => {
-            let args = app::MrcArgs {
+            let args = cli::MrcArgs {
                 policies: cmd.policy,
                 sizes: cmd.size,
                 points: cmd.points,
@@ -263,14 +263,14 @@ fn main() -> ExitCode {
                 out: cmd.source.out.clone(),
                 jobs: cmd.source.jobs,
             };
-            app::mrc(&cmd.source.source(), &args, true).map(Printed::Outcome)
+            cli::mrc(&cmd.source.source(), &args, true).map(Printed::Outcome)
         }
         Command::Run(cmd) | Command::Sweep(cmd) => {
-            app::run(&cmd.args(), true).map(Printed::Outcome)
+            cli::run(&cmd.args(), true).map(Printed::Outcome)
         }
-        Command::Merge(cmd) => app::merge(&cmd.dir, &cmd.pieces).map(Printed::Outcome),
-        Command::Compare(cmd) => app::compare(
-            &app::CompareArgs {
+        Command::Merge(cmd) => cli::merge(&cmd.dir, &cmd.pieces).map(Printed::Outcome),
+        Command::Compare(cmd) => cli::compare(
+            &cli::CompareArgs {
                 files: cmd.files,
                 set_a: cmd.set_a,
                 set_b: cmd.set_b,
@@ -281,13 +281,13 @@ fn main() -> ExitCode {
             true,
         )
         .map(Printed::Outcome),
-        Command::Plot(cmd) => app::plot(&app::PlotArgs {
+        Command::Plot(cmd) => cli::plot(&cli::PlotArgs {
             dir: cmd.dir,
             metric: cmd.metric,
         })
         .map(Printed::Outcome),
-        Command::Validate(cmd) => app::validate(&cmd.args()).map(Printed::Text),
-        Command::Schema { out } => app::schema(out.as_deref()).map(Printed::Outcome),
+        Command::Validate(cmd) => cli::validate(&cmd.args()).map(Printed::Text),
+        Command::Schema { out } => cli::schema(out.as_deref()).map(Printed::Outcome),
     };
     let printed = match result {
         Ok(printed) => print(&printed),
@@ -312,7 +312,7 @@ enum Printed {
     /// Plain text.
     Text(String),
     /// A command's outcome: its text and the files it wrote.
-    Outcome(app::Outcome),
+    Outcome(cli::Outcome),
 }
 
 /// Writes `printed` to standard output, returning write errors (a closed

@@ -1,7 +1,7 @@
 //! Model-based property tests: LRU and FIFO against naive reference models,
 //! driven by random operation sequences over few keys (to force collisions).
 
-mod common;
+use crate::common;
 
 use cachelab::policy::{Policy, PolicyChoice};
 use cachelab::request::Request;

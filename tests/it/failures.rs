@@ -2,7 +2,7 @@
 //! routes, partitions, slow nodes, membership changes, random failures,
 //! read-through coalescing.
 
-mod common;
+use crate::common;
 
 use cachelab::cluster::RunOutput;
 use cachelab::metrics::IntervalRow;

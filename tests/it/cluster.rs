@@ -1,7 +1,7 @@
 //! The cluster simulator against queueing theory, cache theory, the replay
 //! engine, and itself (determinism).
 
-mod common;
+use crate::common;
 
 use cachelab::cluster::RunOutput;
 use cachelab::replay::{Cell, Replay, Source, StreamOptions};

@@ -1,7 +1,7 @@
 //! Writes, invalidations, stale reads and leases against the formulas of
 //! MECHANICS.md §6.1 and the races of §5.2.
 
-mod common;
+use crate::common;
 
 use cachelab::cluster::RunOutput;
 

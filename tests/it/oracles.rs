@@ -2,7 +2,7 @@
 //! (MECHANICS.md §6): Che's approximation for LRU, the FIFO/Random formula,
 //! the static optimum as a bound.
 
-mod common;
+use crate::common;
 
 use cachelab::theory::{
     che_lru_hit_ratio, fifo_hit_ratio, static_optimum_hit_ratio, zipf_probabilities,

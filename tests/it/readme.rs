@@ -1,5 +1,5 @@
 //! The README's policy table is generated from the registry; this keeps it
-//! in step (re-generate with `CACHELAB_BLESS=1 cargo test --release --test readme`).
+//! in step (re-generate with `CACHELAB_BLESS=1 cargo test --release --test it readme::`).
 
 use std::path::PathBuf;
 
@@ -10,7 +10,7 @@ fn readme_policy_table_matches_the_registry() {
     let (start, end) = ("<!-- policies:start -->\n", "<!-- policies:end -->");
     let from = readme.find(start).expect("start marker") + start.len();
     let to = readme.find(end).expect("end marker");
-    let table = cachelab::app::policies_markdown();
+    let table = cachelab::cli::policies_markdown();
     if std::env::var_os("CACHELAB_BLESS").is_some() {
         std::fs::write(
             &path,

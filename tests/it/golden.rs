@@ -1,10 +1,10 @@
 //! Golden miss counts: every policy on the shared trace and on a seeded Zipf
 //! stream, as one table (`tests/golden/misses.csv`). Any change in a policy's
 //! behaviour shows up here. After a deliberate change, re-bless with
-//! `CACHELAB_BLESS=1 cargo test --release --test golden` and explain the
+//! `CACHELAB_BLESS=1 cargo test --release --test it golden::` and explain the
 //! change in the commit.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

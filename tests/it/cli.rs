@@ -1,7 +1,7 @@
 //! The command line end to end on the shared trace, in every encoding it
 //! comes in, and on broken inputs.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

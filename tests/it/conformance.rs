@@ -474,7 +474,7 @@ fn every_trace_reader_survives_mutated_bytes() {
     fuzz_trace_readers(fuzz_cases(400));
 }
 
-/// Thousands of cases, on demand: `cargo test --release --test conformance
+/// Thousands of cases, on demand: `cargo test --release --test it conformance::
 /// -- --ignored` (or set `CACHELAB_FUZZ_CASES`).
 #[test]
 #[ignore]

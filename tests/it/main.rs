@@ -1,0 +1,19 @@
+//! cachelab's integration tests, one binary (one link) with a module per
+//! area: the command line, the cluster model and its oracles, consistency,
+//! failures, the fuzzers, the golden tables, the plots, the README, the
+//! bundled scenarios and sweeps.
+
+mod cli;
+mod cluster;
+mod common;
+mod conformance;
+mod consistency;
+mod failures;
+mod fuzz;
+mod golden;
+mod model;
+mod oracles;
+mod plots;
+mod readme;
+mod scenarios;
+mod sweeps;
