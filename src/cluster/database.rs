@@ -115,6 +115,21 @@ impl Database {
         self.queue_max
     }
 
+    /// Queries in service, queries waiting, and connections.
+    pub fn occupancy(&self) -> (u32, usize, u32) {
+        (self.busy, self.queue.len(), self.connections)
+    }
+
+    /// The bound of the queue, if any.
+    pub fn queue_limit(&self) -> Option<u64> {
+        self.limit
+    }
+
+    /// The jobs waiting for a connection, oldest first.
+    pub fn queued(&self) -> impl Iterator<Item = u32> + '_ {
+        self.queue.iter().copied()
+    }
+
     /// Restarts the queue maximum (at the end of the warm-up).
     pub fn reset_queue_max(&mut self) {
         self.queue_max = self.queue.len() as u64;

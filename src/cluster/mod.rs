@@ -10,4 +10,4 @@ pub mod routing;
 mod run;
 mod versions;
 
-pub use run::{RunOutput, SimError, simulate};
+pub use run::{Audit, RunOutput, SimError, simulate, simulate_audited};

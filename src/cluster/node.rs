@@ -167,6 +167,12 @@ impl Node {
         (self.in_service.len() as u32) < self.concurrency
     }
 
+    /// Jobs it serves at once, at most.
+    #[inline]
+    pub fn concurrency(&self) -> usize {
+        self.concurrency as usize
+    }
+
     /// Draws one service time.
     #[inline]
     pub fn service_time(&mut self) -> Time {

@@ -39,11 +39,34 @@ pub struct RunOutput {
     pub latency: Vec<LatencyRow>,
 }
 
+/// How closely a run checks the model's own invariants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audit {
+    /// The request counts, at each completion and release, and at the end:
+    /// cheap, always on.
+    Counts,
+    /// Everything after every event (queues, bounds, versions, counts):
+    /// a scan of all jobs and nodes per event, for tests and fuzzers.
+    EveryEvent,
+}
+
 /// Simulates `scenario`; `progress(fraction)` is called now and then with
 /// the share of simulated time done.
 pub fn simulate(scenario: &Scenario, progress: &mut dyn FnMut(f64)) -> Result<RunOutput, SimError> {
+    simulate_audited(scenario, Audit::Counts, progress)
+}
+
+/// [`simulate`], checking the model's invariants as closely as `audit` asks.
+pub fn simulate_audited(
+    scenario: &Scenario,
+    audit: Audit,
+    progress: &mut dyn FnMut(f64),
+) -> Result<RunOutput, SimError> {
     let started = Instant::now();
     let mut sim = Sim::new(scenario)?;
+    if audit == Audit::EveryEvent {
+        sim.audit_every_event();
+    }
     sim.run(progress)?;
     let violations = sim.violations();
     if !violations.is_empty() {

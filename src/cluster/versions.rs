@@ -32,6 +32,12 @@ impl Versions {
         self.keys.get(&key).map_or(0, |k| k.committed)
     }
 
+    /// The latest version issued for `key` (at least the committed one).
+    #[inline]
+    pub fn latest(&self, key: u64) -> u64 {
+        self.keys.get(&key).map_or(0, |k| k.latest)
+    }
+
     /// A new version for a write of `key`.
     pub fn issue(&mut self, key: u64) -> u64 {
         let k = self.keys.entry(key).or_default();

@@ -16,7 +16,7 @@ use std::sync::{Mutex, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 use cachelab::cluster::routing::SCHEMES;
-use cachelab::cluster::{RunOutput, simulate};
+use cachelab::cluster::{Audit, RunOutput, simulate_audited};
 use cachelab::metrics::check;
 use cachelab::policy::{POLICIES, ParamKind, PolicySpec};
 use cachelab::scenario::{self, Scenario};
@@ -113,7 +113,9 @@ fn simulate_bounded(scenario: &Scenario) -> Result<RunOutput, String> {
     let (tx, rx) = mpsc::channel();
     let scenario = scenario.clone();
     std::thread::spawn(move || {
-        let result = catch_unwind(AssertUnwindSafe(|| simulate(&scenario, &mut |_| {})));
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            simulate_audited(&scenario, Audit::EveryEvent, &mut |_| {})
+        }));
         let _ = tx.send(result.map_err(|panic| panic_message(&*panic)));
     });
     match rx.recv_timeout(RUN_LIMIT) {

@@ -7,6 +7,7 @@
 //! reads are in `requests.rs`, writes and invalidations in `writes.rs`, and
 //! failures in `failures.rs`.
 
+mod audit;
 mod failures;
 mod requests;
 mod writes;
@@ -236,6 +237,8 @@ pub struct Sim<'a> {
     /// Pending consistency checks: (key, version written, delay index).
     checks: Vec<(u64, u64, u8)>,
     free_checks: Vec<u32>,
+    /// Checks of every invariant after every event, when on.
+    audit: Option<audit::Audit>,
 }
 
 impl<'a> Sim<'a> {
@@ -342,6 +345,7 @@ impl<'a> Sim<'a> {
             sync_copies: f.replication.sync,
             checks: Vec::new(),
             free_checks: Vec::new(),
+            audit: None,
         })
     }
 
@@ -360,11 +364,20 @@ impl<'a> Sim<'a> {
                 continue;
             }
             self.handle(now, event)?;
+            if self.audit.is_some() {
+                self.audit(now, &event);
+            }
             if self.queue.processed().is_multiple_of(1 << 20) {
                 progress(now as f64 / self.end as f64);
             }
         }
         Ok(())
+    }
+
+    /// Checks every invariant of the model after every event (slow: a scan
+    /// of all jobs and nodes per event; for tests and fuzzers).
+    pub fn audit_every_event(&mut self) {
+        self.audit = Some(audit::Audit::default());
     }
 
     /// Events processed.
