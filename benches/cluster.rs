@@ -45,7 +45,7 @@ fn main() {
         let plan = scenario::load(&path, &[set], None).unwrap();
         let before = counting::live();
         counting::reset_peak();
-        let out = simulate(&plan.runs[0], &mut |_| {}).unwrap();
+        let out = simulate(&plan.runs[0].cluster, &mut |_| {}).unwrap();
         let peak = counting::peak() - before;
         println!(
             "{:>9}s {:>12} {:>10.4} {:>14.2} {:>12.2} {:>14.1}",

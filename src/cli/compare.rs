@@ -178,7 +178,7 @@ pub fn compare(args: &CompareArgs, show_progress: bool) -> Result<super::Outcome
                 let summary = match units::finished(unit)? {
                     Some(summary) => summary,
                     None => {
-                        let output = simulate(&unit.scenario, &mut |_| {})?;
+                        let output = simulate(&unit.scenario.cluster, &mut |_| {})?;
                         units::write(unit, &output)?;
                         output.summary
                     }

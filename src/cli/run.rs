@@ -121,7 +121,7 @@ fn describe(s: &Scenario) -> String {
             "{} nodes × {} ({}), {}",
             f.nodes.count,
             crate::units::format_bytes(f.nodes.capacity.0),
-            s.policy.label,
+            s.cluster.nodes.policy.label,
             if pattern == scenario::file::Pattern::CacheAside {
                 "cache-aside"
             } else {
@@ -129,7 +129,7 @@ fn describe(s: &Scenario) -> String {
             }
         ),
     };
-    let timing = match (&s.keys, f.workload.trace_timing) {
+    let timing = match (&s.cluster.workload.keys, f.workload.trace_timing) {
         (scenario::KeySource::Trace(t), _) if !t.has_times() => {
             ", trace timed by the clients (it has no timestamps)"
         }
@@ -216,7 +216,7 @@ pub fn run(args: &RunArgs, show_progress: bool) -> Result<super::Outcome, AppErr
         todo.par_iter()
             .enumerate()
             .map(|(i, unit)| {
-                let output = simulate(&unit.scenario, &mut |f| report_progress(i, f, None))?;
+                let output = simulate(&unit.scenario.cluster, &mut |f| report_progress(i, f, None))?;
                 let mut files = units::write(unit, &output)?;
                 report_progress(i, 1.0, Some(output.summary.requests_per_wall_s));
                 if is_sweep {

@@ -75,7 +75,7 @@ pub fn units(plan: &Plan, replications: u32, root: &Path) -> Vec<Unit> {
         };
         for r in 0..replications {
             let mut scenario = scenario.clone();
-            scenario.file.seed = replication_seed(scenario.file.seed, r);
+            scenario.set_seed(replication_seed(scenario.file.seed, r));
             let dir = if replications == 1 {
                 cell_dir.clone()
             } else {

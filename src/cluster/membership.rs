@@ -8,8 +8,7 @@ use rand::RngExt;
 use rustc_hash::FxHashSet;
 
 use super::routing::{self, NodeId, Router, Scheme};
-use crate::scenario::Scenario;
-use crate::scenario::file::OnFailure;
+use crate::scenario::config::{ClusterConfig, OnFailure};
 use crate::seed::{Rng, Seed, mix64};
 
 /// Keys sampled to measure how many move when routing changes.
@@ -69,21 +68,21 @@ impl Membership {
     /// Nodes `0..nodes` all up, `gutter_nodes` gutter nodes, and the keys
     /// that get extra copies.
     pub fn new(
-        scenario: &Scenario,
+        config: &ClusterConfig,
         nodes: u32,
         gutter_nodes: u32,
         hot: FxHashSet<u64>,
         seed: Seed,
     ) -> Membership {
         let gutter_ids: Vec<NodeId> = (0..gutter_nodes).collect();
-        let rep = &scenario.file.replication;
+        let rep = &config.replication;
         let mut membership = Membership {
-            scheme: scenario.scheme,
-            on_failure: scenario.file.cache.on_failure,
+            scheme: config.routing,
+            on_failure: config.cache.on_failure,
             members: (0..nodes).collect(),
             down: vec![false; nodes as usize],
             router: None,
-            gutter: (!gutter_ids.is_empty()).then(|| routing::build(&scenario.scheme, &gutter_ids)),
+            gutter: (!gutter_ids.is_empty()).then(|| routing::build(&config.routing, &gutter_ids)),
             sample: (0..SAMPLE_KEYS).map(|i| mix64(i ^ seed.0)).collect(),
             copies: rep.copies as usize,
             hot,

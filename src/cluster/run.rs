@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use super::model::Sim;
 use crate::metrics::{IntervalRow, LatencyRow, NodeRow, Summary, failure_impacts};
-use crate::scenario::Scenario;
+use crate::scenario::ClusterConfig;
 use crate::trace::TraceError;
 
 /// Why a simulation could not finish.
@@ -50,20 +50,21 @@ pub enum Audit {
     EveryEvent,
 }
 
-/// Simulates `scenario`; `progress(fraction)` is called now and then with
-/// the share of simulated time done.
-pub fn simulate(scenario: &Scenario, progress: &mut dyn FnMut(f64)) -> Result<RunOutput, SimError> {
-    simulate_audited(scenario, Audit::Counts, progress)
+/// Simulates the run `config` describes (a validated scenario's
+/// [`crate::scenario::Scenario::cluster`]); `progress(fraction)` is called now
+/// and then with the share of simulated time done.
+pub fn simulate(config: &ClusterConfig, progress: &mut dyn FnMut(f64)) -> Result<RunOutput, SimError> {
+    simulate_audited(config, Audit::Counts, progress)
 }
 
 /// [`simulate`], checking the model's invariants as closely as `audit` asks.
 pub fn simulate_audited(
-    scenario: &Scenario,
+    config: &ClusterConfig,
     audit: Audit,
     progress: &mut dyn FnMut(f64),
 ) -> Result<RunOutput, SimError> {
     let started = Instant::now();
-    let mut sim = Sim::new(scenario)?;
+    let mut sim = Sim::new(config)?;
     if audit == Audit::EveryEvent {
         sim.audit_every_event();
     }
@@ -71,7 +72,7 @@ pub fn simulate_audited(
     let violations = sim.violations();
     if !violations.is_empty() {
         return Err(SimError::Invariant {
-            run: format!("{} [{}]", scenario.name, scenario.label),
+            run: format!("{} [{}]", config.name, config.label),
             what: violations.join("; "),
         });
     }
@@ -81,9 +82,9 @@ pub fn simulate_audited(
     let queue_max = sim.database().queue_max();
     let connections = sim.database().connections;
     let mut summary = Summary {
-        scenario: scenario.name.clone(),
-        run: scenario.label.clone(),
-        seed: scenario.file.seed,
+        scenario: config.name.clone(),
+        run: config.label.clone(),
+        seed: config.seed,
         ..Summary::default()
     };
     sim.recorder
@@ -125,7 +126,7 @@ pub fn simulate_audited(
         };
     }
     let series = sim.recorder.rows().to_vec();
-    summary.failures = failure_impacts(&series, &sim.events, scenario.file.warmup.0 as f64 / 1e9);
+    summary.failures = failure_impacts(&series, &sim.events, config.warmup as f64 / 1e9);
     summary.no_data = match (summary.gets, summary.requests) {
         (0, 0) => Some(
             "no request completed and no get was measured after the warm-up: the ratios and latencies read 0 for want of data".into(),

@@ -248,7 +248,7 @@ impl Checker<'_> {
             "hit+miss+failed completions<=requests",
             || format!("{classified} > {}", s.requests),
         );
-        if self.scenario.op_mix[0] == 1.0 {
+        if self.scenario.cluster.workload.op_mix[0] == 1.0 {
             self.ensure(
                 classified == s.requests,
                 "no writes: hit+miss+failed completions=requests",
@@ -363,7 +363,7 @@ impl Checker<'_> {
     fn consistency_by_settings(&mut self, s: &Summary) {
         let k = &s.consistency;
         let f = &self.scenario.file;
-        if self.scenario.op_mix[0] == 1.0 {
+        if self.scenario.cluster.workload.op_mix[0] == 1.0 {
             self.ensure(
                 k.writes == 0 && k.stale_reads == 0 && k.invalidations == 0,
                 "no writes, no versions",
@@ -667,7 +667,7 @@ mod tests {
     fn run() -> (Scenario, RunOutput) {
         let file: ScenarioFile = toml::from_str(SCENARIO).unwrap();
         let scenario = Scenario::new("t".into(), "base".into(), file, ".".as_ref()).unwrap();
-        let output = simulate(&scenario, &mut |_| {}).unwrap();
+        let output = simulate(&scenario.cluster, &mut |_| {}).unwrap();
         (scenario, output)
     }
 

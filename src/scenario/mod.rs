@@ -6,9 +6,11 @@
 //! structs ([`file::ScenarioFile`]) → validation into [`Scenario`], once;
 //! nothing downstream validates again.
 
+pub mod config;
 pub mod file;
 mod overrides;
 mod schema;
+pub mod scheme;
 mod validate;
 pub mod values;
 
@@ -17,6 +19,7 @@ use std::path::{Path, PathBuf};
 pub use file::ScenarioFile;
 pub use overrides::apply_override;
 pub use schema::json_schema;
+pub use config::ClusterConfig;
 pub use validate::{KeySource, MAX_COPIES, Scenario};
 
 /// A scenario that cannot be used.

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use super::ScenarioFile;
 use super::values::{NUMBER_PATTERN, anchored};
-use crate::cluster::routing::SCHEMES;
+use super::scheme::SCHEMES;
 use crate::policy::POLICIES;
 
 /// The JSON Schema (draft 7) of a scenario file.

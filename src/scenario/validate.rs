@@ -7,7 +7,12 @@ use super::file::{
     ClientMode, FailureAction, OnFailure, Pattern, PopularityKind, ScenarioFile, TraceTiming,
     WritePolicy,
 };
-use crate::cluster::routing::Scheme;
+use super::config::{
+    CacheConfig, ClientsConfig, ClusterConfig, ConsistencyConfig, DatabaseConfig, FaultPlan,
+    LeaseConfig, Load, NodesConfig, RandomFaults, ReplicationConfig, ScheduledFault,
+    WorkloadConfig,
+};
+use super::scheme::Scheme;
 use crate::policy::PolicyChoice;
 use crate::trace::Trace;
 use crate::units::format_duration;
@@ -30,16 +35,12 @@ pub struct Scenario {
     pub name: String,
     /// This run's label within the scenario (`base`, or the sweep cell).
     pub label: String,
-    /// Every setting, defaults filled in.
+    /// Every setting as the file gives it, defaults filled in: what the
+    /// resolved `scenario.toml` holds (change the seed with
+    /// [`Scenario::set_seed`], which keeps `cluster` in step).
     pub file: ScenarioFile,
-    /// The nodes' eviction policy.
-    pub policy: PolicyChoice,
-    /// The routing scheme.
-    pub scheme: Scheme,
-    /// Where keys come from.
-    pub keys: KeySource,
-    /// Shares of get, set and delete, summing to 1.
-    pub op_mix: [f64; 3],
+    /// The same settings, validated and typed: all the cluster model reads.
+    pub cluster: ClusterConfig,
     /// This run's sweep values: (field path, value as written).
     pub cell: Vec<(String, String)>,
 }
@@ -441,16 +442,20 @@ impl Scenario {
                 )
             })?;
         }
+        let cluster = typed(&name, &label, &file, policy, scheme, keys, op_mix);
         Ok(Scenario {
             name,
             label,
             file,
-            policy,
-            scheme,
-            keys,
-            op_mix,
+            cluster,
             cell: Vec::new(),
         })
+    }
+
+    /// Sets the seed of this run (a replication's).
+    pub fn set_seed(&mut self, seed: u64) {
+        self.file.seed = seed;
+        self.cluster.seed = seed;
     }
 
     /// About how many requests the run simulates: the open-loop rate, or
@@ -460,7 +465,7 @@ impl Scenario {
     pub fn estimated_requests(&self) -> Option<f64> {
         let f = &self.file;
         let seconds = f.duration.0 as f64 / 1e9;
-        if f.workload.trace_timing == TraceTiming::Own && matches!(self.keys, KeySource::Trace(_)) {
+        if self.cluster.workload.trace_timed {
             return None;
         }
         Some(match f.clients.mode {
@@ -491,5 +496,124 @@ impl Scenario {
             ..self.file.clone()
         };
         toml::to_string_pretty(&file).expect("a scenario serialises")
+    }
+}
+
+/// The typed configuration of a validated `file`.
+fn typed(
+    name: &str,
+    label: &str,
+    file: &ScenarioFile,
+    policy: PolicyChoice,
+    scheme: Scheme,
+    keys: KeySource,
+    op_mix: [f64; 3],
+) -> ClusterConfig {
+    let uses_cache = file.cache.pattern != Pattern::None;
+    let trace_timed =
+        file.workload.trace_timing == TraceTiming::Own && matches!(keys, KeySource::Trace(_));
+    let c = &file.clients;
+    let load = match c.mode {
+        ClientMode::Open => Load::Open { rate: c.rate },
+        ClientMode::Closed => Load::Closed {
+            users: c.users,
+            think: c.think_time.clone(),
+        },
+    };
+    let cache = &file.cache;
+    let n = &file.nodes;
+    let rep = &file.replication;
+    let d = &file.database;
+    let k = &file.consistency;
+    let mut next_id = n.count;
+    let scheduled = file
+        .failures
+        .iter()
+        .map(|f| {
+            let node = match f.action {
+                FailureAction::Add => {
+                    next_id += 1;
+                    next_id - 1
+                }
+                _ => f.node.unwrap_or_default(),
+            };
+            ScheduledFault {
+                at: f.at.0,
+                action: f.action,
+                node,
+                factor: f.factor.unwrap_or(1.0),
+            }
+        })
+        .collect();
+    ClusterConfig {
+        name: name.to_string(),
+        label: label.to_string(),
+        seed: file.seed,
+        duration: file.duration.0,
+        warmup: file.warmup.0,
+        interval: file.interval.0,
+        workload: WorkloadConfig {
+            keys,
+            op_mix,
+            trace_timed,
+        },
+        clients: ClientsConfig {
+            load,
+            timeout: c.timeout.0,
+        },
+        cache: CacheConfig {
+            pattern: cache.pattern,
+            ttl: cache.ttl.map(|t| t.0),
+            coalesce: cache.coalesce,
+            on_failure: cache.on_failure,
+            detection_delay: cache.detection_delay.0,
+            gutter_nodes: if uses_cache && cache.on_failure == OnFailure::Gutter {
+                cache.gutter_nodes
+            } else {
+                0
+            },
+            gutter_ttl: cache.gutter_ttl.0,
+        },
+        nodes: NodesConfig {
+            count: if uses_cache { n.count } else { 0 },
+            capacity: n.capacity.0,
+            policy,
+            concurrency: n.concurrency,
+            service: n.service_time.clone(),
+            latency: n.latency.clone(),
+        },
+        routing: scheme,
+        replication: ReplicationConfig {
+            copies: rep.copies,
+            hot_keys: rep.hot_keys,
+            hot_copies: rep.hot_copies,
+            sync: rep.sync,
+            warm_up: rep.warm_up.0,
+            hold_off: rep.hold_off.0,
+        },
+        database: DatabaseConfig {
+            connections: d.connections,
+            queue_limit: d.queue_limit,
+            service: d.service_time.clone(),
+            latency: d.latency.clone(),
+        },
+        consistency: ConsistencyConfig {
+            write_policy: k.write_policy,
+            invalidation_delay: k.invalidation_delay.clone(),
+            invalidation_loss: k.invalidation_loss,
+            write_behind_delay: k.write_behind_delay.0,
+            leases: k.leases.then_some(LeaseConfig {
+                interval: k.lease_interval.0,
+                retry: k.lease_retry.0,
+                stale: k.lease_stale,
+            }),
+        },
+        faults: FaultPlan {
+            scheduled,
+            random: file.random_failures.as_ref().map(|r| RandomFaults {
+                mtbf: r.mtbf.0,
+                mttr: r.mttr.0,
+            }),
+        },
     }
 }

@@ -67,7 +67,7 @@ pub fn run_scenario(toml: &str, overrides: &[&str]) -> RunOutput {
         .collect();
     let plan = scenario::load(&path, &overrides, None).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(plan.runs.len(), 1);
-    simulate_audited(&plan.runs[0], Audit::EveryEvent, &mut |_| {}).unwrap()
+    simulate_audited(&plan.runs[0].cluster, Audit::EveryEvent, &mut |_| {}).unwrap()
 }
 
 /// The mean of `f` over the intervals ending in (`from`, `to`].

@@ -114,7 +114,7 @@ fn simulate_bounded(scenario: &Scenario) -> Result<RunOutput, String> {
     let scenario = scenario.clone();
     std::thread::spawn(move || {
         let result = catch_unwind(AssertUnwindSafe(|| {
-            simulate_audited(&scenario, Audit::EveryEvent, &mut |_| {})
+            simulate_audited(&scenario.cluster, Audit::EveryEvent, &mut |_| {})
         }));
         let _ = tx.send(result.map_err(|panic| panic_message(&*panic)));
     });

@@ -177,7 +177,7 @@ impl Sim<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::ScenarioFile;
+    use crate::scenario::{Scenario, ScenarioFile};
 
     const SCENARIO: &str = r#"
         duration = "1s"
@@ -203,7 +203,7 @@ mod tests {
     }
 
     fn audited_run(scenario: &Scenario) -> Sim<'_> {
-        let mut sim = Sim::new(scenario).unwrap();
+        let mut sim = Sim::new(&scenario.cluster).unwrap();
         sim.audit_every_event();
         sim.run(&mut |_| {}).unwrap();
         sim
@@ -224,7 +224,7 @@ mod tests {
     #[test]
     fn each_broken_invariant_is_found_and_named() {
         let scenario = scenario();
-        let end = scenario.file.duration.0;
+        let end = scenario.cluster.duration;
 
         let mut sim = audited_run(&scenario);
         sim.answered += 1;

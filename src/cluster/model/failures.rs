@@ -22,14 +22,15 @@ impl Sim<'_> {
         &mut self,
         now: Time,
         action: FailureAction,
-        node: Option<u32>,
-        factor: Option<f64>,
+        node: u32,
+        factor: f64,
     ) {
         let name = Happening::Action(action);
         let mut moved = None;
         match action {
             FailureAction::Add => {
                 let id = self.nodes.len() as u32;
+                debug_assert_eq!(id, node, "validation numbers added nodes in order");
                 self.nodes.push(Node::new(
                     &self.main_config,
                     self.node_seed.derive(&id.to_string()),
@@ -39,13 +40,13 @@ impl Sim<'_> {
                 return;
             }
             FailureAction::Remove => {
-                let id = node.expect("validated");
+                let id = node;
                 let lost = self.nodes[id as usize].crash();
                 self.lose_all(now, lost);
                 moved = self.membership.remove(id);
             }
             FailureAction::Crash | FailureAction::Partition => {
-                let id = node.expect("validated");
+                let id = node;
                 let n = &mut self.nodes[id as usize];
                 let lost = if action == FailureAction::Crash {
                     n.crash()
@@ -58,7 +59,7 @@ impl Sim<'_> {
                     .schedule(now + self.detection, Event::Detected(id));
             }
             FailureAction::Recover | FailureAction::Heal => {
-                let id = node.expect("validated");
+                let id = node;
                 let n = &mut self.nodes[id as usize];
                 if action == FailureAction::Recover {
                     n.up = true;
@@ -68,12 +69,10 @@ impl Sim<'_> {
                 self.queue
                     .schedule(now + self.detection, Event::Detected(id));
             }
-            FailureAction::Slow => {
-                self.nodes[node.expect("validated") as usize].slow = factor.expect("validated")
-            }
-            FailureAction::Restore => self.nodes[node.expect("validated") as usize].slow = 1.0,
+            FailureAction::Slow => self.nodes[node as usize].slow = factor,
+            FailureAction::Restore => self.nodes[node as usize].slow = 1.0,
         }
-        self.record_event(now, name, node, moved);
+        self.record_event(now, name, Some(node), moved);
     }
 
     pub(super) fn lose_all(&mut self, now: Time, lost: Vec<u32>) {

@@ -22,9 +22,9 @@ use super::node::{LeaseAnswer, Node, NodeConfig};
 use super::versions::Versions;
 use crate::metrics::{Class, FailureEvent, Happening, Recorder};
 use crate::request::{Op, Request};
-use crate::scenario::Scenario;
-use crate::scenario::file::{
-    ClientMode, FailureAction, OnFailure, Pattern, TraceTiming, WritePolicy,
+use crate::scenario::KeySource;
+use crate::scenario::config::{
+    ClusterConfig, FailureAction, LeaseConfig, Load, Pattern, RandomFaults, WritePolicy,
 };
 use crate::seed::{Rng, Seed};
 use crate::sim::dist::Sampler;
@@ -171,19 +171,9 @@ impl Event {
 /// than the write (Facebook's consistency probes).
 pub const CHECK_DELAYS_S: [u64; 4] = [1, 10, 60, 300];
 
-/// Leases, when on: the least time between tokens of a key, and the wait of a
-/// reader without one.
-#[derive(Clone, Copy, Debug)]
-struct Leases {
-    interval: Time,
-    retry: Time,
-    /// Readers without a token take a just-deleted value instead of waiting.
-    stale: bool,
-}
-
 /// The simulation state.
 pub struct Sim<'a> {
-    scenario: &'a Scenario,
+    config: &'a ClusterConfig,
     queue: EventQueue<Event>,
     jobs: Vec<Job>,
     /// Each slot's generation: odd while a job holds it (see [`JobId`]).
@@ -227,7 +217,7 @@ pub struct Sim<'a> {
     invalidation_loss: f64,
     invalidation_rng: Rng,
     flush_delay: Time,
-    leases: Option<Leases>,
+    leases: Option<LeaseConfig>,
     next_token: u64,
     /// Warm-up of nodes that come back empty, and its hold-off (0: none).
     warm_up: Time,
@@ -243,60 +233,56 @@ pub struct Sim<'a> {
 
 impl<'a> Sim<'a> {
     /// A cluster at time zero, ready to run.
-    pub fn new(scenario: &'a Scenario) -> Result<Sim<'a>, TraceError> {
-        let f = &scenario.file;
-        let seed = Seed(f.seed);
+    pub fn new(config: &'a ClusterConfig) -> Result<Sim<'a>, TraceError> {
+        let c = config;
+        let seed = Seed(c.seed);
+        let leases = c.consistency.leases;
         let main_config = NodeConfig {
-            policy: &scenario.policy,
-            capacity: f.nodes.capacity.0,
-            ttl: f.cache.ttl.map(|d| d.0),
-            concurrency: f.nodes.concurrency,
-            service: f.nodes.service_time.sampler(),
-            latency: f.nodes.latency.sampler(),
-            versions: scenario.op_mix[0] < 1.0
-                || matches!(scenario.keys, crate::scenario::KeySource::Trace(_)),
-            keep_removed: f.consistency.leases && f.consistency.lease_stale,
+            policy: &c.nodes.policy,
+            capacity: c.nodes.capacity,
+            ttl: c.cache.ttl,
+            concurrency: c.nodes.concurrency,
+            service: c.nodes.service.sampler(),
+            latency: c.nodes.latency.sampler(),
+            versions: c.workload.op_mix[0] < 1.0
+                || matches!(c.workload.keys, KeySource::Trace(_)),
+            keep_removed: leases.is_some_and(|l| l.stale),
         };
         let gutter_config = NodeConfig {
-            ttl: Some(f.cache.gutter_ttl.0),
+            ttl: Some(c.cache.gutter_ttl),
             ..main_config.clone()
         };
         let node_seed = seed.derive("nodes");
-        let uses_cache = f.cache.pattern != Pattern::None;
-        let count = if uses_cache { f.nodes.count } else { 0 };
+        let count = c.nodes.count;
         let nodes = (0..count)
             .map(|i| Node::new(&main_config, node_seed.derive(&i.to_string())))
             .collect();
-        let gutter_count = if uses_cache && f.cache.on_failure == OnFailure::Gutter {
-            f.cache.gutter_nodes
-        } else {
-            0
-        };
+        let gutter_count = c.cache.gutter_nodes;
         let gutter_seed = seed.derive("gutter");
         let gutter = (0..gutter_count)
             .map(|i| Node::new(&gutter_config, gutter_seed.derive(&i.to_string())))
             .collect();
-        let hot = hot_keys(scenario)?;
+        let hot = hot_keys(c)?;
         let membership = Membership::new(
-            scenario,
+            c,
             count,
             gutter_count,
             hot,
             seed.derive("sample-keys"),
         );
         let database = Database::new(
-            f.database.connections,
-            f.database.queue_limit,
-            f.database.service_time.sampler(),
-            f.database.latency.sampler(),
+            c.database.connections,
+            c.database.queue_limit,
+            c.database.service.sampler(),
+            c.database.latency.sampler(),
             seed.derive("database"),
         );
-        let arrivals = match f.clients.mode {
-            ClientMode::Open => Some(Exp::new(f.clients.rate / 1e9).expect("rate > 0")),
-            ClientMode::Closed => None,
+        let (arrivals, think) = match &c.clients.load {
+            Load::Open { rate } => (Some(Exp::new(rate / 1e9).expect("rate > 0")), Sampler::Fixed(0)),
+            Load::Closed { think, .. } => (None, think.sampler()),
         };
         Ok(Sim {
-            scenario,
+            config,
             queue: EventQueue::default(),
             jobs: Vec::new(),
             generations: Vec::new(),
@@ -309,40 +295,36 @@ impl<'a> Sim<'a> {
             node_seed,
             membership,
             database,
-            feed: Feed::new(&scenario.keys, scenario.op_mix, seed)?,
+            feed: Feed::new(&c.workload.keys, c.workload.op_mix, seed)?,
             next_trace: None,
             trace_origin: 0,
-            recorder: Recorder::new(f.warmup.0, f.duration.0),
-            pattern: f.cache.pattern,
-            coalesce: f.cache.coalesce,
-            timeout: f.clients.timeout.0,
-            detection: f.cache.detection_delay.0,
-            warmup_end: f.warmup.0,
-            end: f.duration.0,
-            interval: f.interval.0,
+            recorder: Recorder::new(c.warmup, c.duration),
+            pattern: c.cache.pattern,
+            coalesce: c.cache.coalesce,
+            timeout: c.clients.timeout,
+            detection: c.cache.detection_delay,
+            warmup_end: c.warmup,
+            end: c.duration,
+            interval: c.interval,
             arrivals,
             arrival_rng: seed.derive("arrivals").rng(),
-            think: f.clients.think_time.sampler(),
+            think,
             think_rng: seed.derive("think").rng(),
             failure_rng: seed.derive("random-failures").rng(),
             events: Vec::new(),
             issued: 0,
             next_ticket: 0,
             versions: Versions::default(),
-            write_policy: f.consistency.write_policy,
-            invalidation_delay: f.consistency.invalidation_delay.sampler(),
-            invalidation_loss: f.consistency.invalidation_loss,
+            write_policy: c.consistency.write_policy,
+            invalidation_delay: c.consistency.invalidation_delay.sampler(),
+            invalidation_loss: c.consistency.invalidation_loss,
             invalidation_rng: seed.derive("invalidations").rng(),
-            flush_delay: f.consistency.write_behind_delay.0,
-            leases: f.consistency.leases.then_some(Leases {
-                interval: f.consistency.lease_interval.0,
-                retry: f.consistency.lease_retry.0,
-                stale: f.consistency.lease_stale,
-            }),
+            flush_delay: c.consistency.write_behind_delay,
+            leases,
             next_token: 0,
-            warm_up: f.replication.warm_up.0,
-            hold_off: f.replication.hold_off.0,
-            sync_copies: f.replication.sync,
+            warm_up: c.replication.warm_up,
+            hold_off: c.replication.hold_off,
+            sync_copies: c.replication.sync,
             checks: Vec::new(),
             free_checks: Vec::new(),
             audit: None,
@@ -386,32 +368,30 @@ impl<'a> Sim<'a> {
     }
 
     fn schedule_start(&mut self) -> Result<(), TraceError> {
-        let f = &self.scenario.file;
-        let trace_timed = f.workload.trace_timing == TraceTiming::Own
-            && matches!(self.scenario.keys, crate::scenario::KeySource::Trace(_));
-        if trace_timed {
+        let config = self.config;
+        if config.workload.trace_timed {
             self.next_trace = self.feed.next()?;
             if let Some(first) = self.next_trace {
                 self.trace_origin = first.time_ns;
                 self.queue.schedule(0, Event::TraceArrival);
             }
         } else {
-            match f.clients.mode {
-                ClientMode::Open => self.schedule_arrival(0),
-                ClientMode::Closed => {
-                    for user in 0..f.clients.users {
+            match config.clients.load {
+                Load::Open { .. } => self.schedule_arrival(0),
+                Load::Closed { users, .. } => {
+                    for user in 0..users {
                         let delay = self.think.sample(&mut self.think_rng);
                         self.queue.schedule(delay, Event::UserReady(user));
                     }
                 }
             }
         }
-        for (i, failure) in f.failures.iter().enumerate() {
-            self.queue.schedule(failure.at.0, Event::Failure(i as u32));
+        for (i, failure) in config.faults.scheduled.iter().enumerate() {
+            self.queue.schedule(failure.at, Event::Failure(i as u32));
         }
-        if let Some(random) = &f.random_failures {
+        if let Some(random) = config.faults.random {
             for node in 0..self.nodes.len() as u32 {
-                let delay = exponential(random.mtbf.0, &mut self.failure_rng);
+                let delay = exponential(random.mtbf, &mut self.failure_rng);
                 self.queue.schedule(delay, Event::RandomCrash(node));
             }
         }
@@ -487,36 +467,22 @@ impl<'a> Sim<'a> {
             }
             Event::DbReply(id) => self.db_reply(now, id.slot),
             Event::Failure(index) => {
-                let failure = self.scenario.file.failures[index as usize].clone();
-                self.apply_failure(now, failure.action, failure.node, failure.factor);
+                let fault = self.config.faults.scheduled[index as usize];
+                self.apply_failure(now, fault.action, fault.node, fault.factor);
             }
             Event::RandomCrash(node) => {
                 if self.nodes[node as usize].up {
-                    self.apply_failure(now, FailureAction::Crash, Some(node), None);
+                    self.apply_failure(now, FailureAction::Crash, node, 1.0);
                 }
-                let mttr = self
-                    .scenario
-                    .file
-                    .random_failures
-                    .as_ref()
-                    .expect("random failures")
-                    .mttr
-                    .0;
+                let mttr = self.random_faults().mttr;
                 let delay = exponential(mttr, &mut self.failure_rng);
                 self.queue.schedule(now + delay, Event::RandomRecover(node));
             }
             Event::RandomRecover(node) => {
                 if !self.nodes[node as usize].up {
-                    self.apply_failure(now, FailureAction::Recover, Some(node), None);
+                    self.apply_failure(now, FailureAction::Recover, node, 1.0);
                 }
-                let mtbf = self
-                    .scenario
-                    .file
-                    .random_failures
-                    .as_ref()
-                    .expect("random failures")
-                    .mtbf
-                    .0;
+                let mtbf = self.random_faults().mtbf;
                 let delay = exponential(mtbf, &mut self.failure_rng);
                 self.queue.schedule(now + delay, Event::RandomCrash(node));
             }
@@ -694,6 +660,12 @@ impl<'a> Sim<'a> {
         &mut self.database
     }
 
+    /// The random failures (the events that ask for them exist only when
+    /// the plan has them).
+    fn random_faults(&self) -> RandomFaults {
+        self.config.faults.random.expect("random failures are planned")
+    }
+
     /// The simulated end time.
     pub fn end(&self) -> Time {
         self.end
@@ -702,16 +674,16 @@ impl<'a> Sim<'a> {
 
 /// The keys that get extra copies: the `hot_keys` most popular ranks of a
 /// synthetic workload, or the most requested keys of a trace (one pass).
-fn hot_keys(scenario: &Scenario) -> Result<FxHashSet<u64>, TraceError> {
-    let k = scenario.file.replication.hot_keys;
+fn hot_keys(config: &ClusterConfig) -> Result<FxHashSet<u64>, TraceError> {
+    let k = config.replication.hot_keys;
     if k == 0 {
         return Ok(FxHashSet::default());
     }
-    match &scenario.keys {
-        crate::scenario::KeySource::Synthetic(_) => {
+    match &config.workload.keys {
+        KeySource::Synthetic(_) => {
             Ok((1..=k).map(crate::workload::scramble).collect())
         }
-        crate::scenario::KeySource::Trace(trace) => {
+        KeySource::Trace(trace) => {
             let mut counts: rustc_hash::FxHashMap<u64, u64> = rustc_hash::FxHashMap::default();
             let mut stream = trace.open()?;
             let mut batch = Vec::with_capacity(4096);
