@@ -216,7 +216,8 @@ pub fn run(args: &RunArgs, show_progress: bool) -> Result<super::Outcome, AppErr
         todo.par_iter()
             .enumerate()
             .map(|(i, unit)| {
-                let output = simulate(&unit.scenario.cluster, &mut |f| report_progress(i, f, None))?;
+                let output =
+                    simulate(&unit.scenario.cluster, &mut |f| report_progress(i, f, None))?;
                 let mut files = units::write(unit, &output)?;
                 report_progress(i, 1.0, Some(output.summary.requests_per_wall_s));
                 if is_sweep {

@@ -53,7 +53,10 @@ pub enum Audit {
 /// Simulates the run `config` describes (a validated scenario's
 /// [`crate::scenario::Scenario::cluster`]); `progress(fraction)` is called now
 /// and then with the share of simulated time done.
-pub fn simulate(config: &ClusterConfig, progress: &mut dyn FnMut(f64)) -> Result<RunOutput, SimError> {
+pub fn simulate(
+    config: &ClusterConfig,
+    progress: &mut dyn FnMut(f64),
+) -> Result<RunOutput, SimError> {
     simulate_audited(config, Audit::Counts, progress)
 }
 

@@ -564,6 +564,54 @@ pub enum FailureAction {
 }
 
 impl FailureAction {
+    /// Every action, in the order the docs list them. A new kind of failure
+    /// is its variant here (with its answers below) and its handler in the
+    /// cluster model; a test holds this list equal to the schema's.
+    pub const ALL: [FailureAction; 8] = [
+        FailureAction::Crash,
+        FailureAction::Recover,
+        FailureAction::Slow,
+        FailureAction::Restore,
+        FailureAction::Partition,
+        FailureAction::Heal,
+        FailureAction::Add,
+        FailureAction::Remove,
+    ];
+
+    /// Names an existing node (`node = N`); `add` names none, the new node
+    /// gets the next id.
+    pub fn takes_node(self) -> bool {
+        match self {
+            FailureAction::Add => false,
+            FailureAction::Crash
+            | FailureAction::Recover
+            | FailureAction::Slow
+            | FailureAction::Restore
+            | FailureAction::Partition
+            | FailureAction::Heal
+            | FailureAction::Remove => true,
+        }
+    }
+
+    /// The name as scenario files write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            FailureAction::Crash => "crash",
+            FailureAction::Recover => "recover",
+            FailureAction::Slow => "slow",
+            FailureAction::Restore => "restore",
+            FailureAction::Partition => "partition",
+            FailureAction::Heal => "heal",
+            FailureAction::Add => "add",
+            FailureAction::Remove => "remove",
+        }
+    }
+
+    /// Takes a service-time `factor`.
+    pub fn takes_factor(self) -> bool {
+        matches!(self, FailureAction::Slow)
+    }
+
     /// Starts a disturbance (rather than ending one): crash, partition,
     /// slow, add, remove.
     pub fn is_disturbance(self) -> bool {
@@ -579,9 +627,9 @@ impl FailureAction {
 }
 
 impl std::fmt::Display for FailureAction {
-    /// The name as scenario files write it (serde's lowercase rename).
+    /// The name as scenario files write it.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", format!("{self:?}").to_lowercase())
+        f.write_str(self.name())
     }
 }
 

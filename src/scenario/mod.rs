@@ -16,10 +16,10 @@ pub mod values;
 
 use std::path::{Path, PathBuf};
 
+pub use config::ClusterConfig;
 pub use file::ScenarioFile;
 pub use overrides::apply_override;
 pub use schema::json_schema;
-pub use config::ClusterConfig;
 pub use validate::{KeySource, MAX_COPIES, Scenario};
 
 /// A scenario that cannot be used.

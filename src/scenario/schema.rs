@@ -15,8 +15,8 @@ use schemars::{Schema, SchemaGenerator, json_schema};
 use serde_json::{Value, json};
 
 use super::ScenarioFile;
-use super::values::{NUMBER_PATTERN, anchored};
 use super::scheme::SCHEMES;
+use super::values::{NUMBER_PATTERN, anchored};
 use crate::policy::POLICIES;
 
 /// The JSON Schema (draft 7) of a scenario file.

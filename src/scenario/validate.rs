@@ -3,14 +3,13 @@
 
 use std::path::Path;
 
-use super::file::{
-    ClientMode, FailureAction, OnFailure, Pattern, PopularityKind, ScenarioFile, TraceTiming,
-    WritePolicy,
-};
 use super::config::{
     CacheConfig, ClientsConfig, ClusterConfig, ConsistencyConfig, DatabaseConfig, FaultPlan,
     LeaseConfig, Load, NodesConfig, RandomFaults, ReplicationConfig, ScheduledFault,
     WorkloadConfig,
+};
+use super::file::{
+    ClientMode, OnFailure, Pattern, PopularityKind, ScenarioFile, TraceTiming, WritePolicy,
 };
 use super::scheme::Scheme;
 use crate::policy::PolicyChoice;
@@ -281,7 +280,7 @@ impl Scenario {
                 + file
                     .failures
                     .iter()
-                    .filter(|f| f.action == FailureAction::Add)
+                    .filter(|f| !f.action.takes_node())
                     .count() as u64;
             // The gutter pool is routed with the same scheme.
             let most = if gutter {
@@ -391,39 +390,36 @@ impl Scenario {
             check(f.at < file.duration, || {
                 format!("{here}: after the end of the run")
             })?;
-            match f.action {
-                FailureAction::Add => {
-                    check(f.node.is_none(), || {
-                        format!("{here}: add takes no node (the new node gets id {next_id})")
-                    })?;
-                    next_id += 1;
-                }
-                _ => {
-                    let node = f
-                        .node
-                        .ok_or_else(|| format!("{here}: which node? give node = N"))?;
-                    check(node < next_id, || {
-                        format!(
-                            "{here}: node {node} does not exist (nodes are 0..{})",
-                            next_id - 1
-                        )
-                    })?;
-                }
+            if f.action.takes_node() {
+                let node = f
+                    .node
+                    .ok_or_else(|| format!("{here}: which node? give node = N"))?;
+                check(node < next_id, || {
+                    format!(
+                        "{here}: node {node} does not exist (nodes are 0..{})",
+                        next_id - 1
+                    )
+                })?;
+            } else {
+                check(f.node.is_none(), || {
+                    format!(
+                        "{here}: {} takes no node (the new node gets id {next_id})",
+                        f.action
+                    )
+                })?;
+                next_id += 1;
             }
-            match f.action {
-                FailureAction::Slow => {
-                    let factor = f
-                        .factor
-                        .ok_or_else(|| format!("{here}: slow needs factor = F"))?;
-                    check(factor > 0.0 && factor <= MAX_SLOW_FACTOR, || {
-                        format!(
-                            "{here}: factor = {factor}: above zero, at most {MAX_SLOW_FACTOR:e}"
-                        )
-                    })?;
-                }
-                _ => check(f.factor.is_none(), || {
+            if f.action.takes_factor() {
+                let factor = f
+                    .factor
+                    .ok_or_else(|| format!("{here}: {} needs factor = F", f.action))?;
+                check(factor > 0.0 && factor <= MAX_SLOW_FACTOR, || {
+                    format!("{here}: factor = {factor}: above zero, at most {MAX_SLOW_FACTOR:e}")
+                })?;
+            } else {
+                check(f.factor.is_none(), || {
                     format!("{here}: factor only goes with slow")
-                })?,
+                })?;
             }
         }
         if let Some(random) = &file.random_failures {
@@ -530,12 +526,11 @@ fn typed(
         .failures
         .iter()
         .map(|f| {
-            let node = match f.action {
-                FailureAction::Add => {
-                    next_id += 1;
-                    next_id - 1
-                }
-                _ => f.node.unwrap_or_default(),
+            let node = if f.action.takes_node() {
+                f.node.unwrap_or_default()
+            } else {
+                next_id += 1;
+                next_id - 1
             };
             ScheduledFault {
                 at: f.at.0,

@@ -265,3 +265,40 @@ fn read_through_coalesces_misses_of_a_key() {
     // The same gets miss either way: only the database work differs.
     assert!((coalesced.hit_ratio - separate.hit_ratio).abs() < 0.01);
 }
+
+#[test]
+fn every_kind_of_failure_is_validated_handled_and_reported() {
+    // One entry of every kind the scenario format has (the list is the
+    // enum's, so a new kind is covered here without an edit), on node 1 or
+    // on the node `add` creates.
+    use cachelab::scenario::config::FailureAction;
+    let mut toml = String::from(
+        "duration = \"10s\"\n[workload]\nkeys = 1000\n[clients]\nrate = 2000\n[nodes]\ncount = 3\n",
+    );
+    for (i, action) in FailureAction::ALL.iter().enumerate() {
+        let node = if action.takes_node() {
+            "node = 1\n"
+        } else {
+            ""
+        };
+        let factor = if action.takes_factor() {
+            "factor = 3.0\n"
+        } else {
+            ""
+        };
+        toml += &format!(
+            "[[failures]]\nat = \"{}s\"\naction = \"{action}\"\n{node}{factor}",
+            i + 1
+        );
+    }
+    let out = run(&toml, &[]);
+    let reported: Vec<&str> = out
+        .summary
+        .failures
+        .iter()
+        .map(|f| f.action.as_str())
+        .filter(|a| !a.starts_with("detected"))
+        .collect();
+    let all: Vec<&str> = FailureAction::ALL.iter().map(|a| a.name()).collect();
+    assert_eq!(reported, all);
+}

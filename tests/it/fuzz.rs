@@ -19,6 +19,7 @@ use cachelab::cluster::routing::SCHEMES;
 use cachelab::cluster::{Audit, RunOutput, simulate_audited};
 use cachelab::metrics::check;
 use cachelab::policy::{POLICIES, ParamKind, PolicySpec};
+use cachelab::scenario::config::FailureAction;
 use cachelab::scenario::{self, Scenario};
 use cachelab::sim::dist::Dist;
 use proptest::prelude::*;
@@ -648,23 +649,14 @@ fn replication() -> BoxedStrategy<Table> {
 
 /// A failure: when (in thousandths of the run), what, which node (in
 /// thousandths of the nodes; 950 and above: one past the last), what factor.
-type Failure = (u64, &'static str, Option<u64>, Option<f64>);
+type Failure = (u64, FailureAction, Option<u64>, Option<f64>);
 
 fn failures() -> BoxedStrategy<Vec<Failure>> {
-    let actions = &[
-        "crash",
-        "recover",
-        "slow",
-        "restore",
-        "partition",
-        "heal",
-        "add",
-        "remove",
-    ];
+    let actions: Vec<FailureAction> = FailureAction::ALL.to_vec();
     prop::collection::vec(
         (
             0..1000u64,
-            select(actions.as_slice()),
+            select(actions),
             prop::option::weighted(0.95, 0..1000u64),
             prop::option::weighted(0.5, 0.0..20.0f64),
         ),
@@ -674,10 +666,10 @@ fn failures() -> BoxedStrategy<Vec<Failure>> {
         // A well-typed entry has a factor with slow only, and a node except with add.
         entries
             .into_iter()
-            .map(|(at, action, node, factor)| match action {
-                "slow" => (at, action, node, Some(factor.unwrap_or(2.0))),
-                "add" => (at, action, None, None),
-                _ => (at, action, node, None),
+            .map(|(at, action, node, factor)| {
+                let node = if action.takes_node() { node } else { None };
+                let factor = action.takes_factor().then(|| factor.unwrap_or(2.0));
+                (at, action, node, factor)
             })
             .collect()
     })
@@ -691,7 +683,7 @@ fn failure_entries(entries: Vec<Failure>, duration: u64, nodes: u64) -> Value {
         .map(|(at, action, node, factor)| {
             let mut e = Table::new();
             e.insert("at".into(), string(format!("{}ns", duration * at / 1000)));
-            e.insert("action".into(), string(action));
+            e.insert("action".into(), string(action.name()));
             if let Some(node) = node {
                 let id = if node < 950 {
                     nodes * node / 950

@@ -318,6 +318,36 @@ const FULL: &str = r#"
     "#;
 
 #[test]
+fn the_failure_kinds_are_the_schemas_and_documented() {
+    // The schema lists the actions from the enum's serde names, so it is
+    // complete by construction: `FailureAction::ALL` (which the validator,
+    // the fuzzer and the failure test iterate) must equal it, in order.
+    use cachelab::scenario::config::FailureAction;
+    let schema = cachelab::scenario::json_schema();
+    let listed: Vec<&str> = schema["definitions"]["FailureAction"]["enum"]
+        .as_array()
+        .expect("the schema lists the actions")
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let all: Vec<&str> = FailureAction::ALL.iter().map(|a| a.name()).collect();
+    assert_eq!(all, listed);
+    let docs =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/scenario.md"))
+            .unwrap();
+    let row = docs
+        .lines()
+        .find(|l| l.starts_with("| `failures.action`"))
+        .expect("docs/scenario.md documents failures.action");
+    for name in all {
+        assert!(
+            row.contains(&format!("`{name}`")),
+            "docs/scenario.md: failures.action lacks `{name}`"
+        );
+    }
+}
+
+#[test]
 fn reference_page_documents_every_field() {
     // Every field that appears in a resolved scenario (all defaults filled
     // in, every optional section given) is named in docs/scenario.md.

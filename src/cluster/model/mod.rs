@@ -244,8 +244,7 @@ impl<'a> Sim<'a> {
             concurrency: c.nodes.concurrency,
             service: c.nodes.service.sampler(),
             latency: c.nodes.latency.sampler(),
-            versions: c.workload.op_mix[0] < 1.0
-                || matches!(c.workload.keys, KeySource::Trace(_)),
+            versions: c.workload.op_mix[0] < 1.0 || matches!(c.workload.keys, KeySource::Trace(_)),
             keep_removed: leases.is_some_and(|l| l.stale),
         };
         let gutter_config = NodeConfig {
@@ -263,13 +262,7 @@ impl<'a> Sim<'a> {
             .map(|i| Node::new(&gutter_config, gutter_seed.derive(&i.to_string())))
             .collect();
         let hot = hot_keys(c)?;
-        let membership = Membership::new(
-            c,
-            count,
-            gutter_count,
-            hot,
-            seed.derive("sample-keys"),
-        );
+        let membership = Membership::new(c, count, gutter_count, hot, seed.derive("sample-keys"));
         let database = Database::new(
             c.database.connections,
             c.database.queue_limit,
@@ -278,7 +271,10 @@ impl<'a> Sim<'a> {
             seed.derive("database"),
         );
         let (arrivals, think) = match &c.clients.load {
-            Load::Open { rate } => (Some(Exp::new(rate / 1e9).expect("rate > 0")), Sampler::Fixed(0)),
+            Load::Open { rate } => (
+                Some(Exp::new(rate / 1e9).expect("rate > 0")),
+                Sampler::Fixed(0),
+            ),
             Load::Closed { think, .. } => (None, think.sampler()),
         };
         Ok(Sim {
@@ -663,7 +659,10 @@ impl<'a> Sim<'a> {
     /// The random failures (the events that ask for them exist only when
     /// the plan has them).
     fn random_faults(&self) -> RandomFaults {
-        self.config.faults.random.expect("random failures are planned")
+        self.config
+            .faults
+            .random
+            .expect("random failures are planned")
     }
 
     /// The simulated end time.
@@ -680,9 +679,7 @@ fn hot_keys(config: &ClusterConfig) -> Result<FxHashSet<u64>, TraceError> {
         return Ok(FxHashSet::default());
     }
     match &config.workload.keys {
-        KeySource::Synthetic(_) => {
-            Ok((1..=k).map(crate::workload::scramble).collect())
-        }
+        KeySource::Synthetic(_) => Ok((1..=k).map(crate::workload::scramble).collect()),
         KeySource::Trace(trace) => {
             let mut counts: rustc_hash::FxHashMap<u64, u64> = rustc_hash::FxHashMap::default();
             let mut stream = trace.open()?;
