@@ -8,6 +8,7 @@
 //! failures in `failures.rs`.
 
 mod audit;
+mod clients;
 mod failures;
 mod requests;
 mod writes;
@@ -16,7 +17,6 @@ use rand_distr::{Distribution, Exp};
 use rustc_hash::FxHashSet;
 
 use super::database::{Admission, Database};
-use super::feed::Feed;
 use super::membership::{Membership, Pool, Target};
 use super::node::{LeaseAnswer, Node, NodeConfig};
 use super::versions::Versions;
@@ -24,7 +24,7 @@ use crate::metrics::{Class, FailureEvent, Happening, Recorder};
 use crate::request::{Op, Request};
 use crate::scenario::KeySource;
 use crate::scenario::config::{
-    ClusterConfig, FailureAction, LeaseConfig, Load, Pattern, RandomFaults, WritePolicy,
+    ClusterConfig, FailureAction, LeaseConfig, Pattern, RandomFaults, WritePolicy,
 };
 use crate::seed::{Rng, Seed};
 use crate::sim::dist::Sampler;
@@ -189,22 +189,15 @@ pub struct Sim<'a> {
     node_seed: Seed,
     membership: Membership,
     database: Database,
-    feed: Feed,
-    next_trace: Option<Request>,
-    trace_origin: Time,
+    clients: clients::Clients,
     /// The recorder of measurements.
     pub recorder: Recorder,
     pattern: Pattern,
     coalesce: bool,
-    timeout: Time,
     detection: Time,
     warmup_end: Time,
     end: Time,
     interval: Time,
-    arrivals: Option<Exp<f64>>,
-    arrival_rng: Rng,
-    think: Sampler,
-    think_rng: Rng,
     failure_rng: Rng,
     /// Failure and membership events as they happened.
     pub events: Vec<FailureEvent>,
@@ -270,13 +263,6 @@ impl<'a> Sim<'a> {
             c.database.latency.sampler(),
             seed.derive("database"),
         );
-        let (arrivals, think) = match &c.clients.load {
-            Load::Open { rate } => (
-                Some(Exp::new(rate / 1e9).expect("rate > 0")),
-                Sampler::Fixed(0),
-            ),
-            Load::Closed { think, .. } => (None, think.sampler()),
-        };
         Ok(Sim {
             config,
             queue: EventQueue::default(),
@@ -291,21 +277,14 @@ impl<'a> Sim<'a> {
             node_seed,
             membership,
             database,
-            feed: Feed::new(&c.workload.keys, c.workload.op_mix, seed)?,
-            next_trace: None,
-            trace_origin: 0,
+            clients: clients::Clients::new(c, seed)?,
             recorder: Recorder::new(c.warmup, c.duration),
             pattern: c.cache.pattern,
             coalesce: c.cache.coalesce,
-            timeout: c.clients.timeout,
             detection: c.cache.detection_delay,
             warmup_end: c.warmup,
             end: c.duration,
             interval: c.interval,
-            arrivals,
-            arrival_rng: seed.derive("arrivals").rng(),
-            think,
-            think_rng: seed.derive("think").rng(),
             failure_rng: seed.derive("random-failures").rng(),
             events: Vec::new(),
             issued: 0,
@@ -365,20 +344,16 @@ impl<'a> Sim<'a> {
 
     fn schedule_start(&mut self) -> Result<(), TraceError> {
         let config = self.config;
-        if config.workload.trace_timed {
-            self.next_trace = self.feed.next()?;
-            if let Some(first) = self.next_trace {
-                self.trace_origin = first.time_ns;
-                self.queue.schedule(0, Event::TraceArrival);
+        match self.clients.start(config)? {
+            clients::Start::Trace(any) => {
+                if any {
+                    self.queue.schedule(0, Event::TraceArrival);
+                }
             }
-        } else {
-            match config.clients.load {
-                Load::Open { .. } => self.schedule_arrival(0),
-                Load::Closed { users, .. } => {
-                    for user in 0..users {
-                        let delay = self.think.sample(&mut self.think_rng);
-                        self.queue.schedule(delay, Event::UserReady(user));
-                    }
+            clients::Start::Arrival(at) => self.queue.schedule(at, Event::Arrival),
+            clients::Start::Users(due) => {
+                for (user, at) in due.into_iter().enumerate() {
+                    self.queue.schedule(at, Event::UserReady(user as u32));
                 }
             }
         }
@@ -399,16 +374,6 @@ impl<'a> Sim<'a> {
         Ok(())
     }
 
-    fn schedule_arrival(&mut self, now: Time) {
-        let gap = self
-            .arrivals
-            .as_ref()
-            .expect("open loop")
-            .sample(&mut self.arrival_rng);
-        self.queue
-            .schedule(now + gap.round() as Time, Event::Arrival);
-    }
-
     fn handle(&mut self, now: Time, event: Event) -> Result<(), TraceError> {
         if let Some(id) = event.job()
             && !self.is_live(id)
@@ -417,23 +382,23 @@ impl<'a> Sim<'a> {
         }
         match event {
             Event::Arrival => {
-                self.schedule_arrival(now);
-                if let Some(request) = self.feed.next()? {
+                let next = self.clients.next_arrival(now);
+                self.queue.schedule(next, Event::Arrival);
+                if let Some(request) = self.clients.next_request()? {
                     self.issue(now, request, NO_USER);
                 }
             }
             Event::UserReady(user) => {
-                if let Some(request) = self.feed.next()? {
+                if let Some(request) = self.clients.next_request()? {
                     self.issue(now, request, user);
                 }
             }
             Event::TraceArrival => {
-                if let Some(request) = self.next_trace.take() {
+                let (due, next) = self.clients.trace_arrival(now)?;
+                if let Some(request) = due {
                     self.issue(now, request, NO_USER);
                 }
-                self.next_trace = self.feed.next()?;
-                if let Some(next) = self.next_trace {
-                    let at = next.time_ns.saturating_sub(self.trace_origin).max(now);
+                if let Some(at) = next {
                     self.queue.schedule(at, Event::TraceArrival);
                 }
             }

@@ -315,13 +315,13 @@ impl Sim<'_> {
             | Phase::WriteThrough
             | Phase::NodeWrite
             | Phase::WriteBehind => {
-                let at = (j.sent + self.timeout).max(now);
+                let at = (j.sent + self.clients.timeout).max(now);
                 self.queue.schedule(at, Event::ClientTimeout(self.id(job)));
             }
             Phase::Update if j.parent != NO_JOB => {
                 // A synchronous writer hears of the lost copy when it times out.
                 if let Some(writer) = self.live(j.parent) {
-                    let at = (j.sent + self.timeout).max(now);
+                    let at = (j.sent + self.clients.timeout).max(now);
                     self.jobs[writer as usize].failed = true;
                     self.queue.schedule(at, Event::Ack(j.parent));
                 }
@@ -433,7 +433,7 @@ impl Sim<'_> {
         self.answered += 1;
         self.recorder.complete(j.issued, now, class);
         if j.user != NO_USER {
-            let think = self.think.sample(&mut self.think_rng);
+            let think = self.clients.think();
             self.queue.schedule(now + think, Event::UserReady(j.user));
         }
     }
