@@ -235,6 +235,7 @@ impl Policy for Arc {
             .is_some_and(|slot| matches!(self.entries.node(slot).meta, Where::T1 | Where::T2))
     }
 
+    #[inline]
     fn occupancy(&self) -> Occupancy {
         Occupancy::of_lists(self.capacity, [&self.t1, &self.t2])
     }

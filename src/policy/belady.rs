@@ -151,6 +151,7 @@ impl Policy for Belady {
         self.residents.contains_key(&key)
     }
 
+    #[inline]
     fn occupancy(&self) -> Occupancy {
         Occupancy {
             len: self.residents.len(),

@@ -105,6 +105,7 @@ impl Policy for Clock {
         self.queue.find(key).is_some()
     }
 
+    #[inline]
     fn occupancy(&self) -> Occupancy {
         self.queue.occupancy(self.capacity)
     }

@@ -64,6 +64,7 @@ impl Policy for Fifo {
         self.queue.find(key).is_some()
     }
 
+    #[inline]
     fn occupancy(&self) -> Occupancy {
         self.queue.occupancy(self.capacity)
     }

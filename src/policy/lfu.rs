@@ -169,9 +169,10 @@ impl Policy for Lfu {
     }
 
     fn insert(&mut self, req: &Request, evicted: &mut Vec<u64>) -> bool {
-        if !make_room(self, req.size, evicted, |lfu, evicted| {
+        let fits = make_room(self, req.size, evicted, |lfu, evicted| {
             evicted.push(lfu.evict_one())
-        }) {
+        });
+        if !fits {
             return false;
         }
         let lowest = self.lowest;
@@ -205,6 +206,7 @@ impl Policy for Lfu {
         self.entries.find(key).is_some()
     }
 
+    #[inline]
     fn occupancy(&self) -> Occupancy {
         Occupancy {
             len: self.entries.len(),

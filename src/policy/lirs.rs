@@ -352,6 +352,7 @@ impl Policy for Lirs {
             .is_some_and(|slot| self.blocks.node(slot).meta.status != Status::Ghost)
     }
 
+    #[inline]
     fn occupancy(&self) -> Occupancy {
         Occupancy {
             len: self.blocks.len() - self.ghosts.len(),

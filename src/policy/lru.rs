@@ -72,6 +72,7 @@ impl Policy for Lru {
         self.queue.find(key).is_some()
     }
 
+    #[inline]
     fn occupancy(&self) -> Occupancy {
         self.queue.occupancy(self.capacity)
     }

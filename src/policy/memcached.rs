@@ -333,6 +333,7 @@ impl Policy for Memcached {
         self.entries.find(key).is_some()
     }
 
+    #[inline]
     fn occupancy(&self) -> Occupancy {
         Occupancy::of_lists(self.capacity, self.lists.each_ref())
     }

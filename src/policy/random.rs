@@ -80,6 +80,7 @@ impl Policy for RandomEviction {
         self.objects.find(key).is_some()
     }
 
+    #[inline]
     fn occupancy(&self) -> Occupancy {
         Occupancy {
             len: self.objects.len(),

@@ -208,6 +208,7 @@ impl Policy for RedisLfu {
         self.keys.contains(key)
     }
 
+    #[inline]
     fn occupancy(&self) -> Occupancy {
         self.keys.occupancy()
     }

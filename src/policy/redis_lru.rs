@@ -121,6 +121,7 @@ impl Policy for RedisLru {
         self.keys.contains(key)
     }
 
+    #[inline]
     fn occupancy(&self) -> Occupancy {
         self.keys.occupancy()
     }

@@ -243,6 +243,7 @@ impl Policy for S3Fifo {
         self.entries.find(key).is_some()
     }
 
+    #[inline]
     fn occupancy(&self) -> Occupancy {
         Occupancy::of_lists(self.capacity, [&self.small, &self.main])
     }

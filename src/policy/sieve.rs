@@ -107,6 +107,7 @@ impl Policy for Sieve {
         self.queue.find(key).is_some()
     }
 
+    #[inline]
     fn occupancy(&self) -> Occupancy {
         self.queue.occupancy(self.capacity)
     }

@@ -187,6 +187,7 @@ impl Policy for TwoQ {
             .is_some_and(|slot| self.entries.node(slot).meta != Where::A1out)
     }
 
+    #[inline]
     fn occupancy(&self) -> Occupancy {
         Occupancy::of_lists(self.capacity, [&self.a1in, &self.am])
     }

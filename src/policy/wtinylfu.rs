@@ -274,6 +274,7 @@ impl Policy for WTinyLfu {
         self.entries.find(key).is_some()
     }
 
+    #[inline]
     fn occupancy(&self) -> Occupancy {
         Occupancy::of_lists(
             self.capacity,

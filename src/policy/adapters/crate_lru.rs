@@ -71,6 +71,7 @@ impl Policy for CrateLru {
         self.cache.contains(&key)
     }
 
+    #[inline]
     fn occupancy(&self) -> Occupancy {
         Occupancy {
             len: self.cache.len(),

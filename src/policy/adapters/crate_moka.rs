@@ -82,6 +82,7 @@ impl Policy for CrateMoka {
         self.cache.contains_key(&key)
     }
 
+    #[inline]
     fn occupancy(&self) -> Occupancy {
         Occupancy {
             len: self.cache.entry_count() as usize,

@@ -95,6 +95,7 @@ impl Policy for CrateQuickCache {
         self.cache.contains_key(&key)
     }
 
+    #[inline]
     fn occupancy(&self) -> Occupancy {
         Occupancy {
             len: self.cache.len(),

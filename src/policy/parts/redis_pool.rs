@@ -16,8 +16,9 @@
 //! Deviations: `dictGetSomeKeys` walks contiguous hash buckets from a random
 //! start; here the samples are uniform without replacement. Redis evicts
 //! before executing a command, so memory can overshoot `maxmemory` by one
-//! write; cachelab's contract forbids exceeding the capacity, so
-//! [`Keyspace::make_room`] evicts until the new object fits.
+//! write; cachelab's contract forbids exceeding the capacity, so the Redis
+//! policies run [`Keyspace::evict_one`] in the shared evict-until-it-fits
+//! loop ([`crate::policy::parts::room::make_room`]).
 
 use rand::RngExt;
 
