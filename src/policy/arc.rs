@@ -23,9 +23,10 @@
 //! T1 + B1 ≤ c and T1 + T2 + B1 + B2 ≤ 2c hold after every insert; (3) an
 //! invalidation forgets a resident object entirely, and leaves ghosts alone.
 
-use super::Policy;
 use super::parts::list::{Entries, List, Slab};
+use super::parts::room::evict_until_fits;
 use super::registry::{BuildArgs, PolicySpec};
+use super::{Occupancy, Policy};
 use crate::request::Request;
 
 /// Registry entry.
@@ -88,12 +89,8 @@ impl Arc {
         (list, self.entries.slab_mut())
     }
 
-    fn used_bytes(&self) -> u64 {
-        self.t1.bytes() + self.t2.bytes()
-    }
-
     fn directory_bytes(&self) -> u64 {
-        self.used_bytes() + self.b1.bytes() + self.b2.bytes()
+        self.used() + self.b1.bytes() + self.b2.bytes()
     }
 
     /// The paper's REPLACE: demotes the LRU object of T1 or T2 to its ghost
@@ -122,28 +119,27 @@ impl Arc {
         self.entries.remove(slot);
     }
 
-    /// Frees room for `size` bytes on a miss in all four lists (case IV).
-    fn make_room_for_new(&mut self, size: u64, evicted: &mut Vec<u64>) {
-        while self.used_bytes() + size > self.capacity {
-            if self.t1.bytes() + self.b1.bytes() + size > self.capacity {
-                if self.b1.is_empty() {
-                    // T1 alone fills the cache: drop its LRU object without
-                    // remembering it.
-                    let victim = self
-                        .t1
-                        .pop_tail(self.entries.slab_mut())
-                        .expect("T1 holds the cache");
-                    evicted.push(self.entries.remove(victim).0);
-                } else {
-                    self.drop_ghost(Where::B1);
-                    self.replace(false, evicted);
-                }
+    /// One eviction on a miss in all four lists (case IV), on the way to
+    /// room for `size` bytes.
+    fn evict_for_new(&mut self, size: u64, evicted: &mut Vec<u64>) {
+        if self.t1.bytes() + self.b1.bytes() + size > self.capacity {
+            if self.b1.is_empty() {
+                // T1 alone fills the cache: drop its LRU object without
+                // remembering it.
+                let victim = self
+                    .t1
+                    .pop_tail(self.entries.slab_mut())
+                    .expect("T1 holds the cache");
+                evicted.push(self.entries.remove(victim).0);
             } else {
-                if self.directory_bytes() + size > 2 * self.capacity && !self.b2.is_empty() {
-                    self.drop_ghost(Where::B2);
-                }
+                self.drop_ghost(Where::B1);
                 self.replace(false, evicted);
             }
+        } else {
+            if self.directory_bytes() + size > 2 * self.capacity && !self.b2.is_empty() {
+                self.drop_ghost(Where::B2);
+            }
+            self.replace(false, evicted);
         }
     }
 
@@ -199,14 +195,16 @@ impl Policy for Arc {
                 let (list, slab) = self.split(hit);
                 list.unlink(slab, slot);
                 self.entries.remove(slot);
-                while self.used_bytes() + size > self.capacity {
-                    self.replace(hit == Where::B2, evicted);
-                }
+                evict_until_fits(self, req.size, evicted, |arc, evicted| {
+                    arc.replace(hit == Where::B2, evicted)
+                });
                 Where::T2
             }
             Some(_) => panic!("insert of resident key {}", req.key),
             None => {
-                self.make_room_for_new(size, evicted);
+                evict_until_fits(self, req.size, evicted, |arc, evicted| {
+                    arc.evict_for_new(size, evicted)
+                });
                 Where::T1
             }
         };
@@ -237,16 +235,9 @@ impl Policy for Arc {
             .is_some_and(|slot| matches!(self.entries.node(slot).meta, Where::T1 | Where::T2))
     }
 
-    fn len(&self) -> usize {
-        self.t1.len() + self.t2.len()
-    }
-
-    fn used(&self) -> u64 {
-        self.used_bytes()
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
+    #[inline]
+    fn occupancy(&self) -> Occupancy {
+        Occupancy::of_lists(self.capacity, [&self.t1, &self.t2])
     }
 
     fn check_invariants(&self) {
@@ -266,7 +257,7 @@ impl Policy for Arc {
             self.entries.len(),
             "every entry is in exactly one list"
         );
-        assert!(self.used_bytes() <= self.capacity, "T1 + T2 over capacity");
+        assert!(self.used() <= self.capacity, "T1 + T2 over capacity");
         assert!(
             self.t1.bytes() + self.b1.bytes() <= self.capacity,
             "T1 + B1 = {} over capacity {}",
@@ -370,9 +361,7 @@ mod tests {
         let mut evicted = Vec::new();
         for key in 0..5000u64 {
             let req = Request::get(key % 700, 50 + (key * 37 % 300) as u32);
-            if !arc.get(&req) {
-                arc.insert(&req, &mut evicted);
-            }
+            arc.access(&req, &mut evicted);
             arc.check_invariants();
         }
     }
@@ -401,9 +390,7 @@ mod tests {
         }
         // A long scan of one-time keys only cycles through T1.
         for key in 100..200 {
-            if !arc.get(&Request::get(key, 1)) {
-                arc.insert(&Request::get(key, 1), &mut evicted);
-            }
+            arc.access(&Request::get(key, 1), &mut evicted);
         }
         arc.check_invariants();
         assert!((1..=5).all(|key| arc.contains(key)), "T2 survived the scan");

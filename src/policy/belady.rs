@@ -19,8 +19,9 @@ use std::collections::BinaryHeap;
 
 use rustc_hash::FxHashMap;
 
-use super::Policy;
+use super::parts::room::evict_until_fits;
 use super::registry::{BuildArgs, PolicySpec};
+use super::{Occupancy, Policy};
 use crate::request::Request;
 
 /// Registry entry.
@@ -117,13 +118,13 @@ impl Policy for Belady {
                 return false;
             }
         }
-        while self.used + size > self.capacity {
-            let (_, key) = self.farthest().expect("over capacity means residents");
-            self.heap.pop();
-            let resident = self.residents.remove(&key).expect("live entry");
-            self.used -= u64::from(resident.size);
+        evict_until_fits(self, req.size, evicted, |belady, evicted| {
+            let (_, key) = belady.farthest().expect("over capacity means residents");
+            belady.heap.pop();
+            let resident = belady.residents.remove(&key).expect("live entry");
+            belady.used -= u64::from(resident.size);
             evicted.push(key);
-        }
+        });
         self.residents.insert(
             req.key,
             Resident {
@@ -150,16 +151,13 @@ impl Policy for Belady {
         self.residents.contains_key(&key)
     }
 
-    fn len(&self) -> usize {
-        self.residents.len()
-    }
-
-    fn used(&self) -> u64 {
-        self.used
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
+    #[inline]
+    fn occupancy(&self) -> Occupancy {
+        Occupancy {
+            len: self.residents.len(),
+            used: self.used,
+            capacity: self.capacity,
+        }
     }
 
     fn check_invariants(&self) {

@@ -13,9 +13,10 @@
 //! second chance). Sizes are bytes: the hand keeps evicting until the new
 //! object fits, as in libCacheSim.
 
-use super::Policy;
 use super::parts::queue::Queue;
+use super::parts::room::make_room;
 use super::registry::{BuildArgs, ParamKind, ParamSpec, PolicySpec};
+use super::{Occupancy, Policy};
 use crate::request::Request;
 
 /// Registry entry.
@@ -87,15 +88,13 @@ impl Policy for Clock {
     }
 
     fn insert(&mut self, req: &Request, evicted: &mut Vec<u64>) -> bool {
-        let size = u64::from(req.size);
-        if size > self.capacity {
-            return false;
+        let admitted = make_room(self, req.size, evicted, |clock, evicted| {
+            evicted.push(clock.evict_one())
+        });
+        if admitted {
+            self.queue.push_head(req.key, req.size, 0);
         }
-        while self.queue.bytes() + size > self.capacity {
-            evicted.push(self.evict_one());
-        }
-        self.queue.push_head(req.key, req.size, 0);
-        true
+        admitted
     }
 
     fn remove(&mut self, key: u64) -> bool {
@@ -106,16 +105,9 @@ impl Policy for Clock {
         self.queue.find(key).is_some()
     }
 
-    fn len(&self) -> usize {
-        self.queue.len()
-    }
-
-    fn used(&self) -> u64 {
-        self.queue.bytes()
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
+    #[inline]
+    fn occupancy(&self) -> Occupancy {
+        self.queue.occupancy(self.capacity)
     }
 
     fn check_invariants(&self) {

@@ -15,9 +15,10 @@
 //! No parameters. Sizes are bytes: the policy evicts until the new object
 //! fits.
 
-use super::Policy;
 use super::parts::list::{Entries, List, NIL};
+use super::parts::room::make_room;
 use super::registry::{BuildArgs, PolicySpec};
+use super::{Occupancy, Policy};
 use crate::request::Request;
 
 /// Registry entry.
@@ -168,12 +169,11 @@ impl Policy for Lfu {
     }
 
     fn insert(&mut self, req: &Request, evicted: &mut Vec<u64>) -> bool {
-        let size = u64::from(req.size);
-        if size > self.capacity {
+        let fits = make_room(self, req.size, evicted, |lfu, evicted| {
+            evicted.push(lfu.evict_one())
+        });
+        if !fits {
             return false;
-        }
-        while self.used + size > self.capacity {
-            evicted.push(self.evict_one());
         }
         let lowest = self.lowest;
         let to = if lowest != NIL && self.buckets[lowest as usize].count == 1 {
@@ -185,7 +185,7 @@ impl Policy for Lfu {
         self.buckets[to as usize]
             .items
             .push_head(self.entries.slab_mut(), slot);
-        self.used += size;
+        self.used += u64::from(req.size);
         true
     }
 
@@ -206,16 +206,13 @@ impl Policy for Lfu {
         self.entries.find(key).is_some()
     }
 
-    fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    fn used(&self) -> u64 {
-        self.used
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
+    #[inline]
+    fn occupancy(&self) -> Occupancy {
+        Occupancy {
+            len: self.entries.len(),
+            used: self.used,
+            capacity: self.capacity,
+        }
     }
 
     fn check_invariants(&self) {

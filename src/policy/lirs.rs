@@ -33,9 +33,10 @@
 //! (pruning S if it was the bottom LIR block) and leaves non-resident blocks
 //! alone.
 
-use super::Policy;
 use super::parts::list::{Entries, List, NIL, Slab};
+use super::parts::room::make_room;
 use super::registry::{BuildArgs, ParamKind, ParamSpec, PolicySpec};
+use super::{Occupancy, Policy};
 use crate::request::Request;
 
 /// Registry entry.
@@ -243,10 +244,6 @@ impl Lirs {
             self.blocks.remove(slot);
         }
     }
-
-    fn used_bytes(&self) -> u64 {
-        self.lir_bytes + self.q.bytes()
-    }
 }
 
 impl Policy for Lirs {
@@ -281,14 +278,14 @@ impl Policy for Lirs {
 
     fn insert(&mut self, req: &Request, evicted: &mut Vec<u64>) -> bool {
         let size = u64::from(req.size);
-        if size > self.capacity {
-            return false;
-        }
-        while self.used_bytes() + size > self.capacity {
-            if self.q.is_empty() {
-                self.demote_bottom_lir();
+        let fits = make_room(self, req.size, evicted, |lirs, evicted| {
+            if lirs.q.is_empty() {
+                lirs.demote_bottom_lir();
             }
-            self.evict_front_of_q(evicted);
+            lirs.evict_front_of_q(evicted);
+        });
+        if !fits {
+            return false;
         }
         // Looked up after the evictions, which may have pruned it from S.
         let (slot, was_in_s) = match self.blocks.find(req.key) {
@@ -355,16 +352,13 @@ impl Policy for Lirs {
             .is_some_and(|slot| self.blocks.node(slot).meta.status != Status::Ghost)
     }
 
-    fn len(&self) -> usize {
-        self.blocks.len() - self.ghosts.len()
-    }
-
-    fn used(&self) -> u64 {
-        self.used_bytes()
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
+    #[inline]
+    fn occupancy(&self) -> Occupancy {
+        Occupancy {
+            len: self.blocks.len() - self.ghosts.len(),
+            used: self.lir_bytes + self.q.bytes(),
+            capacity: self.capacity,
+        }
     }
 
     fn check_invariants(&self) {
@@ -450,7 +444,7 @@ impl Policy for Lirs {
             self.blocks.len(),
             "blocks outside S, Q and ghosts"
         );
-        assert!(self.used_bytes() <= self.capacity, "over capacity");
+        assert!(self.used() <= self.capacity, "over capacity");
         assert!(
             self.ghosts.bytes() <= self.ghost_limit,
             "non-resident blocks over their bound"
@@ -552,9 +546,7 @@ mod tests {
         let mut evicted = Vec::new();
         for key in (1..=99).chain(1000..3000) {
             access(&mut lirs, key, 1, &mut evicted);
-            if !lru.get(&Request::get(key, 1)) {
-                lru.insert(&Request::get(key, 1), &mut evicted);
-            }
+            lru.access(&Request::get(key, 1), &mut evicted);
         }
         // The scan only cycled through the one HIR slot.
         assert!(

@@ -6,9 +6,10 @@
 //! used at the head; a hit moves the object to the head; eviction takes the
 //! tail. No parameters.
 
-use super::Policy;
 use super::parts::queue::Queue;
+use super::parts::room::make_room;
 use super::registry::{BuildArgs, PolicySpec};
+use super::{Occupancy, Policy};
 use crate::request::Request;
 
 /// Registry entry.
@@ -54,16 +55,13 @@ impl Policy for Lru {
     }
 
     fn insert(&mut self, req: &Request, evicted: &mut Vec<u64>) -> bool {
-        let size = u64::from(req.size);
-        if size > self.capacity {
-            return false;
+        let admitted = make_room(self, req.size, evicted, |lru, evicted| {
+            evicted.push(lru.queue.pop_tail())
+        });
+        if admitted {
+            self.queue.push_head(req.key, req.size, ());
         }
-        while self.queue.bytes() + size > self.capacity {
-            let victim = self.queue.tail().expect("over capacity");
-            evicted.push(self.queue.remove_slot(victim).0);
-        }
-        self.queue.push_head(req.key, req.size, ());
-        true
+        admitted
     }
 
     fn remove(&mut self, key: u64) -> bool {
@@ -74,16 +72,9 @@ impl Policy for Lru {
         self.queue.find(key).is_some()
     }
 
-    fn len(&self) -> usize {
-        self.queue.len()
-    }
-
-    fn used(&self) -> u64 {
-        self.queue.bytes()
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
+    #[inline]
+    fn occupancy(&self) -> Occupancy {
+        self.queue.occupancy(self.capacity)
     }
 
     fn check_invariants(&self) {

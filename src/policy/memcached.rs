@@ -39,9 +39,9 @@
 //! class; with byte accounting an object may need several evictions, so here
 //! the loop runs until the object fits or COLD and HOT are both empty.
 
-use super::Policy;
 use super::parts::list::{Entries, List};
 use super::registry::{BuildArgs, ParamKind, ParamSpec, PolicySpec};
+use super::{Occupancy, Policy};
 use crate::request::Request;
 
 /// Registry entry.
@@ -178,10 +178,6 @@ impl Memcached {
         }
     }
 
-    fn bytes_in_use(&self) -> u64 {
-        self.lists.iter().map(List::bytes).sum()
-    }
-
     /// The byte limit of HOT or WARM for `total` bytes in use, as
     /// `lru_pull_tail` computes it (a HOT limit of 0 falls through to WARM's).
     fn limit(&self, seg: Seg, total: u64) -> u64 {
@@ -245,7 +241,7 @@ impl Memcached {
         // rel_time_t × double, truncated back to whole seconds.
         let hot_age = (f64::from(cold_age) * self.hot_age) as u32;
         let warm_age = (f64::from(cold_age) * self.warm_age) as u32;
-        let total = self.bytes_in_use();
+        let total = self.used();
         while self.pull_tail(Seg::Hot, total, hot_age) > 0
             || self.pull_tail(Seg::Warm, total, warm_age) > 0
         {}
@@ -254,7 +250,7 @@ impl Memcached {
     /// Frees room as `do_item_alloc_pull` does; false when COLD and HOT are
     /// both empty before `size` fits.
     fn make_room(&mut self, size: u64, evicted: &mut Vec<u64>) -> bool {
-        while self.bytes_in_use() + size > self.capacity {
+        while self.used() + size > self.capacity {
             if let Some(slot) = self.lists[Seg::Cold as usize].pop_tail(self.entries.slab_mut()) {
                 evicted.push(self.entries.remove(slot).0);
             } else if self.pull_tail(Seg::Hot, 0, 0) == 0 {
@@ -337,16 +333,9 @@ impl Policy for Memcached {
         self.entries.find(key).is_some()
     }
 
-    fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    fn used(&self) -> u64 {
-        self.bytes_in_use()
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
+    #[inline]
+    fn occupancy(&self) -> Occupancy {
+        Occupancy::of_lists(self.capacity, self.lists.each_ref())
     }
 
     fn check_invariants(&self) {
@@ -371,7 +360,7 @@ impl Policy for Memcached {
             self.entries.len(),
             "every item is in exactly one queue"
         );
-        let used = self.bytes_in_use();
+        let used = self.used();
         assert!(used <= self.capacity, "over capacity");
         let hot = self.lists[Seg::Hot as usize].bytes();
         let warm = self.lists[Seg::Warm as usize].bytes();

@@ -9,12 +9,10 @@
 pub mod parts;
 mod registry;
 
+mod adapters;
 mod arc;
 mod belady;
 mod clock;
-mod crate_lru;
-mod crate_moka;
-mod crate_quick_cache;
 mod fifo;
 mod lfu;
 mod lirs;
@@ -33,9 +31,16 @@ pub use registry::{
 };
 
 use crate::request::Request;
+use parts::list::List;
 
 /// An eviction policy over objects with sizes, bounded by a capacity in the
 /// same units as the sizes (bytes, or objects when every size is 1).
+///
+/// A policy file implements the algorithm: [`Policy::get`], [`Policy::insert`]
+/// (usually through [`parts::room::make_room`], the evict-until-it-fits loop),
+/// [`Policy::remove`], [`Policy::contains`], [`Policy::occupancy`] and
+/// [`Policy::check_invariants`]; the accessors and [`Policy::access`] come
+/// with the trait.
 ///
 /// Contract, checked by the conformance suite for every registered policy:
 /// - the sum of resident sizes never exceeds [`Policy::capacity`];
@@ -56,27 +61,77 @@ pub trait Policy: Send {
     /// or refused by an admission rule); it is then not resident.
     fn insert(&mut self, req: &Request, evicted: &mut Vec<u64>) -> bool;
 
+    /// One request of a cache that fetches on a miss: [`Policy::get`], then,
+    /// on a miss, [`Policy::insert`] (pushing its evictions onto `evicted`).
+    /// Returns whether it was a hit. Cache-aside callers, which insert only
+    /// once the database has answered, call the two halves themselves.
+    #[inline]
+    fn access(&mut self, req: &Request, evicted: &mut Vec<u64>) -> bool {
+        let hit = self.get(req);
+        if !hit {
+            self.insert(req, evicted);
+        }
+        hit
+    }
+
     /// Removes `key` if resident (an invalidation); returns whether it was.
     fn remove(&mut self, key: u64) -> bool;
 
     /// True when `key` is resident; changes no state.
     fn contains(&self, key: u64) -> bool;
 
+    /// How many objects are resident, their total size and the capacity.
+    fn occupancy(&self) -> Occupancy;
+
     /// Number of resident objects.
-    fn len(&self) -> usize;
+    #[inline]
+    fn len(&self) -> usize {
+        self.occupancy().len
+    }
 
     /// True when nothing is resident.
+    #[inline]
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Sum of the sizes of the resident objects.
-    fn used(&self) -> u64;
+    #[inline]
+    fn used(&self) -> u64 {
+        self.occupancy().used
+    }
 
     /// The capacity the policy was built with.
-    fn capacity(&self) -> u64;
+    #[inline]
+    fn capacity(&self) -> u64 {
+        self.occupancy().capacity
+    }
 
     /// Recomputes the policy's bookkeeping from scratch and panics, naming the
     /// broken invariant, if it disagrees with the incremental state.
     fn check_invariants(&self);
+}
+
+/// What a policy holds: how many objects, how many units, out of how many.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Occupancy {
+    /// Number of resident objects.
+    pub len: usize,
+    /// Sum of their sizes.
+    pub used: u64,
+    /// The capacity the policy was built with.
+    pub capacity: u64,
+}
+
+impl Occupancy {
+    /// The objects linked in `lists`, which hold residents only (no ghosts),
+    /// in a cache of `capacity`.
+    #[inline]
+    pub fn of_lists<const N: usize>(capacity: u64, lists: [&List; N]) -> Occupancy {
+        Occupancy {
+            len: lists.iter().map(|list| list.len()).sum(),
+            used: lists.iter().map(|list| list.bytes()).sum(),
+            capacity,
+        }
+    }
 }

@@ -8,9 +8,10 @@
 
 use rand::RngExt;
 
-use super::Policy;
 use super::parts::dense::DenseSet;
+use super::parts::room::make_room;
 use super::registry::{BuildArgs, PolicySpec};
+use super::{Occupancy, Policy};
 use crate::request::Request;
 use crate::seed::{Rng, Seed};
 
@@ -54,19 +55,17 @@ impl Policy for RandomEviction {
     }
 
     fn insert(&mut self, req: &Request, evicted: &mut Vec<u64>) -> bool {
-        let size = u64::from(req.size);
-        if size > self.capacity {
-            return false;
-        }
-        while self.used + size > self.capacity {
-            let victim = self.rng.random_range(0..self.objects.len());
-            let item = self.objects.remove_at(victim);
-            self.used -= u64::from(item.size);
+        let admitted = make_room(self, req.size, evicted, |random, evicted| {
+            let victim = random.rng.random_range(0..random.objects.len());
+            let item = random.objects.remove_at(victim);
+            random.used -= u64::from(item.size);
             evicted.push(item.key);
+        });
+        if admitted {
+            self.objects.add(req.key, req.size, ());
+            self.used += u64::from(req.size);
         }
-        self.objects.add(req.key, req.size, ());
-        self.used += size;
-        true
+        admitted
     }
 
     fn remove(&mut self, key: u64) -> bool {
@@ -81,16 +80,13 @@ impl Policy for RandomEviction {
         self.objects.find(key).is_some()
     }
 
-    fn len(&self) -> usize {
-        self.objects.len()
-    }
-
-    fn used(&self) -> u64 {
-        self.used
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
+    #[inline]
+    fn occupancy(&self) -> Occupancy {
+        Occupancy {
+            len: self.objects.len(),
+            used: self.used,
+            capacity: self.capacity,
+        }
     }
 
     fn check_invariants(&self) {

@@ -21,9 +21,10 @@
 
 use rand::RngExt;
 
-use super::Policy;
 use super::parts::redis_pool::{DEFAULT_SAMPLES, Keyspace, MAX_SAMPLES};
+use super::parts::room::make_room;
 use super::registry::{BuildArgs, ParamKind, ParamSpec, PolicySpec};
+use super::{Occupancy, Policy};
 use crate::request::Request;
 use crate::seed::{Rng, Seed};
 
@@ -183,23 +184,20 @@ impl Policy for RedisLfu {
     }
 
     fn insert(&mut self, req: &Request, evicted: &mut Vec<u64>) -> bool {
-        let size = u64::from(req.size);
-        if size > self.keys.capacity() {
-            return false;
-        }
         let now = minutes(req.time_ns);
-        let counter = &self.counter;
-        self.keys.make_room(
-            size,
-            |&lfu| u64::from(u8::MAX - counter.decayed(lfu, now)),
-            evicted,
-        );
-        let fresh = Lfu {
-            ldt: now,
-            counter: LFU_INIT_VAL,
-        };
-        self.keys.add(req.key, req.size, fresh);
-        true
+        let admitted = make_room(self, req.size, evicted, |redis, evicted| {
+            let counter = &redis.counter;
+            let score = |&lfu: &Lfu| u64::from(u8::MAX - counter.decayed(lfu, now));
+            evicted.push(redis.keys.evict_one(score))
+        });
+        if admitted {
+            let fresh = Lfu {
+                ldt: now,
+                counter: LFU_INIT_VAL,
+            };
+            self.keys.add(req.key, req.size, fresh);
+        }
+        admitted
     }
 
     fn remove(&mut self, key: u64) -> bool {
@@ -210,16 +208,9 @@ impl Policy for RedisLfu {
         self.keys.contains(key)
     }
 
-    fn len(&self) -> usize {
-        self.keys.len()
-    }
-
-    fn used(&self) -> u64 {
-        self.keys.used()
-    }
-
-    fn capacity(&self) -> u64 {
-        self.keys.capacity()
+    #[inline]
+    fn occupancy(&self) -> Occupancy {
+        self.keys.occupancy()
     }
 
     fn check_invariants(&self) {

@@ -20,9 +20,10 @@
 //! overshoot `maxmemory` by one write, here eviction runs until the new object
 //! fits. Sizes are bytes as given (no per-key overhead is added).
 
-use super::Policy;
 use super::parts::redis_pool::{DEFAULT_SAMPLES, Keyspace, MAX_SAMPLES};
+use super::parts::room::make_room;
 use super::registry::{BuildArgs, ParamKind, ParamSpec, PolicySpec};
+use super::{Occupancy, Policy};
 use crate::request::Request;
 use crate::seed::Seed;
 
@@ -102,15 +103,14 @@ impl Policy for RedisLru {
     }
 
     fn insert(&mut self, req: &Request, evicted: &mut Vec<u64>) -> bool {
-        let size = u64::from(req.size);
-        if size > self.keys.capacity() {
-            return false;
-        }
         let clock = lru_clock(req.time_ns);
-        self.keys
-            .make_room(size, |&stamp| idle_ms(clock, stamp), evicted);
-        self.keys.add(req.key, req.size, clock);
-        true
+        let admitted = make_room(self, req.size, evicted, |redis, evicted| {
+            evicted.push(redis.keys.evict_one(|&stamp| idle_ms(clock, stamp)))
+        });
+        if admitted {
+            self.keys.add(req.key, req.size, clock);
+        }
+        admitted
     }
 
     fn remove(&mut self, key: u64) -> bool {
@@ -121,16 +121,9 @@ impl Policy for RedisLru {
         self.keys.contains(key)
     }
 
-    fn len(&self) -> usize {
-        self.keys.len()
-    }
-
-    fn used(&self) -> u64 {
-        self.keys.used()
-    }
-
-    fn capacity(&self) -> u64 {
-        self.keys.capacity()
+    #[inline]
+    fn occupancy(&self) -> Occupancy {
+        self.keys.occupancy()
     }
 
     fn check_invariants(&self) {

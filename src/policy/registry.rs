@@ -93,9 +93,9 @@ pub static POLICIES: &[PolicySpec] = &[
     super::redis_lru::SPEC,
     super::redis_lfu::SPEC,
     super::memcached::SPEC,
-    super::crate_lru::SPEC,
-    super::crate_quick_cache::SPEC,
-    super::crate_moka::SPEC,
+    super::adapters::crate_lru::SPEC,
+    super::adapters::crate_quick_cache::SPEC,
+    super::adapters::crate_moka::SPEC,
 ];
 
 /// The registered policy called `name`.

@@ -46,10 +46,11 @@
 //!   objects still have a filter (libCacheSim's would be empty and admit
 //!   nothing once full).
 
-use super::Policy;
 use super::parts::ghost::GhostFifo;
 use super::parts::list::{Entries, List};
+use super::parts::room::evict_until_fits;
 use super::registry::{BuildArgs, ParamKind, ParamSpec, PolicySpec};
+use super::{Occupancy, Policy};
 use crate::request::Request;
 
 /// Registry entry.
@@ -139,11 +140,6 @@ impl S3Fifo {
         }
     }
 
-    #[inline]
-    fn used_bytes(&self) -> u64 {
-        self.small.bytes() + self.main.bytes()
-    }
-
     /// One eviction: from the main queue if it is over its share or the
     /// small queue is empty, else from the small queue.
     fn evict(&mut self, evicted: &mut Vec<u64>) {
@@ -211,13 +207,11 @@ impl Policy for S3Fifo {
             return false;
         }
         let ghost_hit = self.ghost.remove(req.key);
-        let fits_free = self.used_bytes() + size <= self.capacity;
+        let fits_free = self.used() + size <= self.capacity;
         if !ghost_hit && !fits_free && size > self.small_capacity {
             return false;
         }
-        while self.used_bytes() + size > self.capacity {
-            self.evict(evicted);
-        }
+        evict_until_fits(self, req.size, evicted, Self::evict);
         let to_main = ghost_hit
             || size > self.small_capacity
             || (!self.has_evicted && self.small.bytes() >= self.small_capacity);
@@ -249,16 +243,9 @@ impl Policy for S3Fifo {
         self.entries.find(key).is_some()
     }
 
-    fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    fn used(&self) -> u64 {
-        self.used_bytes()
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
+    #[inline]
+    fn occupancy(&self) -> Occupancy {
+        Occupancy::of_lists(self.capacity, [&self.small, &self.main])
     }
 
     fn check_invariants(&self) {
@@ -283,7 +270,7 @@ impl Policy for S3Fifo {
             self.entries.len(),
             "every entry is in exactly one queue"
         );
-        assert!(self.used_bytes() <= self.capacity, "over capacity");
+        assert!(self.used() <= self.capacity, "over capacity");
         for slot in self.small.iter(slab) {
             let node = slab.get(slot);
             assert!(

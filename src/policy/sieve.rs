@@ -13,9 +13,10 @@
 //! hand reaches. No parameters. Sizes are bytes: the hand evicts until the
 //! new object fits, as in libCacheSim.
 
-use super::Policy;
 use super::parts::queue::Queue;
+use super::parts::room::make_room;
 use super::registry::{BuildArgs, PolicySpec};
+use super::{Occupancy, Policy};
 use crate::request::Request;
 
 /// Registry entry.
@@ -82,15 +83,13 @@ impl Policy for Sieve {
     }
 
     fn insert(&mut self, req: &Request, evicted: &mut Vec<u64>) -> bool {
-        let size = u64::from(req.size);
-        if size > self.capacity {
-            return false;
+        let admitted = make_room(self, req.size, evicted, |sieve, evicted| {
+            evicted.push(sieve.evict_one())
+        });
+        if admitted {
+            self.queue.push_head(req.key, req.size, false);
         }
-        while self.queue.bytes() + size > self.capacity {
-            evicted.push(self.evict_one());
-        }
-        self.queue.push_head(req.key, req.size, false);
-        true
+        admitted
     }
 
     fn remove(&mut self, key: u64) -> bool {
@@ -108,16 +107,9 @@ impl Policy for Sieve {
         self.queue.find(key).is_some()
     }
 
-    fn len(&self) -> usize {
-        self.queue.len()
-    }
-
-    fn used(&self) -> u64 {
-        self.queue.bytes()
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
+    #[inline]
+    fn occupancy(&self) -> Occupancy {
+        self.queue.occupancy(self.capacity)
     }
 
     fn check_invariants(&self) {

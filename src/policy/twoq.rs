@@ -21,9 +21,10 @@
 //! the whole cache is A1in, which the paper's rule also evicts from); an
 //! invalidation forgets a resident object and leaves A1out alone.
 
-use super::Policy;
 use super::parts::list::{Entries, List, Slab};
+use super::parts::room::evict_until_fits;
 use super::registry::{BuildArgs, ParamKind, ParamSpec, PolicySpec};
+use super::{Occupancy, Policy};
 use crate::request::Request;
 
 /// Registry entry.
@@ -101,28 +102,26 @@ impl TwoQ {
         (list, self.entries.slab_mut())
     }
 
-    /// The paper's reclaimfor, repeated until `size` bytes are free.
-    fn reclaim(&mut self, size: u64, evicted: &mut Vec<u64>) {
-        while self.a1in.bytes() + self.am.bytes() + size > self.capacity {
-            let slab = self.entries.slab_mut();
-            if self.a1in.bytes() > self.kin || self.am.is_empty() {
-                let victim = self.a1in.pop_tail(slab).expect("A1in holds the cache");
-                self.a1out.push_head(slab, victim);
-                self.entries.node_mut(victim).meta = Where::A1out;
-                evicted.push(self.entries.node(victim).key);
-                while self.a1out.bytes() > self.kout {
-                    let ghost = self
-                        .a1out
-                        .pop_tail(self.entries.slab_mut())
-                        .expect("A1out over Kout");
-                    self.entries.remove(ghost);
-                }
-            } else {
-                // Am's objects were referenced more than once; their keys
-                // are not remembered.
-                let victim = self.am.pop_tail(slab).expect("Am is not empty");
-                evicted.push(self.entries.remove(victim).0);
+    /// The paper's reclaimfor: evicts one object.
+    fn reclaim(&mut self, evicted: &mut Vec<u64>) {
+        let slab = self.entries.slab_mut();
+        if self.a1in.bytes() > self.kin || self.am.is_empty() {
+            let victim = self.a1in.pop_tail(slab).expect("A1in holds the cache");
+            self.a1out.push_head(slab, victim);
+            self.entries.node_mut(victim).meta = Where::A1out;
+            evicted.push(self.entries.node(victim).key);
+            while self.a1out.bytes() > self.kout {
+                let ghost = self
+                    .a1out
+                    .pop_tail(self.entries.slab_mut())
+                    .expect("A1out over Kout");
+                self.entries.remove(ghost);
             }
+        } else {
+            // Am's objects were referenced more than once; their keys
+            // are not remembered.
+            let victim = self.am.pop_tail(slab).expect("Am is not empty");
+            evicted.push(self.entries.remove(victim).0);
         }
     }
 }
@@ -144,8 +143,7 @@ impl Policy for TwoQ {
     }
 
     fn insert(&mut self, req: &Request, evicted: &mut Vec<u64>) -> bool {
-        let size = u64::from(req.size);
-        if size > self.capacity {
+        if u64::from(req.size) > self.capacity {
             return false;
         }
         let place = match self.entries.find(req.key) {
@@ -162,7 +160,7 @@ impl Policy for TwoQ {
             }
             None => Where::A1in,
         };
-        self.reclaim(size, evicted);
+        evict_until_fits(self, req.size, evicted, Self::reclaim);
         let slot = self.entries.add(req.key, req.size, place);
         let (list, slab) = self.split(place);
         list.push_head(slab, slot);
@@ -189,16 +187,9 @@ impl Policy for TwoQ {
             .is_some_and(|slot| self.entries.node(slot).meta != Where::A1out)
     }
 
-    fn len(&self) -> usize {
-        self.a1in.len() + self.am.len()
-    }
-
-    fn used(&self) -> u64 {
-        self.a1in.bytes() + self.am.bytes()
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
+    #[inline]
+    fn occupancy(&self) -> Occupancy {
+        Occupancy::of_lists(self.capacity, [&self.a1in, &self.am])
     }
 
     fn check_invariants(&self) {
@@ -347,9 +338,7 @@ mod tests {
         for key in 0..3000u64 {
             let id = crate::workload::scramble(key) % 25;
             let req = Request::get(id, 10 + (id * 37 % 200) as u32);
-            if !q.get(&req) {
-                q.insert(&req, &mut evicted);
-            }
+            q.access(&req, &mut evicted);
             q.check_invariants();
         }
         assert!(!q.am.is_empty());

@@ -37,10 +37,10 @@
 //! Caffeine's production cache has none. A probation object too large for
 //! the protected segment stays in probation on a hit, as in Caffeine.
 
-use super::Policy;
 use super::parts::list::{Entries, List};
 use super::parts::sketch::TinyLfu;
 use super::registry::{BuildArgs, ParamKind, ParamSpec, PolicySpec};
+use super::{Occupancy, Policy};
 use crate::request::Request;
 
 /// Registry entry.
@@ -111,11 +111,6 @@ impl WTinyLfu {
             protected: List::default(),
             sketch: TinyLfu::new(),
         }
-    }
-
-    #[inline]
-    fn used_bytes(&self) -> u64 {
-        self.window.bytes() + self.probation.bytes() + self.protected.bytes()
     }
 
     /// A hit in probation: promote to protected (unless too large for it),
@@ -194,7 +189,7 @@ impl WTinyLfu {
         let mut candidates_from_window = false;
         let mut victim = self.probation.tail();
         let mut candidate = first_candidate;
-        while self.used_bytes() > self.capacity {
+        while self.used() > self.capacity {
             if candidate.is_none() && !candidates_from_window {
                 candidate = self.window.tail();
                 candidates_from_window = true;
@@ -260,7 +255,7 @@ impl Policy for WTinyLfu {
         self.window.push_head(self.entries.slab_mut(), slot);
         self.sketch.ensure_capacity(self.entries.len());
         let first_candidate = self.evict_from_window();
-        if self.used_bytes() > self.capacity {
+        if self.used() > self.capacity {
             self.evict_from_main(first_candidate, slot, evicted);
         }
         self.entries.find(req.key) == Some(slot)
@@ -279,16 +274,12 @@ impl Policy for WTinyLfu {
         self.entries.find(key).is_some()
     }
 
-    fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    fn used(&self) -> u64 {
-        self.used_bytes()
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
+    #[inline]
+    fn occupancy(&self) -> Occupancy {
+        Occupancy::of_lists(
+            self.capacity,
+            [&self.window, &self.probation, &self.protected],
+        )
     }
 
     fn check_invariants(&self) {
@@ -304,7 +295,7 @@ impl Policy for WTinyLfu {
         }
         let queued = self.window.len() + self.probation.len() + self.protected.len();
         assert_eq!(queued, self.entries.len(), "every entry is in one segment");
-        assert!(self.used_bytes() <= self.capacity, "over capacity");
+        assert!(self.used() <= self.capacity, "over capacity");
         assert!(
             self.window.bytes() <= self.window_capacity,
             "window over its share"
@@ -322,9 +313,7 @@ mod tests {
 
     fn access(c: &mut WTinyLfu, key: u64) -> Vec<u64> {
         let mut evicted = Vec::new();
-        if !c.get(&Request::get(key, 1)) {
-            c.insert(&Request::get(key, 1), &mut evicted);
-        }
+        c.access(&Request::get(key, 1), &mut evicted);
         c.check_invariants();
         evicted
     }
@@ -393,9 +382,7 @@ mod tests {
         let mut evicted = Vec::new();
         let mut both = |key: u64| {
             access(&mut c, key);
-            if !lru.get(&Request::get(key, 1)) {
-                lru.insert(&Request::get(key, 1), &mut evicted);
-            }
+            lru.access(&Request::get(key, 1), &mut evicted);
         };
         // A hot set of 90 keys, each requested 5 times: 79 end up protected,
         // the rest in probation.

@@ -15,7 +15,8 @@ use cachelab::seed::Seed;
 use cachelab::trace::Trace;
 use cachelab::workload::{SizeLaw, Workload};
 
-type Key = (String, String, u64);
+/// (policy, stream, cache size).
+pub(crate) type Key = (String, String, u64);
 
 fn table_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/misses.csv")
@@ -87,7 +88,8 @@ fn measure() -> BTreeMap<Key, u64> {
     table
 }
 
-fn read_table() -> BTreeMap<Key, u64> {
+/// The golden table as stored: misses by (policy, stream, cache size).
+pub(crate) fn read_table() -> BTreeMap<Key, u64> {
     let Ok(mut reader) = csv::Reader::from_path(table_path()) else {
         return BTreeMap::new();
     };

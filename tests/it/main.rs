@@ -1,7 +1,7 @@
 //! cachelab's integration tests, one binary (one link) with a module per
 //! area: the command line, the cluster model and its oracles, consistency,
 //! failures, the fuzzers, the golden tables, the plots, the README, the
-//! bundled scenarios and sweeps.
+//! completeness of the policy lists, the bundled scenarios and sweeps.
 
 mod cli;
 mod cluster;
@@ -15,5 +15,6 @@ mod model;
 mod oracles;
 mod plots;
 mod readme;
+mod registry;
 mod scenarios;
 mod sweeps;

@@ -1,7 +1,7 @@
 //! Machinery several policies share: slab-backed intrusive lists with a key
 //! index, a dense key set for uniform sampling, Redis's eviction pool, a ghost
 //! FIFO of evicted keys' fingerprints, TinyLFU's frequency sketch with its
-//! doorkeeper, and helpers for unit tests.
+//! doorkeeper, the evict-until-it-fits loop, and helpers for unit tests.
 
 pub mod dense;
 pub mod doorkeeper;
@@ -9,6 +9,7 @@ pub mod ghost;
 pub mod list;
 pub mod queue;
 pub mod redis_pool;
+pub mod room;
 pub mod sketch;
 #[cfg(test)]
 pub mod testing;

@@ -3,6 +3,7 @@
 //! a hit does and how the victim is chosen.
 
 use super::list::{Entries, List, Node};
+use crate::policy::Occupancy;
 
 /// Resident objects in one list, head newest, with per-object metadata.
 #[derive(Clone, Debug)]
@@ -72,6 +73,13 @@ impl<T> Queue<T> {
         self.entries.remove(slot)
     }
 
+    /// Removes the oldest object, which must exist; returns its key.
+    #[inline]
+    pub fn pop_tail(&mut self) -> u64 {
+        let tail = self.tail().expect("popping from an empty queue");
+        self.remove_slot(tail).0
+    }
+
     /// Removes `key` if resident; returns whether it was.
     pub fn remove(&mut self, key: u64) -> bool {
         self.find(key).map(|slot| self.remove_slot(slot)).is_some()
@@ -92,6 +100,16 @@ impl<T> Queue<T> {
     #[inline]
     pub fn bytes(&self) -> u64 {
         self.list.bytes()
+    }
+
+    /// The queue's objects as the residents of a cache of `capacity`.
+    #[inline]
+    pub fn occupancy(&self, capacity: u64) -> Occupancy {
+        Occupancy {
+            len: self.len(),
+            used: self.bytes(),
+            capacity,
+        }
     }
 
     /// The slots from head to tail.

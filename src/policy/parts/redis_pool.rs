@@ -16,12 +16,14 @@
 //! Deviations: `dictGetSomeKeys` walks contiguous hash buckets from a random
 //! start; here the samples are uniform without replacement. Redis evicts
 //! before executing a command, so memory can overshoot `maxmemory` by one
-//! write; cachelab's contract forbids exceeding the capacity, so
-//! [`Keyspace::make_room`] evicts until the new object fits.
+//! write; cachelab's contract forbids exceeding the capacity, so the Redis
+//! policies run [`Keyspace::evict_one`] in the shared evict-until-it-fits
+//! loop ([`crate::policy::parts::room::make_room`]).
 
 use rand::RngExt;
 
 use super::dense::{DenseSet, Item};
+use crate::policy::Occupancy;
 use crate::seed::{Rng, Seed};
 
 /// Entries in the eviction pool (`EVPOOL_SIZE` in `evict.c`).
@@ -161,23 +163,21 @@ impl<M> Keyspace<M> {
         true
     }
 
-    /// Evicts, as `performEvictions` does, until `size` more units fit,
-    /// pushing each victim onto `evicted`. `score` rates an object's metadata
-    /// (higher = better victim). The caller guarantees `size <= capacity`.
-    pub fn make_room(&mut self, size: u64, score: impl Fn(&M) -> u64, evicted: &mut Vec<u64>) {
-        debug_assert!(size <= self.capacity);
-        while self.used + size > self.capacity {
-            let victim = loop {
-                self.populate(&score);
-                let items = &self.items;
-                if let Some(key) = self.pool.take_best(|k| items.find(k).is_some()) {
-                    break key;
-                }
-                // Every pooled entry was a ghost: sample again.
-            };
-            self.remove(victim);
-            evicted.push(victim);
-        }
+    /// Evicts one object, as one round of `performEvictions` does, and
+    /// returns its key. `score` rates an object's metadata (higher = better
+    /// victim). The keyspace must not be empty.
+    #[inline]
+    pub fn evict_one(&mut self, score: impl Fn(&M) -> u64) -> u64 {
+        let victim = loop {
+            self.populate(&score);
+            let items = &self.items;
+            if let Some(key) = self.pool.take_best(|k| items.find(k).is_some()) {
+                break key;
+            }
+            // Every pooled entry was a ghost: sample again.
+        };
+        self.remove(victim);
+        victim
     }
 
     /// Samples up to `samples` distinct objects uniformly and offers each to
@@ -208,24 +208,14 @@ impl<M> Keyspace<M> {
         self.items.find(key).is_some()
     }
 
-    /// Number of objects.
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    /// True when there is no object.
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
-    /// Sum of the objects' sizes.
-    pub fn used(&self) -> u64 {
-        self.used
-    }
-
-    /// The capacity.
-    pub fn capacity(&self) -> u64 {
-        self.capacity
+    /// How many objects, their total size and the capacity.
+    #[inline]
+    pub fn occupancy(&self) -> Occupancy {
+        Occupancy {
+            len: self.items.len(),
+            used: self.used,
+            capacity: self.capacity,
+        }
     }
 
     /// The objects, in no meaningful order.
@@ -329,16 +319,13 @@ mod tests {
         }
         // With 3 objects and 5 samples, populate takes all three. Key 3 has
         // the highest score and is evicted; 1 and 2 stay pooled.
-        let mut evicted = Vec::new();
-        ks.make_room(1, |m| *m, &mut evicted);
-        assert_eq!(evicted, [3]);
+        assert_eq!(ks.evict_one(|m| *m), 3);
         assert_eq!(&keys(ks.pool())[..3], [Some(1), Some(2), None]);
         // Key 1's score changes, but its pooled score stays 100. The next
         // populate pools 1 and 2 again (duplicates), now 1 scores 500.
         *ks.meta_mut(1).unwrap() = 500;
         ks.add(4, 1, 0);
-        ks.make_room(1, |m| *m, &mut evicted);
-        assert_eq!(evicted, [3, 1]);
+        assert_eq!(ks.evict_one(|m| *m), 1);
         // Left: 4 (0), stale 1 (100), 2 (200), 2 (200) ; the stale 1 is a ghost now.
         assert_eq!(
             &keys(ks.pool())[..5],

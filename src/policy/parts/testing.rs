@@ -23,12 +23,8 @@ pub fn hit_ratio(policy: &mut dyn Policy, requests: &[Request]) -> f64 {
     let mut evicted = Vec::new();
     let mut hits = 0u64;
     for req in requests {
-        if policy.get(req) {
-            hits += 1;
-        } else {
-            evicted.clear();
-            policy.insert(req, &mut evicted);
-        }
+        hits += u64::from(policy.access(req, &mut evicted));
+        evicted.clear();
     }
     hits as f64 / requests.len() as f64
 }

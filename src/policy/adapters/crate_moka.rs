@@ -15,8 +15,8 @@ use moka::notification::RemovalCause;
 use moka::sync::Cache;
 use rustc_hash::FxBuildHasher;
 
-use super::Policy;
-use super::registry::{BuildArgs, PolicySpec};
+use crate::policy::registry::{BuildArgs, PolicySpec};
+use crate::policy::{Occupancy, Policy};
 use crate::request::Request;
 
 /// Registry entry.
@@ -82,16 +82,13 @@ impl Policy for CrateMoka {
         self.cache.contains_key(&key)
     }
 
-    fn len(&self) -> usize {
-        self.cache.entry_count() as usize
-    }
-
-    fn used(&self) -> u64 {
-        self.cache.weighted_size()
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
+    #[inline]
+    fn occupancy(&self) -> Occupancy {
+        Occupancy {
+            len: self.cache.entry_count() as usize,
+            used: self.cache.weighted_size(),
+            capacity: self.capacity,
+        }
     }
 
     fn check_invariants(&self) {

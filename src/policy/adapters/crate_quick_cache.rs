@@ -10,8 +10,8 @@ use quick_cache::unsync::Cache;
 use quick_cache::{Lifecycle, Weighter};
 use rustc_hash::FxBuildHasher;
 
-use super::Policy;
-use super::registry::{BuildArgs, PolicySpec};
+use crate::policy::registry::{BuildArgs, PolicySpec};
+use crate::policy::{Occupancy, Policy};
 use crate::request::Request;
 
 /// Registry entry.
@@ -95,16 +95,13 @@ impl Policy for CrateQuickCache {
         self.cache.contains_key(&key)
     }
 
-    fn len(&self) -> usize {
-        self.cache.len()
-    }
-
-    fn used(&self) -> u64 {
-        self.cache.weight()
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
+    #[inline]
+    fn occupancy(&self) -> Occupancy {
+        Occupancy {
+            len: self.cache.len(),
+            used: self.cache.weight(),
+            capacity: self.capacity,
+        }
     }
 
     fn check_invariants(&self) {

@@ -9,8 +9,9 @@
 use lru::LruCache;
 use rustc_hash::FxBuildHasher;
 
-use super::Policy;
-use super::registry::{BuildArgs, PolicySpec};
+use crate::policy::parts::room::make_room;
+use crate::policy::registry::{BuildArgs, PolicySpec};
+use crate::policy::{Occupancy, Policy};
 use crate::request::Request;
 
 /// Registry entry.
@@ -44,18 +45,16 @@ impl Policy for CrateLru {
     }
 
     fn insert(&mut self, req: &Request, evicted: &mut Vec<u64>) -> bool {
-        let size = u64::from(req.size);
-        if size > self.capacity {
-            return false;
-        }
-        while self.used + size > self.capacity {
-            let (key, victim_size) = self.cache.pop_lru().expect("over capacity");
-            self.used -= u64::from(victim_size);
+        let admitted = make_room(self, req.size, evicted, |lru, evicted| {
+            let (key, size) = lru.cache.pop_lru().expect("over capacity");
+            lru.used -= u64::from(size);
             evicted.push(key);
+        });
+        if admitted {
+            self.cache.put(req.key, req.size);
+            self.used += u64::from(req.size);
         }
-        self.cache.put(req.key, req.size);
-        self.used += size;
-        true
+        admitted
     }
 
     fn remove(&mut self, key: u64) -> bool {
@@ -72,16 +71,13 @@ impl Policy for CrateLru {
         self.cache.contains(&key)
     }
 
-    fn len(&self) -> usize {
-        self.cache.len()
-    }
-
-    fn used(&self) -> u64 {
-        self.used
-    }
-
-    fn capacity(&self) -> u64 {
-        self.capacity
+    #[inline]
+    fn occupancy(&self) -> Occupancy {
+        Occupancy {
+            len: self.cache.len(),
+            used: self.used,
+            capacity: self.capacity,
+        }
     }
 
     fn check_invariants(&self) {
