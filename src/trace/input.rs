@@ -4,6 +4,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use super::TraceError;
+use crate::request::StreamError;
 use super::lines::LineLimit;
 use super::spool;
 
@@ -23,8 +24,8 @@ pub struct Input {
 
 impl Input {
     /// An I/O error on this input.
-    pub fn io_error(&self, source: std::io::Error) -> TraceError {
-        TraceError::Io {
+    pub fn io_error(&self, source: std::io::Error) -> StreamError {
+        StreamError::Io {
             path: self.path.clone(),
             source,
         }
@@ -36,7 +37,7 @@ impl Input {
 /// `lines` (text and CSV traces), a line longer than
 /// [`MAX_LINE_BYTES`](super::lines::MAX_LINE_BYTES) is an error.
 pub fn open(path: &Path, lines: bool) -> Result<Input, TraceError> {
-    let io_error = |source| TraceError::Io {
+    let io_error = |source| StreamError::Io {
         path: path.to_path_buf(),
         source,
     };

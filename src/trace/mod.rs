@@ -22,45 +22,16 @@ pub use writer::write_oracle_general;
 
 use std::path::{Path, PathBuf};
 
-use crate::request::RequestStream;
+use crate::request::{RequestStream, StreamError};
 
-/// What went wrong reading a trace.
+/// What went wrong reading a trace: a read error of its request stream,
+/// or a format that cannot be told.
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
-    /// The file could not be opened or read.
-    #[error("{path}: {source}")]
-    Io {
-        /// The trace file.
-        path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-    /// The file ends inside a record.
-    #[error("{path}: truncated: record {record} at byte offset {offset}{compressed} is cut short ({got} of {want} bytes)", compressed = if *.compressed { " of the decompressed stream" } else { "" })]
-    Truncated {
-        /// The trace file.
-        path: PathBuf,
-        /// Index of the incomplete record (0-based).
-        record: u64,
-        /// Byte offset where the record starts.
-        offset: u64,
-        /// Bytes present.
-        got: usize,
-        /// Bytes a record needs.
-        want: usize,
-        /// Whether offsets refer to the decompressed stream.
-        compressed: bool,
-    },
-    /// A record does not make sense.
-    #[error("{path}: {location}: {problem}")]
-    Malformed {
-        /// The trace file.
-        path: PathBuf,
-        /// Where: `record 12 (byte offset 288)` or `line 7`.
-        location: String,
-        /// What is wrong.
-        problem: String,
-    },
+    /// The file could not be read, or a record in it is cut short or makes
+    /// no sense.
+    #[error(transparent)]
+    Read(#[from] StreamError),
     /// The format cannot be told or is not known.
     #[error("{path}: {problem}")]
     Format {

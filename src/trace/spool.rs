@@ -17,6 +17,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use super::TraceError;
+use crate::request::StreamError;
 use super::lines::LineLimit;
 
 /// Most bytes copied from one non-seekable input (16 GiB).
@@ -44,7 +45,7 @@ pub enum Opened {
 /// `lines` is set, the copy also checks that no line is longer than a text
 /// or CSV trace allows, so an endless line fails at once.
 pub fn open(path: &Path, lines: bool) -> Result<Opened, TraceError> {
-    let io_error = |source| TraceError::Io {
+    let io_error = |source| StreamError::Io {
         path: path.to_path_buf(),
         source,
     };
@@ -74,7 +75,7 @@ pub fn open(path: &Path, lines: bool) -> Result<Opened, TraceError> {
 
 /// Copies all of `source` into a new temporary file.
 fn copy(path: &Path, source: File, lines: bool) -> Result<File, TraceError> {
-    let io_error = |source| TraceError::Io {
+    let io_error = |source| StreamError::Io {
         path: path.to_path_buf(),
         source,
     };
