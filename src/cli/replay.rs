@@ -34,6 +34,12 @@ pub enum AppError {
     Simulation(#[from] crate::cluster::SimError),
 }
 
+impl From<crate::atomic::WriteError> for AppError {
+    fn from(e: crate::atomic::WriteError) -> Self {
+        AppError::Report(e.into())
+    }
+}
+
 impl From<PolicyError> for AppError {
     fn from(e: PolicyError) -> Self {
         AppError::Input(e.to_string())
