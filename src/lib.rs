@@ -17,6 +17,7 @@ pub mod request;
 pub mod scenario;
 pub mod seed;
 pub mod sim;
+pub mod spec;
 pub mod suggest;
 pub mod theory;
 pub mod trace;

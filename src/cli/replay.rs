@@ -12,7 +12,8 @@ use crate::replay::{
 use crate::report::{self, ReportError, table};
 use crate::seed::Seed;
 use crate::trace::{Trace, TraceError};
-use crate::workload::{SizeLaw, SpecError, Workload};
+use crate::spec::SpecError;
+use crate::workload::{SizeLaw, Workload};
 
 /// Why a command failed.
 #[derive(Debug, thiserror::Error)]

@@ -8,14 +8,13 @@
 
 mod popularity;
 mod sizes;
-mod spec;
 
 pub use popularity::Popularity;
 pub use sizes::SizeLaw;
-pub use spec::{Spec, SpecError};
 
 use crate::request::{Op, Request, RequestStream, StreamError};
 use crate::seed::{Rng, Seed};
+use crate::spec::SpecError;
 
 /// A synthetic workload: who is asked for, how big objects are, how many requests.
 #[derive(Clone, Debug, PartialEq)]

@@ -6,7 +6,7 @@ use rand::RngExt;
 use rand_distr::Distribution;
 
 use super::scramble;
-use super::spec::{Spec, SpecError};
+use crate::spec::{Spec, SpecError};
 use crate::seed::Rng;
 
 /// Which keys are requested how often.

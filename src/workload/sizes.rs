@@ -6,7 +6,7 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, LogNormal, Pareto};
 
 use super::scramble;
-use super::spec::{Spec, SpecError};
+use crate::spec::{Spec, SpecError};
 use crate::seed::{Rng, Seed};
 use crate::units::parse_bytes;
 
