@@ -57,11 +57,7 @@ impl Request {
 pub trait RequestStream: Send {
     /// Appends up to `max` requests to `batch` and returns how many were
     /// appended; 0 means the stream has ended.
-    fn next_batch(
-        &mut self,
-        batch: &mut Vec<Request>,
-        max: usize,
-    ) -> Result<usize, StreamError>;
+    fn next_batch(&mut self, batch: &mut Vec<Request>, max: usize) -> Result<usize, StreamError>;
 }
 
 /// What went wrong reading requests from a stream's source, naming the

@@ -5,14 +5,13 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+use crate::metrics::CellResult;
 use crate::policy::{POLICIES, PolicyChoice, PolicyError};
-use crate::replay::{
-    CacheSize, Cell, CellResult, Profile, Replay, Source, StreamOptions, log_spaced, profile,
-};
+use crate::replay::{CacheSize, Cell, Profile, Replay, Source, StreamOptions, log_spaced, profile};
 use crate::report::{self, ReportError, table};
 use crate::seed::Seed;
-use crate::trace::{Trace, TraceError};
 use crate::spec::SpecError;
+use crate::trace::{Trace, TraceError};
 use crate::workload::{SizeLaw, Workload};
 
 /// Why a command failed.

@@ -15,8 +15,8 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
-use serde::Serialize;
 
+use crate::metrics::{CellResult, MissCounts};
 use crate::mrc::StackDistances;
 use crate::policy::PolicyChoice;
 use crate::request::{NEVER, Request};
@@ -97,59 +97,6 @@ pub struct Cell {
     pub capacity: u64,
 }
 
-/// The outcome of one cell: a row of `replay.csv`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct CellResult {
-    /// Policy label (name plus non-default parameters).
-    pub policy: String,
-    /// Capacity in bytes, or objects with --ignore-size.
-    pub cache_size: u64,
-    /// Requests counted (after the warm-up).
-    pub requests: u64,
-    /// Misses among them.
-    pub misses: u64,
-    /// misses / requests.
-    pub miss_ratio: f64,
-    /// Bytes missed / bytes requested.
-    pub byte_miss_ratio: f64,
-    /// Requests processed per second of wall time, warm-up and reading
-    /// included, when measured in this process. A wall-clock figure: it
-    /// differs between runs, so it stays out of the CSV and goes to
-    /// `run.json` instead.
-    #[serde(skip)]
-    pub throughput_rps: Option<f64>,
-}
-
-impl CellResult {
-    fn new(policy: String, cache_size: u64, counts: Counts, processed: u64, seconds: f64) -> Self {
-        CellResult {
-            policy,
-            cache_size,
-            requests: counts.requests,
-            misses: counts.misses,
-            miss_ratio: ratio(counts.misses, counts.requests),
-            byte_miss_ratio: ratio(counts.byte_misses, counts.bytes),
-            throughput_rps: (seconds > 0.0).then(|| processed as f64 / seconds),
-        }
-    }
-}
-
-fn ratio(part: u64, whole: u64) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        part as f64 / whole as f64
-    }
-}
-
-#[derive(Clone, Copy, Debug, Default)]
-struct Counts {
-    requests: u64,
-    misses: u64,
-    bytes: u64,
-    byte_misses: u64,
-}
-
 /// Everything a replay needs besides the cells.
 pub struct Replay<'a> {
     /// The stream.
@@ -203,7 +150,7 @@ impl Replay<'_> {
     pub fn run_cell(&self, cell: &Cell) -> Result<CellResult, TraceError> {
         let started = Instant::now();
         let mut policy = cell.policy.build(cell.capacity, self.seed);
-        let mut counts = Counts::default();
+        let mut counts = MissCounts::default();
         let mut evicted = Vec::new();
         let wants_next_access = cell.policy.spec.needs_future;
         let processed = self.for_each_batch(wants_next_access, |batch, counted_from| {
@@ -264,7 +211,7 @@ impl Replay<'_> {
             .iter()
             .enumerate()
             .map(|(i, &size)| {
-                let counts = Counts {
+                let counts = MissCounts {
                     requests: curve.requests,
                     misses: curve.requests - curve.hits[i],
                     bytes: curve.bytes,

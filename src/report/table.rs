@@ -1,6 +1,6 @@
 //! Plain-text tables for the terminal.
 
-use crate::replay::CellResult;
+use crate::metrics::CellResult;
 use crate::units::format_bytes;
 
 /// A fixed-width table of replay results, one row per cell.

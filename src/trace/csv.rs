@@ -1,10 +1,10 @@
 //! CSV traces with configurable columns (1-based, as libCacheSim counts).
 
 use super::TraceError;
-use crate::request::StreamError;
 use super::format::CsvColumns;
 use super::input::Input;
 use super::text::parse_key;
+use crate::request::StreamError;
 use crate::request::{NEVER, Op, Request, RequestStream};
 
 /// Header names recognised for each field when columns are not given.

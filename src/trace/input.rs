@@ -4,9 +4,9 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use super::TraceError;
-use crate::request::StreamError;
 use super::lines::LineLimit;
 use super::spool;
+use crate::request::StreamError;
 
 /// The zstd frame magic number, little-endian.
 pub(super) const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];

@@ -17,8 +17,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use super::TraceError;
-use crate::request::StreamError;
 use super::lines::LineLimit;
+use crate::request::StreamError;
 
 /// Most bytes copied from one non-seekable input (16 GiB).
 pub const MAX_SPOOL_BYTES: u64 = 16 << 30;

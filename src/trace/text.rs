@@ -2,8 +2,8 @@
 
 use std::io::{BufRead, BufReader};
 
-use super::input::Input;
 use super::hash_key;
+use super::input::Input;
 use crate::request::{NEVER, Op, Request, RequestStream, StreamError};
 
 /// Reads one key per line; numeric keys are taken as they are, others hashed.

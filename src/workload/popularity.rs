@@ -6,8 +6,8 @@ use rand::RngExt;
 use rand_distr::Distribution;
 
 use super::scramble;
-use crate::spec::{Spec, SpecError};
 use crate::seed::Rng;
+use crate::spec::{Spec, SpecError};
 
 /// Which keys are requested how often.
 #[derive(Clone, Debug, PartialEq)]
