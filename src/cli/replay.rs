@@ -7,11 +7,14 @@ use serde::Serialize;
 
 use crate::metrics::CellResult;
 use crate::policy::{POLICIES, PolicyChoice, PolicyError};
-use crate::replay::{CacheSize, Cell, Profile, Replay, Source, StreamOptions, log_spaced, profile};
+use crate::replay::{
+    CacheSize, Cell, DEFAULT_MAX_REQUESTS, Profile, Replay, ReplayError, Source, StreamOptions,
+    log_spaced, profile,
+};
 use crate::report::{self, ReportError, table};
 use crate::seed::Seed;
 use crate::spec::SpecError;
-use crate::trace::{Trace, TraceError};
+use crate::trace::{MAX_SPOOL_BYTES, Trace, TraceError};
 use crate::workload::{SizeLaw, Workload};
 
 /// Why a command failed.
@@ -29,6 +32,9 @@ pub enum AppError {
     /// A scenario file is not usable.
     #[error(transparent)]
     Scenario(#[from] crate::scenario::ScenarioError),
+    /// A replay could not finish.
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
     /// A simulation could not finish.
     #[error(transparent)]
     Simulation(#[from] crate::cluster::SimError),
@@ -71,10 +77,19 @@ pub struct SourceArgs {
     pub rate: Option<f64>,
     /// Seed of the workload and of randomised policies.
     pub seed: u64,
+    /// Most requests a pass reads, when raised or lowered from the default
+    /// ([`DEFAULT_MAX_REQUESTS`], or [`MAX_BELADY_REQUESTS`] while Belady's
+    /// next accesses are kept in memory).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_requests: Option<u64>,
+    /// Most bytes copied from a trace that is a pipe or device, when not
+    /// [`MAX_SPOOL_BYTES`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_spool: Option<u64>,
 }
 
-/// Most requests of a synthetic workload whose next accesses Belady may
-/// keep in memory (8 bytes each).
+/// Most requests whose next accesses Belady's pre-pass keeps in memory
+/// (8 bytes each) unless `--max-requests` says otherwise.
 pub const MAX_BELADY_REQUESTS: u64 = 1 << 30;
 
 /// A source ready to read, with everything a pre-pass learnt.
@@ -96,7 +111,11 @@ impl Prepared {
     ) -> Result<Prepared, AppError> {
         let seed = Seed(args.seed);
         let source = match (&args.trace, &args.workload) {
-            (Some(path), None) => Source::Trace(Trace::new(path, args.format.as_deref())?),
+            (Some(path), None) => Source::Trace(Trace::with_spool_limit(
+                path,
+                args.format.as_deref(),
+                args.max_spool.unwrap_or(MAX_SPOOL_BYTES),
+            )?),
             (None, Some(spec)) => Source::Workload {
                 workload: Workload::parse(spec, SizeLaw::parse(&args.object_size)?)?,
                 seed: seed.derive("workload"),
@@ -126,19 +145,32 @@ impl Prepared {
         };
         let need_next_access =
             need_next_access && (!source.has_next_access() || wrong_next_access.is_some());
+        let max_requests = args.max_requests.unwrap_or(if need_next_access {
+            MAX_BELADY_REQUESTS
+        } else {
+            DEFAULT_MAX_REQUESTS
+        });
         if let Source::Workload { workload, .. } = &source
-            && need_next_access
-            && workload.requests > MAX_BELADY_REQUESTS
+            && workload.requests > max_requests
         {
-            return Err(AppError::Input(format!(
-                "belady on a workload of {} requests: its next accesses take 8 bytes a request, so at most {MAX_BELADY_REQUESTS} requests (8 GiB); give fewer requests",
-                workload.requests
-            )));
+            return Err(AppError::Input(if need_next_access {
+                format!(
+                    "belady on a workload of {} requests: its next accesses take 8 bytes a request, so at most {max_requests} requests ({}); give fewer requests or raise the limit with --max-requests",
+                    workload.requests,
+                    crate::units::format_bytes(max_requests.saturating_mul(8))
+                )
+            } else {
+                format!(
+                    "`requests` = {} is above the limit of {max_requests:.0e} requests a replay reads (minutes of work per cell); give fewer or raise the limit with --max-requests",
+                    workload.requests
+                )
+            }));
         }
         let mut options = StreamOptions {
             ignore_size: args.ignore_size,
             rate: args.rate,
             warmup: 0,
+            max_requests,
         };
         let profile = if need_profile || need_next_access || warmup_percent.is_some() {
             Some(profile(&source, &options, need_next_access)?)

@@ -9,7 +9,7 @@ mod size;
 mod source;
 
 pub use size::{CacheSize, log_spaced};
-pub use source::{DEFAULT_RATE, Source, StreamOptions};
+pub use source::{DEFAULT_MAX_REQUESTS, DEFAULT_RATE, Source, StreamOptions};
 
 use std::time::Instant;
 
@@ -19,13 +19,46 @@ use rustc_hash::FxHashMap;
 use crate::metrics::{CellResult, MissCounts};
 use crate::mrc::StackDistances;
 use crate::policy::PolicyChoice;
-use crate::request::{NEVER, Request};
+use crate::request::{NEVER, Request, StreamError};
 use crate::seed::Seed;
 use crate::trace::TraceError;
 use source::Adjuster;
 
 /// Requests read per batch.
 const BATCH: usize = 4096;
+
+/// Why a replay could not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// The source could not be read.
+    #[error(transparent)]
+    Trace(#[from] TraceError),
+    /// The source has more requests than a pass may read.
+    #[error("{stream}: more than {limit} requests, the most a replay reads{why}; give a shorter stream or raise the limit with --max-requests", why = if *.next_access { " while keeping each one's next access in memory for belady (8 bytes a request)" } else { "" })]
+    TooManyRequests {
+        /// The source, as [`Source::describe`] names it.
+        stream: String,
+        /// The limit passed.
+        limit: u64,
+        /// Whether the pass was keeping next-access positions.
+        next_access: bool,
+    },
+}
+
+impl From<StreamError> for ReplayError {
+    fn from(e: StreamError) -> Self {
+        ReplayError::Trace(e.into())
+    }
+}
+
+/// The error of a pass over `source` that read past `options.max_requests`.
+fn too_many(source: &Source, options: &StreamOptions, next_access: bool) -> ReplayError {
+    ReplayError::TooManyRequests {
+        stream: source.describe(),
+        limit: options.max_requests,
+        next_access,
+    }
+}
 
 /// What a pre-pass over the stream learns.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -43,12 +76,13 @@ pub struct Profile {
 }
 
 /// Reads the whole stream once: working set, and Belady's next-access
-/// positions when `want_next_access`.
+/// positions when `want_next_access`. Refuses a stream longer than
+/// `options.max_requests`, before keeping more positions than that.
 pub fn profile(
     source: &Source,
     options: &StreamOptions,
     want_next_access: bool,
-) -> Result<Profile, TraceError> {
+) -> Result<Profile, ReplayError> {
     let mut stream = source.open()?;
     let mut batch = Vec::with_capacity(BATCH);
     let mut last_seen: FxHashMap<u64, u64> = FxHashMap::default();
@@ -56,8 +90,12 @@ pub fn profile(
     let mut profile = Profile::default();
     loop {
         batch.clear();
-        if stream.next_batch(&mut batch, BATCH)? == 0 {
+        let n = stream.next_batch(&mut batch, BATCH)?;
+        if n == 0 {
             break;
+        }
+        if profile.requests + n as u64 > options.max_requests {
+            return Err(too_many(source, options, want_next_access));
         }
         for req in &batch {
             let size = if options.ignore_size {
@@ -128,7 +166,7 @@ impl Replay<'_> {
         &self,
         wants_next_access: bool,
         mut visit: impl FnMut(&[Request], usize),
-    ) -> Result<u64, TraceError> {
+    ) -> Result<u64, ReplayError> {
         let adjuster = self.adjuster(wants_next_access);
         let mut stream = self.source.open()?;
         let mut batch = Vec::with_capacity(BATCH);
@@ -139,6 +177,9 @@ impl Replay<'_> {
             if n == 0 {
                 return Ok(position);
             }
+            if position + n as u64 > self.options.max_requests {
+                return Err(too_many(self.source, self.options, false));
+            }
             adjuster.apply(&mut batch, position);
             let warm_end = self.options.warmup.saturating_sub(position).min(n as u64) as usize;
             visit(&batch, warm_end);
@@ -147,7 +188,7 @@ impl Replay<'_> {
     }
 
     /// Runs one cell.
-    pub fn run_cell(&self, cell: &Cell) -> Result<CellResult, TraceError> {
+    pub fn run_cell(&self, cell: &Cell) -> Result<CellResult, ReplayError> {
         let started = Instant::now();
         let mut policy = cell.policy.build(cell.capacity, self.seed);
         let mut counts = MissCounts::default();
@@ -186,7 +227,7 @@ impl Replay<'_> {
         &self,
         cells: &[Cell],
         done: &(dyn Fn(&CellResult) + Sync),
-    ) -> Result<Vec<CellResult>, TraceError> {
+    ) -> Result<Vec<CellResult>, ReplayError> {
         cells
             .par_iter()
             .map(|cell| {
@@ -198,7 +239,7 @@ impl Replay<'_> {
     }
 
     /// LRU at every size in one pass over the stream (stack distances).
-    pub fn lru_curve(&self, capacities: &[u64]) -> Result<Vec<CellResult>, TraceError> {
+    pub fn lru_curve(&self, capacities: &[u64]) -> Result<Vec<CellResult>, ReplayError> {
         let started = Instant::now();
         let mut distances = StackDistances::new(capacities);
         let processed = self.for_each_batch(false, |batch, counted_from| {

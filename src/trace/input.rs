@@ -33,15 +33,16 @@ impl Input {
 }
 
 /// Opens `path`, decompressing it when it starts with the zstd magic number;
-/// a pipe or device is spooled on its first open (see [`spool`]). With
+/// a pipe or device is spooled on its first open, up to `max_spool` bytes
+/// (see [`spool`]). With
 /// `lines` (text and CSV traces), a line longer than
 /// [`MAX_LINE_BYTES`](super::lines::MAX_LINE_BYTES) is an error.
-pub fn open(path: &Path, lines: bool) -> Result<Input, TraceError> {
+pub fn open(path: &Path, lines: bool, max_spool: u64) -> Result<Input, TraceError> {
     let io_error = |source| StreamError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let raw: Box<dyn Read + Send> = match spool::open(path, lines)? {
+    let raw: Box<dyn Read + Send> = match spool::open(path, lines, max_spool)? {
         spool::Opened::File(file) => Box::new(file),
         spool::Opened::Spool(copy) => Box::new(copy),
     };

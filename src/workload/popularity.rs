@@ -36,9 +36,6 @@ pub enum Popularity {
     },
 }
 
-/// Most requests a synthetic workload of `replay` or `mrc` may have.
-pub const MAX_REQUESTS: u64 = 10_000_000_000;
-
 /// The hot share of a hotspot law: above 0 (no hot keys at all would send
 /// the hot share of requests nowhere) and at most 1.
 fn hot_share(spec: &Spec) -> Result<f64, SpecError> {
@@ -67,11 +64,6 @@ impl Popularity {
         let spec = Spec::parse(text, allowed, "zipf, uniform, hotspot")?;
         let keys = spec.count("keys")?;
         let requests = spec.count("requests")?;
-        if requests > MAX_REQUESTS {
-            return Err(spec.fail(format!(
-                "`requests` = {requests} is above the limit of {MAX_REQUESTS:.0e} (minutes of work per replay cell); give fewer"
-            )));
-        }
         let popularity = match spec.kind {
             "zipf" => Popularity::Zipf {
                 alpha: spec.real("alpha", 1.0, 0.0, 10.0)?,
