@@ -6,10 +6,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::metrics::CellResult;
-use crate::policy::{POLICIES, PolicyChoice, PolicyError};
+use crate::policy::{PolicyChoice, PolicyError};
 use crate::replay::{
-    CacheSize, Cell, DEFAULT_MAX_REQUESTS, Profile, Replay, ReplayError, Source, StreamOptions,
-    log_spaced, profile,
+    self, CacheSize, Cell, DEFAULT_MAX_REQUESTS, Profile, Replay, ReplayError, Source,
+    StreamOptions, log_spaced, profile,
 };
 use crate::report::{self, ReportError, table};
 use crate::seed::Seed;
@@ -255,6 +255,26 @@ impl Prepared {
             }
     }
 
+    /// Writes `run.json` of a `command` run with `args` into `dir`.
+    fn write_run_record<T: Serialize>(
+        &self,
+        dir: &Path,
+        command: &'static str,
+        args: &T,
+        source: &SourceArgs,
+        rows: &[CellResult],
+    ) -> Result<(), AppError> {
+        let run = report::RunRecord::new(
+            command,
+            args,
+            source,
+            self.options.warmup,
+            self.profile.as_ref(),
+            rows,
+        );
+        Ok(report::write_json(&dir.join("run.json"), &run)?)
+    }
+
     fn summary(&self) -> String {
         let unit = if self.counts_objects() {
             "objects"
@@ -317,19 +337,6 @@ pub(super) fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, AppE
         .map_err(|e| AppError::Input(format!("--jobs: {e}")))
 }
 
-/// Every policy at every capacity.
-fn grid(policies: &[&PolicyChoice], capacities: &[u64]) -> Vec<Cell> {
-    policies
-        .iter()
-        .flat_map(|p| {
-            capacities.iter().map(|&capacity| Cell {
-                policy: (*p).clone(),
-                capacity,
-            })
-        })
-        .collect()
-}
-
 /// Runs cells on `jobs` threads, with a progress bar on the terminal when
 /// `show_progress` (cells done, the last cell's speed, time left).
 fn run_with_progress(
@@ -361,71 +368,6 @@ fn run_with_progress(
     let rows = thread_pool(jobs)?.install(|| replay.run_cells(cells, &done))?;
     bar.finish_and_clear();
     Ok(rows)
-}
-
-/// What `run.json` records so a result can be reproduced.
-#[derive(Serialize)]
-struct RunRecord<'a, T: Serialize> {
-    program: &'static str,
-    version: &'static str,
-    command: &'static str,
-    arguments: &'a T,
-    source: &'a SourceArgs,
-    warmup_requests: u64,
-    requests: Option<u64>,
-    objects: Option<u64>,
-    working_set: Option<u64>,
-    /// Wall-clock speed per cell: the one part of a result that is not
-    /// reproducible, kept apart from the CSV.
-    wall_clock: WallClock,
-}
-
-/// Timings of this run, which differ between runs.
-#[derive(Serialize)]
-struct WallClock {
-    note: &'static str,
-    cells: Vec<CellTiming>,
-}
-
-/// One cell's speed.
-#[derive(Serialize)]
-struct CellTiming {
-    policy: String,
-    cache_size: u64,
-    throughput_rps: Option<f64>,
-}
-
-fn write_run_record<T: Serialize>(
-    dir: &Path,
-    command: &'static str,
-    args: &T,
-    source: &SourceArgs,
-    prepared: &Prepared,
-    rows: &[CellResult],
-) -> Result<(), AppError> {
-    let record = RunRecord {
-        program: "cachelab",
-        version: env!("CARGO_PKG_VERSION"),
-        command,
-        arguments: args,
-        source,
-        warmup_requests: prepared.options.warmup,
-        requests: prepared.profile.as_ref().map(|p| p.requests),
-        objects: prepared.profile.as_ref().map(|p| p.objects),
-        working_set: prepared.profile.as_ref().map(|p| p.working_set),
-        wall_clock: WallClock {
-            note: "wall-clock measurements of this run: not reproducible, unlike the CSV",
-            cells: rows
-                .iter()
-                .map(|r| CellTiming {
-                    policy: r.policy.clone(),
-                    cache_size: r.cache_size,
-                    throughput_rps: r.throughput_rps,
-                })
-                .collect(),
-        },
-    };
-    Ok(report::write_json(&dir.join("run.json"), &record)?)
 }
 
 /// What a command produced.
@@ -469,7 +411,7 @@ pub fn replay(
         wants_future,
     )?;
     let capacities = prepared.resolve_sizes(&sizes)?;
-    let cells = grid(&policies.iter().collect::<Vec<_>>(), &capacities);
+    let cells = replay::grid(&policies.iter().collect::<Vec<_>>(), &capacities);
     let rows = run_with_progress(
         &prepared.replay(),
         &cells,
@@ -484,7 +426,7 @@ pub fn replay(
         .unwrap_or_else(|| Path::new("results/replay").join(prepared.source.name()));
     let csv = dir.join("replay.csv");
     report::write_csv(&csv, &rows)?;
-    write_run_record(&dir, "replay", args, source_args, &prepared, &rows)?;
+    prepared.write_run_record(&dir, "replay", args, source_args, &rows)?;
     let plotted = report::plot_directory(&dir, None)?;
     let text = format!(
         "{}\n{}",
@@ -561,30 +503,9 @@ pub fn mrc(
         sizes
     };
     let replay = prepared.replay();
-    // LRU comes from one pass over the stream; the others run per size.
-    let lru_rows = if policies.iter().any(|p| p.label == "lru") {
-        replay.lru_curve(&capacities)?
-    } else {
-        Vec::new()
-    };
-    let others: Vec<&PolicyChoice> = policies.iter().filter(|p| p.label != "lru").collect();
-    let other_rows = run_with_progress(
-        &replay,
-        &grid(&others, &capacities),
-        args.jobs,
-        "mrc",
-        show_progress,
-    )?;
-    // Rows in the order the policies were given.
-    let mut rows = Vec::new();
-    for policy in &policies {
-        let source = if policy.label == "lru" {
-            &lru_rows
-        } else {
-            &other_rows
-        };
-        rows.extend(source.iter().filter(|r| r.policy == policy.label).cloned());
-    }
+    let rows = replay.curves(&policies, &capacities, |cells| {
+        run_with_progress(&replay, cells, args.jobs, "mrc", show_progress)
+    })?;
     prepared.check_measured(&rows)?;
     let dir = args
         .out
@@ -593,7 +514,7 @@ pub fn mrc(
     let csv = dir.join("mrc.csv");
     report::write_csv(&csv, &rows)?;
     let bytes = !prepared.counts_objects();
-    write_run_record(&dir, "mrc", args, source_args, &prepared, &rows)?;
+    prepared.write_run_record(&dir, "mrc", args, source_args, &rows)?;
     let plotted = report::plot_directory(&dir, None)?;
     let text = format!(
         "{}\n{}",
@@ -605,57 +526,4 @@ pub fn mrc(
         files: [vec![csv, dir.join("run.json")], plotted.files].concat(),
         rows,
     })
-}
-
-/// The registry as a Markdown table, for the README.
-pub fn policies_markdown() -> String {
-    let mut out = String::from(
-        "| policy | what it does | parameters (defaults) | follows |\n|---|---|---|---|\n",
-    );
-    for spec in POLICIES {
-        let params: Vec<String> = spec
-            .params
-            .iter()
-            .map(|p| format!("`{}={}`", p.name, param_default(p)))
-            .collect();
-        out.push_str(&format!(
-            "| `{}` | {} | {} | {} |\n",
-            spec.name,
-            spec.about,
-            if params.is_empty() {
-                "—".to_string()
-            } else {
-                params.join(", ")
-            },
-            spec.source
-        ));
-    }
-    out
-}
-
-fn param_default(p: &crate::policy::ParamSpec) -> String {
-    match p.kind {
-        crate::policy::ParamKind::Bool => (p.default != 0.0).to_string(),
-        _ => p.default.to_string(),
-    }
-}
-
-/// The registry as a table: name, parameters with defaults, description, source.
-pub fn policies_table() -> String {
-    let mut out = String::new();
-    for spec in POLICIES {
-        out.push_str(&format!("{:<18} {}\n", spec.name, spec.about));
-        out.push_str(&format!("{:<18} source: {}\n", "", spec.source));
-        for p in spec.params {
-            let default = match p.kind {
-                crate::policy::ParamKind::Bool => (p.default != 0.0).to_string(),
-                _ => p.default.to_string(),
-            };
-            out.push_str(&format!(
-                "{:<18} {}={} — {}\n",
-                "", p.name, default, p.about
-            ));
-        }
-    }
-    out
 }

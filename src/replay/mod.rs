@@ -135,6 +135,19 @@ pub struct Cell {
     pub capacity: u64,
 }
 
+/// Every policy at every capacity.
+pub fn grid(policies: &[&PolicyChoice], capacities: &[u64]) -> Vec<Cell> {
+    policies
+        .iter()
+        .flat_map(|p| {
+            capacities.iter().map(|&capacity| Cell {
+                policy: (*p).clone(),
+                capacity,
+            })
+        })
+        .collect()
+}
+
 /// Everything a replay needs besides the cells.
 pub struct Replay<'a> {
     /// The stream.
@@ -236,6 +249,34 @@ impl Replay<'_> {
                 Ok(result)
             })
             .collect()
+    }
+
+    /// Miss-ratio curves of `policies` at `capacities`, rows in the order of
+    /// `policies`: LRU from one pass over the stream, the others one replay
+    /// per cell through `run` (which may run them in parallel, with progress).
+    pub fn curves<E: From<ReplayError>>(
+        &self,
+        policies: &[PolicyChoice],
+        capacities: &[u64],
+        run: impl FnOnce(&[Cell]) -> Result<Vec<CellResult>, E>,
+    ) -> Result<Vec<CellResult>, E> {
+        let lru_rows = if policies.iter().any(|p| p.label == "lru") {
+            self.lru_curve(capacities)?
+        } else {
+            Vec::new()
+        };
+        let others: Vec<&PolicyChoice> = policies.iter().filter(|p| p.label != "lru").collect();
+        let other_rows = run(&grid(&others, capacities))?;
+        let mut rows = Vec::new();
+        for policy in policies {
+            let source = if policy.label == "lru" {
+                &lru_rows
+            } else {
+                &other_rows
+            };
+            rows.extend(source.iter().filter(|r| r.policy == policy.label).cloned());
+        }
+        Ok(rows)
     }
 
     /// LRU at every size in one pass over the stream (stack distances).

@@ -9,11 +9,13 @@ mod html;
 mod lock;
 pub mod plot;
 pub mod results;
+mod run_record;
 pub mod table;
 
 pub use directory::{NO_REQUEST, Plotted, plot_directory};
 pub use html::write_html_report;
 pub use lock::DirLock;
+pub use run_record::RunRecord;
 
 pub use crate::atomic::{remove_partials, write_atomic};
 
