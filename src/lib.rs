@@ -5,6 +5,7 @@
 //! ([`replay`]) with one-pass miss-ratio curves ([`mrc`]), analytical models
 //! used as oracles ([`theory`]), and results on disk ([`report`]).
 
+pub mod atomic;
 pub mod cli;
 pub mod cluster;
 pub mod metrics;
@@ -16,6 +17,7 @@ pub mod request;
 pub mod scenario;
 pub mod seed;
 pub mod sim;
+pub mod spec;
 pub mod suggest;
 pub mod theory;
 pub mod trace;

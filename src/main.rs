@@ -183,6 +183,19 @@ struct SourceOptions {
     /// Worker threads (default: all cores).
     #[arg(long)]
     jobs: Option<usize>,
+    /// Refuse a stream of more requests than this (default 1e10; 2^30 while
+    /// Belady keeps each request's next access in memory, 8 bytes each).
+    #[arg(long, value_parser = parse_count, value_name = "N")]
+    max_requests: Option<u64>,
+    /// Copy at most this much of a trace that is a pipe or device (default 16GiB).
+    #[arg(long, value_parser = parse_size, value_name = "SIZE")]
+    max_spool: Option<u64>,
+}
+
+/// A size as users write it: `16GiB`, `500MB`, `1000000`.
+fn parse_size(text: &str) -> Result<u64, String> {
+    cachelab::units::parse_bytes(text)
+        .ok_or_else(|| format!("`{text}` is not a size such as 16GiB, 500MB or 1000000"))
 }
 
 impl SourceOptions {
@@ -196,6 +209,8 @@ impl SourceOptions {
             warmup: self.warmup.clone(),
             rate: self.rate,
             seed: self.seed,
+            max_requests: self.max_requests,
+            max_spool: self.max_spool,
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The request: what a trace reader or a workload generator produces and
 //! what a policy is shown.
 
+use std::path::PathBuf;
+
 use serde::{Deserialize, Serialize};
 
 /// The `next_access` of a request whose key is never requested again.
@@ -55,11 +57,47 @@ impl Request {
 pub trait RequestStream: Send {
     /// Appends up to `max` requests to `batch` and returns how many were
     /// appended; 0 means the stream has ended.
-    fn next_batch(
-        &mut self,
-        batch: &mut Vec<Request>,
-        max: usize,
-    ) -> Result<usize, crate::trace::TraceError>;
+    fn next_batch(&mut self, batch: &mut Vec<Request>, max: usize) -> Result<usize, StreamError>;
+}
+
+/// What went wrong reading requests from a stream's source, naming the
+/// source and where in it.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    /// The source could not be opened or read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The source file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The source ends inside a record.
+    #[error("{path}: truncated: record {record} at byte offset {offset}{compressed} is cut short ({got} of {want} bytes)", compressed = if *.compressed { " of the decompressed stream" } else { "" })]
+    Truncated {
+        /// The source file.
+        path: PathBuf,
+        /// Index of the incomplete record (0-based).
+        record: u64,
+        /// Byte offset where the record starts.
+        offset: u64,
+        /// Bytes present.
+        got: usize,
+        /// Bytes a record needs.
+        want: usize,
+        /// Whether offsets refer to the decompressed stream.
+        compressed: bool,
+    },
+    /// A record does not make sense.
+    #[error("{path}: {location}: {problem}")]
+    Malformed {
+        /// The source file.
+        path: PathBuf,
+        /// Where: `record 12 (byte offset 288)` or `line 7`.
+        location: String,
+        /// What is wrong.
+        problem: String,
+    },
 }
 
 /// Sets every request's `next_access` to the position of the next request for

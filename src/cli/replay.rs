@@ -5,14 +5,17 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::policy::{POLICIES, PolicyChoice, PolicyError};
+use crate::metrics::CellResult;
+use crate::policy::{PolicyChoice, PolicyError};
 use crate::replay::{
-    CacheSize, Cell, CellResult, Profile, Replay, Source, StreamOptions, log_spaced, profile,
+    self, CacheSize, Cell, DEFAULT_MAX_REQUESTS, Profile, Replay, ReplayError, Source,
+    StreamOptions, log_spaced, profile,
 };
 use crate::report::{self, ReportError, table};
 use crate::seed::Seed;
-use crate::trace::{Trace, TraceError};
-use crate::workload::{SizeLaw, SpecError, Workload};
+use crate::spec::SpecError;
+use crate::trace::{MAX_SPOOL_BYTES, Trace, TraceError};
+use crate::workload::{SizeLaw, Workload};
 
 /// Why a command failed.
 #[derive(Debug, thiserror::Error)]
@@ -29,9 +32,18 @@ pub enum AppError {
     /// A scenario file is not usable.
     #[error(transparent)]
     Scenario(#[from] crate::scenario::ScenarioError),
+    /// A replay could not finish.
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
     /// A simulation could not finish.
     #[error(transparent)]
     Simulation(#[from] crate::cluster::SimError),
+}
+
+impl From<crate::atomic::WriteError> for AppError {
+    fn from(e: crate::atomic::WriteError) -> Self {
+        AppError::Report(e.into())
+    }
 }
 
 impl From<PolicyError> for AppError {
@@ -65,10 +77,19 @@ pub struct SourceArgs {
     pub rate: Option<f64>,
     /// Seed of the workload and of randomised policies.
     pub seed: u64,
+    /// Most requests a pass reads, when raised or lowered from the default
+    /// ([`DEFAULT_MAX_REQUESTS`], or [`MAX_BELADY_REQUESTS`] while Belady's
+    /// next accesses are kept in memory).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_requests: Option<u64>,
+    /// Most bytes copied from a trace that is a pipe or device, when not
+    /// [`MAX_SPOOL_BYTES`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_spool: Option<u64>,
 }
 
-/// Most requests of a synthetic workload whose next accesses Belady may
-/// keep in memory (8 bytes each).
+/// Most requests whose next accesses Belady's pre-pass keeps in memory
+/// (8 bytes each) unless `--max-requests` says otherwise.
 pub const MAX_BELADY_REQUESTS: u64 = 1 << 30;
 
 /// A source ready to read, with everything a pre-pass learnt.
@@ -90,7 +111,11 @@ impl Prepared {
     ) -> Result<Prepared, AppError> {
         let seed = Seed(args.seed);
         let source = match (&args.trace, &args.workload) {
-            (Some(path), None) => Source::Trace(Trace::new(path, args.format.as_deref())?),
+            (Some(path), None) => Source::Trace(Trace::with_spool_limit(
+                path,
+                args.format.as_deref(),
+                args.max_spool.unwrap_or(MAX_SPOOL_BYTES),
+            )?),
             (None, Some(spec)) => Source::Workload {
                 workload: Workload::parse(spec, SizeLaw::parse(&args.object_size)?)?,
                 seed: seed.derive("workload"),
@@ -120,19 +145,32 @@ impl Prepared {
         };
         let need_next_access =
             need_next_access && (!source.has_next_access() || wrong_next_access.is_some());
+        let max_requests = args.max_requests.unwrap_or(if need_next_access {
+            MAX_BELADY_REQUESTS
+        } else {
+            DEFAULT_MAX_REQUESTS
+        });
         if let Source::Workload { workload, .. } = &source
-            && need_next_access
-            && workload.requests > MAX_BELADY_REQUESTS
+            && workload.requests > max_requests
         {
-            return Err(AppError::Input(format!(
-                "belady on a workload of {} requests: its next accesses take 8 bytes a request, so at most {MAX_BELADY_REQUESTS} requests (8 GiB); give fewer requests",
-                workload.requests
-            )));
+            return Err(AppError::Input(if need_next_access {
+                format!(
+                    "belady on a workload of {} requests: its next accesses take 8 bytes a request, so at most {max_requests} requests ({}); give fewer requests or raise the limit with --max-requests",
+                    workload.requests,
+                    crate::units::format_bytes(max_requests.saturating_mul(8))
+                )
+            } else {
+                format!(
+                    "`requests` = {} is above the limit of {max_requests:.0e} requests a replay reads (minutes of work per cell); give fewer or raise the limit with --max-requests",
+                    workload.requests
+                )
+            }));
         }
         let mut options = StreamOptions {
             ignore_size: args.ignore_size,
             rate: args.rate,
             warmup: 0,
+            max_requests,
         };
         let profile = if need_profile || need_next_access || warmup_percent.is_some() {
             Some(profile(&source, &options, need_next_access)?)
@@ -217,6 +255,26 @@ impl Prepared {
             }
     }
 
+    /// Writes `run.json` of a `command` run with `args` into `dir`.
+    fn write_run_record<T: Serialize>(
+        &self,
+        dir: &Path,
+        command: &'static str,
+        args: &T,
+        source: &SourceArgs,
+        rows: &[CellResult],
+    ) -> Result<(), AppError> {
+        let run = report::RunRecord::new(
+            command,
+            args,
+            source,
+            self.options.warmup,
+            self.profile.as_ref(),
+            rows,
+        );
+        Ok(report::write_json(&dir.join("run.json"), &run)?)
+    }
+
     fn summary(&self) -> String {
         let unit = if self.counts_objects() {
             "objects"
@@ -279,19 +337,6 @@ pub(super) fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, AppE
         .map_err(|e| AppError::Input(format!("--jobs: {e}")))
 }
 
-/// Every policy at every capacity.
-fn grid(policies: &[&PolicyChoice], capacities: &[u64]) -> Vec<Cell> {
-    policies
-        .iter()
-        .flat_map(|p| {
-            capacities.iter().map(|&capacity| Cell {
-                policy: (*p).clone(),
-                capacity,
-            })
-        })
-        .collect()
-}
-
 /// Runs cells on `jobs` threads, with a progress bar on the terminal when
 /// `show_progress` (cells done, the last cell's speed, time left).
 fn run_with_progress(
@@ -323,71 +368,6 @@ fn run_with_progress(
     let rows = thread_pool(jobs)?.install(|| replay.run_cells(cells, &done))?;
     bar.finish_and_clear();
     Ok(rows)
-}
-
-/// What `run.json` records so a result can be reproduced.
-#[derive(Serialize)]
-struct RunRecord<'a, T: Serialize> {
-    program: &'static str,
-    version: &'static str,
-    command: &'static str,
-    arguments: &'a T,
-    source: &'a SourceArgs,
-    warmup_requests: u64,
-    requests: Option<u64>,
-    objects: Option<u64>,
-    working_set: Option<u64>,
-    /// Wall-clock speed per cell: the one part of a result that is not
-    /// reproducible, kept apart from the CSV.
-    wall_clock: WallClock,
-}
-
-/// Timings of this run, which differ between runs.
-#[derive(Serialize)]
-struct WallClock {
-    note: &'static str,
-    cells: Vec<CellTiming>,
-}
-
-/// One cell's speed.
-#[derive(Serialize)]
-struct CellTiming {
-    policy: String,
-    cache_size: u64,
-    throughput_rps: Option<f64>,
-}
-
-fn write_run_record<T: Serialize>(
-    dir: &Path,
-    command: &'static str,
-    args: &T,
-    source: &SourceArgs,
-    prepared: &Prepared,
-    rows: &[CellResult],
-) -> Result<(), AppError> {
-    let record = RunRecord {
-        program: "cachelab",
-        version: env!("CARGO_PKG_VERSION"),
-        command,
-        arguments: args,
-        source,
-        warmup_requests: prepared.options.warmup,
-        requests: prepared.profile.as_ref().map(|p| p.requests),
-        objects: prepared.profile.as_ref().map(|p| p.objects),
-        working_set: prepared.profile.as_ref().map(|p| p.working_set),
-        wall_clock: WallClock {
-            note: "wall-clock measurements of this run: not reproducible, unlike the CSV",
-            cells: rows
-                .iter()
-                .map(|r| CellTiming {
-                    policy: r.policy.clone(),
-                    cache_size: r.cache_size,
-                    throughput_rps: r.throughput_rps,
-                })
-                .collect(),
-        },
-    };
-    Ok(report::write_json(&dir.join("run.json"), &record)?)
 }
 
 /// What a command produced.
@@ -431,7 +411,7 @@ pub fn replay(
         wants_future,
     )?;
     let capacities = prepared.resolve_sizes(&sizes)?;
-    let cells = grid(&policies.iter().collect::<Vec<_>>(), &capacities);
+    let cells = replay::grid(&policies.iter().collect::<Vec<_>>(), &capacities);
     let rows = run_with_progress(
         &prepared.replay(),
         &cells,
@@ -446,7 +426,7 @@ pub fn replay(
         .unwrap_or_else(|| Path::new("results/replay").join(prepared.source.name()));
     let csv = dir.join("replay.csv");
     report::write_csv(&csv, &rows)?;
-    write_run_record(&dir, "replay", args, source_args, &prepared, &rows)?;
+    prepared.write_run_record(&dir, "replay", args, source_args, &rows)?;
     let plotted = report::plot_directory(&dir, None)?;
     let text = format!(
         "{}\n{}",
@@ -523,30 +503,9 @@ pub fn mrc(
         sizes
     };
     let replay = prepared.replay();
-    // LRU comes from one pass over the stream; the others run per size.
-    let lru_rows = if policies.iter().any(|p| p.label == "lru") {
-        replay.lru_curve(&capacities)?
-    } else {
-        Vec::new()
-    };
-    let others: Vec<&PolicyChoice> = policies.iter().filter(|p| p.label != "lru").collect();
-    let other_rows = run_with_progress(
-        &replay,
-        &grid(&others, &capacities),
-        args.jobs,
-        "mrc",
-        show_progress,
-    )?;
-    // Rows in the order the policies were given.
-    let mut rows = Vec::new();
-    for policy in &policies {
-        let source = if policy.label == "lru" {
-            &lru_rows
-        } else {
-            &other_rows
-        };
-        rows.extend(source.iter().filter(|r| r.policy == policy.label).cloned());
-    }
+    let rows = replay.curves(&policies, &capacities, |cells| {
+        run_with_progress(&replay, cells, args.jobs, "mrc", show_progress)
+    })?;
     prepared.check_measured(&rows)?;
     let dir = args
         .out
@@ -555,7 +514,7 @@ pub fn mrc(
     let csv = dir.join("mrc.csv");
     report::write_csv(&csv, &rows)?;
     let bytes = !prepared.counts_objects();
-    write_run_record(&dir, "mrc", args, source_args, &prepared, &rows)?;
+    prepared.write_run_record(&dir, "mrc", args, source_args, &rows)?;
     let plotted = report::plot_directory(&dir, None)?;
     let text = format!(
         "{}\n{}",
@@ -567,57 +526,4 @@ pub fn mrc(
         files: [vec![csv, dir.join("run.json")], plotted.files].concat(),
         rows,
     })
-}
-
-/// The registry as a Markdown table, for the README.
-pub fn policies_markdown() -> String {
-    let mut out = String::from(
-        "| policy | what it does | parameters (defaults) | follows |\n|---|---|---|---|\n",
-    );
-    for spec in POLICIES {
-        let params: Vec<String> = spec
-            .params
-            .iter()
-            .map(|p| format!("`{}={}`", p.name, param_default(p)))
-            .collect();
-        out.push_str(&format!(
-            "| `{}` | {} | {} | {} |\n",
-            spec.name,
-            spec.about,
-            if params.is_empty() {
-                "—".to_string()
-            } else {
-                params.join(", ")
-            },
-            spec.source
-        ));
-    }
-    out
-}
-
-fn param_default(p: &crate::policy::ParamSpec) -> String {
-    match p.kind {
-        crate::policy::ParamKind::Bool => (p.default != 0.0).to_string(),
-        _ => p.default.to_string(),
-    }
-}
-
-/// The registry as a table: name, parameters with defaults, description, source.
-pub fn policies_table() -> String {
-    let mut out = String::new();
-    for spec in POLICIES {
-        out.push_str(&format!("{:<18} {}\n", spec.name, spec.about));
-        out.push_str(&format!("{:<18} source: {}\n", "", spec.source));
-        for p in spec.params {
-            let default = match p.kind {
-                crate::policy::ParamKind::Bool => (p.default != 0.0).to_string(),
-                _ => p.default.to_string(),
-            };
-            out.push_str(&format!(
-                "{:<18} {}={} — {}\n",
-                "", p.name, default, p.about
-            ));
-        }
-    }
-    out
 }

@@ -1,8 +1,9 @@
-//! What a cluster run measures: hit
-//! ratios over gets after the warm-up, latency histograms for hits, misses
-//! and all, database load, per-node statistics, a time series per interval,
-//! and the impact of each failure event.
+//! What runs measure. A replay: misses per cell. A cluster run: hit ratios
+//! over gets after the warm-up, latency histograms for hits, misses and all,
+//! database load, per-node statistics, a time series per interval, and the
+//! impact of each failure event.
 
+mod cell;
 pub mod check;
 pub mod consistency;
 mod impact;
@@ -10,6 +11,7 @@ pub mod recorder;
 pub mod stats;
 mod summary;
 
+pub use cell::{CellResult, MissCounts};
 pub use check::{Violation, check};
 pub use consistency::ConsistencySummary;
 pub use impact::{FailureEvent, FailureImpact, Happening, failure_impacts};

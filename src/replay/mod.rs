@@ -9,23 +9,56 @@ mod size;
 mod source;
 
 pub use size::{CacheSize, log_spaced};
-pub use source::{DEFAULT_RATE, Source, StreamOptions};
+pub use source::{DEFAULT_MAX_REQUESTS, DEFAULT_RATE, Source, StreamOptions};
 
 use std::time::Instant;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
-use serde::Serialize;
 
+use crate::metrics::{CellResult, MissCounts};
 use crate::mrc::StackDistances;
 use crate::policy::PolicyChoice;
-use crate::request::{NEVER, Request};
+use crate::request::{NEVER, Request, StreamError};
 use crate::seed::Seed;
 use crate::trace::TraceError;
 use source::Adjuster;
 
 /// Requests read per batch.
 const BATCH: usize = 4096;
+
+/// Why a replay could not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// The source could not be read.
+    #[error(transparent)]
+    Trace(#[from] TraceError),
+    /// The source has more requests than a pass may read.
+    #[error("{stream}: more than {limit} requests, the most a replay reads{why}; give a shorter stream or raise the limit with --max-requests", why = if *.next_access { " while keeping each one's next access in memory for belady (8 bytes a request)" } else { "" })]
+    TooManyRequests {
+        /// The source, as [`Source::describe`] names it.
+        stream: String,
+        /// The limit passed.
+        limit: u64,
+        /// Whether the pass was keeping next-access positions.
+        next_access: bool,
+    },
+}
+
+impl From<StreamError> for ReplayError {
+    fn from(e: StreamError) -> Self {
+        ReplayError::Trace(e.into())
+    }
+}
+
+/// The error of a pass over `source` that read past `options.max_requests`.
+fn too_many(source: &Source, options: &StreamOptions, next_access: bool) -> ReplayError {
+    ReplayError::TooManyRequests {
+        stream: source.describe(),
+        limit: options.max_requests,
+        next_access,
+    }
+}
 
 /// What a pre-pass over the stream learns.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -43,12 +76,13 @@ pub struct Profile {
 }
 
 /// Reads the whole stream once: working set, and Belady's next-access
-/// positions when `want_next_access`.
+/// positions when `want_next_access`. Refuses a stream longer than
+/// `options.max_requests`, before keeping more positions than that.
 pub fn profile(
     source: &Source,
     options: &StreamOptions,
     want_next_access: bool,
-) -> Result<Profile, TraceError> {
+) -> Result<Profile, ReplayError> {
     let mut stream = source.open()?;
     let mut batch = Vec::with_capacity(BATCH);
     let mut last_seen: FxHashMap<u64, u64> = FxHashMap::default();
@@ -56,8 +90,12 @@ pub fn profile(
     let mut profile = Profile::default();
     loop {
         batch.clear();
-        if stream.next_batch(&mut batch, BATCH)? == 0 {
+        let n = stream.next_batch(&mut batch, BATCH)?;
+        if n == 0 {
             break;
+        }
+        if profile.requests + n as u64 > options.max_requests {
+            return Err(too_many(source, options, want_next_access));
         }
         for req in &batch {
             let size = if options.ignore_size {
@@ -97,57 +135,17 @@ pub struct Cell {
     pub capacity: u64,
 }
 
-/// The outcome of one cell: a row of `replay.csv`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct CellResult {
-    /// Policy label (name plus non-default parameters).
-    pub policy: String,
-    /// Capacity in bytes, or objects with --ignore-size.
-    pub cache_size: u64,
-    /// Requests counted (after the warm-up).
-    pub requests: u64,
-    /// Misses among them.
-    pub misses: u64,
-    /// misses / requests.
-    pub miss_ratio: f64,
-    /// Bytes missed / bytes requested.
-    pub byte_miss_ratio: f64,
-    /// Requests processed per second of wall time, warm-up and reading
-    /// included, when measured in this process. A wall-clock figure: it
-    /// differs between runs, so it stays out of the CSV and goes to
-    /// `run.json` instead.
-    #[serde(skip)]
-    pub throughput_rps: Option<f64>,
-}
-
-impl CellResult {
-    fn new(policy: String, cache_size: u64, counts: Counts, processed: u64, seconds: f64) -> Self {
-        CellResult {
-            policy,
-            cache_size,
-            requests: counts.requests,
-            misses: counts.misses,
-            miss_ratio: ratio(counts.misses, counts.requests),
-            byte_miss_ratio: ratio(counts.byte_misses, counts.bytes),
-            throughput_rps: (seconds > 0.0).then(|| processed as f64 / seconds),
-        }
-    }
-}
-
-fn ratio(part: u64, whole: u64) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        part as f64 / whole as f64
-    }
-}
-
-#[derive(Clone, Copy, Debug, Default)]
-struct Counts {
-    requests: u64,
-    misses: u64,
-    bytes: u64,
-    byte_misses: u64,
+/// Every policy at every capacity.
+pub fn grid(policies: &[&PolicyChoice], capacities: &[u64]) -> Vec<Cell> {
+    policies
+        .iter()
+        .flat_map(|p| {
+            capacities.iter().map(|&capacity| Cell {
+                policy: (*p).clone(),
+                capacity,
+            })
+        })
+        .collect()
 }
 
 /// Everything a replay needs besides the cells.
@@ -181,7 +179,7 @@ impl Replay<'_> {
         &self,
         wants_next_access: bool,
         mut visit: impl FnMut(&[Request], usize),
-    ) -> Result<u64, TraceError> {
+    ) -> Result<u64, ReplayError> {
         let adjuster = self.adjuster(wants_next_access);
         let mut stream = self.source.open()?;
         let mut batch = Vec::with_capacity(BATCH);
@@ -192,6 +190,9 @@ impl Replay<'_> {
             if n == 0 {
                 return Ok(position);
             }
+            if position + n as u64 > self.options.max_requests {
+                return Err(too_many(self.source, self.options, false));
+            }
             adjuster.apply(&mut batch, position);
             let warm_end = self.options.warmup.saturating_sub(position).min(n as u64) as usize;
             visit(&batch, warm_end);
@@ -200,10 +201,10 @@ impl Replay<'_> {
     }
 
     /// Runs one cell.
-    pub fn run_cell(&self, cell: &Cell) -> Result<CellResult, TraceError> {
+    pub fn run_cell(&self, cell: &Cell) -> Result<CellResult, ReplayError> {
         let started = Instant::now();
         let mut policy = cell.policy.build(cell.capacity, self.seed);
-        let mut counts = Counts::default();
+        let mut counts = MissCounts::default();
         let mut evicted = Vec::new();
         let wants_next_access = cell.policy.spec.needs_future;
         let processed = self.for_each_batch(wants_next_access, |batch, counted_from| {
@@ -239,7 +240,7 @@ impl Replay<'_> {
         &self,
         cells: &[Cell],
         done: &(dyn Fn(&CellResult) + Sync),
-    ) -> Result<Vec<CellResult>, TraceError> {
+    ) -> Result<Vec<CellResult>, ReplayError> {
         cells
             .par_iter()
             .map(|cell| {
@@ -250,8 +251,36 @@ impl Replay<'_> {
             .collect()
     }
 
+    /// Miss-ratio curves of `policies` at `capacities`, rows in the order of
+    /// `policies`: LRU from one pass over the stream, the others one replay
+    /// per cell through `run` (which may run them in parallel, with progress).
+    pub fn curves<E: From<ReplayError>>(
+        &self,
+        policies: &[PolicyChoice],
+        capacities: &[u64],
+        run: impl FnOnce(&[Cell]) -> Result<Vec<CellResult>, E>,
+    ) -> Result<Vec<CellResult>, E> {
+        let lru_rows = if policies.iter().any(|p| p.label == "lru") {
+            self.lru_curve(capacities)?
+        } else {
+            Vec::new()
+        };
+        let others: Vec<&PolicyChoice> = policies.iter().filter(|p| p.label != "lru").collect();
+        let other_rows = run(&grid(&others, capacities))?;
+        let mut rows = Vec::new();
+        for policy in policies {
+            let source = if policy.label == "lru" {
+                &lru_rows
+            } else {
+                &other_rows
+            };
+            rows.extend(source.iter().filter(|r| r.policy == policy.label).cloned());
+        }
+        Ok(rows)
+    }
+
     /// LRU at every size in one pass over the stream (stack distances).
-    pub fn lru_curve(&self, capacities: &[u64]) -> Result<Vec<CellResult>, TraceError> {
+    pub fn lru_curve(&self, capacities: &[u64]) -> Result<Vec<CellResult>, ReplayError> {
         let started = Instant::now();
         let mut distances = StackDistances::new(capacities);
         let processed = self.for_each_batch(false, |batch, counted_from| {
@@ -264,7 +293,7 @@ impl Replay<'_> {
             .iter()
             .enumerate()
             .map(|(i, &size)| {
-                let counts = Counts {
+                let counts = MissCounts {
                     requests: curve.requests,
                     misses: curve.requests - curve.hits[i],
                     bytes: curve.bytes,

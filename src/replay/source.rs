@@ -43,6 +43,15 @@ impl Source {
         matches!(self, Source::Trace(t) if t.has_next_access())
     }
 
+    /// The source as error messages name it: the trace's path, or the
+    /// workload's kind.
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Trace(trace) => trace.path.display().to_string(),
+            Source::Workload { .. } => format!("the workload {}", self.name()),
+        }
+    }
+
     /// A short name for result directories: the trace's file stem or the
     /// workload's kind.
     pub fn name(&self) -> String {
@@ -64,8 +73,12 @@ impl Source {
     }
 }
 
-/// How requests are adjusted before a policy sees them.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// Most requests one pass of a replay reads unless raised (minutes of work
+/// per cell).
+pub const DEFAULT_MAX_REQUESTS: u64 = 10_000_000_000;
+
+/// How requests are adjusted before a policy sees them, and how many are read.
+#[derive(Clone, Debug, PartialEq)]
 pub struct StreamOptions {
     /// Give every object size 1, so capacities count objects.
     pub ignore_size: bool,
@@ -74,6 +87,19 @@ pub struct StreamOptions {
     pub rate: Option<f64>,
     /// Requests at the start that warm the cache but are not counted.
     pub warmup: u64,
+    /// Most requests a pass reads; a longer stream is an error.
+    pub max_requests: u64,
+}
+
+impl Default for StreamOptions {
+    fn default() -> Self {
+        StreamOptions {
+            ignore_size: false,
+            rate: None,
+            warmup: 0,
+            max_requests: DEFAULT_MAX_REQUESTS,
+        }
+    }
 }
 
 impl StreamOptions {

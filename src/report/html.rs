@@ -12,7 +12,8 @@ use super::directory::{caption, read_json, run_title};
 use super::figures::{failures_of, sweep::PANEL_METRICS};
 use super::plot::short_number;
 use super::results::{Metric, Sweep, Table};
-use super::{NO_REQUEST, ReportError, write_atomic};
+use super::{NO_REQUEST, ReportError};
+use crate::atomic::write_atomic;
 
 /// Text made safe for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {

@@ -1,6 +1,8 @@
-//! Plain-text tables for the terminal.
+//! Plain-text tables for the terminal, and the policy registry as text
+//! and as the README's Markdown table.
 
-use crate::replay::CellResult;
+use crate::metrics::CellResult;
+use crate::policy::{POLICIES, ParamKind, ParamSpec};
 use crate::units::format_bytes;
 
 /// A fixed-width table of replay results, one row per cell.
@@ -56,6 +58,59 @@ pub fn replay_table(rows: &[CellResult], sizes_are_bytes: bool) -> String {
             &row.iter().map(String::as_str).collect::<Vec<_>>(),
             &mut out,
         );
+    }
+    out
+}
+
+/// The registry as a Markdown table, for the README.
+pub fn policies_markdown() -> String {
+    let mut out = String::from(
+        "| policy | what it does | parameters (defaults) | follows |\n|---|---|---|---|\n",
+    );
+    for spec in POLICIES {
+        let params: Vec<String> = spec
+            .params
+            .iter()
+            .map(|p| format!("`{}={}`", p.name, param_default(p)))
+            .collect();
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            spec.name,
+            spec.about,
+            if params.is_empty() {
+                "—".to_string()
+            } else {
+                params.join(", ")
+            },
+            spec.source
+        ));
+    }
+    out
+}
+
+fn param_default(p: &ParamSpec) -> String {
+    match p.kind {
+        ParamKind::Bool => (p.default != 0.0).to_string(),
+        _ => p.default.to_string(),
+    }
+}
+
+/// The registry as a table: name, parameters with defaults, description, source.
+pub fn policies_table() -> String {
+    let mut out = String::new();
+    for spec in POLICIES {
+        out.push_str(&format!("{:<18} {}\n", spec.name, spec.about));
+        out.push_str(&format!("{:<18} source: {}\n", "", spec.source));
+        for p in spec.params {
+            let default = match p.kind {
+                ParamKind::Bool => (p.default != 0.0).to_string(),
+                _ => p.default.to_string(),
+            };
+            out.push_str(&format!(
+                "{:<18} {}={} — {}\n",
+                "", p.name, default, p.about
+            ));
+        }
     }
     out
 }

@@ -13,7 +13,7 @@ use crate::units::{MAX_DURATION_NS, format_duration, parse_duration};
 
 /// The longest draw of any distribution, in ns (as a float for the cap).
 const MAX_DRAW: f64 = MAX_DURATION_NS as f64;
-use crate::workload::Spec;
+use crate::spec::Spec;
 
 /// A distribution of durations in nanoseconds.
 #[derive(Clone, Debug, PartialEq)]

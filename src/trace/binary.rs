@@ -6,7 +6,7 @@ use rustc_hash::FxHashMap;
 
 use super::TraceError;
 use super::input::Input;
-use crate::request::{NEVER, Op, Request, RequestStream};
+use crate::request::{NEVER, Op, Request, RequestStream, StreamError};
 
 /// Reads whole fixed-size records from an input, reporting a record cut
 /// short by the end of the file.
@@ -28,7 +28,7 @@ impl Records {
     }
 
     /// Reads up to `max` records; returns their bytes (empty at the end).
-    fn next_chunk(&mut self, max: usize) -> Result<&[u8], TraceError> {
+    fn next_chunk(&mut self, max: usize) -> Result<&[u8], StreamError> {
         let want = max * self.record_len;
         self.buf.resize(want, 0);
         let mut got = 0;
@@ -43,7 +43,7 @@ impl Records {
         let whole = got / self.record_len;
         if got % self.record_len != 0 {
             let record = self.records_read + whole as u64;
-            return Err(TraceError::Truncated {
+            return Err(StreamError::Truncated {
                 path: self.input.path.clone(),
                 record,
                 offset: record * self.record_len as u64,
@@ -90,7 +90,7 @@ impl OracleGeneral {
 }
 
 impl RequestStream for OracleGeneral {
-    fn next_batch(&mut self, batch: &mut Vec<Request>, max: usize) -> Result<usize, TraceError> {
+    fn next_batch(&mut self, batch: &mut Vec<Request>, max: usize) -> Result<usize, StreamError> {
         let before = batch.len();
         loop {
             let first = self.records.records_read;
@@ -252,7 +252,7 @@ fn scsi_op(cmd: u16) -> Op {
 }
 
 impl RequestStream for Vscsi {
-    fn next_batch(&mut self, batch: &mut Vec<Request>, max: usize) -> Result<usize, TraceError> {
+    fn next_batch(&mut self, batch: &mut Vec<Request>, max: usize) -> Result<usize, StreamError> {
         let before = batch.len();
         let version = self.version;
         loop {

@@ -4,6 +4,7 @@ use super::TraceError;
 use super::format::CsvColumns;
 use super::input::Input;
 use super::text::parse_key;
+use crate::request::StreamError;
 use crate::request::{NEVER, Op, Request, RequestStream};
 
 /// Header names recognised for each field when columns are not given.
@@ -67,16 +68,16 @@ impl CsvReader {
         })
     }
 
-    fn malformed(&self, problem: String) -> TraceError {
+    fn malformed(&self, problem: String) -> StreamError {
         let line = self.record.position().map_or(0, |p| p.line());
-        TraceError::Malformed {
+        StreamError::Malformed {
             path: self.path.clone(),
             location: format!("line {line}"),
             problem,
         }
     }
 
-    fn field(&self, column: usize, name: &str) -> Result<&[u8], TraceError> {
+    fn field(&self, column: usize, name: &str) -> Result<&[u8], StreamError> {
         self.record
             .get(column)
             .map(<[u8]>::trim_ascii)
@@ -89,7 +90,7 @@ impl CsvReader {
             })
     }
 
-    fn parse_request(&self) -> Result<Option<Request>, TraceError> {
+    fn parse_request(&self) -> Result<Option<Request>, StreamError> {
         let key_text = self.field(self.key, "key")?;
         if key_text.is_empty() {
             return Err(self.malformed("empty key".to_string()));
@@ -165,16 +166,16 @@ fn parse_op(text: &[u8]) -> Option<Op> {
     }
 }
 
-fn csv_error(path: &std::path::Path, error: csv::Error) -> TraceError {
+fn csv_error(path: &std::path::Path, error: csv::Error) -> StreamError {
     let location = error
         .position()
         .map_or_else(|| "header".to_string(), |p| format!("line {}", p.line()));
     match error.into_kind() {
-        csv::ErrorKind::Io(source) => TraceError::Io {
+        csv::ErrorKind::Io(source) => StreamError::Io {
             path: path.to_path_buf(),
             source,
         },
-        kind => TraceError::Malformed {
+        kind => StreamError::Malformed {
             path: path.to_path_buf(),
             location,
             problem: format!("{kind:?}"),
@@ -222,7 +223,7 @@ pub fn columns_from_header(input: Input, columns: &CsvColumns) -> Result<CsvColu
 }
 
 impl RequestStream for CsvReader {
-    fn next_batch(&mut self, batch: &mut Vec<Request>, max: usize) -> Result<usize, TraceError> {
+    fn next_batch(&mut self, batch: &mut Vec<Request>, max: usize) -> Result<usize, StreamError> {
         let mut added = 0;
         while added < max {
             let more = self

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use super::TraceError;
 use super::lines::LineLimit;
 use super::spool;
+use crate::request::StreamError;
 
 /// The zstd frame magic number, little-endian.
 pub(super) const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
@@ -23,8 +24,8 @@ pub struct Input {
 
 impl Input {
     /// An I/O error on this input.
-    pub fn io_error(&self, source: std::io::Error) -> TraceError {
-        TraceError::Io {
+    pub fn io_error(&self, source: std::io::Error) -> StreamError {
+        StreamError::Io {
             path: self.path.clone(),
             source,
         }
@@ -32,15 +33,16 @@ impl Input {
 }
 
 /// Opens `path`, decompressing it when it starts with the zstd magic number;
-/// a pipe or device is spooled on its first open (see [`spool`]). With
+/// a pipe or device is spooled on its first open, up to `max_spool` bytes
+/// (see [`spool`]). With
 /// `lines` (text and CSV traces), a line longer than
 /// [`MAX_LINE_BYTES`](super::lines::MAX_LINE_BYTES) is an error.
-pub fn open(path: &Path, lines: bool) -> Result<Input, TraceError> {
-    let io_error = |source| TraceError::Io {
+pub fn open(path: &Path, lines: bool, max_spool: u64) -> Result<Input, TraceError> {
+    let io_error = |source| StreamError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let raw: Box<dyn Read + Send> = match spool::open(path, lines)? {
+    let raw: Box<dyn Read + Send> = match spool::open(path, lines, max_spool)? {
         spool::Opened::File(file) => Box::new(file),
         spool::Opened::Spool(copy) => Box::new(copy),
     };

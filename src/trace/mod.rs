@@ -22,45 +22,16 @@ pub use writer::write_oracle_general;
 
 use std::path::{Path, PathBuf};
 
-use crate::request::RequestStream;
+use crate::request::{RequestStream, StreamError};
 
-/// What went wrong reading a trace.
+/// What went wrong reading a trace: a read error of its request stream,
+/// or a format that cannot be told.
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
-    /// The file could not be opened or read.
-    #[error("{path}: {source}")]
-    Io {
-        /// The trace file.
-        path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-    /// The file ends inside a record.
-    #[error("{path}: truncated: record {record} at byte offset {offset}{compressed} is cut short ({got} of {want} bytes)", compressed = if *.compressed { " of the decompressed stream" } else { "" })]
-    Truncated {
-        /// The trace file.
-        path: PathBuf,
-        /// Index of the incomplete record (0-based).
-        record: u64,
-        /// Byte offset where the record starts.
-        offset: u64,
-        /// Bytes present.
-        got: usize,
-        /// Bytes a record needs.
-        want: usize,
-        /// Whether offsets refer to the decompressed stream.
-        compressed: bool,
-    },
-    /// A record does not make sense.
-    #[error("{path}: {location}: {problem}")]
-    Malformed {
-        /// The trace file.
-        path: PathBuf,
-        /// Where: `record 12 (byte offset 288)` or `line 7`.
-        location: String,
-        /// What is wrong.
-        problem: String,
-    },
+    /// The file could not be read, or a record in it is cut short or makes
+    /// no sense.
+    #[error(transparent)]
+    Read(#[from] StreamError),
     /// The format cannot be told or is not known.
     #[error("{path}: {problem}")]
     Format {
@@ -78,6 +49,8 @@ pub struct Trace {
     pub path: PathBuf,
     /// Its format.
     pub format: TraceFormat,
+    /// Most bytes copied from it when it is a pipe or device.
+    pub max_spool_bytes: u64,
 }
 
 impl Trace {
@@ -86,6 +59,16 @@ impl Trace {
     /// format its name says. A CSV trace without a key column given has its
     /// columns found from the header names now.
     pub fn new(path: &Path, format: Option<&str>) -> Result<Trace, TraceError> {
+        Trace::with_spool_limit(path, format, MAX_SPOOL_BYTES)
+    }
+
+    /// A trace as [`Trace::new`], copying at most `max_spool_bytes` from a
+    /// pipe or device (instead of [`MAX_SPOOL_BYTES`]).
+    pub fn with_spool_limit(
+        path: &Path,
+        format: Option<&str>,
+        max_spool_bytes: u64,
+    ) -> Result<Trace, TraceError> {
         let format = match format {
             Some(text) => TraceFormat::parse(text).map_err(|problem| TraceError::Format {
                 path: path.to_path_buf(),
@@ -95,20 +78,21 @@ impl Trace {
         };
         let format = match format {
             TraceFormat::Csv(columns) if columns.key.is_none() => TraceFormat::Csv(
-                csv::columns_from_header(input::open(path, true)?, &columns)?,
+                csv::columns_from_header(input::open(path, true, max_spool_bytes)?, &columns)?,
             ),
             other => other,
         };
         Ok(Trace {
             path: path.to_path_buf(),
             format,
+            max_spool_bytes,
         })
     }
 
     /// Opens a fresh stream from the start of the file.
     pub fn open(&self) -> Result<Box<dyn RequestStream>, TraceError> {
         let lines = matches!(self.format, TraceFormat::Text | TraceFormat::Csv(_));
-        let input = input::open(&self.path, lines)?;
+        let input = input::open(&self.path, lines, self.max_spool_bytes)?;
         Ok(match &self.format {
             TraceFormat::OracleGeneral { .. } => Box::new(binary::OracleGeneral::new(input)),
             TraceFormat::Vscsi => Box::new(binary::Vscsi::new(input)?),
@@ -143,7 +127,7 @@ impl Trace {
         if !self.has_next_access() {
             return Ok(None);
         }
-        binary::check_next_access(input::open(&self.path, false)?)
+        binary::check_next_access(input::open(&self.path, false, self.max_spool_bytes)?)
     }
 
     /// Whether requests carry object sizes.

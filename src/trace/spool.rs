@@ -5,21 +5,24 @@
 //! re-opening a pipe would give the next cell whatever is left (nothing) and
 //! re-opening a FIFO would wait for a writer that is gone.
 //!
-//! The copy is bounded ([`MAX_SPOOL_BYTES`]) so an endless device fails
-//! instead of filling the disk. The temporary file has no name
+//! The copy is bounded ([`MAX_SPOOL_BYTES`] unless raised) so an endless
+//! device fails instead of filling the disk, and a binary trace is never
+//! read from a character device other than a terminal: `/dev/zero` would
+//! pass for an endless run of valid records. The temporary file has no name
 //! (`tempfile::tempfile`), so the system deletes it when the process ends,
 //! however it ends.
 
 use std::fs::File;
-use std::io::{Read, Write};
-use std::os::unix::fs::{FileExt, MetadataExt};
+use std::io::{IsTerminal, Read, Write};
+use std::os::unix::fs::{FileExt, FileTypeExt, MetadataExt};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use super::TraceError;
 use super::lines::LineLimit;
+use crate::request::StreamError;
 
-/// Most bytes copied from one non-seekable input (16 GiB).
+/// Most bytes copied from one non-seekable input unless raised (16 GiB).
 pub const MAX_SPOOL_BYTES: u64 = 16 << 30;
 
 /// One input spooled, known by the (device, inode) of what its path names,
@@ -40,11 +43,12 @@ pub enum Opened {
     Spool(SpoolReader),
 }
 
-/// Opens `path`; a non-seekable input is spooled on its first open. When
-/// `lines` is set, the copy also checks that no line is longer than a text
-/// or CSV trace allows, so an endless line fails at once.
-pub fn open(path: &Path, lines: bool) -> Result<Opened, TraceError> {
-    let io_error = |source| TraceError::Io {
+/// Opens `path`; a non-seekable input is spooled on its first open, up to
+/// `max_bytes`. When `lines` is set, the copy also checks that no line is
+/// longer than a text or CSV trace allows, so an endless line fails at once;
+/// otherwise (binary records) a character device is refused.
+pub fn open(path: &Path, lines: bool, max_bytes: u64) -> Result<Opened, TraceError> {
+    let io_error = |source| StreamError::Io {
         path: path.to_path_buf(),
         source,
     };
@@ -64,7 +68,13 @@ pub fn open(path: &Path, lines: bool) -> Result<Opened, TraceError> {
         return Ok(Opened::Spool(SpoolReader::new(spooled.copy.clone())));
     }
     let file = File::open(path).map_err(io_error)?;
-    let spool = Arc::new(copy(path, file, lines)?);
+    if !lines && metadata.file_type().is_char_device() && !file.is_terminal() {
+        return Err(TraceError::Format {
+            path: path.to_path_buf(),
+            problem: "refused at byte offset 0: a character device (not a file, pipe or terminal), which may never end (as /dev/zero) and would pass for endless valid records; write the trace to a file and give that".to_string(),
+        });
+    }
+    let spool = Arc::new(copy(path, file, lines, max_bytes)?);
     spools.push(Spooled {
         id,
         copy: spool.clone(),
@@ -72,14 +82,14 @@ pub fn open(path: &Path, lines: bool) -> Result<Opened, TraceError> {
     Ok(Opened::Spool(SpoolReader::new(spool)))
 }
 
-/// Copies all of `source` into a new temporary file.
-fn copy(path: &Path, source: File, lines: bool) -> Result<File, TraceError> {
-    let io_error = |source| TraceError::Io {
+/// Copies all of `source` into a new temporary file, failing past `max_bytes`.
+fn copy(path: &Path, source: File, lines: bool, max_bytes: u64) -> Result<File, TraceError> {
+    let io_error = |source| StreamError::Io {
         path: path.to_path_buf(),
         source,
     };
     let mut spool = tempfile::tempfile().map_err(io_error)?;
-    let mut limited = source.take(MAX_SPOOL_BYTES + 1);
+    let mut limited = source.take(max_bytes.saturating_add(1));
     let copied = if lines {
         // A zstd stream is checked line by line only once decompressed.
         let mut head = [0u8; 4];
@@ -95,12 +105,12 @@ fn copy(path: &Path, source: File, lines: bool) -> Result<File, TraceError> {
     } else {
         std::io::copy(&mut limited, &mut spool).map_err(io_error)?
     };
-    if copied > MAX_SPOOL_BYTES {
+    if copied > max_bytes {
         return Err(TraceError::Format {
             path: path.to_path_buf(),
             problem: format!(
-                "not a regular file, and longer than the {} GiB cachelab copies from a pipe or device; write it to a file and give that",
-                MAX_SPOOL_BYTES >> 30
+                "not a regular file, and longer than the {} cachelab copies from a pipe or device; write it to a file and give that, or raise the limit with --max-spool",
+                crate::units::format_bytes(max_bytes)
             ),
         });
     }

@@ -2,9 +2,9 @@
 
 use std::io::{BufRead, BufReader};
 
+use super::hash_key;
 use super::input::Input;
-use super::{TraceError, hash_key};
-use crate::request::{NEVER, Op, Request, RequestStream};
+use crate::request::{NEVER, Op, Request, RequestStream, StreamError};
 
 /// Reads one key per line; numeric keys are taken as they are, others hashed.
 /// Blank lines are skipped; the last line may lack its newline.
@@ -34,14 +34,14 @@ pub fn parse_key(text: &[u8]) -> u64 {
 }
 
 impl RequestStream for TextReader {
-    fn next_batch(&mut self, batch: &mut Vec<Request>, max: usize) -> Result<usize, TraceError> {
+    fn next_batch(&mut self, batch: &mut Vec<Request>, max: usize) -> Result<usize, StreamError> {
         let mut added = 0;
         while added < max {
             self.line.clear();
             let n = self
                 .lines
                 .read_until(b'\n', &mut self.line)
-                .map_err(|source| TraceError::Io {
+                .map_err(|source| StreamError::Io {
                     path: self.path.clone(),
                     source,
                 })?;

@@ -10,7 +10,7 @@ use crate::request::{NEVER, Request};
 /// i64 next access as a 1-based request index or −1), through a temporary
 /// file renamed into place.
 pub fn write_oracle_general(path: &Path, requests: &[Request]) -> std::io::Result<()> {
-    crate::report::write_atomic_with(path, |file| {
+    crate::atomic::write_atomic_with(path, |file| {
         let mut out = BufWriter::with_capacity(1 << 20, file);
         for req in requests {
             let seconds = u32::try_from(req.time_ns / 1_000_000_000).unwrap_or(u32::MAX);

@@ -8,15 +8,13 @@
 
 mod popularity;
 mod sizes;
-mod spec;
 
 pub use popularity::Popularity;
 pub use sizes::SizeLaw;
-pub use spec::{Spec, SpecError};
 
-use crate::request::{Op, Request, RequestStream};
+use crate::request::{Op, Request, RequestStream, StreamError};
 use crate::seed::{Rng, Seed};
-use crate::trace::TraceError;
+use crate::spec::SpecError;
 
 /// A synthetic workload: who is asked for, how big objects are, how many requests.
 #[derive(Clone, Debug, PartialEq)]
@@ -84,7 +82,7 @@ impl WorkloadStream {
 }
 
 impl RequestStream for WorkloadStream {
-    fn next_batch(&mut self, batch: &mut Vec<Request>, max: usize) -> Result<usize, TraceError> {
+    fn next_batch(&mut self, batch: &mut Vec<Request>, max: usize) -> Result<usize, StreamError> {
         let n = (max as u64).min(self.remaining) as usize;
         for _ in 0..n {
             let request = self.next_request();

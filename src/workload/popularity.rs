@@ -6,8 +6,8 @@ use rand::RngExt;
 use rand_distr::Distribution;
 
 use super::scramble;
-use super::spec::{Spec, SpecError};
 use crate::seed::Rng;
+use crate::spec::{Spec, SpecError};
 
 /// Which keys are requested how often.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,9 +35,6 @@ pub enum Popularity {
         share: f64,
     },
 }
-
-/// Most requests a synthetic workload of `replay` or `mrc` may have.
-pub const MAX_REQUESTS: u64 = 10_000_000_000;
 
 /// The hot share of a hotspot law: above 0 (no hot keys at all would send
 /// the hot share of requests nowhere) and at most 1.
@@ -67,11 +64,6 @@ impl Popularity {
         let spec = Spec::parse(text, allowed, "zipf, uniform, hotspot")?;
         let keys = spec.count("keys")?;
         let requests = spec.count("requests")?;
-        if requests > MAX_REQUESTS {
-            return Err(spec.fail(format!(
-                "`requests` = {requests} is above the limit of {MAX_REQUESTS:.0e} (minutes of work per replay cell); give fewer"
-            )));
-        }
         let popularity = match spec.kind {
             "zipf" => Popularity::Zipf {
                 alpha: spec.real("alpha", 1.0, 0.0, 10.0)?,

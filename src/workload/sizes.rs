@@ -6,8 +6,8 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, LogNormal, Pareto};
 
 use super::scramble;
-use super::spec::{Spec, SpecError};
 use crate::seed::{Rng, Seed};
+use crate::spec::{Spec, SpecError};
 use crate::units::parse_bytes;
 
 /// How large objects are.

@@ -312,6 +312,56 @@ fn a_trace_from_a_pipe_is_read_once_for_every_cell() {
     assert_eq!(csv_rows(&pipe_out.join("replay.csv")), expected);
 }
 
+/// Replays the shared oracleGeneral trace from a pipe with `--max-spool
+/// limit`; returns whether it succeeded, and its error output.
+fn replay_piped_with_spool_limit(limit: &str, out: &Path) -> (bool, String) {
+    let mut args = vec![
+        "replay",
+        "--trace",
+        "/dev/stdin",
+        "--out",
+        out.to_str().unwrap(),
+        "--max-spool",
+        limit,
+    ];
+    args.extend_from_slice(&PIPE_ARGS);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cachelab"))
+        .args(&args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let data = std::fs::read(trace("cloudPhysicsIO.oracleGeneral.bin")).unwrap();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        // The reader stops early past the limit; that is for the test to see.
+        let _ = stdin.write_all(&data);
+    });
+    let output = wait_bounded(child, 120, "replay from a pipe");
+    writer.join().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_spool_limit_of_a_pipe_has_a_flag_that_its_message_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, stderr) = replay_piped_with_spool_limit("1MiB", &dir.path().join("small"));
+    assert!(!ok, "a 2.6 MiB pipe fit a 1 MiB spool");
+    assert!(
+        stderr
+            .contains("/dev/stdin: not a regular file, and longer than the 1 MiB cachelab copies")
+            && stderr.contains("raise the limit with --max-spool"),
+        "{stderr}"
+    );
+    let (ok, stderr) = replay_piped_with_spool_limit("3MiB", &dir.path().join("raised"));
+    assert!(ok, "{stderr}");
+}
+
 #[test]
 fn a_trace_from_a_named_fifo_with_a_share_size_does_not_hang() {
     use std::os::unix::fs::OpenOptionsExt;
@@ -465,7 +515,78 @@ fn inputs_that_would_exhaust_memory_or_time_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let out = out.to_str().unwrap();
+    let (og, txt) = (
+        trace("cloudPhysicsIO.oracleGeneral.bin"),
+        trace("cloudPhysicsIO.txt"),
+    );
     for (args, expected) in [
+        // An endless device passes for endless valid records: refused at
+        // once, not after copying the spool limit.
+        (
+            vec![
+                "replay",
+                "--trace",
+                "/dev/zero",
+                "--format",
+                "oracleGeneral",
+                "--size",
+                "5",
+            ],
+            "/dev/zero: refused at byte offset 0: a character device",
+        ),
+        (
+            vec![
+                "mrc",
+                "--trace",
+                "/dev/zero",
+                "--format",
+                "vscsi",
+                "--size",
+                "5",
+            ],
+            "/dev/zero: refused at byte offset 0: a character device",
+        ),
+        // The requests limit has a flag, which the messages name.
+        (
+            vec![
+                "replay",
+                "--workload",
+                "zipf:keys=10,requests=1e4",
+                "--size",
+                "5",
+                "--max-requests",
+                "1e3",
+            ],
+            "`requests` = 10000 is above the limit of 1e3 requests a replay reads (minutes of work per cell); give fewer or raise the limit with --max-requests",
+        ),
+        (
+            vec![
+                "replay",
+                "--trace",
+                &og,
+                "--size",
+                "5",
+                "--max-requests",
+                "10",
+            ],
+            "more than 10 requests, the most a replay reads; give a shorter stream or raise the limit with --max-requests",
+        ),
+        // Belady's pre-pass stops at the limit instead of keeping the next
+        // access of every request of a huge trace.
+        (
+            vec![
+                "replay",
+                "--trace",
+                &txt,
+                "--policy",
+                "belady",
+                "--size",
+                "5",
+                "--max-requests",
+                "1000",
+            ],
+            "cloudPhysicsIO.txt: more than 1000 requests, the most a replay reads while keeping each one's next access in memory for belady (8 bytes a request); give a shorter stream or raise the limit with --max-requests",
+        ),
         (
             vec![
                 "replay",
@@ -486,7 +607,7 @@ fn inputs_that_would_exhaust_memory_or_time_are_refused() {
                 "--size",
                 "5",
             ],
-            "belady",
+            "so at most 1073741824 requests (8 GiB); give fewer requests or raise the limit with --max-requests",
         ),
         (
             vec![

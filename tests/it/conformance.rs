@@ -253,6 +253,7 @@ fn no_policy_beats_belady_with_unit_sizes() {
 // that names the file, never a panic or a hang. Small valid traces of each
 // format (and zstd-wrapped) are mutated byte by byte.
 
+use cachelab::request::StreamError;
 use cachelab::trace::TraceError;
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -392,7 +393,7 @@ fn read_mutated(dir: &std::path::Path, name: &str, bytes: &[u8]) -> Result<u64, 
         );
         if matches!(
             error,
-            TraceError::Truncated { .. } | TraceError::Malformed { .. }
+            TraceError::Read(StreamError::Truncated { .. } | StreamError::Malformed { .. })
         ) {
             assert!(
                 message.contains("offset")
@@ -418,7 +419,9 @@ fn read_mutated(dir: &std::path::Path, name: &str, bytes: &[u8]) -> Result<u64, 
     let most = 1_000 * (bytes.len() as u64 + 1);
     for _ in 0..=most {
         batch.clear();
-        let n = stream.next_batch(&mut batch, 64).map_err(check)?;
+        let n = stream
+            .next_batch(&mut batch, 64)
+            .map_err(|e| check(e.into()))?;
         assert_eq!(n, batch.len(), "next_batch counts what it appends");
         if n == 0 {
             return Ok(requests);

@@ -1,7 +1,8 @@
 //! cachelab's integration tests, one binary (one link) with a module per
 //! area: the command line, the cluster model and its oracles, consistency,
-//! failures, the fuzzers, the golden tables, the plots, the README, the
-//! completeness of the policy lists, the bundled scenarios and sweeps.
+//! failures, the fuzzers, the golden tables, the module layers, the plots,
+//! the README, the completeness of the policy lists, the bundled scenarios
+//! and sweeps.
 
 mod cli;
 mod cluster;
@@ -11,6 +12,7 @@ mod consistency;
 mod failures;
 mod fuzz;
 mod golden;
+mod layers;
 mod model;
 mod oracles;
 mod plots;

@@ -9,8 +9,8 @@ use serde_json::Value;
 use super::ReportError;
 use super::plot::{BarChart, BarSeries, LineChart, Series, miss_ratio_curve, timeseries};
 use super::results::{Table, distinct};
+use crate::metrics::CellResult;
 use crate::metrics::{FailureImpact, IntervalRow};
-use crate::replay::CellResult;
 use crate::units::format_bytes;
 
 /// The rows of `replay.csv` or `mrc.csv`.

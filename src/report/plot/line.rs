@@ -8,7 +8,7 @@ use plotters::coord::ranged1d::ValueFormatter;
 use plotters::prelude::*;
 
 use super::{Chart, TickedAxis, colour, compact_number, short_number};
-use crate::replay::CellResult;
+use crate::metrics::CellResult;
 
 /// One line of a line chart.
 #[derive(Clone, Debug, PartialEq)]

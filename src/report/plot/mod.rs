@@ -23,7 +23,8 @@ pub use bars::{BarChart, BarSeries};
 pub use heatmap::Heatmap;
 pub use line::{LineChart, Series, miss_ratio_curve, timeseries};
 
-use super::{ReportError, persist, temporary};
+use super::ReportError;
+use crate::atomic::{persist, temporary};
 
 /// Pixel size of a one-panel plot.
 pub const SIZE: (u32, u32) = (900, 560);
@@ -118,7 +119,7 @@ pub fn write_figure<C: Chart>(
         message,
     })?;
     persist(png_tmp, &png)?;
-    persist(svg_tmp, &svg)
+    Ok(persist(svg_tmp, &svg)?)
 }
 
 /// Font size of chart titles.

@@ -1,5 +1,5 @@
-//! The small `kind:name=value,name=value` language of workload and size
-//! specifications on the command line.
+//! The small `kind:name=value,name=value` language of workload, size and
+//! distribution specifications on the command line and in scenario files.
 
 use crate::units::{parse_bytes, parse_count};
 
