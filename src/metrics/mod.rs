@@ -4,6 +4,7 @@
 //! and the impact of each failure event.
 
 pub mod check;
+pub mod columns;
 pub mod consistency;
 mod impact;
 pub mod recorder;

@@ -8,7 +8,9 @@ pub mod figures;
 mod html;
 mod lock;
 pub mod plot;
+pub mod records;
 pub mod results;
+pub mod sweep;
 pub mod table;
 
 pub use directory::{NO_REQUEST, Plotted, plot_directory};

@@ -3,6 +3,11 @@
 use crate::replay::CellResult;
 use crate::units::format_bytes;
 
+/// A ratio to four places, or "no data".
+fn ratio(value: Option<f64>) -> String {
+    value.map_or("no data".to_string(), |r| format!("{r:.4}"))
+}
+
 /// A fixed-width table of replay results, one row per cell.
 pub fn replay_table(rows: &[CellResult], sizes_are_bytes: bool) -> String {
     let header = [
@@ -26,8 +31,8 @@ pub fn replay_table(rows: &[CellResult], sizes_are_bytes: bool) -> String {
                 },
                 r.requests.to_string(),
                 r.misses.to_string(),
-                format!("{:.4}", r.miss_ratio),
-                format!("{:.4}", r.byte_miss_ratio),
+                ratio(r.miss_ratio),
+                ratio(r.byte_miss_ratio),
                 r.throughput_rps
                     .map_or("-".to_string(), |rps| format!("{:.2}", rps / 1e6)),
             ]
