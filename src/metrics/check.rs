@@ -730,6 +730,30 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_window_passes_as_no_data() {
+        // So few requests that none is issued after the warm-up.
+        let text = SCENARIO.replace("rate = 2000", "rate = 0.01");
+        let file: ScenarioFile = toml::from_str(&text).unwrap();
+        let scenario = Scenario::new("t".into(), "empty".into(), file, ".".as_ref()).unwrap();
+        let output = simulate(&scenario, &mut |_| {}).unwrap();
+        let s = &output.summary;
+        assert_eq!((s.requests, s.gets), (0, 0));
+        assert_eq!(
+            (s.hit_ratio, s.miss_ratio, s.latency_all.p99_ns),
+            (None, None, None)
+        );
+        assert!(output.latency.iter().all(|r| r.latency_ns.is_none()));
+        assert_eq!(check(&scenario, &output), []);
+        // A 0 where there is no data is caught.
+        let mut zero = output.clone();
+        zero.summary.hit_ratio = Some(0.0);
+        assert_eq!(
+            properties(&scenario, &zero),
+            ["a value exactly when there is data"]
+        );
+    }
+
+    #[test]
     fn corrupted_summaries_are_caught() {
         let (scenario, clean) = run();
         let corrupt = |change: fn(&mut RunOutput)| {

@@ -385,3 +385,120 @@ pub const COLUMNS: &[Column] = &[
         max_ns
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Map, Value};
+
+    /// Fields of a summary that are not metric columns, and why.
+    const NOT_COLUMNS: [(&str, &str); 8] = [
+        (
+            "scenario",
+            "an identity column of every record, not a metric",
+        ),
+        ("run", "an identity column of every record, not a metric"),
+        ("seed", "an identity column of every record, not a metric"),
+        ("latency_all_count", "equals `requests`"),
+        (
+            "latency_hits_count",
+            "not a column of summary.csv so far: adding one changes every result's bytes",
+        ),
+        ("latency_misses_count", "as latency_hits_count"),
+        ("consistency", "its own section of summary.json"),
+        ("failures", "a list of events in summary.json"),
+    ];
+
+    /// A summary whose every number is distinct: the n-th numeric field
+    /// (in serialisation order) holds n.
+    fn numbered() -> (Summary, Map<String, Value>) {
+        let mut json = serde_json::to_value(Summary::default()).unwrap();
+        let mut n = 0u64;
+        let mut number = |v: &mut Value| {
+            if v.is_number() || v.is_null() {
+                n += 1;
+                *v = Value::from(n);
+            }
+        };
+        for (name, value) in json.as_object_mut().unwrap() {
+            match value {
+                Value::Object(fields) if name.starts_with("latency_") => {
+                    fields.values_mut().for_each(&mut number);
+                }
+                other => number(other),
+            }
+        }
+        let summary: Summary = serde_json::from_value(json.clone()).unwrap();
+        let mut flat = Map::new();
+        for (name, value) in json.as_object().unwrap() {
+            match value {
+                Value::Object(fields) if name.starts_with("latency_") => {
+                    for (field, v) in fields {
+                        flat.insert(format!("{name}_{field}"), v.clone());
+                    }
+                }
+                _ => {
+                    flat.insert(name.clone(), value.clone());
+                }
+            }
+        }
+        (summary, flat)
+    }
+
+    #[test]
+    fn the_table_covers_every_numeric_field_of_a_summary_and_reads_it() {
+        let (summary, fields) = numbered();
+        for (name, value) in &fields {
+            if NOT_COLUMNS.iter().any(|(n, _)| n == name) {
+                continue;
+            }
+            let column = column(name).unwrap_or_else(|| {
+                panic!(
+                    "summary field `{name}` has no column in COLUMNS, nor a reason in NOT_COLUMNS"
+                )
+            });
+            assert_eq!(
+                (column.value)(&summary),
+                value.as_f64(),
+                "column `{name}` reads another field"
+            );
+        }
+        for c in COLUMNS {
+            assert!(
+                fields.contains_key(c.name),
+                "column `{}` names no summary field",
+                c.name
+            );
+            assert!(
+                !c.description.is_empty() && !c.label.is_empty(),
+                "{}",
+                c.name
+            );
+        }
+        let mut names: Vec<&str> = COLUMNS.iter().map(|c| c.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), COLUMNS.len(), "column names are unique");
+    }
+
+    #[test]
+    fn headline_metrics_are_columns() {
+        for name in HEADLINE {
+            assert!(column(name).is_some(), "headline metric `{name}`");
+        }
+    }
+
+    #[test]
+    fn a_value_exactly_when_there_is_data() {
+        let empty = Summary::default();
+        for c in COLUMNS {
+            assert_eq!(
+                (c.value)(&empty).is_some(),
+                c.needs == Needs::Nothing,
+                "{} of an empty window",
+                c.name
+            );
+            assert_eq!(c.field(&empty).is_empty(), c.needs != Needs::Nothing);
+        }
+    }
+}

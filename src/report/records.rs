@@ -25,3 +25,23 @@ pub fn summary_values(s: &Summary) -> Vec<String> {
     values.extend(COLUMNS.iter().map(|c| c.field(s)));
     values
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_is_the_identity_then_every_column() {
+        let headers = summary_headers();
+        assert_eq!(headers[..3], IDENTITY);
+        let names: Vec<&str> = COLUMNS.iter().map(|c| c.name).collect();
+        assert_eq!(headers[3..], names);
+        let empty = Summary::default();
+        let values = summary_values(&empty);
+        assert_eq!(values.len(), headers.len());
+        let at = |name: &str| &values[headers.iter().position(|h| h == name).unwrap()];
+        assert_eq!(at("hit_ratio"), "", "no data is an empty field");
+        assert_eq!(at("latency_all_p99_ns"), "");
+        assert_eq!(at("requests"), "0");
+    }
+}

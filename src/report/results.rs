@@ -297,6 +297,14 @@ mod tests {
     }
 
     #[test]
+    fn plotted_metrics_are_columns_of_the_table() {
+        use crate::report::figures::sweep::{HEATMAP_METRICS, PANEL_METRICS};
+        for name in PANEL_METRICS.iter().chain(&HEATMAP_METRICS) {
+            assert!(columns::column(name).is_some(), "plotted metric `{name}`");
+        }
+    }
+
+    #[test]
     fn bad_numbers_name_the_file_line_and_column() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.csv");

@@ -223,3 +223,111 @@ fn cell_table(index: &SweepIndex, summaries: &[Vec<Summary>]) -> (Vec<String>, V
     }
     (headers, rows)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::LatencySummary;
+
+    fn summary(gets: u64, hit_ratio: f64) -> Summary {
+        let latency = LatencySummary {
+            count: gets,
+            mean_ns: Some(1.0),
+            p50_ns: Some(1),
+            p90_ns: Some(1),
+            p99_ns: Some(1),
+            p999_ns: Some(1),
+            max_ns: Some(1),
+        };
+        Summary {
+            requests: gets,
+            gets,
+            hit_ratio: Some(hit_ratio),
+            byte_hit_ratio: Some(hit_ratio),
+            miss_ratio: Some(1.0 - hit_ratio),
+            latency_all: latency.clone(),
+            latency_hits: latency.clone(),
+            latency_misses: latency,
+            ..Summary::default()
+        }
+    }
+
+    fn index(cells: usize) -> SweepIndex {
+        let mut index = SweepIndex::new("t", &["nodes.count".to_string()], 2);
+        for cell in 0..cells {
+            for r in 0..2 {
+                let dir = PathBuf::from(format!("{cell}/rep-{r}"));
+                index.add_unit(
+                    cell,
+                    &cell.to_string(),
+                    vec![cell.to_string()],
+                    &dir,
+                    Path::new(""),
+                );
+            }
+        }
+        index
+    }
+
+    fn metric_headers() -> Vec<String> {
+        COLUMNS
+            .iter()
+            .flat_map(|c| ["mean", "ci_low", "ci_high"].map(|s| format!("{}_{s}", c.name)))
+            .collect()
+    }
+
+    #[test]
+    fn the_cell_table_takes_its_columns_from_the_table() {
+        let runs = vec![vec![summary(10, 0.5), summary(10, 0.7)]];
+        let (headers, rows) = cell_table(&index(1), &runs);
+        let mut expected = vec!["nodes.count".to_string(), "replications".to_string()];
+        expected.extend(metric_headers());
+        assert_eq!(headers, expected);
+        let at = |name: &str| &rows[0][headers.iter().position(|h| h == name).unwrap()];
+        assert_eq!(at("hit_ratio_mean"), "0.6");
+    }
+
+    #[test]
+    fn replications_without_data_are_left_out_and_counted() {
+        // Cell 0: one replication with data, one empty window; cell 1: none.
+        let runs = vec![
+            vec![summary(10, 0.5), Summary::default()],
+            vec![Summary::default(), Summary::default()],
+        ];
+        let (headers, rows) = cell_table(&index(2), &runs);
+        assert_eq!(
+            headers[..4],
+            [
+                "nodes.count",
+                "replications",
+                "replications_with_gets",
+                "replications_with_requests"
+            ]
+        );
+        assert_eq!(headers[4..], metric_headers());
+        let at = |row: usize, name: &str| {
+            rows[row][headers.iter().position(|h| h == name).unwrap()].clone()
+        };
+        assert_eq!(at(0, "replications"), "2");
+        assert_eq!(at(0, "replications_with_gets"), "1");
+        assert_eq!(
+            at(0, "hit_ratio_mean"),
+            "0.5",
+            "the mean of the replication with data"
+        );
+        assert_eq!(at(0, "latency_all_p99_ns_ci_high"), "1");
+        assert_eq!(at(1, "replications_with_requests"), "0");
+        for name in [
+            "hit_ratio_mean",
+            "hit_ratio_ci_low",
+            "latency_all_p99_ns_mean",
+        ] {
+            assert_eq!(at(1, name), "", "{name}: no data is an empty field, not 0");
+        }
+        assert_eq!(
+            at(1, "db_rps_mean"),
+            "0",
+            "a load over the measured time is data"
+        );
+    }
+}
