@@ -88,6 +88,26 @@ pub fn column(name: &str) -> Option<&'static Column> {
     COLUMNS.iter().find(|c| c.name == name)
 }
 
+/// The column table as Markdown, for the README: name, unit, meaning, and
+/// what a value needs.
+pub fn markdown() -> String {
+    let mut out =
+        String::from("| column | unit | what it measures | no data when |\n|---|---|---|---|\n");
+    for c in COLUMNS {
+        let needs = match c.needs {
+            Needs::Nothing => "—",
+            Needs::Gets => "no get measured",
+            Needs::Requests => "no request completed",
+        };
+        let unit = if c.unit.is_empty() { "—" } else { c.unit };
+        out.push_str(&format!(
+            "| `{}` | {unit} | {} | {needs} |\n",
+            c.name, c.description
+        ));
+    }
+    out
+}
+
 /// A count: always a value.
 macro_rules! count {
     ($name:literal, $label:literal, $unit:literal, $description:literal, $field:ident) => {

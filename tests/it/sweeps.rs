@@ -273,6 +273,31 @@ fn compare_reports_differences_with_intervals() {
     );
 }
 
+#[test]
+fn compare_of_empty_windows_says_no_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = r#"
+        duration = "2s"
+        warmup = "1s"
+        [clients]
+        rate = 0.01
+    "#;
+    let (out, text) = compare_capacities(dir.path(), base, "2");
+    assert!(text.contains("hit ratio: no data"), "{text}");
+    assert!(text.contains("p99 latency, all: no data"), "{text}");
+    let hit = named_record(&out.join("compare.csv"), 0);
+    assert_eq!(hit["metric"], "hit_ratio");
+    assert_eq!(
+        (hit["a_mean"].as_str(), hit["replications"].as_str()),
+        ("", "0")
+    );
+    let db = named_record(&out.join("compare.csv"), 2);
+    assert_eq!(
+        (db["metric"].as_str(), db["replications"].as_str()),
+        ("db_rps", "2")
+    );
+}
+
 /// Runs cachelab, returning its output whether or not it succeeded.
 fn cachelab_any(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_cachelab"))
