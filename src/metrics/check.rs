@@ -338,14 +338,12 @@ impl Checker<'_> {
             ("consistent_300s", k.consistent_300s, 300.0),
         ];
         self.finite(&[
-            ("stale_read_ratio", k.stale_read_ratio),
             ("staleness_p50_ms", k.staleness_p50_ms),
             ("staleness_p99_ms", k.staleness_p99_ms),
             ("staleness_max_ms", k.staleness_max_ms),
             ("version_lag_mean", k.version_lag_mean),
             ("stale_set_ratio", k.stale_set_ratio),
         ]);
-        self.ratio("stale_read_ratio", k.stale_read_ratio);
         self.ratio("stale_set_ratio", k.stale_set_ratio);
         for (name, value, delay_s) in checks {
             if let Some(value) = value {
@@ -360,12 +358,26 @@ impl Checker<'_> {
         self.ensure(k.stale_reads <= s.hits, "stale_reads<=hits", || {
             format!("{} > {}", k.stale_reads, s.hits)
         });
-        let ratio = share_of(k.stale_reads, s.gets);
         self.ensure(
-            close(k.stale_read_ratio, ratio),
-            "stale_read_ratio=stale_reads/gets",
-            || format!("{} != {ratio}", k.stale_read_ratio),
+            k.stale_read_ratio.is_some() == (s.gets > 0),
+            "a value exactly when there is data",
+            || {
+                format!(
+                    "stale_read_ratio = {:?} with gets {}",
+                    k.stale_read_ratio, s.gets
+                )
+            },
         );
+        if let Some(stale_read_ratio) = k.stale_read_ratio {
+            self.finite(&[("stale_read_ratio", stale_read_ratio)]);
+            self.ratio("stale_read_ratio", stale_read_ratio);
+            let ratio = share_of(k.stale_reads, s.gets);
+            self.ensure(
+                close(stale_read_ratio, ratio),
+                "stale_read_ratio=stale_reads/gets",
+                || format!("{stale_read_ratio} != {ratio}"),
+            );
+        }
         self.ensure(k.stale_sets <= k.fills, "stale_sets<=fills", || {
             format!("{} > {}", k.stale_sets, k.fills)
         });
@@ -742,6 +754,7 @@ mod tests {
             (s.hit_ratio, s.miss_ratio, s.latency_all.p99_ns),
             (None, None, None)
         );
+        assert_eq!(s.consistency.stale_read_ratio, None);
         assert!(output.latency.iter().all(|r| r.latency_ns.is_none()));
         assert_eq!(check(&scenario, &output), []);
         // A 0 where there is no data is caught.

@@ -63,7 +63,7 @@ fn ttl_only_serves_the_predicted_share_of_stale_reads() {
         "hit ratio {:?}, model {hit:.4}",
         s.hit_ratio
     );
-    let measured = s.consistency.stale_read_ratio;
+    let measured = s.consistency.stale_read_ratio.unwrap();
     assert!(
         (measured - stale).abs() < 0.002,
         "stale reads {measured:.4}, model {stale:.4}"

@@ -631,6 +631,7 @@ fn a_cell_with_an_empty_measured_window_is_a_result() {
         "/miss_ratio",
         "/byte_hit_ratio",
         "/latency_all/p99_ns",
+        "/consistency/stale_read_ratio",
     ] {
         assert!(
             summary.pointer(pointer).unwrap().is_null(),
