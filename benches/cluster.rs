@@ -51,7 +51,7 @@ fn main() {
             "{:>9}s {:>12} {:>10.4} {:>14.2} {:>12.2} {:>14.1}",
             seconds,
             out.summary.requests,
-            out.summary.hit_ratio,
+            out.summary.hit_ratio.unwrap_or(f64::NAN),
             out.summary.events_per_wall_s / 1e6,
             out.summary.requests_per_wall_s / 1e6,
             peak as f64 / (1 << 20) as f64,

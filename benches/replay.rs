@@ -116,7 +116,7 @@ fn main() {
         println!(
             "{:<18} {:>10.4} {:>11.2} {:>13.1} {:>11.1}",
             spec.name,
-            results[0].miss_ratio,
+            results[0].miss_ratio.unwrap_or(f64::NAN),
             best / 1e6,
             held as f64 / objects_held,
             peak
@@ -140,7 +140,7 @@ fn main() {
         println!(
             "LRU miss-ratio curve over {} sizes: {curve_seconds:.2} s; one LRU replay: {one_seconds:.2} s (miss ratio {:.4})",
             curve.len(),
-            one.miss_ratio
+            one.miss_ratio.unwrap_or(f64::NAN)
         );
     }
 }

@@ -6,8 +6,10 @@
 //! used as oracles ([`theory`]), and results on disk ([`report`]).
 
 pub mod atomic;
+pub mod check;
 pub mod cli;
 pub mod cluster;
+pub mod fault;
 pub mod metrics;
 pub mod mrc;
 pub mod policy;

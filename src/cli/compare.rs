@@ -11,6 +11,7 @@ use super::replay::{AppError, thread_pool};
 use super::units::{self, Unit};
 use crate::cluster::simulate;
 use crate::metrics::Summary;
+use crate::metrics::columns::{self, Column, HEADLINE};
 use crate::metrics::stats::{Estimate, estimate};
 use crate::report;
 use crate::scenario::{self, Override};
@@ -31,77 +32,6 @@ pub struct CompareArgs {
     /// Worker threads.
     pub jobs: Option<usize>,
 }
-
-/// One compared metric: how to read it from a summary, how to name it.
-struct Metric {
-    column: &'static str,
-    name: &'static str,
-    unit: &'static str,
-    value: fn(&Summary) -> f64,
-}
-
-const METRICS: &[Metric] = &[
-    Metric {
-        column: "hit_ratio",
-        name: "hit ratio",
-        unit: "",
-        value: |s| s.hit_ratio,
-    },
-    Metric {
-        column: "byte_hit_ratio",
-        name: "byte hit ratio",
-        unit: "",
-        value: |s| s.byte_hit_ratio,
-    },
-    Metric {
-        column: "db_rps",
-        name: "database load",
-        unit: " queries/s",
-        value: |s| s.db_rps,
-    },
-    Metric {
-        column: "db_utilisation",
-        name: "database utilisation",
-        unit: "",
-        value: |s| s.db_utilisation,
-    },
-    Metric {
-        column: "latency_all_p50_ms",
-        name: "median latency",
-        unit: " ms",
-        value: |s| s.latency_all.p50_ns as f64 / 1e6,
-    },
-    Metric {
-        column: "latency_all_p99_ms",
-        name: "p99 latency",
-        unit: " ms",
-        value: |s| s.latency_all.p99_ns as f64 / 1e6,
-    },
-    Metric {
-        column: "latency_all_p999_ms",
-        name: "p99.9 latency",
-        unit: " ms",
-        value: |s| s.latency_all.p999_ns as f64 / 1e6,
-    },
-    Metric {
-        column: "timeouts",
-        name: "time-outs",
-        unit: "",
-        value: |s| s.timeouts as f64,
-    },
-    Metric {
-        column: "errors",
-        name: "errors",
-        unit: "",
-        value: |s| s.errors as f64,
-    },
-    Metric {
-        column: "load_imbalance",
-        name: "load imbalance",
-        unit: "",
-        value: |s| s.load_imbalance,
-    },
-];
 
 fn side(
     file: &Path,
@@ -196,9 +126,24 @@ pub fn compare(args: &CompareArgs, show_progress: bool) -> Result<super::Outcome
         1 => "1 replication: no interval (one needs --replications 2 or more)\n".to_string(),
         n => format!("{n} paired replications; 95% intervals over the pairs\n"),
     });
-    for metric in METRICS {
-        let va: Vec<f64> = a.iter().map(metric.value).collect();
-        let vb: Vec<f64> = b.iter().map(metric.value).collect();
+    for name in HEADLINE {
+        let column = columns::column(name).expect("headline metrics are columns");
+        // Pairs in which both sides have data; the others say nothing.
+        let (va, vb): (Vec<f64>, Vec<f64>) = a
+            .iter()
+            .zip(b)
+            .filter_map(|(x, y)| Some(((column.value)(x)?, (column.value)(y)?)))
+            .unzip();
+        let pairs = va.len();
+        let interval = pairs > 1;
+        if pairs == 0 {
+            text.push_str(&format!("  {}: no data\n", column.label));
+            let mut row = vec![column.name.to_string()];
+            row.extend(std::iter::repeat_n(String::new(), 8));
+            row.push("0".to_string());
+            rows.push(row);
+            continue;
+        }
         let (ea, eb) = (estimate(&va), estimate(&vb));
         let diff = estimate(&va.iter().zip(&vb).map(|(x, y)| y - x).collect::<Vec<_>>());
         let relative: Option<Estimate> = va.iter().all(|&x| x != 0.0).then(|| {
@@ -210,16 +155,11 @@ pub fn compare(args: &CompareArgs, show_progress: bool) -> Result<super::Outcome
             )
         });
         text.push_str(&sentence(
-            metric,
-            ea.mean,
-            eb.mean,
-            diff,
-            relative,
-            args.replications > 1,
+            column, ea.mean, eb.mean, diff, relative, interval,
         ));
-        // One replication has no interval: its bounds are left empty.
+        // One pair has no interval: its bounds are left empty.
         let bound = |v: f64| {
-            if args.replications > 1 {
+            if interval {
                 v.to_string()
             } else {
                 String::new()
@@ -229,7 +169,7 @@ pub fn compare(args: &CompareArgs, show_progress: bool) -> Result<super::Outcome
             [r.mean.to_string(), bound(r.low), bound(r.high)]
         });
         rows.push(vec![
-            metric.column.to_string(),
+            column.name.to_string(),
             ea.mean.to_string(),
             eb.mean.to_string(),
             diff.mean.to_string(),
@@ -238,7 +178,7 @@ pub fn compare(args: &CompareArgs, show_progress: bool) -> Result<super::Outcome
             rel[0].clone(),
             rel[1].clone(),
             rel[2].clone(),
-            args.replications.to_string(),
+            pairs.to_string(),
         ]);
     }
     let headers: Vec<String> = [
@@ -266,22 +206,35 @@ pub fn compare(args: &CompareArgs, show_progress: bool) -> Result<super::Outcome
 }
 
 /// "database load: 1889 → 1550 queries/s, B cuts it by 17.9% ± 1.2%".
+/// Values are in the column's unit and shown in its display unit.
 fn sentence(
-    m: &Metric,
+    column: &Column,
     a: f64,
     b: f64,
     diff: Estimate,
     relative: Option<Estimate>,
     interval: bool,
 ) -> String {
+    let (unit, scale) = column.display_unit();
+    let (a, b) = (a * scale, b * scale);
+    let diff = Estimate {
+        mean: diff.mean * scale,
+        low: diff.low * scale,
+        high: diff.high * scale,
+    };
+    let unit = if unit.is_empty() {
+        String::new()
+    } else {
+        format!(" {unit}")
+    };
     let digits = if a.abs() < 10.0 && b.abs() < 10.0 {
         4
     } else {
         1
     };
     let mut line = format!(
-        "  {}: {:.*} → {:.*}{}",
-        m.name, digits, a, digits, b, m.unit
+        "  {}: {:.*} → {:.*}{unit}",
+        column.label, digits, a, digits, b
     );
     match relative {
         Some(r) if r.mean != 0.0 => {

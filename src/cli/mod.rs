@@ -1,7 +1,6 @@
 //! The commands behind the CLI: from what a user typed (strings) to results
 //! on disk. `main.rs` only parses arguments and calls these.
 
-mod aggregate;
 mod compare;
 mod plot;
 mod replay;

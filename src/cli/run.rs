@@ -7,12 +7,11 @@ use std::sync::Mutex;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
-use super::aggregate::{self, SweepIndex, aggregate};
 use super::replay::{AppError, thread_pool};
 use super::units::{self, Unit};
 use crate::cluster::simulate;
 use crate::metrics::Summary;
-use crate::metrics::stats::estimate;
+use crate::report::sweep::{self, SweepIndex, estimate_with_data};
 use crate::report::{self, DirLock};
 use crate::scenario::{self, Override, Plan, Scenario};
 use crate::units::format_duration;
@@ -255,12 +254,12 @@ pub fn run(args: &RunArgs, show_progress: bool) -> Result<super::Outcome, AppErr
         });
     }
     let axes: Vec<String> = plan.axes.iter().map(|(p, _)| p.clone()).collect();
-    let index = SweepIndex::new(&plan.name, &axes, args.replications, &all, &root);
+    let index = units::sweep_index(&plan.name, &axes, args.replications, &all, &root);
     let _lock = DirLock::exclusive(&root)?;
     report::remove_partials(&root)?;
     files.push(index.write(&root)?);
     if args.shard.is_none() {
-        files.extend(aggregate(&index, &root)?);
+        files.extend(sweep::aggregate(&index, &root)?);
         files.extend(report::plot_directory(&root, None)?.files);
         text.push_str(&sweep_table(&index, &root)?);
     } else {
@@ -305,7 +304,7 @@ pub fn merge(root: &Path, pieces: &[PathBuf]) -> Result<super::Outcome, AppError
         files.push(index.write(root)?);
     }
     let index = SweepIndex::read(root)?;
-    files.extend(aggregate(&index, root)?);
+    files.extend(sweep::aggregate(&index, root)?);
     files.extend(report::plot_directory(root, None)?.files);
     Ok(super::Outcome {
         text: sweep_table(&index, root)?,
@@ -351,7 +350,7 @@ fn copy_unit(from: &Path, to: &Path) -> Result<(), AppError> {
 
 /// The sweep's cells as a terminal table with 95% intervals.
 fn sweep_table(index: &SweepIndex, root: &Path) -> Result<String, AppError> {
-    let summaries = aggregate::summaries(index, root)?;
+    let summaries = sweep::summaries(index, root)?;
     let mut text = format!(
         "{}: {} cells × {} replication(s); tables in {}\n{:<40} {:>18} {:>18} {:>16}\n",
         index.name,
@@ -364,16 +363,18 @@ fn sweep_table(index: &SweepIndex, root: &Path) -> Result<String, AppError> {
         "p99 ms"
     );
     for (cell, runs) in index.cells.iter().zip(&summaries) {
-        let pick = |f: &dyn Fn(&Summary) -> f64| estimate(&runs.iter().map(f).collect::<Vec<_>>());
+        let pick = |f: &dyn Fn(&Summary) -> Option<f64>| {
+            estimate_with_data(&runs.iter().map(f).collect::<Vec<_>>())
+        };
         let hit = pick(&|s| s.hit_ratio);
-        let db = pick(&|s| s.db_rps);
-        let p99 = pick(&|s| s.latency_all.p99_ns as f64 / 1e6);
-        let pm = |e: crate::metrics::stats::Estimate, digits: usize| {
-            if runs.len() > 1 {
+        let db = pick(&|s| Some(s.db_rps));
+        let p99 = pick(&|s| s.latency_all.p99_ns.map(|ns| ns as f64 / 1e6));
+        let pm = |e: Option<(crate::metrics::stats::Estimate, usize)>, digits: usize| match e {
+            None => "no data".to_string(),
+            Some((e, n)) if n > 1 => {
                 format!("{:.*} ± {:.*}", digits, e.mean, digits, e.half_width())
-            } else {
-                format!("{:.*}", digits, e.mean)
             }
+            Some((e, _)) => format!("{:.*}", digits, e.mean),
         };
         text.push_str(&format!(
             "{:<40} {:>18} {:>18} {:>16}\n",
@@ -400,14 +401,15 @@ fn terminal_summary(scenario: &Scenario, s: &Summary) -> String {
             s.errors,
         );
     }
-    let ms = |ns: u64| ns as f64 / 1e6;
+    let ms = |ns: Option<u64>| ns.map_or(f64::NAN, |ns| ns as f64 / 1e6);
+    let ratio = |r: Option<f64>| r.map_or("no data".to_string(), |r| format!("{r:.4}"));
     let mut text = format!(
-        "{} [{}]: {}\n  hit ratio {:.4} (bytes {:.4}) over {} gets; {} timeouts, {} errors\n  database {:.0} queries/s, utilisation {:.1}%, mean queue {:.2}, {} rejected\n  latency all p50 {:.3} ms, p99 {:.3} ms, p99.9 {:.3} ms; hits p99 {:.3} ms; misses p99 {:.3} ms\n  load imbalance {:.3}; {:.2} M simulated requests/s, {:.2} M events/s\n",
+        "{} [{}]: {}\n  hit ratio {} (bytes {}) over {} gets; {} timeouts, {} errors\n  database {:.0} queries/s, utilisation {:.1}%, mean queue {:.2}, {} rejected\n  latency all p50 {:.3} ms, p99 {:.3} ms, p99.9 {:.3} ms; hits p99 {:.3} ms; misses p99 {:.3} ms\n  load imbalance {:.3}; {:.2} M simulated requests/s, {:.2} M events/s\n",
         s.scenario,
         s.run,
         describe(scenario),
-        s.hit_ratio,
-        s.byte_hit_ratio,
+        ratio(s.hit_ratio),
+        ratio(s.byte_hit_ratio),
         s.gets,
         s.timeouts,
         s.errors,

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use super::replay::AppError;
 use crate::cluster::RunOutput;
 use crate::metrics::Summary;
-use crate::report::{self, DirLock};
+use crate::report::sweep::SweepIndex;
+use crate::report::{self, DirLock, records};
 use crate::scenario::{Plan, Scenario};
 use crate::seed::Seed;
 
@@ -194,8 +195,11 @@ pub fn write(unit: &Unit, output: &RunOutput) -> Result<Vec<PathBuf>, AppError> 
     let scenario = &unit.scenario;
     // A stale report must not vouch for the files being rewritten.
     remove_if_present(&dir.join("report.html"))?;
-    let (headers, values) = summary_record(&output.summary);
-    report::write_records(&dir.join("summary.csv"), &headers, &[values])?;
+    report::write_records(
+        &dir.join("summary.csv"),
+        &records::summary_headers(),
+        &[records::summary_values(&output.summary)],
+    )?;
     report::write_csv(&dir.join("timeseries.csv"), &output.series)?;
     report::write_csv(&dir.join("nodes.csv"), &output.nodes)?;
     report::write_csv(&dir.join("latency.csv"), &output.latency)?;
@@ -216,61 +220,20 @@ pub fn remove_if_present(path: &Path) -> Result<(), AppError> {
     }
 }
 
-/// The summary as one flat CSV record: (headers, values). Numbers are
-/// written in full (shortest round-trip form).
-pub fn summary_record(s: &Summary) -> (Vec<String>, Vec<String>) {
-    let mut fields: Vec<(String, String)> = vec![
-        ("scenario".into(), s.scenario.clone()),
-        ("run".into(), s.run.clone()),
-        ("seed".into(), s.seed.to_string()),
-    ];
-    fields.extend(
-        numeric_fields(s)
-            .into_iter()
-            .map(|(name, value)| (name, value.to_string())),
-    );
-    fields.into_iter().unzip()
-}
-
-/// Every numeric metric of a summary, by column name.
-pub fn numeric_fields(s: &Summary) -> Vec<(String, f64)> {
-    let mut fields: Vec<(String, f64)> = vec![
-        ("measured_s".into(), s.measured_s),
-        ("requests".into(), s.requests as f64),
-        ("gets".into(), s.gets as f64),
-        ("hits".into(), s.hits as f64),
-        ("misses".into(), s.misses as f64),
-        ("hit_ratio".into(), s.hit_ratio),
-        ("byte_hit_ratio".into(), s.byte_hit_ratio),
-        ("miss_ratio".into(), s.miss_ratio),
-        ("timeouts".into(), s.timeouts as f64),
-        ("errors".into(), s.errors as f64),
-        ("db_queries".into(), s.db_queries as f64),
-        ("db_rps".into(), s.db_rps),
-        ("db_utilisation".into(), s.db_utilisation),
-        ("db_queue_mean".into(), s.db_queue_mean),
-        ("db_queue_max".into(), s.db_queue_max as f64),
-        ("db_rejected".into(), s.db_rejected as f64),
-        ("evictions".into(), s.evictions as f64),
-        ("load_imbalance".into(), s.load_imbalance),
-    ];
-    for (class, l) in [
-        ("all", &s.latency_all),
-        ("hits", &s.latency_hits),
-        ("misses", &s.latency_misses),
-    ] {
-        fields.push((format!("latency_{class}_mean_ns"), l.mean_ns));
-        for (name, value) in [
-            ("p50", l.p50_ns),
-            ("p90", l.p90_ns),
-            ("p99", l.p99_ns),
-            ("p999", l.p999_ns),
-            ("max", l.max_ns),
-        ] {
-            fields.push((format!("latency_{class}_{name}_ns"), value as f64));
-        }
+/// The sweep index of `units` under `root`.
+pub fn sweep_index(
+    name: &str,
+    axes: &[String],
+    replications: u32,
+    units: &[Unit],
+    root: &Path,
+) -> SweepIndex {
+    let mut index = SweepIndex::new(name, axes, replications);
+    for unit in units {
+        let values = unit.scenario.cell.iter().map(|(_, v)| v.clone()).collect();
+        index.add_unit(unit.cell, &unit.scenario.label, values, &unit.dir, root);
     }
-    fields
+    index
 }
 
 #[cfg(test)]

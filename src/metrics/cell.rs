@@ -27,10 +27,11 @@ pub struct CellResult {
     pub requests: u64,
     /// Misses among them.
     pub misses: u64,
-    /// misses / requests.
-    pub miss_ratio: f64,
-    /// Bytes missed / bytes requested.
-    pub byte_miss_ratio: f64,
+    /// misses / requests; `None` (an empty field) when no request was
+    /// counted: no data, not a perfect cache.
+    pub miss_ratio: Option<f64>,
+    /// Bytes missed / bytes requested; `None` when no byte was counted.
+    pub byte_miss_ratio: Option<f64>,
     /// Requests processed per second of wall time, warm-up and reading
     /// included, when measured in this process. A wall-clock figure: it
     /// differs between runs, so it stays out of the CSV and goes to
@@ -61,10 +62,6 @@ impl CellResult {
     }
 }
 
-fn ratio(part: u64, whole: u64) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        part as f64 / whole as f64
-    }
+fn ratio(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
 }

@@ -14,8 +14,8 @@ pub struct ConsistencySummary {
     pub writes: u64,
     /// Hits that returned a version older than the database's at that moment.
     pub stale_reads: u64,
-    /// Stale reads over all gets.
-    pub stale_read_ratio: f64,
+    /// Stale reads over all gets; `None` (no data) without a measured get.
+    pub stale_read_ratio: Option<f64>,
     /// Median age of the stale values read (time since they became stale).
     pub staleness_p50_ms: f64,
     /// 99th percentile of that age.
@@ -187,7 +187,7 @@ impl Consistency {
         ConsistencySummary {
             writes: self.writes,
             stale_reads: self.stale_reads,
-            stale_read_ratio: ratio(self.stale_reads, gets),
+            stale_read_ratio: (gets > 0).then(|| self.stale_reads as f64 / gets as f64),
             staleness_p50_ms: ms(0.5),
             staleness_p99_ms: ms(0.99),
             staleness_max_ms: if self.stale_age.is_empty() {

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::summary::IntervalRow;
-use crate::scenario::file::FailureAction;
+use crate::fault::FailureAction;
 
 /// Intervals before an event that define "before".
 const BEFORE: usize = 10;

@@ -4,7 +4,7 @@
 //! impact of each failure event.
 
 mod cell;
-pub mod check;
+pub mod columns;
 pub mod consistency;
 mod impact;
 pub mod recorder;
@@ -12,7 +12,6 @@ pub mod stats;
 mod summary;
 
 pub use cell::{CellResult, MissCounts};
-pub use check::{Violation, check};
 pub use consistency::ConsistencySummary;
 pub use impact::{FailureEvent, FailureImpact, Happening, failure_impacts};
 pub use recorder::{Class, Recorder};

@@ -271,13 +271,9 @@ impl Recorder {
         summary.gets = t.gets;
         summary.hits = t.hits;
         summary.misses = t.gets - t.hits;
-        summary.hit_ratio = ratio(t.hits, t.gets);
-        summary.miss_ratio = if t.gets == 0 {
-            0.0
-        } else {
-            1.0 - summary.hit_ratio
-        };
-        summary.byte_hit_ratio = ratio(t.hit_bytes, t.get_bytes);
+        summary.hit_ratio = share(t.hits, t.gets);
+        summary.miss_ratio = summary.hit_ratio.map(|h| 1.0 - h);
+        summary.byte_hit_ratio = share(t.hit_bytes, t.get_bytes);
         summary.timeouts = t.timeouts;
         summary.errors = t.errors;
         summary.evictions = t.evictions;
@@ -287,9 +283,11 @@ impl Recorder {
         summary.db_queue_mean = load.queue_ns as f64 / span as f64;
         summary.db_queue_max = db_queue_max;
         summary.db_rejected = load.rejected;
-        summary.latency_all = latency_summary(&self.all);
-        summary.latency_hits = latency_summary(&self.hits);
-        summary.latency_misses = latency_summary(&self.misses);
+        let window_empty = self.all.is_empty();
+        summary.latency_all = latency_summary(&self.all, window_empty);
+        summary.latency_hits = latency_summary(&self.hits, window_empty);
+        summary.latency_misses = latency_summary(&self.misses, window_empty);
+        summary.no_data = no_data_note(t.gets, t.requests);
     }
 
     /// `latency.csv`: every class at every percentile of [`PERCENTILES`].
@@ -304,10 +302,10 @@ impl Recorder {
                 rows.push(LatencyRow {
                     class,
                     percentile: p,
-                    latency_ns: if h.is_empty() {
-                        0
-                    } else {
-                        h.value_at_percentile(p)
+                    latency_ns: match (h.is_empty(), self.all.is_empty()) {
+                        (_, true) => None,
+                        (true, false) => Some(0),
+                        (false, false) => Some(h.value_at_percentile(p)),
                     },
                 });
             }
@@ -324,17 +322,42 @@ fn ratio(part: u64, whole: u64) -> f64 {
     }
 }
 
-fn latency_summary(h: &Histogram<u64>) -> LatencySummary {
-    if h.is_empty() {
+/// `part / whole`, or no data when `whole` is 0.
+fn share(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+/// A class's latencies: no data when the window has no completed request,
+/// zeros for a class empty in a window with data (see [`LatencySummary`]).
+fn latency_summary(h: &Histogram<u64>, window_empty: bool) -> LatencySummary {
+    if window_empty {
         return LatencySummary::default();
+    }
+    if h.is_empty() {
+        return LatencySummary::empty_class();
     }
     LatencySummary {
         count: h.len(),
-        mean_ns: h.mean(),
-        p50_ns: h.value_at_quantile(0.5),
-        p90_ns: h.value_at_quantile(0.9),
-        p99_ns: h.value_at_quantile(0.99),
-        p999_ns: h.value_at_quantile(0.999),
-        max_ns: h.max(),
+        mean_ns: Some(h.mean()),
+        p50_ns: Some(h.value_at_quantile(0.5)),
+        p90_ns: Some(h.value_at_quantile(0.9)),
+        p99_ns: Some(h.value_at_quantile(0.99)),
+        p999_ns: Some(h.value_at_quantile(0.999)),
+        max_ns: Some(h.max()),
     }
+}
+
+/// The summary's note on figures without data, if any.
+fn no_data_note(gets: u64, requests: u64) -> Option<String> {
+    let why = match (gets, requests) {
+        (0, 0) => {
+            "no request completed and no get was measured after the warm-up: the ratios and latencies are null"
+        }
+        (0, _) => {
+            "no get was measured after the warm-up: hit_ratio, byte_hit_ratio and miss_ratio are null"
+        }
+        (_, 0) => "no request completed after the warm-up: the latencies are null",
+        _ => return None,
+    };
+    Some(format!("{why} (no data, not 0)"))
 }

@@ -5,24 +5,43 @@ use serde::{Deserialize, Serialize};
 
 use super::impact::FailureImpact;
 
-/// Latency percentiles of one class of requests, in nanoseconds.
+/// Latency percentiles of one class of requests, in nanoseconds. Every
+/// figure is `None` (no data) when no request completed in the measured
+/// window. A class that is empty in a window that has completed requests
+/// (the hits of a run without a cache) reads 0 with `count` 0, as results
+/// always have: `count` says there is nothing behind the zeros.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LatencySummary {
     /// Requests recorded.
     pub count: u64,
     /// Mean.
-    pub mean_ns: f64,
+    pub mean_ns: Option<f64>,
     /// Median.
-    pub p50_ns: u64,
+    pub p50_ns: Option<u64>,
     /// 90th percentile.
-    pub p90_ns: u64,
+    pub p90_ns: Option<u64>,
     /// 99th percentile.
-    pub p99_ns: u64,
+    pub p99_ns: Option<u64>,
     /// 99.9th percentile.
-    pub p999_ns: u64,
+    pub p999_ns: Option<u64>,
     /// Largest, as the histogram holds it: the upper bound of its bucket
     /// (three significant digits), so at most 0.1% above the true maximum.
-    pub max_ns: u64,
+    pub max_ns: Option<u64>,
+}
+
+impl LatencySummary {
+    /// The figures of a class that is empty in a window with data: zeros.
+    pub fn empty_class() -> LatencySummary {
+        LatencySummary {
+            count: 0,
+            mean_ns: Some(0.0),
+            p50_ns: Some(0),
+            p90_ns: Some(0),
+            p99_ns: Some(0),
+            p999_ns: Some(0),
+            max_ns: Some(0),
+        }
+    }
 }
 
 /// Totals of one run, after the warm-up.
@@ -47,12 +66,13 @@ pub struct Summary {
     pub hits: u64,
     /// Gets not served from a cache (misses, timeouts, failovers to the database).
     pub misses: u64,
-    /// hits / (hits + misses).
-    pub hit_ratio: f64,
-    /// Bytes of gets served from a cache / bytes of all gets.
-    pub byte_hit_ratio: f64,
-    /// 1 − hit ratio.
-    pub miss_ratio: f64,
+    /// hits / (hits + misses); `None` (no data) without a measured get.
+    pub hit_ratio: Option<f64>,
+    /// Bytes of gets served from a cache / bytes of all gets; `None`
+    /// without a measured get.
+    pub byte_hit_ratio: Option<f64>,
+    /// 1 − hit ratio; `None` without a measured get.
+    pub miss_ratio: Option<f64>,
     /// Requests that waited for an unreachable node until the client timeout.
     pub timeouts: u64,
     /// Requests that failed (the database refused them).
@@ -84,7 +104,7 @@ pub struct Summary {
     /// Stale reads, stale sets, leases, invalidations, consistency windows.
     pub consistency: super::ConsistencySummary,
     /// Present when the measured window holds no data for some figures:
-    /// which ones, and why they read 0 (absent otherwise).
+    /// which ones, and why they are `null` (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_data: Option<String>,
     /// Simulated requests completed per wall-clock second (not reproducible).
@@ -162,6 +182,8 @@ pub struct LatencyRow {
     pub class: &'static str,
     /// Percentile (0–100).
     pub percentile: f64,
-    /// Latency in nanoseconds.
-    pub latency_ns: u64,
+    /// Latency in nanoseconds; `None` (an empty field) when no request
+    /// completed in the measured window, 0 for a class empty in a window
+    /// with data (see [`LatencySummary`]).
+    pub latency_ns: Option<u64>,
 }

@@ -14,6 +14,8 @@ use super::plot::short_number;
 use super::results::{Metric, Sweep, Table};
 use super::{NO_REQUEST, ReportError};
 use crate::atomic::write_atomic;
+use crate::metrics::Summary;
+use crate::metrics::columns::{self, HEADLINE};
 
 /// Text made safe for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
@@ -74,7 +76,7 @@ pub fn write_html_report(dir: &Path) -> Result<PathBuf, ReportError> {
         None
     };
     if let Some(summary) = &summary {
-        page.push_str(&run_headline(summary));
+        page.push_str(&run_headline(summary, &summary_path)?);
     }
     if let Some(sweep) = &sweep {
         page.push_str(&sweep_headline(sweep)?);
@@ -104,52 +106,41 @@ fn read_text(path: &Path) -> Result<Option<String>, ReportError> {
         })
 }
 
-/// Whether a parsed `summary.json` measured nothing: no request completed
-/// after the warm-up.
-fn measured_nothing(summary: &Value) -> bool {
-    [
-        summary.pointer("/requests"),
-        summary.pointer("/latency_all/count"),
-    ]
-    .iter()
-    .any(|count| count.and_then(Value::as_u64) == Some(0))
-}
+/// How a figure without data reads in the report.
+const NO_DATA: &str = "no data";
 
-fn run_headline(summary: &Value) -> String {
-    if measured_nothing(summary) {
-        return format!(
-            "<h2>Headline numbers <small>(summary.json, after the warm-up)</small></h2>\n<p><strong>Empty window: {NO_REQUEST}</strong>, so there is no hit ratio and no latency to report (the files show them as 0). A longer duration, a shorter warm-up or a higher request rate gives the window requests.</p>\n"
+/// The headline numbers of a run: the [`HEADLINE`] columns of its
+/// `summary.json`, "no data" where the window had none.
+fn run_headline(summary: &Value, path: &Path) -> Result<String, ReportError> {
+    let summary: Summary =
+        serde_json::from_value(summary.clone()).map_err(|e| ReportError::Read {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    let mut html = String::from(
+        "<h2>Headline numbers <small>(summary.json, after the warm-up)</small></h2>\n",
+    );
+    if summary.latency_all.count == 0 {
+        let _ = writeln!(
+            html,
+            "<p><strong>Empty window: {NO_REQUEST}</strong>, so there is no hit ratio and no latency to report (the files leave them empty). A longer duration, a shorter warm-up or a higher request rate gives the window requests.</p>"
         );
     }
-    let number = |pointer: &str| summary.pointer(pointer).and_then(Value::as_f64);
-    let ms = |pointer: &str| number(pointer).map(|ns| format!("{} ms", short_number(ns / 1e6)));
-    let plain = |pointer: &str| number(pointer).map(short_number);
-    let rows: [(&str, Option<String>); 10] = [
-        ("hit ratio", plain("/hit_ratio")),
-        ("byte hit ratio", plain("/byte_hit_ratio")),
-        (
-            "database load",
-            plain("/db_rps").map(|v| format!("{v} queries/s")),
-        ),
-        (
-            "database utilisation",
-            number("/db_utilisation").map(|u| format!("{:.1}%", 100.0 * u)),
-        ),
-        ("latency p50, all", ms("/latency_all/p50_ns")),
-        ("latency p99, all", ms("/latency_all/p99_ns")),
-        ("latency p99.9, all", ms("/latency_all/p999_ns")),
-        ("timeouts", plain("/timeouts")),
-        ("errors", plain("/errors")),
-        ("load imbalance (max/mean)", plain("/load_imbalance")),
-    ];
-    let body: Vec<Vec<String>> = rows
-        .into_iter()
-        .filter_map(|(name, value)| value.map(|v| vec![name.to_string(), v]))
+    let body: Vec<Vec<String>> = HEADLINE
+        .iter()
+        .filter_map(|name| columns::column(name))
+        .map(|c| {
+            let (unit, scale) = c.display_unit();
+            let value = (c.value)(&summary).map_or(NO_DATA.to_string(), |v| {
+                format!("{} {unit}", short_number(v * scale))
+                    .trim_end()
+                    .to_string()
+            });
+            vec![c.label.to_string(), value]
+        })
         .collect();
-    format!(
-        "<h2>Headline numbers <small>(summary.json, after the warm-up)</small></h2>\n{}",
-        html_table(&["measure".into(), "value".into()], &body)
-    )
+    html.push_str(&html_table(&["measure".into(), "value".into()], &body));
+    Ok(html)
 }
 
 fn sweep_headline(sweep: &Sweep) -> Result<String, ReportError> {
@@ -171,20 +162,21 @@ fn sweep_headline(sweep: &Sweep) -> Result<String, ReportError> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let (best, worst) = (0..estimates.len()).fold((0, 0), |(b, w), i| {
-        (
-            if estimates[i].mean > estimates[b].mean {
-                i
-            } else {
-                b
-            },
-            if estimates[i].mean < estimates[w].mean {
-                i
-            } else {
-                w
-            },
-        )
-    });
+    // Cells without data take no part in the best and the worst.
+    let means: Vec<(usize, f64)> = estimates
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| Some((i, e.as_ref()?.mean)))
+        .collect();
+    let extreme = |better: fn(f64, f64) -> bool| {
+        means
+            .iter()
+            .copied()
+            .reduce(|best, next| if better(next.1, best.1) { next } else { best })
+            .map_or(NO_DATA.to_string(), |(i, mean)| {
+                format!("{} ({})", short_number(mean), cell(i))
+            })
+    };
     let body = vec![
         vec!["sweep axes".into(), sweep.axes.join(", ")],
         vec!["cells".into(), estimates.len().to_string()],
@@ -192,14 +184,8 @@ fn sweep_headline(sweep: &Sweep) -> Result<String, ReportError> {
             "replications per cell".into(),
             sweep.replications()?.to_string(),
         ],
-        vec![
-            "highest hit ratio".into(),
-            format!("{} ({})", short_number(estimates[best].mean), cell(best)),
-        ],
-        vec![
-            "lowest hit ratio".into(),
-            format!("{} ({})", short_number(estimates[worst].mean), cell(worst)),
-        ],
+        vec!["highest hit ratio".into(), extreme(|a, b| a > b)],
+        vec!["lowest hit ratio".into(), extreme(|a, b| a < b)],
     ];
     Ok(format!(
         "<h2>Headline numbers <small>(sweep-summary.csv)</small></h2>\n{}",
@@ -257,6 +243,15 @@ fn figures(dir: &Path) -> Result<String, ReportError> {
     Ok(html)
 }
 
+/// A CSV field as shown: an empty one is a figure without data.
+fn or_no_data(field: &str) -> String {
+    if field.is_empty() {
+        NO_DATA.to_string()
+    } else {
+        field.to_string()
+    }
+}
+
 fn html_table(headers: &[String], rows: &[Vec<String>]) -> String {
     let mut html = String::from("<div class=\"wide\"><table>\n<tr>");
     for h in headers {
@@ -294,7 +289,7 @@ fn csv_section(dir: &Path, file: &str, title: &str) -> Result<String, ReportErro
             .headers()
             .iter()
             .zip(&table.rows()[0])
-            .map(|(h, v)| vec![h.clone(), v.clone()])
+            .map(|(h, v)| vec![h.clone(), or_no_data(v)])
             .collect();
         html_table(&["column".into(), "value".into()], &rows)
     } else {
@@ -403,13 +398,14 @@ fn sweep_table(sweep: &Sweep) -> Result<String, ReportError> {
         .map(|(i, row)| {
             let mut cells: Vec<String> = keep.iter().map(|&c| row[c].clone()).collect();
             cells.extend(estimates.iter().map(|e| {
-                let e = e[i];
-                format!(
-                    "{} [{}, {}]",
-                    short_number(e.mean),
-                    short_number(e.low),
-                    short_number(e.high)
-                )
+                e[i].map_or(NO_DATA.to_string(), |e| {
+                    format!(
+                        "{} [{}, {}]",
+                        short_number(e.mean),
+                        short_number(e.low),
+                        short_number(e.high)
+                    )
+                })
             }));
             cells
         })
@@ -441,7 +437,7 @@ fn runs_table(table: &Table) -> Result<String, ReportError> {
     let rows: Vec<Vec<String>> = table
         .rows()
         .iter()
-        .map(|row| columns.iter().map(|&c| row[c].clone()).collect())
+        .map(|row| columns.iter().map(|&c| or_no_data(&row[c])).collect())
         .collect();
     Ok(html_table(&names, &rows))
 }

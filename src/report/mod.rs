@@ -8,8 +8,10 @@ pub mod figures;
 mod html;
 mod lock;
 pub mod plot;
+pub mod records;
 pub mod results;
 mod run_record;
+pub mod sweep;
 pub mod table;
 
 pub use directory::{NO_REQUEST, Plotted, plot_directory};

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::ReportError;
+use crate::metrics::columns;
 
 /// A CSV file with a header, as text.
 #[derive(Clone, Debug)]
@@ -109,6 +110,21 @@ impl Table {
         (0..self.rows.len()).map(|r| self.number(r, col)).collect()
     }
 
+    /// Every number of a column, top to bottom; an empty field (no data)
+    /// is `None`.
+    pub fn optional_numbers(&self, name: &str) -> Result<Vec<Option<f64>>, ReportError> {
+        let col = self.column(name)?;
+        (0..self.rows.len())
+            .map(|r| {
+                if self.rows[r][col].trim().is_empty() {
+                    Ok(None)
+                } else {
+                    self.number(r, col).map(Some)
+                }
+            })
+            .collect()
+    }
+
     /// Every field of a column, top to bottom.
     pub fn texts(&self, name: &str) -> Result<Vec<String>, ReportError> {
         let col = self.column(name)?;
@@ -147,46 +163,29 @@ impl Metric {
             .map_or(self.label.as_str(), |(name, _)| name)
     }
 
-    /// The metric named `name`; a trailing `_mean` is dropped, so the names
-    /// of `summary.csv` and of `sweep-summary.csv` both work.
+    /// The metric named `name`, labelled from the column table; a
+    /// trailing `_mean` is dropped, so the names of `summary.csv` and of
+    /// `sweep-summary.csv` both work. A name the table lacks is labelled by
+    /// itself.
     pub fn named(name: &str) -> Metric {
         let name = name.strip_suffix("_mean").unwrap_or(name);
-        let known = match name {
-            "hit_ratio" => Some("hit ratio"),
-            "byte_hit_ratio" => Some("byte hit ratio"),
-            "miss_ratio" => Some("miss ratio"),
-            "db_rps" => Some("database load (queries/s)"),
-            "db_utilisation" => Some("database utilisation (share of time busy)"),
-            "db_queue_mean" => Some("mean database queue (queries)"),
-            "load_imbalance" => Some("load imbalance (max/mean node load)"),
-            _ => None,
-        };
-        if let Some(label) = known {
+        let Some(column) = columns::column(name) else {
             return Metric {
                 name: name.to_string(),
-                label: label.to_string(),
+                label: name.replace('_', " "),
                 scale: 1.0,
             };
-        }
-        if let Some(rest) = name
-            .strip_prefix("latency_")
-            .and_then(|r| r.strip_suffix("_ns"))
-            && let Some((class, stat)) = rest.split_once('_')
-        {
-            let stat = match stat {
-                "p999" => "p99.9",
-                other => other,
-            };
-            return Metric {
-                name: name.to_string(),
-                label: format!("{stat} latency, {class} (ms)"),
-                scale: 1e-6,
-            };
-        }
+        };
+        let (unit, scale) = column.display_unit();
+        let label = if unit.is_empty() {
+            column.label.to_string()
+        } else {
+            format!("{} ({unit})", column.label)
+        };
         Metric {
             name: name.to_string(),
-            label: name.replace('_', " "),
-            scale: 1.0,
+            label,
+            scale,
         }
     }
 }
@@ -244,15 +243,21 @@ impl Sweep {
         )))
     }
 
-    /// Each cell's estimate of `metric`, in the metric's display unit.
-    pub fn estimates(&self, metric: &Metric) -> Result<Vec<Estimate>, ReportError> {
-        let column = |suffix: &str| self.table.numbers(&format!("{}_{suffix}", metric.name));
+    /// Each cell's estimate of `metric`, in the metric's display unit;
+    /// `None` for a cell without data (empty fields).
+    pub fn estimates(&self, metric: &Metric) -> Result<Vec<Option<Estimate>>, ReportError> {
+        let column = |suffix: &str| {
+            self.table
+                .optional_numbers(&format!("{}_{suffix}", metric.name))
+        };
         let (mean, low, high) = (column("mean")?, column("ci_low")?, column("ci_high")?);
         Ok((0..mean.len())
-            .map(|i| Estimate {
-                mean: mean[i] * metric.scale,
-                low: low[i] * metric.scale,
-                high: high[i] * metric.scale,
+            .map(|i| {
+                Some(Estimate {
+                    mean: mean[i]? * metric.scale,
+                    low: low[i]? * metric.scale,
+                    high: high[i]? * metric.scale,
+                })
             })
             .collect())
     }
@@ -287,7 +292,16 @@ mod tests {
             Metric::named("latency_misses_p999_ns").label,
             "p99.9 latency, misses (ms)"
         );
-        assert_eq!(Metric::named("timeouts").label, "timeouts");
+        assert_eq!(Metric::named("timeouts").label, "time-outs");
+        assert_eq!(Metric::named("no_such_metric").label, "no such metric");
+    }
+
+    #[test]
+    fn plotted_metrics_are_columns_of_the_table() {
+        use crate::report::figures::sweep::{HEATMAP_METRICS, PANEL_METRICS};
+        for name in PANEL_METRICS.iter().chain(&HEATMAP_METRICS) {
+            assert!(columns::column(name).is_some(), "plotted metric `{name}`");
+        }
     }
 
     #[test]

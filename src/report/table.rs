@@ -5,6 +5,11 @@ use crate::metrics::CellResult;
 use crate::policy::{POLICIES, ParamKind, ParamSpec};
 use crate::units::format_bytes;
 
+/// A ratio to four places, or "no data".
+fn ratio(value: Option<f64>) -> String {
+    value.map_or("no data".to_string(), |r| format!("{r:.4}"))
+}
+
 /// A fixed-width table of replay results, one row per cell.
 pub fn replay_table(rows: &[CellResult], sizes_are_bytes: bool) -> String {
     let header = [
@@ -28,8 +33,8 @@ pub fn replay_table(rows: &[CellResult], sizes_are_bytes: bool) -> String {
                 },
                 r.requests.to_string(),
                 r.misses.to_string(),
-                format!("{:.4}", r.miss_ratio),
-                format!("{:.4}", r.byte_miss_ratio),
+                ratio(r.miss_ratio),
+                ratio(r.byte_miss_ratio),
                 r.throughput_rps
                     .map_or("-".to_string(), |rps| format!("{:.2}", rps / 1e6)),
             ]

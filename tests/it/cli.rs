@@ -511,6 +511,75 @@ fn nothing_measured_is_no_data_not_a_perfect_cache() {
 }
 
 #[test]
+fn a_replay_with_a_warm_up_longer_than_the_stream_is_no_data() {
+    use cachelab::replay::{Cell, Replay, Source, StreamOptions};
+    use cachelab::workload::{SizeLaw, Workload};
+    let workload = Workload::parse(
+        "zipf:keys=100,requests=1000",
+        SizeLaw::parse("100B").unwrap(),
+    )
+    .unwrap();
+    let source = Source::Workload {
+        workload,
+        seed: cachelab::seed::Seed(1),
+    };
+    let options = StreamOptions {
+        warmup: 5000,
+        ..StreamOptions::default()
+    };
+    let replay = Replay {
+        source: &source,
+        options: &options,
+        next_access: None,
+        seed: cachelab::seed::Seed(1),
+    };
+    let cell = Cell {
+        policy: cachelab::policy::PolicyChoice::parse("lru").unwrap(),
+        capacity: 1000,
+    };
+    let row = replay.run_cell(&cell).unwrap();
+    assert_eq!(
+        (row.requests, row.miss_ratio, row.byte_miss_ratio),
+        (0, None, None)
+    );
+    // As a file: an empty field in the CSV, null in JSON; never a miss ratio of 0.
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("replay.csv");
+    cachelab::report::write_csv(&csv, std::slice::from_ref(&row)).unwrap();
+    let mut reader = csv::Reader::from_path(&csv).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let record = reader.records().next().unwrap().unwrap();
+    let field = |name: &str| record[headers.iter().position(|h| h == name).unwrap()].to_string();
+    assert_eq!(
+        (field("miss_ratio"), field("byte_miss_ratio")),
+        (String::new(), String::new())
+    );
+    assert_eq!(field("requests"), "0");
+    let json = serde_json::to_value(&row).unwrap();
+    assert!(
+        json["miss_ratio"].is_null() && json["byte_miss_ratio"].is_null(),
+        "{json}"
+    );
+    // The command refuses such a stream outright (see above); so does mrc.
+    let out = dir.path().join("out");
+    let (ok, stderr) = bounded(
+        &[
+            "replay",
+            "--workload",
+            "zipf:keys=100,requests=1000",
+            "--size",
+            "10",
+            "--warmup",
+            "5000",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        60,
+    );
+    assert!(!ok && stderr.contains("nothing measured"), "{stderr}");
+}
+
+#[test]
 fn inputs_that_would_exhaust_memory_or_time_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");

@@ -37,7 +37,7 @@ fn database_alone_is_an_mmc_queue() {
             "#
         );
         let out = run(&toml, &[]);
-        let simulated = out.summary.latency_all.mean_ns / 1e9;
+        let simulated = out.summary.latency_all.mean_ns.unwrap() / 1e9;
         let theory = erlang_c_mean_response(rate, 1e3 / mean_ms, c).unwrap();
         assert!(
             (simulated / theory - 1.0).abs() < 0.02,
@@ -130,7 +130,7 @@ fn infinite_cache_misses_only_first_requests() {
         keys.insert(stream.next_key());
     }
     assert_eq!(s.misses, keys.len() as u64);
-    assert_eq!(s.hit_ratio, 1.0 - keys.len() as f64 / s.gets as f64);
+    assert_eq!(s.hit_ratio, Some(1.0 - keys.len() as f64 / s.gets as f64));
 }
 
 #[test]
@@ -154,7 +154,7 @@ fn sharded_lru_matches_che_for_the_total_capacity() {
     "#;
     let out = run(toml, &[]);
     let che = che_lru_hit_ratio(&zipf_probabilities(10_000, 0.8), 1000);
-    let h = out.summary.hit_ratio;
+    let h = out.summary.hit_ratio.unwrap();
     assert!(
         (h - che).abs() < 0.005,
         "4 × 250 LRU: {h:.4}, Che(1000) {che:.4}"
@@ -394,7 +394,7 @@ fn ttl_hit_ratio_matches_the_non_reset_ttl_model() {
         service_time = "0s"
         latency = "0s"
     "#;
-    let h = run(toml, &[]).summary.hit_ratio;
+    let h = run(toml, &[]).summary.hit_ratio.unwrap();
     let (lambda, t) = (10.0, 0.2);
     let model = lambda * t / (1.0 + lambda * t);
     assert!(

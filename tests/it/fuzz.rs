@@ -2,7 +2,7 @@
 //! scenarios over the whole schema, and mutations of the bundled scenarios.
 //! Each case is loaded with `scenario::load`, then either refused with an
 //! error that names a field, or every run of it is simulated — without a
-//! panic, within a time limit — to an output that `metrics::check` passes.
+//! panic, within a time limit — to an output that `cachelab::check` passes.
 //!
 //! CI runs a few hundred cases from a fixed seed, so every run sees the same
 //! cases; `CACHELAB_FUZZ_CASES=N` runs N cases of each fuzzer and
@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
+use cachelab::check::check;
 use cachelab::cluster::routing::SCHEMES;
 use cachelab::cluster::{Audit, RunOutput, simulate_audited};
-use cachelab::metrics::check;
 use cachelab::policy::{POLICIES, ParamKind, PolicySpec};
 use cachelab::scenario::config::FailureAction;
 use cachelab::scenario::{self, Scenario};

@@ -3,15 +3,14 @@
 //! collects the `crate::<module>` paths outside comments, literals and
 //! `#[cfg(test)]` code, and names each file that reaches upwards.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// The layers, bottom first, each with why it sits there. A module may use
 /// the modules of its own layer and of the layers below.
 const LAYERS: &[(&[&str], &str)] = &[
     (
-        &["units", "seed", "suggest", "spec", "atomic"],
-        "utilities that know nothing of caches: sizes, seeds, names, spec strings, whole-file writes",
+        &["units", "seed", "suggest", "spec", "atomic", "fault"],
+        "utilities and vocabulary that know nothing of caches: sizes, seeds, names, spec strings, whole-file writes, failure kinds",
     ),
     (
         &["request"],
@@ -46,16 +45,11 @@ const LAYERS: &[(&[&str], &str)] = &[
         "the scenario file turned into validated, typed configuration",
     ),
     (&["cluster"], "the modelled cache tier, run from a scenario"),
+    (
+        &["check"],
+        "the output checker, which observes a run's outputs against its scenario from outside",
+    ),
     (&["cli"], "the commands: parse, call the library, print"),
-];
-
-/// Upward edges that exist today and are on their way out, as
-/// (module, module it uses).
-const KNOWN_EXCEPTIONS: &[(&str, &str)] = &[
-    // issue 8: being removed by the cluster reshaping
-    ("metrics", "cluster"),
-    // issue 8: being removed by the cluster reshaping
-    ("metrics", "scenario"),
 ];
 
 /// The layer of a top-level module, or `None` when the table lacks it.
@@ -306,8 +300,7 @@ fn violations(edges: &[Edge]) -> Vec<String> {
             ));
             continue;
         };
-        let known = KNOWN_EXCEPTIONS.contains(&(edge.from.as_str(), edge.to.as_str()));
-        if to > from && !known {
+        if to > from {
             problems.push(format!(
                 "{}:{}: {} ({}) uses crate::{}, a layer above it ({})",
                 edge.file, edge.line, edge.from, LAYERS[from].1, edge.to, LAYERS[to].1
@@ -322,18 +315,6 @@ fn no_module_uses_a_layer_above_it() {
     let edges = library_edges();
     let problems = violations(&edges);
     assert!(problems.is_empty(), "back-edges:\n{}", problems.join("\n"));
-    let present: BTreeSet<(&str, &str)> = edges
-        .iter()
-        .map(|e| (e.from.as_str(), e.to.as_str()))
-        .collect();
-    for exception in KNOWN_EXCEPTIONS {
-        assert!(
-            present.contains(exception),
-            "{} no longer uses {}: remove it from KNOWN_EXCEPTIONS",
-            exception.0,
-            exception.1
-        );
-    }
 }
 
 #[test]

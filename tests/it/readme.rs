@@ -23,6 +23,25 @@ fn readme_policy_table_matches_the_registry() {
 }
 
 #[test]
+fn readme_lists_the_metric_columns() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let (start, end) = ("<!-- columns:start -->\n", "<!-- columns:end -->");
+    let from = readme.find(start).expect("start marker") + start.len();
+    let to = readme.find(end).expect("end marker");
+    let table = cachelab::metrics::columns::markdown();
+    if std::env::var_os("CACHELAB_BLESS").is_some() {
+        std::fs::write(
+            &path,
+            format!("{}{}{}", &readme[..from], table, &readme[to..]),
+        )
+        .unwrap();
+        return;
+    }
+    assert_eq!(&readme[from..to], table, "README column table is stale");
+}
+
+#[test]
 fn readme_gives_the_two_commands() {
     let readme =
         std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md"))

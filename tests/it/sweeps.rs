@@ -273,6 +273,31 @@ fn compare_reports_differences_with_intervals() {
     );
 }
 
+#[test]
+fn compare_of_empty_windows_says_no_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = r#"
+        duration = "2s"
+        warmup = "1s"
+        [clients]
+        rate = 0.01
+    "#;
+    let (out, text) = compare_capacities(dir.path(), base, "2");
+    assert!(text.contains("hit ratio: no data"), "{text}");
+    assert!(text.contains("p99 latency, all: no data"), "{text}");
+    let hit = named_record(&out.join("compare.csv"), 0);
+    assert_eq!(hit["metric"], "hit_ratio");
+    assert_eq!(
+        (hit["a_mean"].as_str(), hit["replications"].as_str()),
+        ("", "0")
+    );
+    let db = named_record(&out.join("compare.csv"), 2);
+    assert_eq!(
+        (db["metric"].as_str(), db["replications"].as_str()),
+        ("db_rps", "2")
+    );
+}
+
 /// Runs cachelab, returning its output whether or not it succeeded.
 fn cachelab_any(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_cachelab"))
@@ -596,11 +621,33 @@ fn a_cell_with_an_empty_measured_window_is_a_result() {
     assert!(stdout.contains("no request completed"), "{stdout}");
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("no request completed"));
-    // summary.json says its zeros are not data.
+    // No data is null in summary.json and an empty field in the CSVs, never 0.
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     let note = summary["no_data"].as_str().unwrap_or_default();
-    assert!(note.contains("for want of data"), "{summary}");
+    assert!(note.contains("not 0"), "{summary}");
+    for pointer in [
+        "/hit_ratio",
+        "/miss_ratio",
+        "/byte_hit_ratio",
+        "/latency_all/p99_ns",
+        "/consistency/stale_read_ratio",
+    ] {
+        assert!(
+            summary.pointer(pointer).unwrap().is_null(),
+            "{pointer}: {summary}"
+        );
+    }
+    assert_eq!(summary["requests"], 0);
+    let record = named_record(&out.join("summary.csv"), 0);
+    for name in ["hit_ratio", "miss_ratio", "latency_all_p99_ns"] {
+        assert_eq!(record[name], "", "summary.csv {name}");
+    }
+    assert_eq!(record["requests"], "0");
+    let latency = named_record(&out.join("latency.csv"), 0);
+    assert_eq!(latency["latency_ns"], "");
+    assert!(stdout.contains("no hit ratio or latency"), "{stdout}");
+    assert!(html.contains("no data") && !html.contains("show them as 0"));
     // In a sweep, the other cells are kept and tabulated.
     let out = dir.path().join("sweep");
     let file = scenario_file(
@@ -620,6 +667,56 @@ fn a_cell_with_an_empty_measured_window_is_a_result() {
     );
     let rows = std::fs::read_to_string(out.join("sweep-summary.csv")).unwrap();
     assert_eq!(rows.lines().count(), 3);
+    // The empty cell is no data in both tables; the other keeps its numbers.
+    let (empty, full) = (
+        named_record(&out.join("sweep.csv"), 0),
+        named_record(&out.join("sweep.csv"), 1),
+    );
+    assert_eq!(
+        (
+            empty["hit_ratio"].as_str(),
+            empty["latency_all_p99_ns"].as_str()
+        ),
+        ("", "")
+    );
+    assert!(full["hit_ratio"].parse::<f64>().unwrap() > 0.0);
+    let (empty, full) = (
+        named_record(&out.join("sweep-summary.csv"), 0),
+        named_record(&out.join("sweep-summary.csv"), 1),
+    );
+    for name in [
+        "hit_ratio_mean",
+        "hit_ratio_ci_low",
+        "latency_all_p99_ns_mean",
+    ] {
+        assert_eq!(empty[name], "", "sweep-summary.csv {name}");
+    }
+    assert_eq!(
+        (
+            empty["replications_with_gets"].as_str(),
+            full["replications_with_gets"].as_str()
+        ),
+        ("0", "1")
+    );
+    assert!(full["hit_ratio_mean"].parse::<f64>().unwrap() > 0.0);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("no data"));
+    let plotted = std::fs::read_dir(&out)
+        .unwrap()
+        .any(|e| e.unwrap().path().extension().is_some_and(|x| x == "svg"));
+    assert!(plotted, "the cell with data is plotted");
+}
+
+/// Row `row` of a CSV file, by column name.
+fn named_record(path: &Path, row: usize) -> std::collections::BTreeMap<String, String> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let record = reader.records().nth(row).unwrap().unwrap();
+    headers
+        .iter()
+        .zip(record.iter())
+        .map(|(h, v)| (h.to_string(), v.to_string()))
+        .collect()
 }
 
 #[test]

@@ -23,7 +23,8 @@ fn cell_results(table: &Table) -> Result<Vec<CellResult>, ReportError> {
         number("requests")?,
         number("misses")?,
     );
-    let (miss, byte_miss) = (number("miss_ratio")?, number("byte_miss_ratio")?);
+    let optional = |name: &str| table.optional_numbers(name);
+    let (miss, byte_miss) = (optional("miss_ratio")?, optional("byte_miss_ratio")?);
     Ok((0..policies.len())
         .map(|i| CellResult {
             policy: policies[i].clone(),
@@ -54,7 +55,8 @@ pub fn replay_bars(table: &Table, sizes_are_bytes: bool) -> Result<BarChart, Rep
                 .map(|&size| {
                     rows.iter()
                         .find(|r| &r.policy == policy && r.cache_size == size)
-                        .map_or(f64::NAN, |r| r.miss_ratio)
+                        .and_then(|r| r.miss_ratio)
+                        .unwrap_or(f64::NAN)
                 })
                 .collect(),
             whiskers: Vec::new(),
@@ -102,19 +104,25 @@ fn nines(p: f64) -> f64 {
 /// Latency against percentile from `latency.csv`, one line per class
 /// (all, hits, misses), on a nines percentile axis and a log latency axis.
 /// The 100th percentile (the maximum) has no place on a nines axis and is
-/// left out; so are zero latencies (a class with no requests). None when
+/// left out; so are zero latencies (a class with no requests) and empty
+/// fields (no request in the window). None when
 /// no class has a latency to show: no request completed in the measured
 /// window.
 pub fn latency_curve(table: &Table) -> Result<Option<LineChart>, ReportError> {
     table.require_rows()?;
     let classes = table.texts("class")?;
     let percentiles = table.numbers("percentile")?;
-    let latencies = table.numbers("latency_ns")?;
+    let latencies = table.optional_numbers("latency_ns")?;
     let mut series: Vec<Series> = Vec::new();
     for class in distinct(&classes) {
         let points: Vec<(f64, f64)> = (0..classes.len())
-            .filter(|&i| classes[i] == class && percentiles[i] < 100.0 && latencies[i] > 0.0)
-            .map(|i| (nines(percentiles[i]), latencies[i] / 1e6))
+            .filter(|&i| classes[i] == class && percentiles[i] < 100.0)
+            .filter_map(|i| {
+                Some((
+                    nines(percentiles[i]),
+                    latencies[i].filter(|&l| l > 0.0)? / 1e6,
+                ))
+            })
             .collect();
         if !points.is_empty() {
             series.push(Series::new(class, points));
@@ -174,7 +182,13 @@ pub fn node_bars(table: &Table) -> Result<Vec<BarChart>, ReportError> {
         panel(
             "Hit ratio per node",
             "hit ratio",
-            table.numbers("hit_ratio")?,
+            // A node that served no get has no hit ratio: no bar, not 0.
+            table
+                .numbers("hit_ratio")?
+                .into_iter()
+                .zip(table.numbers("gets")?)
+                .map(|(ratio, gets)| if gets > 0.0 { ratio } else { f64::NAN })
+                .collect(),
             None,
         ),
     ])

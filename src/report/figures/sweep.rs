@@ -60,7 +60,7 @@ pub fn sweep_bars(
             let cell = |category: &str, group: &str| -> Option<Estimate> {
                 (0..keys.len())
                     .find(|&i| keys[i] == category && groups[i] == group)
-                    .map(|i| estimates[i])
+                    .and_then(|i| estimates[i])
             };
             let series = distinct(&groups)
                 .into_iter()
@@ -125,18 +125,17 @@ pub fn sweep_line(sweep: &Sweep, metric: &Metric) -> Result<Option<LineChart>, R
             x_ticks.push((place(positions[i]), texts[i].clone()));
         }
     }
+    // Cells without data are left out of the line, not drawn as 0.
+    let points: Vec<(f64, Estimate)> = order
+        .iter()
+        .filter_map(|&i| Some((place(positions[i]), estimates[i]?)))
+        .collect();
     let mut series = Series::new(
         metric.label.clone(),
-        order
-            .iter()
-            .map(|&i| (place(positions[i]), estimates[i].mean))
-            .collect(),
+        points.iter().map(|&(x, e)| (x, e.mean)).collect(),
     );
     if whiskers_wanted(sweep)? {
-        series.whiskers = order
-            .iter()
-            .map(|&i| (place(positions[i]), estimates[i].low, estimates[i].high))
-            .collect();
+        series.whiskers = points.iter().map(|&(x, e)| (x, e.low, e.high)).collect();
     }
     let mut x_label = axis.to_string();
     match (unit, log) {
@@ -197,7 +196,7 @@ pub fn sweep_heatmaps(sweep: &Sweep, metric: &Metric) -> Result<Vec<Heatmap>, Re
                         .map(|x| {
                             (0..xs.len())
                                 .find(|&i| &xs[i] == x && &ys[i] == y && &key(i) == group)
-                                .map(|i| estimates[i].mean)
+                                .and_then(|i| estimates[i].map(|e| e.mean))
                         })
                         .collect()
                 })

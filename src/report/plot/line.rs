@@ -317,8 +317,12 @@ impl Chart for LineChart {
 /// against cache size, log size axis when sizes span two decades or more.
 pub fn miss_ratio_curve(rows: &[CellResult], title: &str, sizes_are_bytes: bool) -> LineChart {
     let mut series: Vec<Series> = Vec::new();
+    // A cell without data is left out of its line, not drawn at 0.
     for row in rows {
-        let point = (row.cache_size as f64, row.miss_ratio);
+        let Some(miss_ratio) = row.miss_ratio else {
+            continue;
+        };
+        let point = (row.cache_size as f64, miss_ratio);
         match series.iter_mut().find(|s| s.label == row.policy) {
             Some(s) => s.points.push(point),
             None => series.push(Series::new(row.policy.clone(), vec![point])),
@@ -362,26 +366,33 @@ pub fn timeseries(
             (e.time_s, format!(" {}{node}", e.action))
         })
         .collect();
-    let panel = |name: &str, y_label: &str, value: &dyn Fn(&crate::metrics::IntervalRow) -> f64| {
-        LineChart {
-            series: vec![Series::new(
-                name,
-                rows.iter().map(|r| (r.time_s, value(r))).collect(),
-            )],
-            markers: markers.clone(),
-            ..LineChart::new(name, "simulated time (s)", y_label)
-        }
-    };
+    // An interval without data (no get for the hit ratio, no completed
+    // request for the latency) is left out of its line, not drawn as 0.
+    let panel =
+        |name: &str, y_label: &str, value: &dyn Fn(&crate::metrics::IntervalRow) -> Option<f64>| {
+            LineChart {
+                series: vec![Series::new(
+                    name,
+                    rows.iter()
+                        .filter_map(|r| Some((r.time_s, value(r)?)))
+                        .collect(),
+                )],
+                markers: markers.clone(),
+                ..LineChart::new(name, "simulated time (s)", y_label)
+            }
+        };
     let mut panels = vec![
         panel(&format!("{title}: hit ratio"), "hit ratio", &|r| {
-            r.hit_ratio
+            (r.gets > 0).then_some(r.hit_ratio)
         }),
-        panel("database load", "queries/s", &|r| r.db_rps),
-        panel("p99 latency", "ms", &|r| r.p99_ns as f64 / 1e6),
+        panel("database load", "queries/s", &|r| Some(r.db_rps)),
+        panel("p99 latency", "ms", &|r| {
+            (r.requests > 0).then_some(r.p99_ns as f64 / 1e6)
+        }),
     ];
     if rows.iter().any(|r| r.stale_reads > 0) {
         panels.push(panel("stale reads", "per interval", &|r| {
-            r.stale_reads as f64
+            Some(r.stale_reads as f64)
         }));
     }
     panels

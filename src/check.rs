@@ -17,8 +17,9 @@
 
 use std::fmt;
 
-use super::{IntervalRow, LatencySummary, NodeRow, Summary, recorder::PERCENTILES};
 use crate::cluster::RunOutput;
+use crate::metrics::columns::{COLUMNS, Needs};
+use crate::metrics::{IntervalRow, LatencySummary, NodeRow, Summary, recorder::PERCENTILES};
 use crate::scenario::Scenario;
 use crate::scenario::file::{FailureAction, OnFailure, Pattern, WritePolicy};
 
@@ -124,21 +125,12 @@ impl Checker<'_> {
     fn summary(&mut self, s: &Summary) {
         self.finite(&[
             ("measured_s", s.measured_s),
-            ("hit_ratio", s.hit_ratio),
-            ("byte_hit_ratio", s.byte_hit_ratio),
-            ("miss_ratio", s.miss_ratio),
             ("db_rps", s.db_rps),
             ("db_utilisation", s.db_utilisation),
             ("db_queue_mean", s.db_queue_mean),
             ("load_imbalance", s.load_imbalance),
         ]);
-        for (name, value) in [
-            ("hit_ratio", s.hit_ratio),
-            ("miss_ratio", s.miss_ratio),
-            ("byte_hit_ratio", s.byte_hit_ratio),
-        ] {
-            self.ratio(name, value);
-        }
+        self.columns(s);
         self.ensure(s.hits <= s.gets, "hits<=gets", || {
             format!("hits {} > gets {}", s.hits, s.gets)
         });
@@ -147,20 +139,35 @@ impl Checker<'_> {
             "hits+misses=gets",
             || format!("{} + {} != {}", s.hits, s.misses, s.gets),
         );
-        let hit_ratio = share_of(s.hits, s.gets);
-        self.ensure(close(s.hit_ratio, hit_ratio), "hit_ratio=hits/gets", || {
-            format!("{} != {hit_ratio}", s.hit_ratio)
-        });
-        let miss_ratio = if s.gets == 0 { 0.0 } else { 1.0 - hit_ratio };
+        if let Some(hit_ratio) = s.hit_ratio {
+            let expected = share_of(s.hits, s.gets);
+            self.ensure(close(hit_ratio, expected), "hit_ratio=hits/gets", || {
+                format!("{hit_ratio} != {expected}")
+            });
+        }
+        if let (Some(hit_ratio), Some(miss_ratio)) = (s.hit_ratio, s.miss_ratio) {
+            self.ensure(
+                close(miss_ratio, 1.0 - hit_ratio),
+                "miss_ratio=1-hit_ratio",
+                || format!("{miss_ratio} != 1 - {hit_ratio}"),
+            );
+        }
+        if let Some(byte_hit_ratio) = s.byte_hit_ratio {
+            self.ensure(
+                (s.hits == 0) == (byte_hit_ratio == 0.0),
+                "byte_hit_ratio>0 iff hits>0",
+                || format!("hits {}, byte_hit_ratio {byte_hit_ratio}", s.hits),
+            );
+        }
         self.ensure(
-            close(s.miss_ratio, miss_ratio),
-            "miss_ratio=1-hit_ratio",
-            || format!("{} != {miss_ratio}", s.miss_ratio),
-        );
-        self.ensure(
-            (s.hits == 0) == (s.byte_hit_ratio == 0.0),
-            "byte_hit_ratio>0 iff hits>0",
-            || format!("hits {}, byte_hit_ratio {}", s.hits, s.byte_hit_ratio),
+            s.no_data.is_some() == (s.gets == 0 || s.requests == 0),
+            "no_data note iff a figure has no data",
+            || {
+                format!(
+                    "gets {}, requests {}, note {:?}",
+                    s.gets, s.requests, s.no_data
+                )
+            },
         );
         self.ensure(s.errors <= s.requests, "errors<=requests", || {
             format!("errors {} > requests {}", s.errors, s.requests)
@@ -182,6 +189,30 @@ impl Checker<'_> {
             self.ensure(s.timeouts == 0, "no failures, no timeouts", || {
                 format!("timeouts {}", s.timeouts)
             });
+        }
+    }
+
+    /// Every column of the table: a value exactly when the window has the
+    /// data it needs (no data is `None`, never 0), finite, and ratios in
+    /// [0, 1].
+    fn columns(&mut self, s: &Summary) {
+        for c in COLUMNS {
+            let value = (c.value)(s);
+            self.ensure(
+                value.is_some() == c.needs.met_by(s),
+                "a value exactly when there is data",
+                || {
+                    format!(
+                        "{} = {value:?} with gets {}, completed requests {}",
+                        c.name, s.gets, s.latency_all.count
+                    )
+                },
+            );
+            let Some(value) = value else { continue };
+            self.finite(&[(c.name, value)]);
+            if c.needs == Needs::Gets {
+                self.ratio(c.name, value);
+            }
         }
     }
 
@@ -212,31 +243,47 @@ impl Checker<'_> {
         }
     }
 
-    fn latency_class(&mut self, class: &str, l: &LatencySummary) {
-        self.finite(&[(class, l.mean_ns)]);
+    fn latency_class(&mut self, class: &str, l: &LatencySummary, window_empty: bool) {
+        if l.count == 0 {
+            let expected = if window_empty {
+                LatencySummary::default()
+            } else {
+                LatencySummary::empty_class()
+            };
+            self.ensure(
+                *l == expected,
+                "empty latency class: no data in an empty window, else zero",
+                || format!("{class}: {l:?}"),
+            );
+            return;
+        }
         let order = [l.p50_ns, l.p90_ns, l.p99_ns, l.p999_ns, l.max_ns];
+        let (Some(mean), Some(order), Some(max)) = (
+            l.mean_ns,
+            order.into_iter().collect::<Option<Vec<u64>>>(),
+            l.max_ns,
+        ) else {
+            self.ensure(false, "a class with requests has every figure", || {
+                format!("{class}: {l:?}")
+            });
+            return;
+        };
+        self.finite(&[(class, mean)]);
         self.ensure(order.is_sorted(), "p50<=p90<=p99<=p999<=max", || {
             format!("{class}: {order:?}")
         });
-        if l.count == 0 {
-            self.ensure(
-                *l == LatencySummary::default(),
-                "empty latency class is zero",
-                || format!("{class}: {l:?}"),
-            );
-        } else {
-            self.ensure(
-                l.p50_ns >= 1 && l.mean_ns >= 1.0 && l.mean_ns <= l.max_ns as f64,
-                "1<=mean<=max",
-                || format!("{class}: {l:?}"),
-            );
-        }
+        self.ensure(
+            order[0] >= 1 && mean >= 1.0 && mean <= max as f64,
+            "1<=mean<=max",
+            || format!("{class}: {l:?}"),
+        );
     }
 
     fn latency(&mut self, s: &Summary) {
-        self.latency_class("latency_all", &s.latency_all);
-        self.latency_class("latency_hits", &s.latency_hits);
-        self.latency_class("latency_misses", &s.latency_misses);
+        let window_empty = s.latency_all.count == 0;
+        self.latency_class("latency_all", &s.latency_all, window_empty);
+        self.latency_class("latency_hits", &s.latency_hits, window_empty);
+        self.latency_class("latency_misses", &s.latency_misses, window_empty);
         self.ensure(
             s.latency_all.count == s.requests,
             "latency_all.count=requests",
@@ -269,7 +316,7 @@ impl Checker<'_> {
             self.ensure(percentiles == PERCENTILES, "latency rows per class", || {
                 format!("{class}: {percentiles:?}")
             });
-            let values: Vec<u64> = rows.iter().map(|r| r.latency_ns).collect();
+            let values: Vec<Option<u64>> = rows.iter().map(|r| r.latency_ns).collect();
             self.ensure(values.is_sorted(), "latency rows monotone", || {
                 format!("{class}: {values:?}")
             });
@@ -291,14 +338,12 @@ impl Checker<'_> {
             ("consistent_300s", k.consistent_300s, 300.0),
         ];
         self.finite(&[
-            ("stale_read_ratio", k.stale_read_ratio),
             ("staleness_p50_ms", k.staleness_p50_ms),
             ("staleness_p99_ms", k.staleness_p99_ms),
             ("staleness_max_ms", k.staleness_max_ms),
             ("version_lag_mean", k.version_lag_mean),
             ("stale_set_ratio", k.stale_set_ratio),
         ]);
-        self.ratio("stale_read_ratio", k.stale_read_ratio);
         self.ratio("stale_set_ratio", k.stale_set_ratio);
         for (name, value, delay_s) in checks {
             if let Some(value) = value {
@@ -313,12 +358,26 @@ impl Checker<'_> {
         self.ensure(k.stale_reads <= s.hits, "stale_reads<=hits", || {
             format!("{} > {}", k.stale_reads, s.hits)
         });
-        let ratio = share_of(k.stale_reads, s.gets);
         self.ensure(
-            close(k.stale_read_ratio, ratio),
-            "stale_read_ratio=stale_reads/gets",
-            || format!("{} != {ratio}", k.stale_read_ratio),
+            k.stale_read_ratio.is_some() == (s.gets > 0),
+            "a value exactly when there is data",
+            || {
+                format!(
+                    "stale_read_ratio = {:?} with gets {}",
+                    k.stale_read_ratio, s.gets
+                )
+            },
         );
+        if let Some(stale_read_ratio) = k.stale_read_ratio {
+            self.finite(&[("stale_read_ratio", stale_read_ratio)]);
+            self.ratio("stale_read_ratio", stale_read_ratio);
+            let ratio = share_of(k.stale_reads, s.gets);
+            self.ensure(
+                close(stale_read_ratio, ratio),
+                "stale_read_ratio=stale_reads/gets",
+                || format!("{stale_read_ratio} != {ratio}"),
+            );
+        }
         self.ensure(k.stale_sets <= k.fills, "stale_sets<=fills", || {
             format!("{} > {}", k.stale_sets, k.fills)
         });
@@ -683,6 +742,31 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_window_passes_as_no_data() {
+        // So few requests that none is issued after the warm-up.
+        let text = SCENARIO.replace("rate = 2000", "rate = 0.01");
+        let file: ScenarioFile = toml::from_str(&text).unwrap();
+        let scenario = Scenario::new("t".into(), "empty".into(), file, ".".as_ref()).unwrap();
+        let output = simulate(&scenario.cluster, &mut |_| {}).unwrap();
+        let s = &output.summary;
+        assert_eq!((s.requests, s.gets), (0, 0));
+        assert_eq!(
+            (s.hit_ratio, s.miss_ratio, s.latency_all.p99_ns),
+            (None, None, None)
+        );
+        assert_eq!(s.consistency.stale_read_ratio, None);
+        assert!(output.latency.iter().all(|r| r.latency_ns.is_none()));
+        assert_eq!(check(&scenario, &output), []);
+        // A 0 where there is no data is caught.
+        let mut zero = output.clone();
+        zero.summary.hit_ratio = Some(0.0);
+        assert_eq!(
+            properties(&scenario, &zero),
+            ["a value exactly when there is data"]
+        );
+    }
+
+    #[test]
     fn corrupted_summaries_are_caught() {
         let (scenario, clean) = run();
         let corrupt = |change: fn(&mut RunOutput)| {
@@ -694,11 +778,13 @@ mod tests {
         let found = corrupt(|o| o.summary.misses += 1);
         assert_eq!(found, ["hits+misses=gets"]);
         // A NaN ratio is not finite, not a ratio, and not hits / gets.
-        let found = corrupt(|o| o.summary.hit_ratio = f64::NAN);
+        let found = corrupt(|o| o.summary.hit_ratio = Some(f64::NAN));
         assert!(found.contains(&"finite"), "{found:?}");
         assert!(found.contains(&"ratio in [0, 1]"), "{found:?}");
         // Percentiles out of order.
-        let found = corrupt(|o| o.summary.latency_all.p99_ns = o.summary.latency_all.max_ns + 1);
+        let found = corrupt(|o| {
+            o.summary.latency_all.p99_ns = o.summary.latency_all.max_ns.map(|m| m + 1);
+        });
         assert!(found.contains(&"p50<=p90<=p99<=p999<=max"), "{found:?}");
         // The database busier than its connections.
         let found = corrupt(|o| o.summary.db_utilisation = 1.5);
