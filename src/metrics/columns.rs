@@ -17,8 +17,13 @@ pub enum Needs {
     Nothing,
     /// A ratio over gets: no data without a measured get.
     Gets,
-    /// A latency: no data without a request completed in the window.
+    /// A latency of all requests: no data without a request completed in
+    /// the window.
     Requests,
+    /// A latency of hits: no data without a hit completed in the window.
+    Hits,
+    /// A latency of misses: no data without a miss completed in the window.
+    Misses,
 }
 
 impl Needs {
@@ -29,6 +34,8 @@ impl Needs {
             Needs::Nothing => true,
             Needs::Gets => summary.gets > 0,
             Needs::Requests => summary.latency_all.count > 0,
+            Needs::Hits => summary.latency_hits.count > 0,
+            Needs::Misses => summary.latency_misses.count > 0,
         }
     }
 }
@@ -98,6 +105,8 @@ pub fn markdown() -> String {
             Needs::Nothing => "—",
             Needs::Gets => "no get measured",
             Needs::Requests => "no request completed",
+            Needs::Hits => "no hit completed",
+            Needs::Misses => "no miss completed",
         };
         let unit = if c.unit.is_empty() { "—" } else { c.unit };
         out.push_str(&format!(
@@ -122,6 +131,19 @@ macro_rules! count {
     };
 }
 
+/// What a latency column of a class needs: a completed request of it.
+macro_rules! class_needs {
+    (latency_all) => {
+        Needs::Requests
+    };
+    (latency_hits) => {
+        Needs::Hits
+    };
+    (latency_misses) => {
+        Needs::Misses
+    };
+}
+
 /// A latency statistic of one class.
 macro_rules! latency {
     ($name:literal, $label:literal, $description:literal, $class:ident, $stat:ident) => {
@@ -130,7 +152,7 @@ macro_rules! latency {
             label: $label,
             unit: "ns",
             description: $description,
-            needs: Needs::Requests,
+            needs: class_needs!($class),
             value: |s| s.$class.$stat.map(|v| v as f64),
         }
     };
@@ -144,7 +166,7 @@ macro_rules! mean_latency {
             label: $label,
             unit: "ns",
             description: $description,
-            needs: Needs::Requests,
+            needs: class_needs!($class),
             value: |s| s.$class.mean_ns,
         }
     };

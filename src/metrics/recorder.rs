@@ -283,10 +283,9 @@ impl Recorder {
         summary.db_queue_mean = load.queue_ns as f64 / span as f64;
         summary.db_queue_max = db_queue_max;
         summary.db_rejected = load.rejected;
-        let window_empty = self.all.is_empty();
-        summary.latency_all = latency_summary(&self.all, window_empty);
-        summary.latency_hits = latency_summary(&self.hits, window_empty);
-        summary.latency_misses = latency_summary(&self.misses, window_empty);
+        summary.latency_all = latency_summary(&self.all);
+        summary.latency_hits = latency_summary(&self.hits);
+        summary.latency_misses = latency_summary(&self.misses);
         summary.no_data = no_data_note(t.gets, t.requests);
     }
 
@@ -302,11 +301,7 @@ impl Recorder {
                 rows.push(LatencyRow {
                     class,
                     percentile: p,
-                    latency_ns: match (h.is_empty(), self.all.is_empty()) {
-                        (_, true) => None,
-                        (true, false) => Some(0),
-                        (false, false) => Some(h.value_at_percentile(p)),
-                    },
+                    latency_ns: (!h.is_empty()).then(|| h.value_at_percentile(p)),
                 });
             }
         }
@@ -327,14 +322,11 @@ fn share(part: u64, whole: u64) -> Option<f64> {
     (whole > 0).then(|| part as f64 / whole as f64)
 }
 
-/// A class's latencies: no data when the window has no completed request,
-/// zeros for a class empty in a window with data (see [`LatencySummary`]).
-fn latency_summary(h: &Histogram<u64>, window_empty: bool) -> LatencySummary {
-    if window_empty {
-        return LatencySummary::default();
-    }
+/// A class's latencies: no data (count 0, every figure null) when no
+/// request of the class completed in the window.
+fn latency_summary(h: &Histogram<u64>) -> LatencySummary {
     if h.is_empty() {
-        return LatencySummary::empty_class();
+        return LatencySummary::default();
     }
     LatencySummary {
         count: h.len(),

@@ -6,10 +6,9 @@ use serde::{Deserialize, Serialize};
 use super::impact::FailureImpact;
 
 /// Latency percentiles of one class of requests, in nanoseconds. Every
-/// figure is `None` (no data) when no request completed in the measured
-/// window. A class that is empty in a window that has completed requests
-/// (the hits of a run without a cache) reads 0 with `count` 0, as results
-/// always have: `count` says there is nothing behind the zeros.
+/// figure is `None` (no data, never 0) when no request of the class
+/// completed in the measured window: an empty window, or the hits of a run
+/// without a cache.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LatencySummary {
     /// Requests recorded.
@@ -27,21 +26,6 @@ pub struct LatencySummary {
     /// Largest, as the histogram holds it: the upper bound of its bucket
     /// (three significant digits), so at most 0.1% above the true maximum.
     pub max_ns: Option<u64>,
-}
-
-impl LatencySummary {
-    /// The figures of a class that is empty in a window with data: zeros.
-    pub fn empty_class() -> LatencySummary {
-        LatencySummary {
-            count: 0,
-            mean_ns: Some(0.0),
-            p50_ns: Some(0),
-            p90_ns: Some(0),
-            p99_ns: Some(0),
-            p999_ns: Some(0),
-            max_ns: Some(0),
-        }
-    }
 }
 
 /// Totals of one run, after the warm-up.

@@ -2,9 +2,15 @@
 //! in step (re-generate with `CACHELAB_BLESS=1 cargo test --release --test it readme::`).
 
 use std::path::PathBuf;
+use std::sync::Mutex;
+
+/// Both tests rewrite README.md when blessing: one at a time, so neither
+/// reads the other's half-written file.
+static README: Mutex<()> = Mutex::new(());
 
 #[test]
 fn readme_policy_table_matches_the_registry() {
+    let _one_at_a_time = README.lock().unwrap();
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md");
     let readme = std::fs::read_to_string(&path).unwrap();
     let (start, end) = ("<!-- policies:start -->\n", "<!-- policies:end -->");
@@ -24,6 +30,7 @@ fn readme_policy_table_matches_the_registry() {
 
 #[test]
 fn readme_lists_the_metric_columns() {
+    let _one_at_a_time = README.lock().unwrap();
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md");
     let readme = std::fs::read_to_string(&path).unwrap();
     let (start, end) = ("<!-- columns:start -->\n", "<!-- columns:end -->");
