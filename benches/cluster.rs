@@ -5,6 +5,9 @@
 //!
 //! `cargo bench --bench cluster`
 
+// allow-unwrap-in-tests does not reach benches; a bench that cannot set up should stop loudly.
+#![allow(clippy::unwrap_used)]
+
 use cachelab::cluster::simulate;
 use cachelab::scenario::{self, Override};
 

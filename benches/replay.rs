@@ -7,6 +7,9 @@
 //! `cargo bench --bench replay [-- policy ...]`. The trace is generated once
 //! into `target/bench-data/`.
 
+// allow-unwrap-in-tests does not reach benches; a bench that cannot set up should stop loudly.
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 use std::time::Instant;
 

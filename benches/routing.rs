@@ -5,6 +5,9 @@
 //!
 //! `cargo bench --bench routing`.
 
+// allow-unwrap-in-tests does not reach benches; a bench that cannot set up should stop loudly.
+#![allow(clippy::unwrap_used)]
+
 use cachelab::cluster::routing::{self, NodeId, Router, Scheme};
 use cachelab::seed::mix64;
 use divan::Bencher;

@@ -194,7 +194,7 @@ pub fn compare(args: &CompareArgs, show_progress: bool) -> Result<super::Outcome
         "replications",
     ]
     .iter()
-    .map(|h| h.to_string())
+    .map(ToString::to_string)
     .collect();
     let csv = root.join("compare.csv");
     report::write_records(&csv, &headers, &rows)?;

@@ -269,7 +269,7 @@ fn html_table(headers: &[String], rows: &[Vec<String>]) -> String {
     html
 }
 
-fn section(title: &str, file: &str, table: String) -> String {
+fn section(title: &str, file: &str, table: &str) -> String {
     format!(
         "<h2>{} <small>({})</small></h2>\n{table}",
         escape(title),
@@ -295,7 +295,7 @@ fn csv_section(dir: &Path, file: &str, title: &str) -> Result<String, ReportErro
     } else {
         html_table(table.headers(), table.rows())
     };
-    Ok(section(title, file, html))
+    Ok(section(title, file, &html))
 }
 
 fn tables(
@@ -344,7 +344,7 @@ fn tables(
             html.push_str(&section(
                 "Failures",
                 "summary.json",
-                html_table(&headers, &rows),
+                &html_table(&headers, &rows),
             ));
         }
     }
@@ -354,7 +354,7 @@ fn tables(
         html.push_str(&section(
             "Sweep cells",
             "sweep-summary.csv",
-            sweep_table(sweep)?,
+            &sweep_table(sweep)?,
         ));
     }
     let runs = dir.join("sweep.csv");
@@ -362,7 +362,7 @@ fn tables(
         html.push_str(&section(
             "Sweep runs",
             "sweep.csv",
-            runs_table(&Table::read(&runs)?)?,
+            &runs_table(&Table::read(&runs)?)?,
         ));
     }
     Ok(html)

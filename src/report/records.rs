@@ -13,7 +13,7 @@ pub fn summary_headers() -> Vec<String> {
     IDENTITY
         .iter()
         .chain(COLUMNS.iter().map(|c| &c.name))
-        .map(|h| h.to_string())
+        .map(ToString::to_string)
         .collect()
 }
 

@@ -39,9 +39,8 @@ pub fn take_sweep(table: &mut toml::Table) -> Result<Vec<(String, Vec<toml::Valu
     let Some(sweep) = table.remove("sweep") else {
         return Ok(Vec::new());
     };
-    let sweep = match sweep {
-        toml::Value::Table(t) => t,
-        _ => return Err("`sweep` must be a table of field path = [values]".to_string()),
+    let toml::Value::Table(sweep) = sweep else {
+        return Err("`sweep` must be a table of field path = [values]".to_string());
     };
     let mut axes = Vec::new();
     for (path, values) in sweep {

@@ -69,7 +69,7 @@ impl CsvReader {
     }
 
     fn malformed(&self, problem: String) -> StreamError {
-        let line = self.record.position().map_or(0, |p| p.line());
+        let line = self.record.position().map_or(0, csv::Position::line);
         StreamError::Malformed {
             path: self.path.clone(),
             location: format!("line {line}"),

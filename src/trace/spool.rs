@@ -63,7 +63,7 @@ pub fn open(path: &Path, lines: bool, max_bytes: u64) -> Result<Opened, TraceErr
     // wait for one copy instead of each taking half of the pipe.
     let mut spools = SPOOLS
         .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(spooled) = spools.iter().find(|s| s.id == id) {
         return Ok(Opened::Spool(SpoolReader::new(spooled.copy.clone())));
     }

@@ -99,7 +99,7 @@ fn judge(text: &str, tally: &mut Tally) -> Result<(), String> {
         let output = simulate_bounded(run).map_err(|e| format!("run `{}`: {e}", run.label))?;
         let violations = check(run, &output);
         if !violations.is_empty() {
-            let list: Vec<String> = violations.iter().map(|v| v.to_string()).collect();
+            let list: Vec<String> = violations.iter().map(ToString::to_string).collect();
             return Err(format!("run `{}`:\n  {}", run.label, list.join("\n  ")));
         }
         tally.runs += 1;
@@ -131,7 +131,7 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     panic
         .downcast_ref::<String>()
         .cloned()
-        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .or_else(|| panic.downcast_ref::<&str>().map(ToString::to_string))
         .unwrap_or_else(|| "(not a string)".to_string())
 }
 
@@ -964,7 +964,7 @@ fn leaves(value: &Value, path: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
                 path.pop();
             }
         }
-        Value::Array(a) if a.iter().any(|v| v.is_table()) => {
+        Value::Array(a) if a.iter().any(toml::Value::is_table) => {
             for (i, v) in a.iter().enumerate() {
                 path.push(Step::At(i));
                 leaves(v, path, out);

@@ -4,6 +4,9 @@
 //! the README, the completeness of the policy lists, the bundled scenarios
 //! and sweeps.
 
+// allow-unwrap-in-tests reaches #[test] fns only, not these helpers; a failed unwrap here fails the test.
+#![allow(clippy::unwrap_used)]
+
 mod cli;
 mod cluster;
 mod common;

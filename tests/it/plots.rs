@@ -63,7 +63,7 @@ const TIMESERIES: &str = "time_s,requests,gets,hits,hit_ratio,db_rps,db_utilisat
 /// ratios rising along the cells, and `replications` per cell.
 fn sweep_summary(axes: &[&str], cells: &[&[&str]], replications: u32) -> String {
     let metrics = ["hit_ratio", "db_rps", "latency_all_p99_ns"];
-    let mut header: Vec<String> = axes.iter().map(|a| a.to_string()).collect();
+    let mut header: Vec<String> = axes.iter().map(ToString::to_string).collect();
     header.push("replications".into());
     for m in metrics {
         for s in ["mean", "ci_low", "ci_high"] {
@@ -73,7 +73,7 @@ fn sweep_summary(axes: &[&str], cells: &[&[&str]], replications: u32) -> String 
     let mut text = header.join(",") + "\n";
     for (i, cell) in cells.iter().enumerate() {
         let hit = 0.5 + 0.05 * i as f64;
-        let mut row: Vec<String> = cell.iter().map(|v| v.to_string()).collect();
+        let mut row: Vec<String> = cell.iter().map(ToString::to_string).collect();
         row.push(replications.to_string());
         for value in [hit, 1000.0 * (1.0 - hit), 2e7 * (1.0 - hit)] {
             let half = if replications > 1 { 0.02 * value } else { 0.0 };

@@ -254,7 +254,7 @@ impl List {
 
     /// [`check`](Self::check), and panics unless every linked node's
     /// `tag_of(meta)` is `tag`: the node knows which list (`name`) it is on.
-    pub fn check_tagged<T, M: PartialEq + std::fmt::Debug>(
+    pub fn check_tagged<T, M: Copy + PartialEq + std::fmt::Debug>(
         &self,
         slab: &Slab<T>,
         name: &str,
@@ -397,7 +397,7 @@ mod tests {
         let all_a = std::panic::catch_unwind(|| list.check_tagged(e.slab(), "A", 'a', |&t| t));
         let message = *all_a.unwrap_err().downcast::<String>().unwrap();
         assert!(message.contains("3 is on A but tagged 'b'"), "{message}");
-        list.check_tagged(e.slab(), "any", true, |t| t.is_ascii_lowercase());
+        list.check_tagged(e.slab(), "any", true, char::is_ascii_lowercase);
     }
 
     #[test]

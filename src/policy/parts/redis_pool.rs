@@ -103,8 +103,10 @@ impl EvictionPool {
         );
         assert!(
             self.slots[..filled]
-                .windows(2)
-                .all(|w| w[0].unwrap().score <= w[1].unwrap().score),
+                .iter()
+                .flatten()
+                .map(|e| e.score)
+                .is_sorted(),
             "eviction pool is not sorted by score"
         );
     }

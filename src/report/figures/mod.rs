@@ -70,7 +70,7 @@ pub fn replay_bars(table: &Table, sizes_are_bytes: bool) -> Result<BarChart, Rep
     } else {
         (
             "cache size (objects)",
-            sizes.iter().map(|s| s.to_string()).collect(),
+            sizes.iter().map(ToString::to_string).collect(),
         )
     };
     Ok(BarChart {

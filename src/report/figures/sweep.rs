@@ -137,7 +137,7 @@ pub fn sweep_line(sweep: &Sweep, metric: &Metric) -> Result<Option<LineChart>, R
     if whiskers_wanted(sweep)? {
         series.whiskers = points.iter().map(|&(x, e)| (x, e.low, e.high)).collect();
     }
-    let mut x_label = axis.to_string();
+    let mut x_label = axis.clone();
     match (unit, log) {
         ("", false) => {}
         ("", true) => x_label.push_str(" (log scale)"),
@@ -224,7 +224,7 @@ mod tests {
     use super::*;
 
     fn strings(values: &[&str]) -> Vec<String> {
-        values.iter().map(|s| s.to_string()).collect()
+        values.iter().map(ToString::to_string).collect()
     }
 
     #[test]

@@ -104,7 +104,7 @@ pub fn write_figure<C: Chart>(
     let (png_tmp, svg_tmp) = (temporary(&png)?, temporary(&svg)?);
     draw_stack(
         charts,
-        BitMapBackend::new(png_tmp.path(), size).into_drawing_area(),
+        &BitMapBackend::new(png_tmp.path(), size).into_drawing_area(),
     )
     .map_err(|message| ReportError::Encode {
         path: png.clone(),
@@ -112,7 +112,7 @@ pub fn write_figure<C: Chart>(
     })?;
     draw_stack(
         charts,
-        SVGBackend::new(svg_tmp.path(), size).into_drawing_area(),
+        &SVGBackend::new(svg_tmp.path(), size).into_drawing_area(),
     )
     .map_err(|message| ReportError::Encode {
         path: svg.clone(),
@@ -155,7 +155,7 @@ fn fit_title<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, title: &str) -> 
 
 fn draw_stack<C: Chart, DB: DrawingBackend>(
     charts: &[C],
-    root: DrawingArea<DB, Shift>,
+    root: &DrawingArea<DB, Shift>,
 ) -> Result<(), String> {
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     for (chart, area) in charts
