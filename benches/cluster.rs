@@ -57,7 +57,7 @@ fn main() {
             out.summary.hit_ratio.unwrap_or(f64::NAN),
             out.summary.events_per_wall_s / 1e6,
             out.summary.requests_per_wall_s / 1e6,
-            peak as f64 / (1 << 20) as f64,
+            peak as f64 / f64::from(1 << 20),
         );
     }
 }

@@ -184,7 +184,7 @@ mod tests {
     fn crash_shows_peak_raise_and_recovery() {
         // Steady 100 q/s at 0.8; a crash at t=5 raises the load for 3
         // intervals and the hit ratio dips, back at 90% (0.72) at t=8.
-        let mut rows: Vec<IntervalRow> = (1..=5).map(|t| row(t as f64, 100.0, 0.8)).collect();
+        let mut rows: Vec<IntervalRow> = (1..=5).map(|t| row(f64::from(t), 100.0, 0.8)).collect();
         rows.push(row(6.0, 400.0, 0.3));
         rows.push(row(7.0, 250.0, 0.6));
         rows.push(row(8.0, 120.0, 0.75));

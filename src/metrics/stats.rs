@@ -77,7 +77,7 @@ mod tests {
                     e.low <= 10.0 && 10.0 <= e.high
                 })
                 .count();
-            let coverage = covered as f64 / trials as f64;
+            let coverage = covered as f64 / f64::from(trials);
             assert!(
                 (0.935..=0.965).contains(&coverage),
                 "{replications} replications: coverage {coverage}"

@@ -196,14 +196,14 @@ impl Policy for Arc {
                 list.unlink(slab, slot);
                 self.entries.remove(slot);
                 evict_until_fits(self, req.size, evicted, |arc, evicted| {
-                    arc.replace(hit == Where::B2, evicted)
+                    arc.replace(hit == Where::B2, evicted);
                 });
                 Where::T2
             }
             Some(_) => panic!("insert of resident key {}", req.key),
             None => {
                 evict_until_fits(self, req.size, evicted, |arc, evicted| {
-                    arc.evict_for_new(size, evicted)
+                    arc.evict_for_new(size, evicted);
                 });
                 Where::T1
             }

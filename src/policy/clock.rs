@@ -89,7 +89,7 @@ impl Policy for Clock {
 
     fn insert(&mut self, req: &Request, evicted: &mut Vec<u64>) -> bool {
         let admitted = make_room(self, req.size, evicted, |clock, evicted| {
-            evicted.push(clock.evict_one())
+            evicted.push(clock.evict_one());
         });
         if admitted {
             self.queue.push_head(req.key, req.size, 0);

@@ -48,7 +48,7 @@ impl Policy for Fifo {
 
     fn insert(&mut self, req: &Request, evicted: &mut Vec<u64>) -> bool {
         let admitted = make_room(self, req.size, evicted, |fifo, evicted| {
-            evicted.push(fifo.queue.pop_tail())
+            evicted.push(fifo.queue.pop_tail());
         });
         if admitted {
             self.queue.push_head(req.key, req.size, ());

@@ -170,7 +170,7 @@ impl Policy for Lfu {
 
     fn insert(&mut self, req: &Request, evicted: &mut Vec<u64>) -> bool {
         let fits = make_room(self, req.size, evicted, |lfu, evicted| {
-            evicted.push(lfu.evict_one())
+            evicted.push(lfu.evict_one());
         });
         if !fits {
             return false;

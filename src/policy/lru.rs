@@ -56,7 +56,7 @@ impl Policy for Lru {
 
     fn insert(&mut self, req: &Request, evicted: &mut Vec<u64>) -> bool {
         let admitted = make_room(self, req.size, evicted, |lru, evicted| {
-            evicted.push(lru.queue.pop_tail())
+            evicted.push(lru.queue.pop_tail());
         });
         if admitted {
             self.queue.push_head(req.key, req.size, ());

@@ -129,7 +129,7 @@ impl Counter {
         if counter == u8::MAX {
             return counter;
         }
-        let base = counter.saturating_sub(LFU_INIT_VAL) as f64;
+        let base = f64::from(counter.saturating_sub(LFU_INIT_VAL));
         let p = 1.0 / (base * self.log_factor as f64 + 1.0);
         if self.rng.random::<f64>() < p {
             counter + 1
@@ -188,7 +188,7 @@ impl Policy for RedisLfu {
         let admitted = make_room(self, req.size, evicted, |redis, evicted| {
             let counter = &redis.counter;
             let score = |&lfu: &Lfu| u64::from(u8::MAX - counter.decayed(lfu, now));
-            evicted.push(redis.keys.evict_one(score))
+            evicted.push(redis.keys.evict_one(score));
         });
         if admitted {
             let fresh = Lfu {
@@ -265,8 +265,8 @@ mod tests {
         {
             let trials = 300;
             let mut c = counter(10, u64::from(n));
-            let mean =
-                (0..trials).map(|_| hits_to_reach(&mut c, n)).sum::<u64>() as f64 / trials as f64;
+            let mean = (0..trials).map(|_| hits_to_reach(&mut c, n)).sum::<u64>() as f64
+                / f64::from(trials);
             assert!(
                 (mean - expected).abs() <= tolerance,
                 "to reach {n}: mean {mean:.1}, expected {expected}"

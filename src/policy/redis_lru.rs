@@ -105,7 +105,7 @@ impl Policy for RedisLru {
     fn insert(&mut self, req: &Request, evicted: &mut Vec<u64>) -> bool {
         let clock = lru_clock(req.time_ns);
         let admitted = make_room(self, req.size, evicted, |redis, evicted| {
-            evicted.push(redis.keys.evict_one(|&stamp| idle_ms(clock, stamp)))
+            evicted.push(redis.keys.evict_one(|&stamp| idle_ms(clock, stamp)));
         });
         if admitted {
             self.keys.add(req.key, req.size, clock);

@@ -84,7 +84,7 @@ impl Policy for Sieve {
 
     fn insert(&mut self, req: &Request, evicted: &mut Vec<u64>) -> bool {
         let admitted = make_room(self, req.size, evicted, |sieve, evicted| {
-            evicted.push(sieve.evict_one())
+            evicted.push(sieve.evict_one());
         });
         if admitted {
             self.queue.push_head(req.key, req.size, false);

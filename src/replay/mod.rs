@@ -284,7 +284,7 @@ impl Replay<'_> {
         let started = Instant::now();
         let mut distances = StackDistances::new(capacities);
         let processed = self.for_each_batch(false, |batch, counted_from| {
-            distances.access_batch(batch, counted_from)
+            distances.access_batch(batch, counted_from);
         })?;
         let seconds = started.elapsed().as_secs_f64();
         let curve = distances.curve();

@@ -214,7 +214,7 @@ mod tests {
             let d = Dist::parse(text).unwrap();
             let s = d.sampler();
             let n = 200_000;
-            let mean = (0..n).map(|_| s.sample(&mut rng) as f64).sum::<f64>() / n as f64;
+            let mean = (0..n).map(|_| s.sample(&mut rng) as f64).sum::<f64>() / f64::from(n);
             assert!(
                 (mean / d.mean() - 1.0).abs() < 0.01,
                 "{text}: {mean} vs {}",

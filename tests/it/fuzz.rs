@@ -915,7 +915,7 @@ fn shrink(t: &mut Table, dir: &Path) {
     let scale = |value: u64| {
         string(format!(
             "{}ns",
-            (value as u128 * short as u128 / duration as u128)
+            (u128::from(value) * u128::from(short) / u128::from(duration))
         ))
     };
     t.insert("duration".into(), string(format!("{short}ns")));

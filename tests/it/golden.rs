@@ -122,7 +122,7 @@ fn miss_counts_match_the_golden_table() {
         match golden.get(key) {
             None => problems.push(format!("{key:?}: no golden row (measured {misses})")),
             Some(expected) if expected != misses => {
-                problems.push(format!("{key:?}: {misses} misses, golden {expected}"))
+                problems.push(format!("{key:?}: {misses} misses, golden {expected}"));
             }
             Some(_) => {}
         }

@@ -408,7 +408,7 @@ impl<'a> Sim<'a> {
             Event::ClientTimeout(id) => self.client_timeout(now, id.slot),
             Event::DbArrive(id) => match self.database.arrive(now, id.slot) {
                 Admission::Started(service) => {
-                    self.queue.schedule(now + service, Event::DbDone(id))
+                    self.queue.schedule(now + service, Event::DbDone(id));
                 }
                 Admission::Queued => {}
                 Admission::Rejected => {

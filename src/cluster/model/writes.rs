@@ -18,10 +18,10 @@ impl Sim<'_> {
         };
         match (self.write_policy, primary) {
             (WritePolicy::WriteThrough, Some(id)) => {
-                self.send_to_node(now, job, Pool::Main, id, Phase::WriteThrough)
+                self.send_to_node(now, job, Pool::Main, id, Phase::WriteThrough);
             }
             (WritePolicy::WriteBehind, Some(id)) => {
-                self.send_to_node(now, job, Pool::Main, id, Phase::WriteBehind)
+                self.send_to_node(now, job, Pool::Main, id, Phase::WriteBehind);
             }
             _ => self.send_to_database(now, job, Phase::DbWrite),
         }

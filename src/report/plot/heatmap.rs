@@ -145,11 +145,11 @@ impl Heatmap {
             .draw()
             .map_err(|e| e.to_string())?;
         let steps = 64;
-        let step = (high - low) / steps as f64;
+        let step = (high - low) / f64::from(steps);
         chart
             .draw_series((0..steps).map(|i| {
-                let y = low + i as f64 * step;
-                let t = (i as f64 + 0.5) / steps as f64;
+                let y = low + f64::from(i) * step;
+                let t = (f64::from(i) + 0.5) / f64::from(steps);
                 Rectangle::new([(0.0, y), (1.0, y + step)], viridis(t).filled())
             }))
             .map_err(|e| e.to_string())?;
