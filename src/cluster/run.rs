@@ -129,7 +129,7 @@ pub fn simulate_audited(
         };
     }
     let series = sim.recorder.rows().to_vec();
-    summary.failures = failure_impacts(&series, &sim.events, config.warmup as f64 / 1e9);
+    summary.failures = failure_impacts(&series, sim.failure_events(), config.warmup as f64 / 1e9);
     summary.requests_per_wall_s = sim.issued as f64 / wall;
     summary.events_per_wall_s = sim.events_processed() as f64 / wall;
     Ok(RunOutput {

@@ -3,21 +3,6 @@
 use super::*;
 
 impl Sim<'_> {
-    pub(super) fn record_event(
-        &mut self,
-        now: Time,
-        action: Happening,
-        node: Option<u32>,
-        keys_moved: Option<f64>,
-    ) {
-        self.events.push(FailureEvent {
-            time_s: now as f64 / 1e9,
-            action,
-            node,
-            keys_moved,
-        });
-    }
-
     pub(super) fn apply_failure(
         &mut self,
         now: Time,
@@ -36,7 +21,7 @@ impl Sim<'_> {
                     self.node_seed.derive(&id.to_string()),
                 ));
                 moved = self.membership.add(id);
-                self.record_event(now, name, Some(id), moved);
+                self.faults.record(now, name, Some(id), moved);
                 return;
             }
             FailureAction::Remove => {
@@ -56,7 +41,7 @@ impl Sim<'_> {
                 };
                 self.lose_all(now, lost);
                 self.queue
-                    .schedule(now + self.detection, Event::Detected(id));
+                    .schedule(now + self.faults.detection, Event::Detected(id));
             }
             FailureAction::Recover | FailureAction::Heal => {
                 let id = node;
@@ -67,12 +52,12 @@ impl Sim<'_> {
                     n.partitioned = false;
                 }
                 self.queue
-                    .schedule(now + self.detection, Event::Detected(id));
+                    .schedule(now + self.faults.detection, Event::Detected(id));
             }
             FailureAction::Slow => self.nodes[node as usize].slow = factor,
             FailureAction::Restore => self.nodes[node as usize].slow = 1.0,
         }
-        self.record_event(now, name, Some(node), moved);
+        self.faults.record(now, name, Some(node), moved);
     }
 
     pub(super) fn lose_all(&mut self, now: Time, lost: Vec<u32>) {

@@ -3,17 +3,21 @@
 //! cache-aside, by the node in read-through); failures change what is
 //! reachable, and clients learn of it after a detection delay.
 //!
-//! This file holds the state, the event loop and its dispatch; the paths of
-//! reads are in `requests.rs`, writes and invalidations in `writes.rs`, and
-//! failures in `failures.rs`.
+//! This file holds the state, the event loop and its dispatch. Components
+//! with their own state: the clients (`clients.rs`: the feed, arrivals,
+//! think times, time-outs) and the faults (`faults.rs`: the failure plan as
+//! it unfolds, and what happened); the database and the nodes are in the
+//! parent module. The paths of reads are in `requests.rs`, writes and
+//! invalidations in `writes.rs`, what a failure does in `failures.rs`, and
+//! the self-checks in `audit.rs`.
 
 mod audit;
 mod clients;
 mod failures;
+mod faults;
 mod requests;
 mod writes;
 
-use rand_distr::{Distribution, Exp};
 use rustc_hash::FxHashSet;
 
 use super::database::{Admission, Database};
@@ -23,9 +27,7 @@ use super::versions::Versions;
 use crate::metrics::{Class, FailureEvent, Happening, Recorder};
 use crate::request::{Op, Request};
 use crate::scenario::KeySource;
-use crate::scenario::config::{
-    ClusterConfig, FailureAction, LeaseConfig, Pattern, RandomFaults, WritePolicy,
-};
+use crate::scenario::config::{ClusterConfig, FailureAction, LeaseConfig, Pattern, WritePolicy};
 use crate::seed::{Rng, Seed};
 use crate::sim::dist::Sampler;
 use crate::sim::{EventQueue, Time};
@@ -194,13 +196,11 @@ pub struct Sim<'a> {
     pub recorder: Recorder,
     pattern: Pattern,
     coalesce: bool,
-    detection: Time,
     warmup_end: Time,
     end: Time,
     interval: Time,
-    failure_rng: Rng,
-    /// Failure and membership events as they happened.
-    pub events: Vec<FailureEvent>,
+    /// The failure plan as it unfolds.
+    faults: faults::Faults,
     /// Requests issued (all, warm-up included).
     pub issued: u64,
     next_ticket: u32,
@@ -281,12 +281,10 @@ impl<'a> Sim<'a> {
             recorder: Recorder::new(c.warmup, c.duration),
             pattern: c.cache.pattern,
             coalesce: c.cache.coalesce,
-            detection: c.cache.detection_delay,
             warmup_end: c.warmup,
             end: c.duration,
             interval: c.interval,
-            failure_rng: seed.derive("random-failures").rng(),
-            events: Vec::new(),
+            faults: faults::Faults::new(c, seed),
             issued: 0,
             next_ticket: 0,
             versions: Versions::default(),
@@ -360,10 +358,9 @@ impl<'a> Sim<'a> {
         for (i, failure) in config.faults.scheduled.iter().enumerate() {
             self.queue.schedule(failure.at, Event::Failure(i as u32));
         }
-        if let Some(random) = config.faults.random {
-            for node in 0..self.nodes.len() as u32 {
-                let delay = exponential(random.mtbf, &mut self.failure_rng);
-                self.queue.schedule(delay, Event::RandomCrash(node));
+        for node in 0..self.nodes.len() as u32 {
+            if let Some(at) = self.faults.time_to_failure() {
+                self.queue.schedule(at, Event::RandomCrash(node));
             }
         }
         if self.warmup_end > 0 {
@@ -435,17 +432,16 @@ impl<'a> Sim<'a> {
                 if self.nodes[node as usize].up {
                     self.apply_failure(now, FailureAction::Crash, node, 1.0);
                 }
-                let mttr = self.random_faults().mttr;
-                let delay = exponential(mttr, &mut self.failure_rng);
+                let delay = self.faults.time_to_repair();
                 self.queue.schedule(now + delay, Event::RandomRecover(node));
             }
             Event::RandomRecover(node) => {
                 if !self.nodes[node as usize].up {
                     self.apply_failure(now, FailureAction::Recover, node, 1.0);
                 }
-                let mtbf = self.random_faults().mtbf;
-                let delay = exponential(mtbf, &mut self.failure_rng);
-                self.queue.schedule(now + delay, Event::RandomCrash(node));
+                if let Some(delay) = self.faults.time_to_failure() {
+                    self.queue.schedule(now + delay, Event::RandomCrash(node));
+                }
             }
             Event::Detected(node) => {
                 let down = !self.nodes[node as usize].reachable();
@@ -454,7 +450,8 @@ impl<'a> Sim<'a> {
                     if !down && self.warm_up > 0 {
                         self.nodes[node as usize].start_warm_up(now, self.warm_up);
                     }
-                    self.record_event(now, Happening::Detected { down }, Some(node), moved);
+                    self.faults
+                        .record(now, Happening::Detected { down }, Some(node), moved);
                 }
             }
             Event::LeaseRetry(id) => self.retry_get(now, id.slot),
@@ -621,13 +618,9 @@ impl<'a> Sim<'a> {
         &mut self.database
     }
 
-    /// The random failures (the events that ask for them exist only when
-    /// the plan has them).
-    fn random_faults(&self) -> RandomFaults {
-        self.config
-            .faults
-            .random
-            .expect("random failures are planned")
+    /// Every failure and membership event of the run, in time order.
+    pub fn failure_events(&self) -> &[FailureEvent] {
+        self.faults.happened()
     }
 
     /// The simulated end time.
@@ -664,12 +657,4 @@ fn hot_keys(config: &ClusterConfig) -> Result<FxHashSet<u64>, TraceError> {
                 .collect())
         }
     }
-}
-
-fn exponential(mean: Time, rng: &mut Rng) -> Time {
-    Exp::new(1.0 / mean as f64)
-        .expect("mean > 0")
-        .sample(rng)
-        .round()
-        .min(crate::units::MAX_DURATION_NS as f64) as Time
 }
