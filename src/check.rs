@@ -94,6 +94,28 @@ impl Checker<'_> {
         }
     }
 
+    /// A ratio `part / whole` that is no data exactly when `whole` is 0,
+    /// and otherwise in [0, 1] and equal to the quotient.
+    fn measured_ratio(&mut self, name: &str, value: Option<f64>, part: u64, whole: u64, at: &str) {
+        match value {
+            None => self.ensure(
+                whole == 0,
+                "a ratio is no data exactly when nothing was measured",
+                || format!("{at}{name} is empty with {whole} measured"),
+            ),
+            Some(value) => {
+                self.finite(&[(name, value)]);
+                self.ratio(name, value);
+                let quotient = share_of(part, whole);
+                self.ensure(
+                    whole > 0 && close(value, quotient),
+                    "hit_ratio=hits/gets, no data when no gets",
+                    || format!("{at}{name} = {value}, {part}/{whole}"),
+                );
+            }
+        }
+    }
+
     fn ratio(&mut self, name: &str, value: f64) {
         self.ensure((0.0..=1.0).contains(&value), "ratio in [0, 1]", || {
             format!("{name} = {value}")
@@ -472,22 +494,22 @@ impl Checker<'_> {
         let at = |what: &str| format!("row {i} (t={} s): {what}", r.time_s);
         self.finite(&[
             ("timeseries.time_s", r.time_s),
-            ("timeseries.hit_ratio", r.hit_ratio),
             ("timeseries.db_rps", r.db_rps),
             ("timeseries.db_utilisation", r.db_utilisation),
             ("timeseries.db_queue_mean", r.db_queue_mean),
         ]);
-        self.ratio("timeseries.hit_ratio", r.hit_ratio);
         self.ensure(r.hits <= r.gets, "hits<=gets", || {
             at(&format!("{} > {}", r.hits, r.gets))
         });
-        let ratio = share_of(r.hits, r.gets);
-        self.ensure(close(r.hit_ratio, ratio), "hit_ratio=hits/gets", || {
-            at(&format!("{} != {ratio}", r.hit_ratio))
-        });
+        self.measured_ratio("timeseries.hit_ratio", r.hit_ratio, r.hits, r.gets, &at(""));
         self.ensure(r.p50_ns <= r.p99_ns, "p50<=p99", || {
-            at(&format!("{} > {}", r.p50_ns, r.p99_ns))
+            at(&format!("{:?} > {:?}", r.p50_ns, r.p99_ns))
         });
+        self.ensure(
+            r.p50_ns.is_some() == r.p99_ns.is_some(),
+            "p50 and p99 both data or neither",
+            || at(&format!("{:?}, {:?}", r.p50_ns, r.p99_ns)),
+        );
         self.ensure(
             (0.0..=1.0 + EPSILON).contains(&r.db_utilisation),
             "utilisation<=1",
@@ -606,20 +628,19 @@ impl Checker<'_> {
 
     fn node(&mut self, n: &NodeRow, capacity: u64, mean: f64) {
         let at = |what: String| format!("node {}: {what}", n.node);
-        self.finite(&[
-            ("nodes.hit_ratio", n.hit_ratio),
-            ("nodes.load_share", n.load_share),
-        ]);
-        self.ratio("nodes.hit_ratio", n.hit_ratio);
+        self.finite(&[("nodes.load_share", n.load_share)]);
         self.ensure(
             n.hits <= n.gets && n.gets <= n.requests,
             "hits<=gets<=requests",
             || at(format!("{} {} {}", n.hits, n.gets, n.requests)),
         );
-        let ratio = share_of(n.hits, n.gets);
-        self.ensure(close(n.hit_ratio, ratio), "hit_ratio=hits/gets", || {
-            at(format!("{} != {ratio}", n.hit_ratio))
-        });
+        self.measured_ratio(
+            "nodes.hit_ratio",
+            n.hit_ratio,
+            n.hits,
+            n.gets,
+            &at(String::new()),
+        );
         self.ensure(n.bytes_used <= capacity, "bytes_used<=capacity", || {
             at(format!("{} > {capacity}", n.bytes_used))
         });
@@ -789,7 +810,7 @@ mod tests {
         // A time-series row that loses a get.
         let found = corrupt(|o| {
             o.series[1].gets += 1;
-            o.series[1].hit_ratio = o.series[1].hits as f64 / o.series[1].gets as f64;
+            o.series[1].hit_ratio = Some(o.series[1].hits as f64 / o.series[1].gets as f64);
         });
         assert_eq!(found, ["timeseries sums to the summary"]);
         // A missing failure event.

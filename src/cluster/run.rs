@@ -103,11 +103,8 @@ pub fn simulate_audited(
             requests: node.stats.requests,
             gets: node.stats.gets,
             hits: node.stats.hits,
-            hit_ratio: if node.stats.gets == 0 {
-                0.0
-            } else {
-                node.stats.hits as f64 / node.stats.gets as f64
-            },
+            hit_ratio: (node.stats.gets > 0)
+                .then(|| node.stats.hits as f64 / node.stats.gets as f64),
             evictions: node.stats.evictions,
             bytes_used: node.policy.used(),
             objects: node.policy.len() as u64,

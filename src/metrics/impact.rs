@@ -132,12 +132,12 @@ pub fn failure_impacts(
         let target = 0.9 * hit_before;
         let recovery = match after
             .iter()
-            .position(|r| r.gets > 0 && r.hit_ratio < target)
+            .position(|r| r.hit_ratio.is_some_and(|h| h < target))
         {
             None => Some(0.0),
             Some(dip) => after[dip..]
                 .iter()
-                .find(|r| r.gets > 0 && r.hit_ratio >= target)
+                .find(|r| r.hit_ratio.is_some_and(|h| h >= target))
                 .map(|r| r.time_s - time_s),
         };
         impacts.push(FailureImpact {
@@ -149,11 +149,7 @@ pub fn failure_impacts(
             db_rps_peak: after.iter().map(|r| r.db_rps).fold(0.0, f64::max),
             db_raised_s: raised_until - time_s,
             hit_ratio_before: hit_before,
-            hit_ratio_min: after
-                .iter()
-                .filter(|r| r.gets > 0)
-                .map(|r| r.hit_ratio)
-                .fold(1.0, f64::min),
+            hit_ratio_min: after.iter().filter_map(|r| r.hit_ratio).fold(1.0, f64::min),
             recovery_90_s: recovery,
         });
     }
@@ -174,7 +170,7 @@ mod tests {
             time_s: t,
             gets: 100,
             hits: (hit * 100.0) as u64,
-            hit_ratio: hit,
+            hit_ratio: Some(hit),
             db_rps: db,
             ..IntervalRow::default()
         }

@@ -229,7 +229,7 @@ impl Recorder {
             requests: c.requests,
             gets: c.gets,
             hits: c.hits,
-            hit_ratio: ratio(c.hits, c.gets),
+            hit_ratio: share(c.hits, c.gets),
             db_rps: load.queries as f64 / seconds,
             db_utilisation: load.busy_ns as f64 / (span as f64 * f64::from(connections)),
             db_queue_mean: load.queue_ns as f64 / span as f64,
@@ -237,8 +237,10 @@ impl Recorder {
             timeouts: c.timeouts,
             errors: c.errors,
             evictions: c.evictions,
-            p50_ns: self.interval_latency.value_at_quantile(0.5),
-            p99_ns: self.interval_latency.value_at_quantile(0.99),
+            p50_ns: (!self.interval_latency.is_empty())
+                .then(|| self.interval_latency.value_at_quantile(0.5)),
+            p99_ns: (!self.interval_latency.is_empty())
+                .then(|| self.interval_latency.value_at_quantile(0.99)),
             stale_reads: self.consistency.interval_stale_reads,
             nodes_up,
         });
@@ -306,14 +308,6 @@ impl Recorder {
             }
         }
         rows
-    }
-}
-
-fn ratio(part: u64, whole: u64) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        part as f64 / whole as f64
     }
 }
 

@@ -110,8 +110,8 @@ pub struct IntervalRow {
     pub gets: u64,
     /// Gets that hit.
     pub hits: u64,
-    /// hits / gets (0 when no gets).
-    pub hit_ratio: f64,
+    /// hits / gets; no data (an empty field) when no get completed.
+    pub hit_ratio: Option<f64>,
     /// Database queries that arrived, per second.
     pub db_rps: f64,
     /// Share of database connection time busy.
@@ -126,10 +126,11 @@ pub struct IntervalRow {
     pub errors: u64,
     /// Evictions.
     pub evictions: u64,
-    /// Median latency of requests completed in the interval.
-    pub p50_ns: u64,
-    /// 99th percentile.
-    pub p99_ns: u64,
+    /// Median latency of requests completed in the interval; no data when
+    /// none completed.
+    pub p50_ns: Option<u64>,
+    /// 99th percentile; no data when none completed.
+    pub p99_ns: Option<u64>,
     /// Hits that returned a stale value.
     pub stale_reads: u64,
     /// Nodes up and reachable at the end of the interval.
@@ -147,8 +148,9 @@ pub struct NodeRow {
     pub gets: u64,
     /// Gets that hit.
     pub hits: u64,
-    /// hits / gets.
-    pub hit_ratio: f64,
+    /// hits / gets; no data when the node served no get (a gutter node
+    /// no failure sent work to).
+    pub hit_ratio: Option<f64>,
     /// Objects evicted.
     pub evictions: u64,
     /// Bytes held at the end of the run.

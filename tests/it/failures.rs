@@ -80,7 +80,10 @@ fn rehash_and_gutter_take_load_off_the_database() {
     assert_eq!(detected.keys_moved, None);
     // The gutter node served and hit (Facebook: above 35% within minutes).
     let g = gutter.nodes.iter().find(|n| n.node == "gutter-0").unwrap();
-    assert!(g.gets > 10_000 && g.hit_ratio > 0.35, "{g:?}");
+    assert!(
+        g.gets > 10_000 && g.hit_ratio.is_some_and(|h| h > 0.35),
+        "{g:?}"
+    );
     // No gutter node when the gutter is not used.
     assert!(database.nodes.iter().all(|n| !n.node.starts_with("gutter")));
 }
@@ -94,7 +97,11 @@ fn partition_keeps_contents_crash_does_not() {
     let healed = run(&heal, &[]);
     // Right after clients see the node again (51 s), a healed node still has
     // its contents; a recovered one starts cold.
-    let after = |out: &RunOutput| mean(&out.series, 51.0, 53.0, |r| r.hit_ratio);
+    let after = |out: &RunOutput| {
+        mean(&out.series, 51.0, 53.0, |r| {
+            r.hit_ratio.expect("gets in every interval")
+        })
+    };
     assert!(
         after(&healed) > after(&crashed) + 0.01,
         "healed {} vs crashed {}",
@@ -130,7 +137,11 @@ fn a_slow_node_raises_tail_latency() {
         node = 0
     "#;
     let out = run(toml, &[]);
-    let p99 = |from, to| mean(&out.series, from, to, |r| r.p99_ns as f64);
+    let p99 = |from, to| {
+        mean(&out.series, from, to, |r| {
+            r.p99_ns.expect("requests in every interval") as f64
+        })
+    };
     assert!(
         p99(11.0, 20.0) > 2.0 * p99(5.0, 10.0),
         "slow p99 {} vs normal {}",

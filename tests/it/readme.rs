@@ -1,51 +1,41 @@
-//! The README's policy table is generated from the registry; this keeps it
-//! in step (re-generate with `CACHELAB_BLESS=1 cargo test --release --test it readme::`).
+//! The README's policy and column tables are generated from the registry
+//! and the column table; these keep them in step (re-generate with `CACHELAB_BLESS=1 cargo test --release --test it readme::`).
 
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-/// Both tests rewrite README.md when blessing: one at a time, so neither
-/// reads the other's half-written file.
+/// Both generated sections are rewritten when blessing: one at a time, so
+/// neither test reads the other's half-written file.
 static README: Mutex<()> = Mutex::new(());
 
-#[test]
-fn readme_policy_table_matches_the_registry() {
+/// Checks that README.md's section between `<!-- NAME:start -->` and
+/// `<!-- NAME:end -->` is `generated` (rewrites it with `CACHELAB_BLESS`).
+fn generated_section(name: &str, generated: &str) {
     let _one_at_a_time = README.lock().unwrap();
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md");
     let readme = std::fs::read_to_string(&path).unwrap();
-    let (start, end) = ("<!-- policies:start -->\n", "<!-- policies:end -->");
-    let from = readme.find(start).expect("start marker") + start.len();
-    let to = readme.find(end).expect("end marker");
-    let table = cachelab::cli::policies_markdown();
+    let (start, end) = (
+        format!("<!-- {name}:start -->\n"),
+        format!("<!-- {name}:end -->"),
+    );
+    let from = readme.find(&start).expect("start marker") + start.len();
+    let to = readme.find(&end).expect("end marker");
     if std::env::var_os("CACHELAB_BLESS").is_some() {
-        std::fs::write(
-            &path,
-            format!("{}{}{}", &readme[..from], table, &readme[to..]),
-        )
-        .unwrap();
+        let blessed = format!("{}{generated}{}", &readme[..from], &readme[to..]);
+        std::fs::write(&path, blessed).unwrap();
         return;
     }
-    assert_eq!(&readme[from..to], table, "README policy table is stale");
+    assert_eq!(&readme[from..to], generated, "README {name} table is stale");
+}
+
+#[test]
+fn readme_policy_table_matches_the_registry() {
+    generated_section("policies", &cachelab::cli::policies_markdown());
 }
 
 #[test]
 fn readme_lists_the_metric_columns() {
-    let _one_at_a_time = README.lock().unwrap();
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md");
-    let readme = std::fs::read_to_string(&path).unwrap();
-    let (start, end) = ("<!-- columns:start -->\n", "<!-- columns:end -->");
-    let from = readme.find(start).expect("start marker") + start.len();
-    let to = readme.find(end).expect("end marker");
-    let table = cachelab::metrics::columns::markdown();
-    if std::env::var_os("CACHELAB_BLESS").is_some() {
-        std::fs::write(
-            &path,
-            format!("{}{}{}", &readme[..from], table, &readme[to..]),
-        )
-        .unwrap();
-        return;
-    }
-    assert_eq!(&readme[from..to], table, "README column table is stale");
+    generated_section("columns", &cachelab::metrics::columns::markdown());
 }
 
 #[test]

@@ -182,12 +182,12 @@ pub fn node_bars(table: &Table) -> Result<Vec<BarChart>, ReportError> {
         panel(
             "Hit ratio per node",
             "hit ratio",
-            // A node that served no get has no hit ratio: no bar, not 0.
+            // A node that served no get has no hit ratio (an empty field):
+            // no bar, not 0.
             table
-                .numbers("hit_ratio")?
+                .optional_numbers("hit_ratio")?
                 .into_iter()
-                .zip(table.numbers("gets")?)
-                .map(|(ratio, gets)| if gets > 0.0 { ratio } else { f64::NAN })
+                .map(|ratio| ratio.unwrap_or(f64::NAN))
                 .collect(),
             None,
         ),
@@ -208,7 +208,6 @@ pub fn timeseries_charts(
         "requests",
         "gets",
         "hits",
-        "hit_ratio",
         "db_rps",
         "db_utilisation",
         "db_queue_mean",
@@ -216,10 +215,12 @@ pub fn timeseries_charts(
         "timeouts",
         "errors",
         "evictions",
-        "p50_ns",
-        "p99_ns",
         "nodes_up",
     ];
+    // Figures with no data in an interval are empty fields.
+    let hit_ratio = table.optional_numbers("hit_ratio")?;
+    let p50 = table.optional_numbers("p50_ns")?;
+    let p99 = table.optional_numbers("p99_ns")?;
     // Results written before stale reads were measured lack the column.
     let stale_reads = table
         .numbers("stale_reads")
@@ -237,17 +238,17 @@ pub fn timeseries_charts(
                 requests: v(1) as u64,
                 gets: v(2) as u64,
                 hits: v(3) as u64,
-                hit_ratio: v(4),
-                db_rps: v(5),
-                db_utilisation: v(6),
-                db_queue_mean: v(7),
-                db_rejected: v(8) as u64,
-                timeouts: v(9) as u64,
-                errors: v(10) as u64,
-                evictions: v(11) as u64,
-                p50_ns: v(12) as u64,
-                p99_ns: v(13) as u64,
-                nodes_up: v(14) as u32,
+                hit_ratio: hit_ratio[i],
+                db_rps: v(4),
+                db_utilisation: v(5),
+                db_queue_mean: v(6),
+                db_rejected: v(7) as u64,
+                timeouts: v(8) as u64,
+                errors: v(9) as u64,
+                evictions: v(10) as u64,
+                p50_ns: p50[i].map(|p| p as u64),
+                p99_ns: p99[i].map(|p| p as u64),
+                nodes_up: v(11) as u32,
                 stale_reads: stale_reads[i] as u64,
             }
         })

@@ -383,12 +383,10 @@ pub fn timeseries(
         };
     let mut panels = vec![
         panel(&format!("{title}: hit ratio"), "hit ratio", &|r| {
-            (r.gets > 0).then_some(r.hit_ratio)
+            r.hit_ratio
         }),
         panel("database load", "queries/s", &|r| Some(r.db_rps)),
-        panel("p99 latency", "ms", &|r| {
-            (r.requests > 0).then_some(r.p99_ns as f64 / 1e6)
-        }),
+        panel("p99 latency", "ms", &|r| r.p99_ns.map(|p| p as f64 / 1e6)),
     ];
     if rows.iter().any(|r| r.stale_reads > 0) {
         panels.push(panel("stale reads", "per interval", &|r| {
