@@ -211,10 +211,3 @@ pub struct RandomFaults {
     /// Mean time to repair.
     pub mttr: Time,
 }
-
-impl ClusterConfig {
-    /// Whether requests use a cache at all.
-    pub fn uses_cache(&self) -> bool {
-        self.cache.pattern != Pattern::None
-    }
-}
