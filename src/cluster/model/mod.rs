@@ -15,6 +15,7 @@ mod audit;
 mod clients;
 mod failures;
 mod faults;
+mod job;
 mod requests;
 mod writes;
 
@@ -32,98 +33,7 @@ use crate::seed::{Rng, Seed};
 use crate::sim::dist::Sampler;
 use crate::sim::{EventQueue, Time};
 use crate::trace::TraceError;
-
-/// Marks a job issued by the open-loop arrival process (no user to wake).
-const NO_USER: u32 = u32::MAX;
-
-/// Where a job is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    /// A get on its way to, at, or back from a node.
-    Lookup,
-    /// A client's database read; `fill` sets the cache afterwards.
-    DbRead { fill: bool },
-    /// A client's database write (set or delete).
-    DbWrite,
-    /// A cache-aside fill travelling to a node (no one waits for it).
-    Fill,
-    /// A delete travelling to a node after a write (no one waits for it).
-    Invalidate,
-    /// A read-through node reading the database for a key.
-    Fetch,
-    /// Cache-aside with update: the writer's set of its new version.
-    Update,
-    /// A write at its node, in write-through.
-    WriteThrough,
-    /// Write-through: the node's database write.
-    NodeWrite,
-    /// A write at its node, in write-behind.
-    WriteBehind,
-    /// Write-behind: the node's delayed database write.
-    Flush,
-    /// Warm-up: a get sent to a warm copy after a miss at a warming node.
-    WarmRead,
-    /// Warm-up: the value from a warm copy added to the warming node.
-    WarmAdd,
-}
-
-/// One request in flight (or the fill or invalidation it leads to).
-#[derive(Clone, Copy, Debug)]
-struct Job {
-    key: u64,
-    size: u32,
-    issued: Time,
-    sent: Time,
-    user: u32,
-    pool: Pool,
-    node: u32,
-    /// Fetch: the node's epoch when the fetch started (a crash voids it).
-    epoch: u32,
-    /// The service in progress at a node; a crash voids it.
-    ticket: u32,
-    /// Fetch without coalescing: the one job waiting for it; a copy's
-    /// update with synchronous replication: the writer to acknowledge.
-    parent: JobId,
-    phase: Phase,
-    hit: bool,
-    failed: bool,
-    /// The version read from the database, or written.
-    version: u64,
-    /// Leases: the refill token granted with a miss (0: none).
-    token: u64,
-    /// Leases: the node told this reader to wait and retry.
-    wait: bool,
-    /// Leases: this reader has waited at least once.
-    waited: bool,
-    /// Warm-up: the warming node the reader missed at (`NONE` otherwise).
-    home: u32,
-    /// Synchronous replication: copies yet to acknowledge the write.
-    acks: u32,
-    /// The client has its outcome (always true for internal jobs: fills'
-    /// fetches, copies, invalidations and flushes answer no one).
-    answered: bool,
-}
-
-/// A job as events name it: its slot and the slot's generation when the
-/// event was scheduled. A slot's generation is odd while a job holds it and
-/// moves on when the job is released, so an event that outlives its job
-/// (a reply to a request already answered, an acknowledgement to a writer
-/// that gave up) finds a newer generation and does nothing: a recycled slot
-/// is never acted on by its previous occupant's events.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct JobId {
-    slot: u32,
-    generation: u32,
-}
-
-/// No job (a fetch with coalescing, a copy no one waits for).
-const NO_JOB: JobId = JobId {
-    slot: u32::MAX,
-    generation: 0,
-};
-
-/// No ticket, no home node.
-const NONE: u32 = u32::MAX;
+use job::{AtDb, AtNode, Job, JobId, NO_USER, NONE, Phase, Read};
 
 /// The events of the model: a closed set.
 #[derive(Clone, Copy, Debug)]
@@ -528,32 +438,6 @@ impl<'a> Sim<'a> {
         if self.violations.len() < 8 {
             let now = self.queue.now();
             self.violations.push(format!("at {now} ns: {}", what()));
-        }
-    }
-
-    /// A job for `key` with nothing in flight yet.
-    fn blank_job(&self, key: u64, size: u32, now: Time) -> Job {
-        Job {
-            key,
-            size,
-            issued: now,
-            sent: now,
-            user: NO_USER,
-            pool: Pool::Main,
-            node: 0,
-            epoch: 0,
-            ticket: NONE,
-            parent: NO_JOB,
-            phase: Phase::Lookup,
-            hit: false,
-            failed: false,
-            version: 0,
-            token: 0,
-            wait: false,
-            waited: false,
-            home: NONE,
-            acks: 0,
-            answered: false,
         }
     }
 

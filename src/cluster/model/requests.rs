@@ -8,17 +8,24 @@ impl Sim<'_> {
         self.issued += 1;
         let job = self.allocate(Job {
             user,
-            ..self.blank_job(request.key, request.size, now)
+            ..Job::new(
+                request.key,
+                request.size,
+                now,
+                Phase::Node(AtNode::Lookup(Read::FIRST)),
+            )
         });
         if request.op != Op::Get {
             self.issue_write(now, job);
             return;
         }
         match self.cache_target(request.key) {
-            Target::Node(pool, id) => self.send_to_node(now, job, pool, id, Phase::Lookup),
+            Target::Node(pool, id) => {
+                self.send_to_node(now, job, pool, id, AtNode::Lookup(Read::FIRST));
+            }
             Target::Database => {
                 self.recorder.outcome(now, false, request.size);
-                self.send_to_database(now, job, Phase::DbRead { fill: false });
+                self.send_to_database(now, job, AtDb::Read { fill: None });
             }
         }
     }
@@ -32,19 +39,19 @@ impl Sim<'_> {
         }
     }
 
-    pub(super) fn send_to_node(&mut self, now: Time, job: u32, pool: Pool, id: u32, phase: Phase) {
+    pub(super) fn send_to_node(&mut self, now: Time, job: u32, pool: Pool, id: u32, work: AtNode) {
         let latency = self.node_mut(pool, id).network_latency();
         let j = &mut self.jobs[job as usize];
         j.pool = pool;
         j.node = id;
-        j.phase = phase;
+        j.phase = Phase::Node(work);
         j.sent = now;
         self.queue
             .schedule(now + latency, Event::NodeArrive(self.id(job)));
     }
 
-    pub(super) fn send_to_database(&mut self, now: Time, job: u32, phase: Phase) {
-        self.jobs[job as usize].phase = phase;
+    pub(super) fn send_to_database(&mut self, now: Time, job: u32, work: AtDb) {
+        self.jobs[job as usize].phase = Phase::Db(work);
         let latency = self.database.network_latency();
         self.queue
             .schedule(now + latency, Event::DbArrive(self.id(job)));
@@ -92,26 +99,32 @@ impl Sim<'_> {
         if let Some(next) = n.queue.pop_front() {
             self.start_service(now, j.pool, j.node, next);
         }
-        match j.phase {
-            Phase::Lookup => self.serve_get(now, job, counting),
-            Phase::Fill => self.serve_fill(now, job, counting),
-            Phase::Update => {
+        let Phase::Node(work) = j.phase else {
+            self.violation(|| format!("a database job for key {} was served by a node", j.key));
+            return;
+        };
+        match work {
+            AtNode::Lookup(read) => self.serve_get(now, job, read, None, counting),
+            AtNode::WarmRead { read, home } => {
+                self.serve_get(now, job, read, Some(home), counting);
+            }
+            AtNode::Fill { token } => self.serve_fill(now, job, token, counting),
+            AtNode::Update { writer } => {
                 let n = self.node_mut(j.pool, j.node);
                 let evicted = n.store(j.key, j.size, j.version, now, counting);
                 let latency = n.network_latency();
                 self.recorder.evictions(now, evicted);
-                if j.parent != NO_JOB {
-                    self.queue.schedule(now + latency, Event::Ack(j.parent));
+                if let Some(writer) = writer {
+                    self.queue.schedule(now + latency, Event::Ack(writer));
                 }
                 self.release(job);
             }
-            Phase::Invalidate => {
+            AtNode::Invalidate => {
                 self.node_mut(j.pool, j.node)
                     .invalidate(j.key, now, counting);
                 self.release(job);
             }
-            Phase::WarmRead => self.serve_get(now, job, counting),
-            Phase::WarmAdd => {
+            AtNode::WarmAdd => {
                 let hold_off = self.hold_off;
                 let (_, evicted) = self
                     .node_mut(j.pool, j.node)
@@ -119,33 +132,27 @@ impl Sim<'_> {
                 self.recorder.evictions(now, evicted);
                 self.release(job);
             }
-            Phase::WriteThrough => {
-                self.jobs[job as usize].epoch = self.node_mut(j.pool, j.node).epoch;
-                self.send_to_database(now, job, Phase::NodeWrite);
+            AtNode::WriteThrough => {
+                let epoch = self.node_mut(j.pool, j.node).epoch;
+                self.send_to_database(now, job, AtDb::NodeWrite { epoch, acks: 0 });
             }
-            Phase::WriteBehind => self.write_behind(now, job, counting),
-            Phase::DbRead { .. }
-            | Phase::DbWrite
-            | Phase::Fetch
-            | Phase::NodeWrite
-            | Phase::Flush => {
-                unreachable!("database phases never reach a node")
-            }
+            AtNode::WriteBehind => self.write_behind(now, job, counting),
         }
     }
 
-    /// A node serves a get: reply on a hit (noting a stale value); on a
-    /// miss, in cache-aside, reply (with a lease token, or a request to wait
-    /// when another reader refills the key); in read-through, read the
-    /// database, once per key in flight when coalescing.
-    pub(super) fn serve_get(&mut self, now: Time, job: u32, counting: bool) {
+    /// A node serves a get (`home`: the warming node a warm-up read comes
+    /// from): reply on a hit (noting a stale value); on a miss, in
+    /// cache-aside, reply (with a lease token, or a request to wait when
+    /// another reader refills the key); in read-through, read the database,
+    /// once per key in flight when coalescing.
+    fn serve_get(&mut self, now: Time, job: u32, read: Read, home: Option<u32>, counting: bool) {
         let j = self.jobs[job as usize];
         let (pattern, coalesce, leases) = (self.pattern, self.coalesce, self.leases);
         let n = self.node_mut(j.pool, j.node);
         let mut found = n.lookup(j.key, j.size, now, counting);
         let mut token = 0;
         if found.is_none()
-            && j.phase == Phase::Lookup
+            && home.is_none()
             && let Some(l) = leases
         {
             let mut next = self.next_token;
@@ -166,9 +173,12 @@ impl Sim<'_> {
                 LeaseAnswer::Wait => {
                     self.recorder.lease_wait(j.issued);
                     let latency = self.node_mut(j.pool, j.node).network_latency();
-                    let w = &mut self.jobs[job as usize];
-                    w.wait = true;
-                    w.waited = true;
+                    let waiting = Read {
+                        wait: true,
+                        waited: true,
+                        ..read
+                    };
+                    self.jobs[job as usize].phase = Phase::Node(AtNode::Lookup(waiting));
                     self.queue
                         .schedule(now + latency, Event::ClientReply(self.id(job)));
                     return;
@@ -186,7 +196,7 @@ impl Sim<'_> {
                 let lag = self.versions.committed(j.key) - version;
                 self.recorder.stale_read(j.issued, now - since, lag);
             }
-            if j.waited {
+            if read.waited {
                 self.recorder.lease_saved(j.issued);
             }
         }
@@ -196,9 +206,15 @@ impl Sim<'_> {
         let n = self.node_mut(j.pool, j.node);
         if found.is_some() || pattern == Pattern::CacheAside {
             let latency = n.network_latency();
-            let w = &mut self.jobs[job as usize];
-            w.hit = found.is_some();
-            w.token = token;
+            let answer = Read {
+                hit: found.is_some(),
+                token,
+                ..read
+            };
+            self.jobs[job as usize].phase = Phase::Node(match home {
+                None => AtNode::Lookup(answer),
+                Some(home) => AtNode::WarmRead { read: answer, home },
+            });
             self.queue
                 .schedule(now + latency, Event::ClientReply(self.id(job)));
             return;
@@ -207,21 +223,21 @@ impl Sim<'_> {
         let waiting = n.pending.entry(j.key).or_default();
         waiting.push(job);
         if waiting.len() == 1 || !coalesce {
-            let parent = if coalesce { NO_JOB } else { self.id(job) };
-            let fetch = self.allocate_internal(Job { epoch, parent, ..j });
-            self.send_to_database(now, fetch, Phase::Fetch);
+            let waiter = (!coalesce).then(|| self.id(job));
+            let fetch = self.allocate_internal(j);
+            self.send_to_database(now, fetch, AtDb::Fetch { epoch, waiter });
         }
     }
 
     /// A cache-aside fill reaches its node: stored, unless leases are on and
     /// its token was voided by a delete (or taken over) since it was granted.
     /// A fill of a version older than the database's is a stale set.
-    fn serve_fill(&mut self, now: Time, job: u32, counting: bool) {
+    fn serve_fill(&mut self, now: Time, job: u32, token: u64, counting: bool) {
         let j = self.jobs[job as usize];
         let stale = j.version < self.versions.committed(j.key);
         let leases = self.leases.is_some();
         let n = self.node_mut(j.pool, j.node);
-        let accepted = !leases || n.redeem(j.key, j.token);
+        let accepted = !leases || n.redeem(j.key, token);
         if accepted {
             let evicted = n.store(j.key, j.size, j.version, now, counting);
             self.recorder.evictions(now, evicted);
@@ -232,58 +248,85 @@ impl Sim<'_> {
 
     /// A reader told to wait asks its node again.
     pub(super) fn retry_get(&mut self, now: Time, job: u32) {
-        self.jobs[job as usize].wait = false;
-        let key = self.jobs[job as usize].key;
-        match self.cache_target(key) {
-            Target::Node(pool, id) => self.send_to_node(now, job, pool, id, Phase::Lookup),
+        let j = self.jobs[job as usize];
+        let Phase::Node(AtNode::Lookup(read)) = j.phase else {
+            self.violation(|| format!("a lease retry for key {} that is not a get", j.key));
+            return;
+        };
+        match self.cache_target(j.key) {
+            Target::Node(pool, id) => {
+                let again = Read {
+                    wait: false,
+                    ..read
+                };
+                self.send_to_node(now, job, pool, id, AtNode::Lookup(again));
+            }
             Target::Database => {
-                let size = self.jobs[job as usize].size;
-                self.recorder
-                    .outcome(self.jobs[job as usize].issued, false, size);
-                self.send_to_database(now, job, Phase::DbRead { fill: false });
+                self.recorder.outcome(j.issued, false, j.size);
+                self.send_to_database(now, job, AtDb::Read { fill: None });
             }
         }
     }
 
+    /// A node's answer reaches its client.
     pub(super) fn client_reply(&mut self, now: Time, job: u32) {
         let j = self.jobs[job as usize];
-        if j.phase == Phase::NodeWrite {
+        match j.phase {
             // The primary's own acknowledgement: with synchronous copies the
             // writer is answered (failed, if a copy was lost) after the last.
-            self.acknowledged(now, job);
-        } else if j.failed {
-            self.complete(now, job, Class::Failed);
-            self.release(job);
-        } else if matches!(j.phase, Phase::WriteThrough | Phase::WriteBehind) {
-            self.complete(now, job, Class::Write);
-            self.release(job);
-        } else if j.wait {
+            Phase::Db(AtDb::NodeWrite { .. }) => self.acknowledged(now, job),
+            _ if j.failed => {
+                self.complete(now, job, Class::Failed);
+                self.release(job);
+            }
+            Phase::Node(AtNode::WriteThrough | AtNode::WriteBehind) => {
+                self.complete(now, job, Class::Write);
+                self.release(job);
+            }
+            Phase::Node(AtNode::Lookup(read)) => self.got_answer(now, job, read),
+            Phase::Node(AtNode::WarmRead { read, home }) => {
+                if read.hit {
+                    // A warm copy had it: answer, and add it to the warming node.
+                    self.complete(now, job, Class::Hit);
+                    self.send_to_node(now, job, Pool::Main, home, AtNode::WarmAdd);
+                } else {
+                    // No copy had it: read the database and fill the warming node.
+                    self.jobs[job as usize].node = home;
+                    let fill = Some(read.token);
+                    self.send_to_database(now, job, AtDb::Read { fill });
+                }
+            }
+            Phase::Node(work) => {
+                self.violation(|| format!("a client got an answer to {work:?}"));
+            }
+            Phase::Db(work) => {
+                self.violation(|| format!("a client got a node's answer to {work:?}"));
+            }
+        }
+    }
+
+    /// A get's answer from its node: a hit, a request to wait (leases), or a
+    /// miss (read-through: the node read the database; cache-aside: the
+    /// client reads it and fills the node, or first asks a warm copy when
+    /// the node is warming up).
+    fn got_answer(&mut self, now: Time, job: u32, read: Read) {
+        let j = self.jobs[job as usize];
+        if read.wait {
             let retry = self.leases.expect("waits come from leases").retry;
             self.queue
                 .schedule(now + retry, Event::LeaseRetry(self.id(job)));
-        } else if j.hit && j.phase == Phase::WarmRead {
-            // A warm copy had it: answer, and add it to the warming node.
-            self.complete(now, job, Class::Hit);
-            let home = j.home;
-            self.send_to_node(now, job, Pool::Main, home, Phase::WarmAdd);
-        } else if j.hit {
+        } else if read.hit {
             self.complete(now, job, Class::Hit);
             self.release(job);
-        } else if j.phase == Phase::Lookup
-            && let Some(peer) = self.warming_peer(now, &j)
-        {
-            self.jobs[job as usize].home = j.node;
-            self.send_to_node(now, job, Pool::Main, peer, Phase::WarmRead);
-        } else if j.phase == Phase::WarmRead {
-            // No copy had it: read the database and fill the warming node.
-            let w = &mut self.jobs[job as usize];
-            w.node = w.home;
-            self.send_to_database(now, job, Phase::DbRead { fill: true });
+        } else if let Some(peer) = self.warming_peer(now, &j) {
+            let warm = AtNode::WarmRead { read, home: j.node };
+            self.send_to_node(now, job, Pool::Main, peer, warm);
         } else if self.pattern == Pattern::ReadThrough {
             self.complete(now, job, Class::Miss);
             self.release(job);
         } else {
-            self.send_to_database(now, job, Phase::DbRead { fill: true });
+            let fill = Some(read.token);
+            self.send_to_database(now, job, AtDb::Read { fill });
         }
     }
 
@@ -310,24 +353,34 @@ impl Sim<'_> {
     pub(super) fn lost(&mut self, now: Time, job: u32) {
         let j = self.jobs[job as usize];
         match j.phase {
-            Phase::Lookup
-            | Phase::WarmRead
-            | Phase::WriteThrough
-            | Phase::NodeWrite
-            | Phase::WriteBehind => {
+            Phase::Node(
+                AtNode::Lookup(_)
+                | AtNode::WarmRead { .. }
+                | AtNode::WriteThrough
+                | AtNode::WriteBehind,
+            )
+            | Phase::Db(AtDb::NodeWrite { .. }) => {
                 let at = (j.sent + self.clients.timeout).max(now);
                 self.queue.schedule(at, Event::ClientTimeout(self.id(job)));
             }
-            Phase::Update if j.parent != NO_JOB => {
+            Phase::Node(AtNode::Update {
+                writer: Some(writer),
+            }) => {
                 // A synchronous writer hears of the lost copy when it times out.
-                if let Some(writer) = self.live(j.parent) {
+                if let Some(slot) = self.live(writer) {
                     let at = (j.sent + self.clients.timeout).max(now);
-                    self.jobs[writer as usize].failed = true;
-                    self.queue.schedule(at, Event::Ack(j.parent));
+                    self.jobs[slot as usize].failed = true;
+                    self.queue.schedule(at, Event::Ack(writer));
                 }
                 self.release(job);
             }
-            _ => self.release(job),
+            Phase::Node(
+                AtNode::Update { writer: None }
+                | AtNode::Fill { .. }
+                | AtNode::Invalidate
+                | AtNode::WarmAdd,
+            )
+            | Phase::Db(_) => self.release(job),
         }
     }
 
@@ -336,9 +389,9 @@ impl Sim<'_> {
     pub(super) fn client_timeout(&mut self, now: Time, job: u32) {
         let j = self.jobs[job as usize];
         self.recorder.timeout(j.issued);
-        if matches!(j.phase, Phase::Lookup | Phase::WarmRead) {
+        if let Phase::Node(AtNode::Lookup(_) | AtNode::WarmRead { .. }) = j.phase {
             self.recorder.outcome(j.issued, false, j.size);
-            self.send_to_database(now, job, Phase::DbRead { fill: false });
+            self.send_to_database(now, job, AtDb::Read { fill: None });
         } else {
             self.complete(now, job, Class::Failed);
             self.release(job);
@@ -349,61 +402,67 @@ impl Sim<'_> {
     /// version; a write commits.
     pub(super) fn database_served(&mut self, now: Time, job: u32) {
         let j = self.jobs[job as usize];
-        match j.phase {
-            Phase::DbRead { .. } | Phase::Fetch => {
+        let Phase::Db(work) = j.phase else {
+            self.violation(|| format!("a node job for key {} was served by the database", j.key));
+            return;
+        };
+        match work {
+            AtDb::Read { .. } | AtDb::Fetch { .. } => {
                 self.jobs[job as usize].version = self.versions.committed(j.key);
             }
-            Phase::DbWrite | Phase::NodeWrite => {
+            AtDb::Write { .. } | AtDb::NodeWrite { .. } => {
                 let version = self.versions.issue(j.key);
                 self.jobs[job as usize].version = version;
                 self.commit(now, j.key, version);
             }
-            Phase::Flush => self.commit(now, j.key, j.version),
-            _ => unreachable!("node phases never reach the database"),
+            AtDb::Flush { .. } => self.commit(now, j.key, j.version),
         }
     }
 
+    /// The database's answer reaches whoever asked: a client's read (which
+    /// fills the node it missed at), a write, or a read-through node.
     pub(super) fn db_reply(&mut self, now: Time, job: u32) {
         let j = self.jobs[job as usize];
-        match j.phase {
-            Phase::DbRead { fill } => {
+        let Phase::Db(work) = j.phase else {
+            self.violation(|| format!("the database answered a node job for key {}", j.key));
+            return;
+        };
+        match work {
+            AtDb::Read { fill } => {
                 self.complete(now, job, if j.failed { Class::Failed } else { Class::Miss });
-                // The client fills the node it missed at.
-                if fill && !j.failed {
-                    self.send_to_node(now, job, j.pool, j.node, Phase::Fill);
-                } else {
-                    self.release(job);
+                match fill {
+                    Some(token) if !j.failed => {
+                        self.send_to_node(now, job, j.pool, j.node, AtNode::Fill { token });
+                    }
+                    _ => self.release(job),
                 }
             }
-            Phase::DbWrite | Phase::NodeWrite | Phase::Flush => self.write_committed(now, job),
-            Phase::Fetch => self.fetched(now, job),
-            Phase::Lookup
-            | Phase::Fill
-            | Phase::Update
-            | Phase::Invalidate
-            | Phase::WriteThrough
-            | Phase::WriteBehind
-            | Phase::WarmRead
-            | Phase::WarmAdd => unreachable!("node phases never reach the database"),
+            AtDb::Write { .. } | AtDb::NodeWrite { .. } | AtDb::Flush { .. } => {
+                self.write_committed(now, job, work);
+            }
+            AtDb::Fetch { epoch, waiter } => self.fetched(now, job, epoch, waiter),
         }
     }
 
     /// A read-through node's database read came back: fill and answer the
-    /// readers waiting for it.
-    fn fetched(&mut self, now: Time, job: u32) {
+    /// readers waiting for it (all of them, or `waiter` alone without
+    /// coalescing), unless the node restarted since the fetch began
+    /// (`epoch`).
+    fn fetched(&mut self, now: Time, job: u32, epoch: u32, waiter: Option<JobId>) {
         let j = self.jobs[job as usize];
         self.release(job);
         let counting = now >= self.warmup_end;
         let n = self.node_mut(j.pool, j.node);
-        if n.epoch != j.epoch {
+        if n.epoch != epoch {
             return; // the node crashed: its waiting clients timed out
         }
         let waiting = n.pending.get_mut(&j.key).expect("a fetch has waiters");
-        let answered: Vec<u32> = if j.parent == NO_JOB {
-            std::mem::take(waiting)
-        } else {
-            waiting.retain(|&w| w != j.parent.slot);
-            vec![j.parent.slot]
+        let answered: Vec<u32> = match waiter {
+            None => std::mem::take(waiting),
+            Some(waiter) => {
+                waiting.retain(|&w| w != waiter.slot);
+                vec![waiter.slot]
+            }
         };
         if waiting.is_empty() {
             n.pending.remove(&j.key);

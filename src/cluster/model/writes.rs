@@ -18,12 +18,12 @@ impl Sim<'_> {
         };
         match (self.write_policy, primary) {
             (WritePolicy::WriteThrough, Some(id)) => {
-                self.send_to_node(now, job, Pool::Main, id, Phase::WriteThrough);
+                self.send_to_node(now, job, Pool::Main, id, AtNode::WriteThrough);
             }
             (WritePolicy::WriteBehind, Some(id)) => {
-                self.send_to_node(now, job, Pool::Main, id, Phase::WriteBehind);
+                self.send_to_node(now, job, Pool::Main, id, AtNode::WriteBehind);
             }
-            _ => self.send_to_database(now, job, Phase::DbWrite),
+            _ => self.send_to_database(now, job, AtDb::Write { acks: 0 }),
         }
     }
 
@@ -69,9 +69,8 @@ impl Sim<'_> {
                 continue;
             }
             let job = self.allocate_internal(Job {
-                phase: Phase::Invalidate,
                 node: id,
-                ..self.blank_job(key, 0, now)
+                ..Job::new(key, 0, now, Phase::Node(AtNode::Invalidate))
             });
             let delay = self.invalidation_delay.sample(&mut self.invalidation_rng);
             self.queue
@@ -79,11 +78,11 @@ impl Sim<'_> {
         }
     }
 
-    /// The database acknowledged a write.
-    pub(super) fn write_committed(&mut self, now: Time, job: u32) {
+    /// The database acknowledged a write (`work`: the write).
+    pub(super) fn write_committed(&mut self, now: Time, job: u32, work: AtDb) {
         let j = self.jobs[job as usize];
-        match j.phase {
-            Phase::DbWrite => {
+        match work {
+            AtDb::Write { .. } => {
                 let update = !j.failed
                     && self.write_policy == WritePolicy::Update
                     && self.pattern != Pattern::None;
@@ -105,7 +104,8 @@ impl Sim<'_> {
                 // synchronous replication it answers once all have it.
                 let waiting = self.sync_copies;
                 if waiting {
-                    self.jobs[job as usize].acks = copies.ids().len() as u32;
+                    let acks = copies.ids().len() as u32;
+                    self.jobs[job as usize].phase = Phase::Db(AtDb::Write { acks });
                 } else {
                     self.complete(now, job, Class::Write);
                 }
@@ -114,12 +114,12 @@ impl Sim<'_> {
                     self.release(job);
                 }
             }
-            Phase::NodeWrite => {
+            AtDb::NodeWrite { epoch, .. } => {
                 // Write-through: the node updates itself and the other copies,
                 // then answers (after every copy, when synchronous).
                 let counting = now >= self.warmup_end;
                 let n = self.node_mut(j.pool, j.node);
-                if n.epoch != j.epoch {
+                if n.epoch != epoch {
                     self.lost(now, job);
                     return;
                 }
@@ -135,7 +135,8 @@ impl Sim<'_> {
                     .filter(|&id| id != j.node)
                     .collect();
                 let waiting = self.sync_copies && !j.failed;
-                self.jobs[job as usize].acks = 1 + if waiting { others.len() as u32 } else { 0 };
+                let acks = 1 + if waiting { others.len() as u32 } else { 0 };
+                self.jobs[job as usize].phase = Phase::Db(AtDb::NodeWrite { epoch, acks });
                 if !j.failed {
                     self.send_copies(now, job, &others, waiting);
                 }
@@ -143,7 +144,10 @@ impl Sim<'_> {
                 self.queue
                     .schedule(now + latency, Event::ClientReply(self.id(job)));
             }
-            _ => self.release(job), // a write-behind flush: no one waits
+            AtDb::Flush { .. } => self.release(job), // no one waits
+            AtDb::Read { .. } | AtDb::Fetch { .. } => {
+                self.violation(|| format!("a read of key {} committed as a write", j.key));
+            }
         }
     }
 
@@ -151,10 +155,10 @@ impl Sim<'_> {
     /// the writer when `acknowledge`.
     fn send_copies(&mut self, now: Time, job: u32, copies: &[u32], acknowledge: bool) {
         let j = self.jobs[job as usize];
-        let parent = if acknowledge { self.id(job) } else { NO_JOB };
+        let writer = acknowledge.then(|| self.id(job));
         for &id in copies {
-            let copy = self.allocate_internal(Job { parent, ..j });
-            self.send_to_node(now, copy, Pool::Main, id, Phase::Update);
+            let copy = self.allocate_internal(j);
+            self.send_to_node(now, copy, Pool::Main, id, AtNode::Update { writer });
         }
     }
 
@@ -162,13 +166,15 @@ impl Sim<'_> {
     /// writer is answered when the last one has.
     pub(super) fn acknowledged(&mut self, now: Time, job: u32) {
         let w = &mut self.jobs[job as usize];
-        w.acks = w.acks.saturating_sub(1);
-        if w.acks == 0 {
-            let class = if w.failed {
-                Class::Failed
-            } else {
-                Class::Write
-            };
+        let failed = w.failed;
+        let Some(acks) = w.phase.acks_mut() else {
+            let key = w.key;
+            self.violation(|| format!("an acknowledgement to key {key}'s job, which is no write"));
+            return;
+        };
+        *acks = acks.saturating_sub(1);
+        if *acks == 0 {
+            let class = if failed { Class::Failed } else { Class::Write };
             self.complete(now, job, class);
             self.release(job);
         }
@@ -186,8 +192,7 @@ impl Sim<'_> {
         self.queue
             .schedule(now + latency, Event::ClientReply(self.id(job)));
         let flush = self.allocate_internal(Job {
-            phase: Phase::Flush,
-            epoch: incarnation,
+            phase: Phase::Db(AtDb::Flush { incarnation }),
             version,
             ..j
         });
@@ -199,8 +204,12 @@ impl Sim<'_> {
     /// since (the write is then lost).
     pub(super) fn flush(&mut self, now: Time, job: u32) {
         let j = self.jobs[job as usize];
-        if self.node_mut(j.pool, j.node).incarnation == j.epoch {
-            self.send_to_database(now, job, Phase::Flush);
+        let Phase::Db(work @ AtDb::Flush { incarnation }) = j.phase else {
+            self.violation(|| format!("a flush of key {} that is no write-behind", j.key));
+            return;
+        };
+        if self.node_mut(j.pool, j.node).incarnation == incarnation {
+            self.send_to_database(now, job, work);
         } else {
             self.recorder.write_lost(j.issued);
             self.release(job);
