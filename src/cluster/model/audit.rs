@@ -103,7 +103,7 @@ impl Sim<'_> {
     /// fetches' waiters.
     fn audit_nodes(&mut self) {
         let mut found = Vec::new();
-        for (pool, nodes) in [("", &self.nodes), ("gutter-", &self.gutter)] {
+        for (pool, nodes) in [("", &self.tier.nodes), ("gutter-", &self.tier.gutter)] {
             for (i, n) in nodes.iter().enumerate() {
                 let name = format!("node {pool}{i}");
                 if n.in_service.len() > n.concurrency() {
@@ -141,8 +141,8 @@ impl Sim<'_> {
     /// The committed version of `key` never goes back nor passes the latest
     /// issued, and no node caches a version never issued.
     fn audit_versions(&mut self, audit: &mut Audit, key: u64) {
-        let committed = self.versions.committed(key);
-        let latest = self.versions.latest(key);
+        let committed = self.consistency.versions.committed(key);
+        let latest = self.consistency.versions.latest(key);
         let seen = audit.committed.entry(key).or_default();
         if committed < *seen {
             let before = *seen;
@@ -158,9 +158,10 @@ impl Sim<'_> {
         }
         let now = self.queue.now();
         let ahead = self
+            .tier
             .nodes
             .iter()
-            .chain(&self.gutter)
+            .chain(&self.tier.gutter)
             .filter_map(|n| n.entry(key, now))
             .map(|e| e.version)
             .find(|&v| v > latest);
@@ -233,7 +234,7 @@ mod tests {
 
         let mut sim = audited_run(&scenario);
         let ended = *sim.free_jobs.first().expect("a released slot");
-        sim.nodes[0].queue.push_back(ended);
+        sim.tier.nodes[0].queue.push_back(ended);
         sim.audit(end, &Event::Tick);
         assert!(
             found(&sim, "node 0 holds ended job slot"),

@@ -8,7 +8,13 @@
 use rand_distr::{Distribution, Exp};
 
 use super::super::feed::Feed;
+use super::super::membership::{Pool, Target};
+use super::job::{AtDb, AtNode, Job, JobId, NO_USER, Phase, Read};
+use super::{Event, Sim};
+use crate::metrics::Class;
+use crate::request::Op;
 use crate::request::Request;
+use crate::scenario::config::Pattern;
 use crate::scenario::config::{ClusterConfig, Load};
 use crate::seed::{Rng, Seed};
 use crate::sim::Time;
@@ -39,6 +45,35 @@ pub(super) enum Start {
     Arrival(Time),
     /// Each closed-loop user's first request.
     Users(Vec<Time>),
+}
+
+/// The clients' events.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum ClientEvent {
+    /// The open loop's next arrival.
+    Arrival,
+    /// A closed-loop user is ready to send its next request.
+    UserReady(u32),
+    /// A timed trace's next request is due.
+    TraceArrival,
+    /// A node's answer reaches its client.
+    Reply(JobId),
+    /// A client gives up on a node.
+    Timeout(JobId),
+    /// A reader told to wait (leases) asks again.
+    LeaseRetry(JobId),
+}
+
+impl ClientEvent {
+    /// The job this event belongs to, if any.
+    pub(super) fn job(self) -> Option<JobId> {
+        match self {
+            ClientEvent::Reply(id) | ClientEvent::Timeout(id) | ClientEvent::LeaseRetry(id) => {
+                Some(id)
+            }
+            ClientEvent::Arrival | ClientEvent::UserReady(_) | ClientEvent::TraceArrival => None,
+        }
+    }
 }
 
 impl Clients {
@@ -110,5 +145,188 @@ impl Clients {
             .next_trace
             .map(|next| next.time_ns.saturating_sub(self.trace_origin).max(now));
         Ok((due, next))
+    }
+}
+
+impl Sim<'_> {
+    /// A client event: an arrival, a user ready for its next request, an
+    /// answer, a time-out, or a lease's retry.
+    pub(super) fn on_client(&mut self, now: Time, event: ClientEvent) -> Result<(), TraceError> {
+        match event {
+            ClientEvent::Arrival => {
+                let next = self.clients.next_arrival(now);
+                self.queue
+                    .schedule(next, Event::Client(ClientEvent::Arrival));
+                if let Some(request) = self.clients.next_request()? {
+                    self.issue(now, request, NO_USER);
+                }
+            }
+            ClientEvent::UserReady(user) => {
+                if let Some(request) = self.clients.next_request()? {
+                    self.issue(now, request, user);
+                }
+            }
+            ClientEvent::TraceArrival => {
+                let (due, next) = self.clients.trace_arrival(now)?;
+                if let Some(request) = due {
+                    self.issue(now, request, NO_USER);
+                }
+                if let Some(at) = next {
+                    self.queue
+                        .schedule(at, Event::Client(ClientEvent::TraceArrival));
+                }
+            }
+            ClientEvent::Reply(id) => self.client_reply(now, id.slot),
+            ClientEvent::Timeout(id) => self.client_timeout(now, id.slot),
+            ClientEvent::LeaseRetry(id) => self.retry_get(now, id.slot),
+        }
+        Ok(())
+    }
+
+    pub(super) fn issue(&mut self, now: Time, request: Request, user: u32) {
+        self.issued += 1;
+        let job = self.allocate(Job {
+            user,
+            ..Job::new(
+                request.key,
+                request.size,
+                now,
+                Phase::Node(AtNode::Lookup(Read::FIRST)),
+            )
+        });
+        if request.op != Op::Get {
+            self.issue_write(now, job);
+            return;
+        }
+        match self.cache_target(request.key) {
+            Target::Node(pool, id) => {
+                self.send_to_node(now, job, pool, id, AtNode::Lookup(Read::FIRST));
+            }
+            Target::Database => {
+                self.recorder.outcome(now, false, request.size);
+                self.send_to_database(now, job, AtDb::Read { fill: None });
+            }
+        }
+    }
+
+    /// A reader told to wait asks its node again.
+    pub(super) fn retry_get(&mut self, now: Time, job: u32) {
+        let j = self.jobs[job as usize];
+        let Phase::Node(AtNode::Lookup(read)) = j.phase else {
+            self.violation(|| format!("a lease retry for key {} that is not a get", j.key));
+            return;
+        };
+        match self.cache_target(j.key) {
+            Target::Node(pool, id) => {
+                let again = Read {
+                    wait: false,
+                    ..read
+                };
+                self.send_to_node(now, job, pool, id, AtNode::Lookup(again));
+            }
+            Target::Database => {
+                self.recorder.outcome(j.issued, false, j.size);
+                self.send_to_database(now, job, AtDb::Read { fill: None });
+            }
+        }
+    }
+
+    /// A node's answer reaches its client.
+    pub(super) fn client_reply(&mut self, now: Time, job: u32) {
+        let j = self.jobs[job as usize];
+        match j.phase {
+            // The primary's own acknowledgement: with synchronous copies the
+            // writer is answered (failed, if a copy was lost) after the last.
+            Phase::Db(AtDb::NodeWrite { .. }) => self.acknowledged(now, job),
+            _ if j.failed => {
+                self.complete(now, job, Class::Failed);
+                self.release(job);
+            }
+            Phase::Node(AtNode::WriteThrough | AtNode::WriteBehind) => {
+                self.complete(now, job, Class::Write);
+                self.release(job);
+            }
+            Phase::Node(AtNode::Lookup(read)) => self.got_answer(now, job, read),
+            Phase::Node(AtNode::WarmRead { read, home }) => {
+                if read.hit {
+                    // A warm copy had it: answer, and add it to the warming node.
+                    self.complete(now, job, Class::Hit);
+                    self.send_to_node(now, job, Pool::Main, home, AtNode::WarmAdd);
+                } else {
+                    // No copy had it: read the database and fill the warming node.
+                    self.jobs[job as usize].node = home;
+                    let fill = Some(read.token);
+                    self.send_to_database(now, job, AtDb::Read { fill });
+                }
+            }
+            Phase::Node(work) => {
+                self.violation(|| format!("a client got an answer to {work:?}"));
+            }
+            Phase::Db(work) => {
+                self.violation(|| format!("a client got a node's answer to {work:?}"));
+            }
+        }
+    }
+
+    /// A get's answer from its node: a hit, a request to wait (leases), or a
+    /// miss (read-through: the node read the database; cache-aside: the
+    /// client reads it and fills the node, or first asks a warm copy when
+    /// the node is warming up).
+    fn got_answer(&mut self, now: Time, job: u32, read: Read) {
+        let j = self.jobs[job as usize];
+        if read.wait {
+            let retry = self
+                .consistency
+                .leases
+                .expect("waits come from leases")
+                .retry;
+            self.queue.schedule(
+                now + retry,
+                Event::Client(ClientEvent::LeaseRetry(self.id(job))),
+            );
+        } else if read.hit {
+            self.complete(now, job, Class::Hit);
+            self.release(job);
+        } else if let Some(peer) = self.warming_peer(now, &j) {
+            let warm = AtNode::WarmRead { read, home: j.node };
+            self.send_to_node(now, job, Pool::Main, peer, warm);
+        } else if self.tier.pattern == Pattern::ReadThrough {
+            self.complete(now, job, Class::Miss);
+            self.release(job);
+        } else {
+            let fill = Some(read.token);
+            self.send_to_database(now, job, AtDb::Read { fill });
+        }
+    }
+
+    /// A client gave up on a node: a get reads the database instead (and
+    /// fills nothing); a write through the node fails.
+    pub(super) fn client_timeout(&mut self, now: Time, job: u32) {
+        let j = self.jobs[job as usize];
+        self.recorder.timeout(j.issued);
+        if let Phase::Node(AtNode::Lookup(_) | AtNode::WarmRead { .. }) = j.phase {
+            self.recorder.outcome(j.issued, false, j.size);
+            self.send_to_database(now, job, AtDb::Read { fill: None });
+        } else {
+            self.complete(now, job, Class::Failed);
+            self.release(job);
+        }
+    }
+
+    /// The client's request is answered: record it and wake its user.
+    pub(super) fn complete(&mut self, now: Time, job: u32, class: Class) {
+        let j = self.jobs[job as usize];
+        if j.answered {
+            self.violation(|| format!("a request for key {} answered twice", j.key));
+            return;
+        }
+        self.jobs[job as usize].answered = true;
+        self.answered += 1;
+        self.recorder.complete(j.issued, now, class);
+        if j.user != NO_USER {
+            let think = self.clients.think();
+            self.queue
+                .schedule(now + think, Event::Client(ClientEvent::UserReady(j.user)));
+        }
     }
 }

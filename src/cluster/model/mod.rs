@@ -3,59 +3,56 @@
 //! cache-aside, by the node in read-through); failures change what is
 //! reachable, and clients learn of it after a detection delay.
 //!
-//! This file holds the state, the event loop and its dispatch. Components
-//! with their own state: the clients (`clients.rs`: the feed, arrivals,
-//! think times, time-outs) and the faults (`faults.rs`: the failure plan as
-//! it unfolds, and what happened); the database and the nodes are in the
-//! parent module. The paths of reads are in `requests.rs`, writes and
-//! invalidations in `writes.rs`, what a failure does in `failures.rs`, and
-//! the self-checks in `audit.rs`.
+//! The model is made of components, each with its own state, its own
+//! family of events and its own handlers:
+//! - `clients.rs`: the feed, arrivals, think times, replies, time-outs and
+//!   lease retries, and each request's outcome;
+//! - `tier.rs`: the cache tier: routing and membership, the main and gutter
+//!   nodes, their queues and services, what a node does with each job;
+//! - `db.rs`: the database's queue, service and answers;
+//! - `consistency.rs`: versions, writes under each write policy,
+//!   invalidations, copies and their acknowledgements, leases' state,
+//!   write-behind flushes and consistency checks;
+//! - `faults.rs`: the failure plan as it unfolds and what a failure does.
+//!
+//! A job's life (`job.rs`) is an enum of its phases. This file holds the
+//! engine's side: the state that binds the components, the event loop, its
+//! dispatch, the job slots, and the warm-up's end and the interval ticks;
+//! `audit.rs` holds the self-checks.
 
 mod audit;
 mod clients;
-mod failures;
+mod consistency;
+mod db;
 mod faults;
 mod job;
-mod requests;
-mod writes;
-
-use rustc_hash::FxHashSet;
+mod tier;
 
 use super::database::{Admission, Database};
 use super::membership::{Membership, Pool, Target};
 use super::node::{LeaseAnswer, Node, NodeConfig};
 use super::versions::Versions;
-use crate::metrics::{Class, FailureEvent, Happening, Recorder};
-use crate::request::{Op, Request};
-use crate::scenario::KeySource;
-use crate::scenario::config::{ClusterConfig, FailureAction, LeaseConfig, Pattern, WritePolicy};
+use crate::metrics::{Class, FailureEvent, Recorder};
+use crate::scenario::config::{ClusterConfig, LeaseConfig, Pattern, WritePolicy};
 use crate::seed::{Rng, Seed};
 use crate::sim::dist::Sampler;
 use crate::sim::{EventQueue, Time};
 use crate::trace::TraceError;
+use clients::ClientEvent;
+use consistency::WriteEvent;
+use db::DbEvent;
+use faults::FaultEvent;
 use job::{AtDb, AtNode, Job, JobId, NO_USER, NONE, Phase, Read};
+use tier::NodeEvent;
 
-/// The events of the model: a closed set.
+/// The events of the model: a closed set, one family per component.
 #[derive(Clone, Copy, Debug)]
 enum Event {
-    Arrival,
-    UserReady(u32),
-    TraceArrival,
-    NodeArrive(JobId),
-    NodeDone(JobId, u32),
-    ClientReply(JobId),
-    ClientTimeout(JobId),
-    DbArrive(JobId),
-    DbDone(JobId),
-    DbReply(JobId),
-    Failure(u32),
-    RandomCrash(u32),
-    RandomRecover(u32),
-    Detected(u32),
-    LeaseRetry(JobId),
-    Flush(JobId),
-    WriteCheck(u32),
-    Ack(JobId),
+    Client(ClientEvent),
+    Node(NodeEvent),
+    Db(DbEvent),
+    Fault(FaultEvent),
+    Write(WriteEvent),
     WarmupEnd,
     Tick,
 }
@@ -64,17 +61,11 @@ impl Event {
     /// The job this event belongs to, if any.
     fn job(&self) -> Option<JobId> {
         match *self {
-            Event::NodeArrive(id)
-            | Event::NodeDone(id, _)
-            | Event::ClientReply(id)
-            | Event::ClientTimeout(id)
-            | Event::DbArrive(id)
-            | Event::DbDone(id)
-            | Event::DbReply(id)
-            | Event::LeaseRetry(id)
-            | Event::Flush(id)
-            | Event::Ack(id) => Some(id),
-            _ => None,
+            Event::Client(e) => e.job(),
+            Event::Node(e) => Some(e.job()),
+            Event::Db(e) => Some(e.job()),
+            Event::Write(e) => e.job(),
+            Event::Fault(_) | Event::WarmupEnd | Event::Tick => None,
         }
     }
 }
@@ -95,17 +86,14 @@ pub struct Sim<'a> {
     answered: u64,
     /// Broken invariants of the model, as found (a run with any fails).
     violations: Vec<String>,
-    nodes: Vec<Node>,
-    gutter: Vec<Node>,
-    main_config: NodeConfig<'a>,
-    node_seed: Seed,
-    membership: Membership,
+    /// The cache tier: routing, membership, the nodes.
+    tier: tier::Tier<'a>,
     database: Database,
+    /// Versions, invalidations, leases, write-behind and checks.
+    consistency: consistency::Consistency,
     clients: clients::Clients,
     /// The recorder of measurements.
     pub recorder: Recorder,
-    pattern: Pattern,
-    coalesce: bool,
     warmup_end: Time,
     end: Time,
     interval: Time,
@@ -113,23 +101,6 @@ pub struct Sim<'a> {
     faults: faults::Faults,
     /// Requests issued (all, warm-up included).
     pub issued: u64,
-    next_ticket: u32,
-    versions: Versions,
-    write_policy: WritePolicy,
-    invalidation_delay: Sampler,
-    invalidation_loss: f64,
-    invalidation_rng: Rng,
-    flush_delay: Time,
-    leases: Option<LeaseConfig>,
-    next_token: u64,
-    /// Warm-up of nodes that come back empty, and its hold-off (0: none).
-    warm_up: Time,
-    hold_off: Time,
-    /// Writes wait for every copy.
-    sync_copies: bool,
-    /// Pending consistency checks: (key, version written, delay index).
-    checks: Vec<(u64, u64, u8)>,
-    free_checks: Vec<u32>,
     /// Checks of every invariant after every event, when on.
     audit: Option<audit::Audit>,
 }
@@ -139,33 +110,6 @@ impl<'a> Sim<'a> {
     pub fn new(config: &'a ClusterConfig) -> Result<Sim<'a>, TraceError> {
         let c = config;
         let seed = Seed(c.seed);
-        let leases = c.consistency.leases;
-        let main_config = NodeConfig {
-            policy: &c.nodes.policy,
-            capacity: c.nodes.capacity,
-            ttl: c.cache.ttl,
-            concurrency: c.nodes.concurrency,
-            service: c.nodes.service.sampler(),
-            latency: c.nodes.latency.sampler(),
-            versions: c.workload.op_mix[0] < 1.0 || matches!(c.workload.keys, KeySource::Trace(_)),
-            keep_removed: leases.is_some_and(|l| l.stale),
-        };
-        let gutter_config = NodeConfig {
-            ttl: Some(c.cache.gutter_ttl),
-            ..main_config.clone()
-        };
-        let node_seed = seed.derive("nodes");
-        let count = c.nodes.count;
-        let nodes = (0..count)
-            .map(|i| Node::new(&main_config, node_seed.derive(&i.to_string())))
-            .collect();
-        let gutter_count = c.cache.gutter_nodes;
-        let gutter_seed = seed.derive("gutter");
-        let gutter = (0..gutter_count)
-            .map(|i| Node::new(&gutter_config, gutter_seed.derive(&i.to_string())))
-            .collect();
-        let hot = hot_keys(c)?;
-        let membership = Membership::new(c, count, gutter_count, hot, seed.derive("sample-keys"));
         let database = Database::new(
             c.database.connections,
             c.database.queue_limit,
@@ -181,35 +125,16 @@ impl<'a> Sim<'a> {
             free_jobs: Vec::new(),
             answered: 0,
             violations: Vec::new(),
-            nodes,
-            gutter,
-            main_config,
-            node_seed,
-            membership,
+            tier: tier::Tier::new(c, seed)?,
             database,
+            consistency: consistency::Consistency::new(c, seed),
             clients: clients::Clients::new(c, seed)?,
             recorder: Recorder::new(c.warmup, c.duration),
-            pattern: c.cache.pattern,
-            coalesce: c.cache.coalesce,
             warmup_end: c.warmup,
             end: c.duration,
             interval: c.interval,
             faults: faults::Faults::new(c, seed),
             issued: 0,
-            next_ticket: 0,
-            versions: Versions::default(),
-            write_policy: c.consistency.write_policy,
-            invalidation_delay: c.consistency.invalidation_delay.sampler(),
-            invalidation_loss: c.consistency.invalidation_loss,
-            invalidation_rng: seed.derive("invalidations").rng(),
-            flush_delay: c.consistency.write_behind_delay,
-            leases,
-            next_token: 0,
-            warm_up: c.replication.warm_up,
-            hold_off: c.replication.hold_off,
-            sync_copies: c.replication.sync,
-            checks: Vec::new(),
-            free_checks: Vec::new(),
             audit: None,
         })
     }
@@ -255,22 +180,28 @@ impl<'a> Sim<'a> {
         match self.clients.start(config)? {
             clients::Start::Trace(any) => {
                 if any {
-                    self.queue.schedule(0, Event::TraceArrival);
+                    self.queue
+                        .schedule(0, Event::Client(ClientEvent::TraceArrival));
                 }
             }
-            clients::Start::Arrival(at) => self.queue.schedule(at, Event::Arrival),
+            clients::Start::Arrival(at) => {
+                self.queue.schedule(at, Event::Client(ClientEvent::Arrival));
+            }
             clients::Start::Users(due) => {
                 for (user, at) in due.into_iter().enumerate() {
-                    self.queue.schedule(at, Event::UserReady(user as u32));
+                    self.queue
+                        .schedule(at, Event::Client(ClientEvent::UserReady(user as u32)));
                 }
             }
         }
         for (i, failure) in config.faults.scheduled.iter().enumerate() {
-            self.queue.schedule(failure.at, Event::Failure(i as u32));
+            self.queue
+                .schedule(failure.at, Event::Fault(FaultEvent::Scheduled(i as u32)));
         }
-        for node in 0..self.nodes.len() as u32 {
+        for node in 0..self.tier.nodes.len() as u32 {
             if let Some(at) = self.faults.time_to_failure() {
-                self.queue.schedule(at, Event::RandomCrash(node));
+                self.queue
+                    .schedule(at, Event::Fault(FaultEvent::Crash(node)));
             }
         }
         if self.warmup_end > 0 {
@@ -288,97 +219,27 @@ impl<'a> Sim<'a> {
             return Ok(()); // the job ended before this event came due
         }
         match event {
-            Event::Arrival => {
-                let next = self.clients.next_arrival(now);
-                self.queue.schedule(next, Event::Arrival);
-                if let Some(request) = self.clients.next_request()? {
-                    self.issue(now, request, NO_USER);
-                }
-            }
-            Event::UserReady(user) => {
-                if let Some(request) = self.clients.next_request()? {
-                    self.issue(now, request, user);
-                }
-            }
-            Event::TraceArrival => {
-                let (due, next) = self.clients.trace_arrival(now)?;
-                if let Some(request) = due {
-                    self.issue(now, request, NO_USER);
-                }
-                if let Some(at) = next {
-                    self.queue.schedule(at, Event::TraceArrival);
-                }
-            }
-            Event::NodeArrive(id) => self.node_arrive(now, id.slot),
-            Event::NodeDone(id, ticket) => self.node_done(now, id.slot, ticket),
-            Event::ClientReply(id) => self.client_reply(now, id.slot),
-            Event::ClientTimeout(id) => self.client_timeout(now, id.slot),
-            Event::DbArrive(id) => match self.database.arrive(now, id.slot) {
-                Admission::Started(service) => {
-                    self.queue.schedule(now + service, Event::DbDone(id));
-                }
-                Admission::Queued => {}
-                Admission::Rejected => {
-                    self.jobs[id.slot as usize].failed = true;
-                    let latency = self.database.network_latency();
-                    self.queue.schedule(now + latency, Event::DbReply(id));
-                }
-            },
-            Event::DbDone(id) => {
-                if let Some((next, service)) = self.database.finish(now) {
-                    let next = self.id(next);
-                    self.queue.schedule(now + service, Event::DbDone(next));
-                }
-                self.database_served(now, id.slot);
-                let latency = self.database.network_latency();
-                self.queue.schedule(now + latency, Event::DbReply(id));
-            }
-            Event::DbReply(id) => self.db_reply(now, id.slot),
-            Event::Failure(index) => {
-                let fault = self.config.faults.scheduled[index as usize];
-                self.apply_failure(now, fault.action, fault.node, fault.factor);
-            }
-            Event::RandomCrash(node) => {
-                if self.nodes[node as usize].up {
-                    self.apply_failure(now, FailureAction::Crash, node, 1.0);
-                }
-                let delay = self.faults.time_to_repair();
-                self.queue.schedule(now + delay, Event::RandomRecover(node));
-            }
-            Event::RandomRecover(node) => {
-                if !self.nodes[node as usize].up {
-                    self.apply_failure(now, FailureAction::Recover, node, 1.0);
-                }
-                if let Some(delay) = self.faults.time_to_failure() {
-                    self.queue.schedule(now + delay, Event::RandomCrash(node));
-                }
-            }
-            Event::Detected(node) => {
-                let down = !self.nodes[node as usize].reachable();
-                if down != self.membership.is_down(node) {
-                    let moved = self.membership.set_down(node, down);
-                    if !down && self.warm_up > 0 {
-                        self.nodes[node as usize].start_warm_up(now, self.warm_up);
-                    }
-                    self.faults
-                        .record(now, Happening::Detected { down }, Some(node), moved);
-                }
-            }
-            Event::LeaseRetry(id) => self.retry_get(now, id.slot),
-            Event::Flush(id) => self.flush(now, id.slot),
-            Event::WriteCheck(check) => self.write_check(now, check),
-            Event::Ack(id) => self.acknowledged(now, id.slot),
+            Event::Client(e) => self.on_client(now, e)?,
+            Event::Node(e) => self.on_node(now, e),
+            Event::Db(e) => self.on_database(now, e),
+            Event::Fault(e) => self.on_fault(now, e),
+            Event::Write(e) => self.on_write(now, e),
             Event::WarmupEnd => {
                 let load = self.database.load(now);
                 self.recorder.warmup_over(load);
                 self.database.reset_queue_max();
-                for node in self.nodes.iter_mut().chain(self.gutter.iter_mut()) {
+                for node in self
+                    .tier
+                    .nodes
+                    .iter_mut()
+                    .chain(self.tier.gutter.iter_mut())
+                {
                     node.stats = Default::default();
                 }
             }
             Event::Tick => {
                 let load = self.database.load(now);
-                let up = self.nodes.iter().filter(|n| n.reachable()).count() as u32;
+                let up = self.tier.nodes.iter().filter(|n| n.reachable()).count() as u32;
                 self.recorder.tick(now, load, self.database.connections, up);
                 if now < self.end {
                     self.queue
@@ -475,26 +336,9 @@ impl<'a> Sim<'a> {
         found
     }
 
-    fn node_mut(&mut self, pool: Pool, id: u32) -> &mut Node {
-        match pool {
-            Pool::Main => &mut self.nodes[id as usize],
-            Pool::Gutter => &mut self.gutter[id as usize],
-        }
-    }
-
-    /// The nodes of the main pool and the gutter pool.
+    /// The nodes of the main pool and the gutter pool, with their names.
     pub fn nodes(&self) -> impl Iterator<Item = (String, &Node)> {
-        let main = self
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (i.to_string(), n));
-        let gutter = self
-            .gutter
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (format!("gutter-{i}"), n));
-        main.chain(gutter)
+        self.tier.named()
     }
 
     /// The database.
@@ -510,35 +354,5 @@ impl<'a> Sim<'a> {
     /// The simulated end time.
     pub fn end(&self) -> Time {
         self.end
-    }
-}
-
-/// The keys that get extra copies: the `hot_keys` most popular ranks of a
-/// synthetic workload, or the most requested keys of a trace (one pass).
-fn hot_keys(config: &ClusterConfig) -> Result<FxHashSet<u64>, TraceError> {
-    let k = config.replication.hot_keys;
-    if k == 0 {
-        return Ok(FxHashSet::default());
-    }
-    match &config.workload.keys {
-        KeySource::Synthetic(_) => Ok((1..=k).map(crate::workload::scramble).collect()),
-        KeySource::Trace(trace) => {
-            let mut counts: rustc_hash::FxHashMap<u64, u64> = rustc_hash::FxHashMap::default();
-            let mut stream = trace.open()?;
-            let mut batch = Vec::with_capacity(4096);
-            while stream.next_batch(&mut batch, 4096)? > 0 {
-                for r in &batch {
-                    *counts.entry(r.key).or_default() += 1;
-                }
-                batch.clear();
-            }
-            let mut ranked: Vec<(u64, u64)> = counts.into_iter().collect();
-            ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-            Ok(ranked
-                .into_iter()
-                .take(k as usize)
-                .map(|(key, _)| key)
-                .collect())
-        }
     }
 }

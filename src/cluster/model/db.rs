@@ -1,0 +1,112 @@
+//! The database as the model uses it: queries arrive, wait for a
+//! connection (or are refused past the queue limit), are served, and their
+//! answers travel back; a read takes the committed version, a write commits
+//! a new one.
+
+use super::*;
+
+/// The database's events.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum DbEvent {
+    /// A query reaches the database.
+    Arrive(JobId),
+    /// The database finishes a query.
+    Done(JobId),
+    /// The database's answer reaches whoever asked.
+    Reply(JobId),
+}
+
+impl DbEvent {
+    /// The job this event belongs to.
+    pub(super) fn job(self) -> JobId {
+        match self {
+            DbEvent::Arrive(id) | DbEvent::Done(id) | DbEvent::Reply(id) => id,
+        }
+    }
+}
+
+impl Sim<'_> {
+    /// A database event: a query arrives, finishes, or its answer arrives.
+    pub(super) fn on_database(&mut self, now: Time, event: DbEvent) {
+        match event {
+            DbEvent::Arrive(id) => match self.database.arrive(now, id.slot) {
+                Admission::Started(service) => {
+                    self.queue
+                        .schedule(now + service, Event::Db(DbEvent::Done(id)));
+                }
+                Admission::Queued => {}
+                Admission::Rejected => {
+                    self.jobs[id.slot as usize].failed = true;
+                    let latency = self.database.network_latency();
+                    self.queue
+                        .schedule(now + latency, Event::Db(DbEvent::Reply(id)));
+                }
+            },
+            DbEvent::Done(id) => {
+                if let Some((next, service)) = self.database.finish(now) {
+                    let next = self.id(next);
+                    self.queue
+                        .schedule(now + service, Event::Db(DbEvent::Done(next)));
+                }
+                self.database_served(now, id.slot);
+                let latency = self.database.network_latency();
+                self.queue
+                    .schedule(now + latency, Event::Db(DbEvent::Reply(id)));
+            }
+            DbEvent::Reply(id) => self.db_reply(now, id.slot),
+        }
+    }
+
+    pub(super) fn send_to_database(&mut self, now: Time, job: u32, work: AtDb) {
+        self.jobs[job as usize].phase = Phase::Db(work);
+        let latency = self.database.network_latency();
+        self.queue
+            .schedule(now + latency, Event::Db(DbEvent::Arrive(self.id(job))));
+    }
+
+    /// The database finished serving `job`: a read takes the committed
+    /// version; a write commits.
+    pub(super) fn database_served(&mut self, now: Time, job: u32) {
+        let j = self.jobs[job as usize];
+        let Phase::Db(work) = j.phase else {
+            self.violation(|| format!("a node job for key {} was served by the database", j.key));
+            return;
+        };
+        match work {
+            AtDb::Read { .. } | AtDb::Fetch { .. } => {
+                self.jobs[job as usize].version = self.consistency.versions.committed(j.key);
+            }
+            AtDb::Write { .. } | AtDb::NodeWrite { .. } => {
+                let version = self.consistency.versions.issue(j.key);
+                self.jobs[job as usize].version = version;
+                self.commit(now, j.key, version);
+            }
+            AtDb::Flush { .. } => self.commit(now, j.key, j.version),
+        }
+    }
+
+    /// The database's answer reaches whoever asked: a client's read (which
+    /// fills the node it missed at), a write, or a read-through node.
+    pub(super) fn db_reply(&mut self, now: Time, job: u32) {
+        let j = self.jobs[job as usize];
+        let Phase::Db(work) = j.phase else {
+            self.violation(|| format!("the database answered a node job for key {}", j.key));
+            return;
+        };
+        match work {
+            AtDb::Read { fill } => {
+                self.complete(now, job, if j.failed { Class::Failed } else { Class::Miss });
+                match fill {
+                    Some(token) if !j.failed => {
+                        self.send_to_node(now, job, j.pool, j.node, AtNode::Fill { token });
+                    }
+                    _ => self.release(job),
+                }
+            }
+            AtDb::Write { .. } | AtDb::NodeWrite { .. } | AtDb::Flush { .. } => {
+                self.write_committed(now, job, work);
+            }
+            AtDb::Fetch { epoch, waiter } => self.fetched(now, job, epoch, waiter),
+        }
+    }
+}
