@@ -20,11 +20,11 @@ use super::target::{Command, Connection};
 use crate::request::{Op, Request};
 
 /// Consecutive requests of the stream, sent together.
-pub struct Batch {
+pub(super) struct Batch {
     /// The requests (with `time_ns` the intended send time when paced).
-    pub requests: Vec<Request>,
+    pub(super) requests: Vec<Request>,
     /// How many of the first requests are warm-up, not counted.
-    pub warmup: usize,
+    pub(super) warmup: usize,
 }
 
 /// What the requests past the warm-up did.
@@ -59,7 +59,7 @@ impl Counts {
 }
 
 /// Latencies up to an hour, in nanoseconds, to 3 significant digits.
-pub fn histogram() -> Histogram<u64> {
+fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 3_600_000_000_000, 3).expect("valid histogram bounds")
 }
 
@@ -98,7 +98,7 @@ impl Share {
 }
 
 /// The commands of a batch, in stream order.
-pub fn commands(requests: &[Request]) -> Vec<Command> {
+pub(super) fn commands(requests: &[Request]) -> Vec<Command> {
     requests
         .iter()
         .map(|r| match r.op {
@@ -111,7 +111,7 @@ pub fn commands(requests: &[Request]) -> Vec<Command> {
 
 /// The fills after a batch whose gets hit as `hits` says: one SET per
 /// distinct key that missed, in the order of first misses.
-pub fn fills(requests: &[Request], hits: &[bool]) -> Vec<Command> {
+pub(super) fn fills(requests: &[Request], hits: &[bool]) -> Vec<Command> {
     let mut filled = FxHashSet::default();
     requests
         .iter()
@@ -126,7 +126,7 @@ pub fn fills(requests: &[Request], hits: &[bool]) -> Vec<Command> {
 /// due (`start` + its `time_ns`) and each latency is measured from the
 /// request's own due time, so a slow reply delays nothing it should not
 /// (no coordinated omission); otherwise from the moment the batch is sent.
-pub fn run(
+pub(super) fn run(
     connection: &mut dyn Connection,
     batches: &Receiver<Batch>,
     start: Instant,

@@ -162,3 +162,47 @@ impl Connection for RedisConnection {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::spawn::{Program, test_server};
+    use super::super::target::Protocol;
+    use super::super::target::connect;
+    use super::*;
+
+    #[test]
+    fn replies_say_hit_or_miss_in_order_and_the_counters_follow() {
+        let Some(server) = test_server(Program::RedisServer) else {
+            return;
+        };
+        let mut connection = connect(&server.target).unwrap();
+        let before = connection.counters().unwrap();
+        // A value of 0 bytes and one larger than any read buffer.
+        let replies = connection
+            .exchange(&[
+                Command::Get(1),
+                Command::Set(1, 0),
+                Command::Get(1),
+                Command::Set(2, 300_000),
+                Command::Get(2),
+                Command::Delete(1),
+                Command::Get(1),
+                Command::Delete(3),
+            ])
+            .unwrap();
+        assert_eq!(
+            replies,
+            [false, false, true, false, true, false, false, false]
+        );
+        let after = connection.counters().unwrap();
+        let [hits, misses, _] = Protocol::Redis.counter_names();
+        assert_eq!(after[hits] - before[hits], 2);
+        assert_eq!(after[misses] - before[misses], 2);
+        let info = connection.info().unwrap();
+        assert_eq!(info.software, "redis");
+        assert!(
+            info.version.starts_with(|c: char| c.is_ascii_digit()),
+            "{info:?}"
+        );
+    }
+}

@@ -253,6 +253,29 @@ fn free_port() -> std::io::Result<u16> {
         .port())
 }
 
+/// A private server with its default memory for a unit test, or `None`
+/// (said on standard error) when it is not installed and neither `CI` nor
+/// `CACHELAB_REQUIRE_SERVERS=1` requires it.
+#[cfg(test)]
+pub(super) fn test_server(program: Program) -> Option<Spawned> {
+    let binary = program.binary();
+    let installed = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(binary).is_file()));
+    if !installed {
+        let required = std::env::var_os("CI").is_some()
+            || std::env::var_os("CACHELAB_REQUIRE_SERVERS").is_some_and(|v| v == "1");
+        assert!(!required, "{binary} is not installed, and CI requires it");
+        eprintln!("skipped: {binary} is not installed (apt-get install {binary})");
+        return None;
+    }
+    let config = SpawnConfig {
+        program,
+        maxmemory: None,
+        policy: None,
+    };
+    Some(Spawned::start(&config).expect("the server starts"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -219,8 +219,17 @@ impl Summary {
         let names = self.protocol.counter_names();
         let shown = |v: Option<i128>| v.map_or("unknown".to_string(), |v| v.to_string());
         let [hits, misses, evictions] = self.server_changes();
+        // The server counts every request driven, warm-up included.
+        let warmup = if self.driven > c.requests {
+            format!(
+                " over all {} requests driven, warm-up included",
+                self.driven
+            )
+        } else {
+            String::new()
+        };
         lines.push(format!(
-            "server counted {} {}, {} {}, {} {}",
+            "server counted {} {}, {} {}, {} {}{warmup}",
             shown(hits),
             names[0],
             shown(misses),
