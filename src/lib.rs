@@ -3,12 +3,14 @@
 //! Eviction policies ([`policy`]), request streams from traces ([`trace`]) and
 //! generators ([`workload`]), the fast single-cache replay engine
 //! ([`replay`]) with one-pass miss-ratio curves ([`mrc`]), analytical models
-//! used as oracles ([`theory`]), and results on disk ([`report`]).
+//! used as oracles ([`theory`]), results on disk ([`report`]), and real
+//! servers driven with the same streams ([`drive`]).
 
 pub mod atomic;
 pub mod check;
 pub mod cli;
 pub mod cluster;
+pub mod drive;
 pub mod fault;
 pub mod metrics;
 pub mod mrc;

@@ -50,6 +50,33 @@ enum Command {
     },
     /// Draw every plot a results directory's CSV files allow, and its report.html.
     Plot(PlotCommand),
+    /// Send a trace or workload to a real server (Redis, Valkey, memcached) as a cache-aside client.
+    Drive(DriveCommand),
+}
+
+#[derive(Args)]
+struct DriveCommand {
+    #[command(flatten)]
+    source: SourceOptions,
+    /// The server: redis://HOST:PORT (Redis, Valkey) or memcached://HOST:PORT.
+    #[arg(long, conflicts_with = "spawn", required_unless_present = "spawn")]
+    target: Option<String>,
+    /// Start a private server on a free loopback port for the run, and stop it
+    /// after: redis-server, valkey-server or memcached.
+    #[arg(long, value_name = "SERVER")]
+    spawn: Option<String>,
+    /// Memory limit of the --spawn server: Redis's maxmemory, memcached's -m (whole MiB).
+    #[arg(long, requires = "spawn", value_parser = parse_size, value_name = "SIZE")]
+    maxmemory: Option<u64>,
+    /// Redis maxmemory-policy of the --spawn server (default allkeys-lru).
+    #[arg(long, requires = "spawn")]
+    policy: Option<String>,
+    /// Client connections, one thread each.
+    #[arg(long, default_value_t = 1)]
+    connections: usize,
+    /// Requests sent together on a connection (then one SET per distinct missed key).
+    #[arg(long, default_value_t = 1)]
+    pipeline: usize,
 }
 
 #[derive(Args)]
@@ -171,7 +198,8 @@ struct SourceOptions {
     /// Requests at the start not counted: a count (100000) or a share (20%).
     #[arg(long)]
     warmup: Option<String>,
-    /// Re-time requests at R per second (streams without timestamps default to 10000).
+    /// Re-time requests at R per second (streams without timestamps default to 10000);
+    /// drive: send them at R per second (default: as fast as possible).
     #[arg(long, value_name = "R")]
     rate: Option<f64>,
     /// Seed of synthetic workloads and randomised policies.
@@ -180,9 +208,6 @@ struct SourceOptions {
     /// Output directory.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
-    jobs: Option<usize>,
     /// Refuse a stream of more requests than this (default 1e10; 2^30 while
     /// Belady keeps each request's next access in memory, 8 bytes each).
     #[arg(long, value_parser = parse_count, value_name = "N")]
@@ -225,6 +250,9 @@ struct ReplayCommand {
     /// Cache sizes, comma-separated: 10% of the working set, 64MiB, or 1000 (bytes, or objects with --ignore-size).
     #[arg(long, value_delimiter = ',', required = true)]
     size: Vec<String>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    jobs: Option<usize>,
 }
 
 #[derive(Args)]
@@ -246,6 +274,9 @@ struct MrcCommand {
     /// Largest cache size.
     #[arg(long, default_value = "100%")]
     max: String,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    jobs: Option<usize>,
 }
 
 fn main() -> ExitCode {
@@ -264,7 +295,7 @@ fn main() -> ExitCode {
                 policies: cmd.policy,
                 sizes: cmd.size,
                 out: cmd.source.out.clone(),
-                jobs: cmd.source.jobs,
+                jobs: cmd.jobs,
             };
             cli::replay(&cmd.source.source(), &args, true).map(Printed::Outcome)
         }
@@ -276,7 +307,7 @@ fn main() -> ExitCode {
                 min: cmd.min,
                 max: cmd.max,
                 out: cmd.source.out.clone(),
-                jobs: cmd.source.jobs,
+                jobs: cmd.jobs,
             };
             cli::mrc(&cmd.source.source(), &args, true).map(Printed::Outcome)
         }
@@ -303,6 +334,19 @@ fn main() -> ExitCode {
         .map(Printed::Outcome),
         Command::Validate(cmd) => cli::validate(&cmd.args()).map(Printed::Text),
         Command::Schema { out } => cli::schema(out.as_deref()).map(Printed::Outcome),
+        Command::Drive(cmd) => cli::drive(
+            &cmd.source.source(),
+            &cli::DriveArgs {
+                target: cmd.target,
+                spawn: cmd.spawn,
+                maxmemory: cmd.maxmemory,
+                policy: cmd.policy,
+                connections: cmd.connections,
+                pipeline: cmd.pipeline,
+                out: cmd.source.out.clone(),
+            },
+        )
+        .map(Printed::Outcome),
     };
     let printed = match result {
         Ok(printed) => print(&printed),

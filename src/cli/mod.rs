@@ -2,6 +2,7 @@
 //! on disk. `main.rs` only parses arguments and calls these.
 
 mod compare;
+mod drive;
 mod plot;
 mod replay;
 mod run;
@@ -9,6 +10,7 @@ mod units;
 
 pub use crate::report::table::{policies_markdown, policies_table};
 pub use compare::{CompareArgs, compare};
+pub use drive::{DriveArgs, drive};
 pub use plot::{PlotArgs, plot};
 pub use replay::{AppError, MrcArgs, Outcome, ReplayArgs, SourceArgs, mrc, replay};
 pub use run::{RunArgs, merge, parse_shard, run, schema, validate};

@@ -38,6 +38,17 @@ pub enum AppError {
     /// A simulation could not finish.
     #[error(transparent)]
     Simulation(#[from] crate::cluster::SimError),
+    /// A real server could not be driven.
+    #[error(transparent)]
+    Drive(#[from] crate::drive::DriveError),
+    /// A drive stopped early; what it measured is written, marked partial.
+    #[error("{text}the run stopped early: its partial results (\"complete\": false) are in {dir}")]
+    Partial {
+        /// The partial results as printed.
+        text: String,
+        /// Where they are.
+        dir: String,
+    },
 }
 
 impl From<crate::atomic::WriteError> for AppError {
@@ -93,10 +104,10 @@ pub struct SourceArgs {
 pub const MAX_BELADY_REQUESTS: u64 = 1 << 30;
 
 /// A source ready to read, with everything a pre-pass learnt.
-struct Prepared {
-    source: Source,
-    options: StreamOptions,
-    profile: Option<Profile>,
+pub(super) struct Prepared {
+    pub(super) source: Source,
+    pub(super) options: StreamOptions,
+    pub(super) profile: Option<Profile>,
     seed: Seed,
     /// The trace's first wrong next-access field, when Belady found one
     /// and its positions were recomputed.
@@ -104,7 +115,7 @@ struct Prepared {
 }
 
 impl Prepared {
-    fn new(
+    pub(super) fn new(
         args: &SourceArgs,
         need_profile: bool,
         need_next_access: bool,
@@ -225,7 +236,7 @@ impl Prepared {
         ))
     }
 
-    fn replay(&self) -> Replay<'_> {
+    pub(super) fn replay(&self) -> Replay<'_> {
         Replay {
             source: &self.source,
             options: &self.options,
@@ -275,7 +286,8 @@ impl Prepared {
         Ok(report::write_json(&dir.join("run.json"), &run)?)
     }
 
-    fn summary(&self) -> String {
+    /// The source, what its pre-pass learnt and the warm-up, on one line.
+    pub(super) fn stream_line(&self) -> String {
         let unit = if self.counts_objects() {
             "objects"
         } else {
@@ -291,6 +303,11 @@ impl Prepared {
         if self.options.warmup > 0 {
             text.push_str(&format!(", warm-up {} requests", self.options.warmup));
         }
+        text
+    }
+
+    fn summary(&self) -> String {
+        let mut text = self.stream_line();
         if let Some(rate) = self.options.effective_rate(&self.source) {
             text.push_str(&format!(", timed at {rate} requests/s"));
         }

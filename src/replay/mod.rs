@@ -11,6 +11,7 @@ mod source;
 pub use size::{CacheSize, log_spaced};
 pub use source::{DEFAULT_MAX_REQUESTS, DEFAULT_RATE, Source, StreamOptions};
 
+use std::ops::ControlFlow;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -173,12 +174,24 @@ impl Replay<'_> {
         }
     }
 
-    /// Streams every request through `visit(batch, counted_from)`: requests
-    /// of the batch from index `counted_from` on are past the warm-up.
+    /// Streams every request, adjusted as the options say, through
+    /// `visit(batch, counted_from)` until the stream ends or `visit` breaks:
+    /// requests of the batch from index `counted_from` on are past the
+    /// warm-up. Returns how many requests were read. This is the stream
+    /// every cell sees, for engines outside this module (a real server).
+    pub fn visit_batches(
+        &self,
+        visit: impl FnMut(&[Request], usize) -> ControlFlow<()>,
+    ) -> Result<u64, ReplayError> {
+        self.for_each_batch(false, visit)
+    }
+
+    /// [`Replay::visit_batches`], with Belady's next-access positions when
+    /// `wants_next_access`.
     fn for_each_batch(
         &self,
         wants_next_access: bool,
-        mut visit: impl FnMut(&[Request], usize),
+        mut visit: impl FnMut(&[Request], usize) -> ControlFlow<()>,
     ) -> Result<u64, ReplayError> {
         let adjuster = self.adjuster(wants_next_access);
         let mut stream = self.source.open()?;
@@ -195,8 +208,10 @@ impl Replay<'_> {
             }
             adjuster.apply(&mut batch, position);
             let warm_end = self.options.warmup.saturating_sub(position).min(n as u64) as usize;
-            visit(&batch, warm_end);
             position += n as u64;
+            if visit(&batch, warm_end).is_break() {
+                return Ok(position);
+            }
         }
     }
 
@@ -223,6 +238,7 @@ impl Replay<'_> {
                     }
                 }
             }
+            ControlFlow::Continue(())
         })?;
         let seconds = started.elapsed().as_secs_f64();
         Ok(CellResult::new(
@@ -285,6 +301,7 @@ impl Replay<'_> {
         let mut distances = StackDistances::new(capacities);
         let processed = self.for_each_batch(false, |batch, counted_from| {
             distances.access_batch(batch, counted_from);
+            ControlFlow::Continue(())
         })?;
         let seconds = started.elapsed().as_secs_f64();
         let curve = distances.curve();

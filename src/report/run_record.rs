@@ -28,7 +28,14 @@ pub struct RunRecord<'a, A: Serialize, S: Serialize> {
 #[derive(Serialize)]
 struct WallClock {
     note: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     cells: Vec<CellTiming>,
+    /// A run without cells (a real server driven): how long it took.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    elapsed_seconds: Option<f64>,
+    /// And the requests per second that makes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    requests_per_second: Option<f64>,
 }
 
 /// One cell's speed.
@@ -70,7 +77,17 @@ impl<'a, A: Serialize, S: Serialize> RunRecord<'a, A, S> {
                         throughput_rps: r.throughput_rps,
                     })
                     .collect(),
+                elapsed_seconds: None,
+                requests_per_second: None,
             },
         }
+    }
+
+    /// The record with the wall-clock time of a run that sent `requests`
+    /// in `seconds`.
+    pub fn with_elapsed(mut self, seconds: f64, requests: u64) -> Self {
+        self.wall_clock.elapsed_seconds = Some(seconds);
+        self.wall_clock.requests_per_second = (seconds > 0.0).then(|| requests as f64 / seconds);
+        self
     }
 }

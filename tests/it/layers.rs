@@ -41,6 +41,10 @@ const LAYERS: &[(&[&str], &str)] = &[
         "results on disk: CSV, JSON, plots and tables drawn from metrics rows",
     ),
     (
+        &["drive"],
+        "real servers driven with a replay's stream, measured from outside",
+    ),
+    (
         &["scenario"],
         "the scenario file turned into validated, typed configuration",
     ),

@@ -1,6 +1,6 @@
 //! cachelab's integration tests, one binary (one link) with a module per
 //! area: the command line, the cluster model and its oracles, consistency,
-//! failures, the fuzzers, the golden tables, the module layers, the plots,
+//! failures, real servers driven, the fuzzers, the golden tables, the module layers, the plots,
 //! the README, the completeness of the policy lists, the bundled scenarios
 //! and sweeps.
 
@@ -12,6 +12,7 @@ mod cluster;
 mod common;
 mod conformance;
 mod consistency;
+mod drive;
 mod failures;
 mod fuzz;
 mod golden;

@@ -1,0 +1,227 @@
+//! One connection's share of a run: batches of the stream sent as a
+//! cache-aside client sends them, with what came back counted.
+//!
+//! A batch of B requests goes out as one pipeline (GET for a get, SET and
+//! DEL for a trace's sets and deletes, in stream order); then one SET of the
+//! object's size for each distinct key whose GET missed in that batch, in
+//! the order of first misses. A key that misses twice in one batch is two
+//! misses and one fill: the server had not seen the fill when it answered
+//! the second GET. With B = 1 this is plain cache-aside: GET, and SET on a
+//! miss.
+
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use rustc_hash::FxHashSet;
+use serde::Serialize;
+
+use super::target::{Command, Connection};
+use crate::request::{Op, Request};
+
+/// Consecutive requests of the stream, sent together.
+pub(super) struct Batch {
+    /// The requests (with `time_ns` the intended send time when paced).
+    pub(super) requests: Vec<Request>,
+    /// How many of the first requests are warm-up, not counted.
+    pub(super) warmup: usize,
+}
+
+/// What the requests past the warm-up did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Requests counted.
+    pub requests: u64,
+    /// Gets among them.
+    pub gets: u64,
+    /// Gets the server answered with a value.
+    pub hits: u64,
+    /// Gets it answered with nothing.
+    pub misses: u64,
+    /// Sets of the stream.
+    pub sets: u64,
+    /// Deletes of the stream.
+    pub deletes: u64,
+    /// Sets sent to fill a miss.
+    pub fills: u64,
+}
+
+impl Counts {
+    fn add(&mut self, other: &Counts) {
+        self.requests += other.requests;
+        self.gets += other.gets;
+        self.hits += other.hits;
+        self.misses += other.misses;
+        self.sets += other.sets;
+        self.deletes += other.deletes;
+        self.fills += other.fills;
+    }
+}
+
+/// Latencies up to an hour, in nanoseconds, to 3 significant digits.
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 3_600_000_000_000, 3).expect("valid histogram bounds")
+}
+
+/// What one connection did, and why it stopped if it stopped early.
+pub struct Share {
+    /// Counted requests.
+    pub counts: Counts,
+    /// Every request whose reply came back, warm-up included.
+    pub driven: u64,
+    /// Latency of each counted request, in nanoseconds.
+    pub latency: Histogram<u64>,
+    /// The error that stopped it.
+    pub error: Option<String>,
+}
+
+impl Share {
+    /// Adds `other` into this one; the first error is kept.
+    pub fn merge(&mut self, other: Share) {
+        self.counts.add(&other.counts);
+        self.driven += other.driven;
+        self.latency
+            .add(&other.latency)
+            .expect("histograms of the same bounds");
+        self.error = self.error.take().or(other.error);
+    }
+
+    /// Nothing yet.
+    pub fn empty() -> Share {
+        Share {
+            counts: Counts::default(),
+            driven: 0,
+            latency: histogram(),
+            error: None,
+        }
+    }
+}
+
+/// The commands of a batch, in stream order.
+pub(super) fn commands(requests: &[Request]) -> Vec<Command> {
+    requests
+        .iter()
+        .map(|r| match r.op {
+            Op::Get => Command::Get(r.key),
+            Op::Set => Command::Set(r.key, r.size),
+            Op::Delete => Command::Delete(r.key),
+        })
+        .collect()
+}
+
+/// The fills after a batch whose gets hit as `hits` says: one SET per
+/// distinct key that missed, in the order of first misses.
+pub(super) fn fills(requests: &[Request], hits: &[bool]) -> Vec<Command> {
+    let mut filled = FxHashSet::default();
+    requests
+        .iter()
+        .zip(hits)
+        .filter(|&(request, &hit)| request.op == Op::Get && !hit && filled.insert(request.key))
+        .map(|(request, _)| Command::Set(request.key, request.size))
+        .collect()
+}
+
+/// Runs the batches of `batches` on `connection` until they end or the
+/// server fails. When `paced`, a batch is sent when its last request is
+/// due (`start` + its `time_ns`) and each latency is measured from the
+/// request's own due time, so a slow reply delays nothing it should not
+/// (no coordinated omission); otherwise from the moment the batch is sent.
+pub(super) fn run(
+    connection: &mut dyn Connection,
+    batches: &Receiver<Batch>,
+    start: Instant,
+    paced: bool,
+) -> Share {
+    let mut share = Share::empty();
+    for batch in batches {
+        if let Err(error) = send(connection, &batch, start, paced, &mut share) {
+            share.error = Some(error);
+            break;
+        }
+    }
+    share
+}
+
+fn send(
+    connection: &mut dyn Connection,
+    batch: &Batch,
+    start: Instant,
+    paced: bool,
+    share: &mut Share,
+) -> Result<(), String> {
+    let requests = &batch.requests;
+    let due = |r: &Request| start + Duration::from_nanos(r.time_ns);
+    if paced && let Some(last) = requests.last() {
+        let wait = due(last).saturating_duration_since(Instant::now());
+        if !wait.is_zero() {
+            std::thread::sleep(wait);
+        }
+    }
+    let sent = Instant::now();
+    let hits = connection.exchange(&commands(requests))?;
+    let replied = Instant::now();
+    share.driven += requests.len() as u64;
+    let counted = &requests[batch.warmup..];
+    let counted_hits = &hits[batch.warmup..];
+    let counts = &mut share.counts;
+    counts.requests += counted.len() as u64;
+    for (request, &hit) in counted.iter().zip(counted_hits) {
+        match request.op {
+            Op::Get => {
+                counts.gets += 1;
+                if hit {
+                    counts.hits += 1;
+                } else {
+                    counts.misses += 1;
+                }
+            }
+            Op::Set => counts.sets += 1,
+            Op::Delete => counts.deletes += 1,
+        }
+        let from = if paced { due(request) } else { sent };
+        let nanos = replied.saturating_duration_since(from).as_nanos();
+        share
+            .latency
+            .saturating_record(u64::try_from(nanos).unwrap_or(u64::MAX).max(1));
+    }
+    // The replies are counted before the fills go out, so that a fill the
+    // server refuses leaves the counts equal to the server's.
+    let sets = fills(requests, &hits);
+    if !sets.is_empty() {
+        connection.exchange(&sets)?;
+    }
+    // Fills of misses in the warm-up are not counted.
+    share.counts.fills += fills(counted, counted_hits).len() as u64;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(key: u64) -> Request {
+        Request::get(key, 10)
+    }
+
+    #[test]
+    fn one_fill_per_distinct_missed_key_in_first_miss_order() {
+        // 1 misses, 2 hits, 3 misses, 1 misses again (its fill is not sent
+        // yet), 3 misses again: fills 1 then 3, once each.
+        let batch = [get(1), get(2), get(3), get(1), get(3)];
+        let hits = [false, true, false, false, false];
+        assert_eq!(
+            fills(&batch, &hits),
+            [Command::Set(1, 10), Command::Set(3, 10)]
+        );
+        let delete = Request {
+            op: Op::Delete,
+            ..get(4)
+        };
+        assert_eq!(
+            commands(&[get(1), delete]),
+            [Command::Get(1), Command::Delete(4)]
+        );
+        // A trace's delete is no miss to fill.
+        assert!(fills(&[delete], &[false]).is_empty());
+    }
+}
