@@ -97,6 +97,8 @@ pub struct Sim<'a> {
     warmup_end: Time,
     end: Time,
     interval: Time,
+    /// When the open interval closes (the next tick).
+    next_tick: Time,
     /// The failure plan as it unfolds.
     faults: faults::Faults,
     /// Requests issued (all, warm-up included).
@@ -133,6 +135,7 @@ impl<'a> Sim<'a> {
             warmup_end: c.warmup,
             end: c.duration,
             interval: c.interval,
+            next_tick: 0,
             faults: faults::Faults::new(c, seed),
             issued: 0,
             audit: None,
@@ -207,8 +210,8 @@ impl<'a> Sim<'a> {
         if self.warmup_end > 0 {
             self.queue.schedule(self.warmup_end, Event::WarmupEnd);
         }
-        self.queue
-            .schedule(self.interval.min(self.end), Event::Tick);
+        self.next_tick = self.interval.min(self.end);
+        self.queue.schedule(self.next_tick, Event::Tick);
         Ok(())
     }
 
@@ -242,8 +245,8 @@ impl<'a> Sim<'a> {
                 let up = self.tier.nodes.iter().filter(|n| n.reachable()).count() as u32;
                 self.recorder.tick(now, load, self.database.connections, up);
                 if now < self.end {
-                    self.queue
-                        .schedule((now + self.interval).min(self.end), Event::Tick);
+                    self.next_tick = (now + self.interval).min(self.end);
+                    self.queue.schedule(self.next_tick, Event::Tick);
                 }
             }
         }

@@ -309,6 +309,18 @@ impl Sim<'_> {
         let n = self.tier.node_mut(j.pool, j.node);
         if found.is_some() || pattern == Pattern::CacheAside {
             let latency = n.network_latency();
+            if found.is_some() && home.is_none() && j.user == NO_USER {
+                let answered = now + latency;
+                if answered < self.next_tick {
+                    // A hit no user waits for, answered within the open
+                    // interval: nothing can happen to it on its way back, so
+                    // it is complete now, at the time it arrives, with no
+                    // reply event (the same outcome, one event fewer).
+                    self.complete(answered, job, Class::Hit);
+                    self.release(job);
+                    return;
+                }
+            }
             let answer = Read {
                 hit: found.is_some(),
                 token,
