@@ -5,24 +5,9 @@
 //! `run.json`).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::common::cachelab;
-
-/// Every file below `dir`, sorted.
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(files(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out.sort();
-    out
-}
+use crate::common::{cachelab, files_below};
 
 fn header(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap();
@@ -44,7 +29,7 @@ fn written_headers(dir: &Path) -> BTreeMap<String, String> {
         all.extend_from_slice(&["--out", out.to_str().unwrap()]);
         let output = cachelab(&all);
         assert!(output.status.success(), "{args:?}: {output:?}");
-        for file in files(&out) {
+        for file in files_below(&out) {
             if file.extension().is_some_and(|e| e == "csv") {
                 let name = file.file_name().unwrap().to_string_lossy().into_owned();
                 headers.insert(name, header(&file));
@@ -60,7 +45,7 @@ fn reference_csvs_have_the_columns_the_code_writes_and_plots_redraw_from_them() 
     let scratch = tempfile::tempdir().unwrap();
     let written = written_headers(scratch.path());
     let mut checked = 0;
-    for file in files(&root) {
+    for file in files_below(&root) {
         if file.extension().is_none_or(|e| e != "csv") {
             continue;
         }
@@ -88,7 +73,7 @@ fn reference_plots_redraw_from_their_csvs() {
     let scratch = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(&root).unwrap() {
         let dir = entry.unwrap().path();
-        let has_csv = files(&dir)
+        let has_csv = files_below(&dir)
             .iter()
             .any(|f| f.extension().is_some_and(|e| e == "csv"));
         if !has_csv {
@@ -97,7 +82,7 @@ fn reference_plots_redraw_from_their_csvs() {
         let copy = scratch.path().join(dir.file_name().unwrap());
         std::fs::create_dir(&copy).unwrap();
         let mut plots = Vec::new();
-        for file in files(&dir) {
+        for file in files_below(&dir) {
             let name = file.file_name().unwrap();
             if file.extension().is_some_and(|e| e == "png" || e == "svg") {
                 plots.push(name.to_owned());

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::cachelab;
+use crate::common::{cachelab, files_below};
 
 fn bundled() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
@@ -40,12 +40,12 @@ fn every_bundled_scenario_runs_end_to_end() {
             "{file:?}: {}",
             String::from_utf8_lossy(&output.stderr)
         );
-        let summaries: Vec<PathBuf> = walk(&out)
+        let summaries: Vec<PathBuf> = files_below(&out)
             .into_iter()
             .filter(|p| p.ends_with("summary.json"))
             .collect();
         assert!(!summaries.is_empty(), "{file:?} wrote no summary");
-        for path in walk(&out) {
+        for path in files_below(&out) {
             let name = path.file_name().unwrap().to_str().unwrap();
             if RESULT_FILES.contains(&name) {
                 let relative = path.strip_prefix(dir.path()).unwrap();
@@ -157,19 +157,6 @@ fn check_result_hashes(hashes: &std::collections::BTreeMap<String, String>) {
         "bundled scenario results differ from tests/golden/results.csv (re-bless with CACHELAB_BLESS=1 if intended):\n{}",
         problems.join("\n")
     );
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }
 
 fn validate_text(text: &str, extra: &[&str]) -> (bool, String) {
