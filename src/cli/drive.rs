@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::replay::{AppError, Outcome, Prepared, SourceArgs};
+use super::replay::{AppError, Outcome};
 use crate::drive::{self, DriveError, DriveOptions, Program, SpawnConfig, Spawned, Target};
+use crate::replay::{Prepared, SourceArgs};
 use crate::report;
 
 /// `cachelab drive` arguments.

@@ -8,9 +8,10 @@ mod replay;
 mod run;
 mod units;
 
+pub use crate::replay::SourceArgs;
 pub use crate::report::table::{policies_markdown, policies_table};
 pub use compare::{CompareArgs, compare};
 pub use drive::{DriveArgs, drive};
 pub use plot::{PlotArgs, plot};
-pub use replay::{AppError, MrcArgs, Outcome, ReplayArgs, SourceArgs, mrc, replay};
+pub use replay::{AppError, MrcArgs, Outcome, ReplayArgs, mrc, replay};
 pub use run::{RunArgs, merge, parse_shard, run, schema, validate};

@@ -5,9 +5,11 @@
 //! the identical stream; cells run in parallel with rayon and results come
 //! back in cell order, so output does not depend on the thread count.
 
+mod prepare;
 mod size;
 mod source;
 
+pub use prepare::{MAX_BELADY_REQUESTS, Prepared, SourceArgs, SourceError};
 pub use size::{CacheSize, log_spaced};
 pub use source::{DEFAULT_MAX_REQUESTS, DEFAULT_RATE, Source, StreamOptions};
 

@@ -1,5 +1,6 @@
 //! Scenario files: what a run simulates. TOML, one file per question, every
-//! field defaulted and documented (`docs/scenario.md`), unknown fields and
+//! field defaulted and documented ([`reference`], generating
+//! `docs/scenario.md`), unknown fields and
 //! bad values rejected with the field and what is allowed.
 //!
 //! Reading goes: file → TOML table → `--set` overrides → sweep cells → serde
@@ -9,6 +10,7 @@
 pub mod config;
 pub mod file;
 mod overrides;
+pub mod reference;
 mod schema;
 pub mod scheme;
 mod validate;

@@ -1,6 +1,7 @@
 //! The JSON Schema of the scenario format, derived from the serde structs of
-//! [`super::file`] (field doc comments become descriptions, defaults become
-//! `default`, `deny_unknown_fields` becomes `additionalProperties: false`), so
+//! [`super::file`] (`deny_unknown_fields` becomes `additionalProperties:
+//! false`), with every field's description and default from the reference
+//! table ([`super::reference`], the source of `docs/scenario.md` too), so
 //! that editors validate and complete scenario files as `cachelab validate`
 //! reads them. Draft 7: the newest draft that taplo (Even Better TOML, Helix)
 //! and VS Code's JSON service both read.
@@ -15,6 +16,7 @@ use schemars::{Schema, SchemaGenerator, json_schema};
 use serde_json::{Value, json};
 
 use super::ScenarioFile;
+use super::reference::{SECTIONS, default_value};
 use super::scheme::SCHEMES;
 use super::values::{NUMBER_PATTERN, anchored};
 use crate::policy::POLICIES;
@@ -26,7 +28,55 @@ pub fn json_schema() -> serde_json::Value {
         .into_generator()
         .into_root_schema_for::<ScenarioFile>();
     schema.insert("title".into(), "cachelab scenario".into());
-    schema.to_value()
+    let mut schema = schema.to_value();
+    describe_fields(&mut schema);
+    schema
+}
+
+/// Every field's description and default from the reference table, so that
+/// editors show what `docs/scenario.md` says and the reader fills in.
+fn describe_fields(schema: &mut Value) {
+    for section in SECTIONS {
+        let Some(pointer) = properties_pointer(schema, section.key) else {
+            continue;
+        };
+        for field in section.fields {
+            let Some(Value::Object(property)) =
+                schema.pointer_mut(&format!("{pointer}/{}", field.name))
+            else {
+                continue;
+            };
+            property.insert("description".into(), field.meaning.into());
+            match default_value(section, field).map(serde_json::to_value) {
+                Some(Ok(default)) => property.insert("default".into(), default),
+                _ => property.remove("default"),
+            };
+        }
+    }
+}
+
+/// The `properties` of a section's object in `schema` (the top level's for
+/// an empty key), following the section's `$ref` (or its array's items).
+pub(super) fn section_properties<'a>(
+    schema: &'a Value,
+    key: &str,
+) -> Option<&'a serde_json::Map<String, Value>> {
+    let pointer = properties_pointer(schema, key)?;
+    schema.pointer(&pointer)?.as_object()
+}
+
+/// The JSON pointer of a section's `properties` in `schema`.
+fn properties_pointer(schema: &Value, key: &str) -> Option<String> {
+    if key.is_empty() {
+        return Some("/properties".to_string());
+    }
+    let section = schema.get("properties")?.get(key)?;
+    let section = section.get("items").unwrap_or(section);
+    let target = section
+        .get("$ref")
+        .or_else(|| section.pointer("/allOf/0/$ref"))?
+        .as_str()?;
+    Some(format!("{}/properties", target.trim_start_matches('#')))
 }
 
 /// A unit enum as one `enum` list, which every editor completes, with the

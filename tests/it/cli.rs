@@ -1,17 +1,10 @@
 //! The command line end to end on the shared trace, in every encoding it
 //! comes in, and on broken inputs.
 
-use crate::common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn cachelab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cachelab"))
-        .args(args)
-        .output()
-        .expect("cachelab runs")
-}
+use crate::common::{self, cachelab};
 
 fn trace(name: &str) -> String {
     common::traces_dir()

@@ -1,17 +1,12 @@
 //! The cluster simulator against queueing theory, cache theory, the replay
 //! engine, and itself (determinism).
 
-use crate::common;
+use crate::common::{self, run_scenario as run};
 
-use cachelab::cluster::RunOutput;
 use cachelab::replay::{Cell, Replay, Source, StreamOptions};
 use cachelab::seed::Seed;
 use cachelab::theory::{che_lru_hit_ratio, erlang_c_mean_response, zipf_probabilities};
 use cachelab::workload::{SizeLaw, Workload};
-
-fn run(toml: &str, overrides: &[&str]) -> RunOutput {
-    common::run_scenario(toml, overrides)
-}
 
 #[test]
 fn database_alone_is_an_mmc_queue() {
@@ -267,7 +262,7 @@ fn runs_are_deterministic_whatever_the_thread_count() {
     };
     let (a, b, c) = (out("a", "1"), out("b", "2"), out("c", "2"));
     let files = |root: &std::path::Path| {
-        let mut files: Vec<_> = walk(root)
+        let mut files: Vec<_> = common::files_below(root)
             .into_iter()
             .map(|p| p.strip_prefix(root).unwrap().to_path_buf())
             .collect();
@@ -289,19 +284,6 @@ fn runs_are_deterministic_whatever_the_thread_count() {
             "{file:?} differs between two runs"
         );
     }
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Mutex;
 
 use cachelab::cluster::{Audit, RunOutput, simulate_audited};
 use cachelab::metrics::IntervalRow;
@@ -10,6 +12,31 @@ use cachelab::request::{Request, RequestStream};
 use cachelab::scenario::{self, Override};
 use cachelab::seed::Seed;
 use cachelab::workload::{SizeLaw, Workload};
+
+/// Runs the cachelab binary with `args` in the repository's directory and
+/// returns what it did, success or not.
+pub fn cachelab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cachelab"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cachelab runs")
+}
+
+/// Every file below `dir` (not the directories), sorted.
+pub fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_below(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
 
 /// The shared sample traces: `$CACHELAB_TRACES`, else `../shared/traces`
 /// next to the repository, else `/work/shared/traces`.
@@ -83,4 +110,40 @@ pub fn mean_between(
         .map(f)
         .collect();
     selected.iter().sum::<f64>() / selected.len() as f64
+}
+
+/// Generated sections are rewritten when blessing: one at a time, so that no
+/// test reads another's half-written file.
+static GENERATED: Mutex<()> = Mutex::new(());
+
+/// Checks that the part of `file` (relative to the repository) between
+/// `<!-- NAME:start -->` and `<!-- NAME:end -->` is `generated`; with
+/// `CACHELAB_BLESS` set, rewrites it instead.
+pub fn generated_section(file: &str, name: &str, generated: &str) {
+    let _one_at_a_time = GENERATED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (start, end) = (
+        format!("<!-- {name}:start -->\n"),
+        format!("<!-- {name}:end -->"),
+    );
+    let from = text
+        .find(&start)
+        .unwrap_or_else(|| panic!("{file}: no `{}` marker", start.trim_end()))
+        + start.len();
+    let to = text
+        .find(&end)
+        .unwrap_or_else(|| panic!("{file}: no `{end}` marker"));
+    if std::env::var_os("CACHELAB_BLESS").is_some() {
+        let blessed = format!("{}{generated}{}", &text[..from], &text[to..]);
+        std::fs::write(&path, blessed).unwrap();
+        return;
+    }
+    assert_eq!(
+        &text[from..to],
+        generated,
+        "{file}: the {name} section is stale (re-generate with CACHELAB_BLESS=1)"
+    );
 }

@@ -1,13 +1,9 @@
 //! Writes, invalidations, stale reads and leases against the formulas of
 //! MECHANICS.md §6.1 and the races of §5.2.
 
-use crate::common;
+use crate::common::{self, run_scenario as run};
 
 use cachelab::cluster::RunOutput;
-
-fn run(toml: &str, overrides: &[&str]) -> RunOutput {
-    common::run_scenario(toml, overrides)
-}
 
 /// Uniform keys, an infinite cache, no delays anywhere: per key, reads at
 /// λ = 1/s and writes at μ = 0.1/s, TTL 5 s (MECHANICS §6.3's first row).

@@ -2,18 +2,9 @@
 //! routes, partitions, slow nodes, membership changes, random failures,
 //! read-through coalescing.
 
-use crate::common;
+use crate::common::{mean_between as mean, run_scenario as run};
 
 use cachelab::cluster::RunOutput;
-use cachelab::metrics::IntervalRow;
-
-fn run(toml: &str, overrides: &[&str]) -> RunOutput {
-    common::run_scenario(toml, overrides)
-}
-
-fn mean(rows: &[IntervalRow], from: f64, to: f64, f: impl Fn(&IntervalRow) -> f64) -> f64 {
-    common::mean_between(rows, from, to, f)
-}
 
 /// Eight nodes, node 3 crashes at 20 s and recovers at 50 s; detection 1 s.
 const CRASH: &str = r#"

@@ -1,8 +1,9 @@
 //! cachelab's integration tests, one binary (one link) with a module per
 //! area: the command line, the cluster model and its oracles, consistency,
-//! failures, real servers driven, the fuzzers, the golden tables, the module layers, the plots,
-//! the README, the completeness of the policy lists, the bundled scenarios
-//! and sweeps.
+//! failures, real servers driven, the fuzzers, the golden tables, the
+//! module layers, the plots, the README, the reference results, the
+//! completeness of the policy lists, the scenario reference page, the
+//! bundled scenarios and sweeps.
 
 // allow-unwrap-in-tests reaches #[test] fns only, not these helpers; a failed unwrap here fails the test.
 #![allow(clippy::unwrap_used)]
@@ -21,6 +22,8 @@ mod model;
 mod oracles;
 mod plots;
 mod readme;
+mod reference;
 mod registry;
+mod scenario_doc;
 mod scenarios;
 mod sweeps;

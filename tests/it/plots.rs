@@ -4,19 +4,12 @@
 //! `report.html`; bad files get errors naming them.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use cachelab::report::figures::{self, sweep};
 use cachelab::report::plot::{self, Chart};
 use cachelab::report::results::{Sweep, Table};
 
-fn cachelab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cachelab"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("cachelab runs")
-}
+use crate::common::cachelab;
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);

@@ -2,14 +2,8 @@
 //! errors that name the field and say what is allowed; overrides and sweeps.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn cachelab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cachelab"))
-        .args(args)
-        .output()
-        .expect("cachelab runs")
-}
+use crate::common::{cachelab, files_below};
 
 fn bundled() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
@@ -46,12 +40,12 @@ fn every_bundled_scenario_runs_end_to_end() {
             "{file:?}: {}",
             String::from_utf8_lossy(&output.stderr)
         );
-        let summaries: Vec<PathBuf> = walk(&out)
+        let summaries: Vec<PathBuf> = files_below(&out)
             .into_iter()
             .filter(|p| p.ends_with("summary.json"))
             .collect();
         assert!(!summaries.is_empty(), "{file:?} wrote no summary");
-        for path in walk(&out) {
+        for path in files_below(&out) {
             let name = path.file_name().unwrap().to_str().unwrap();
             if RESULT_FILES.contains(&name) {
                 let relative = path.strip_prefix(dir.path()).unwrap();
@@ -163,19 +157,6 @@ fn check_result_hashes(hashes: &std::collections::BTreeMap<String, String>) {
         "bundled scenario results differ from tests/golden/results.csv (re-bless with CACHELAB_BLESS=1 if intended):\n{}",
         problems.join("\n")
     );
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }
 
 fn validate_text(text: &str, extra: &[&str]) -> (bool, String) {
@@ -348,70 +329,22 @@ fn the_failure_kinds_are_the_schemas_and_documented() {
 }
 
 #[test]
-fn reference_page_defaults_are_the_codes() {
-    // Every default docs/scenario.md gives as a value (in backticks) is the
-    // default the reader fills in, so the page and the code cannot drift.
-    let docs =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/scenario.md"))
-            .unwrap();
-    let file: cachelab::scenario::ScenarioFile = toml::from_str("").unwrap();
-    let defaults = toml::Value::try_from(&file).unwrap();
-    let mut checked = 0;
-    let mut wrong = Vec::new();
-    for line in docs.lines().filter(|l| l.starts_with("| `")) {
-        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
-        let (path, written) = (cells[1].trim_matches('`'), cells[2]);
-        let Some(written) = written.strip_prefix('`').and_then(|w| w.strip_suffix('`')) else {
-            continue; // "none", "required", "the file's stem": not a value
-        };
-        let documented: toml::Table = toml::from_str(&format!("v = {written}"))
-            .unwrap_or_else(|e| panic!("docs/scenario.md: {path}: `{written}` is not TOML: {e}"));
-        let documented = &documented["v"];
-        let actual = path
-            .split('.')
-            .try_fold(&defaults, |v, key| v.get(key))
-            .unwrap_or_else(|| panic!("docs/scenario.md documents {path}, which has no default"));
-        use cachelab::units::{parse_bytes, parse_duration};
-        let same = match (documented, actual) {
-            (toml::Value::Integer(i), toml::Value::Float(f)) => *i as f64 == *f,
-            // "0s" and "0ns", "1GiB" and "1073741824B": the same value.
-            (toml::Value::String(d), toml::Value::String(a)) => {
-                d == a
-                    || parse_duration(d).is_some_and(|d| parse_duration(a) == Some(d))
-                    || parse_bytes(d).is_some_and(|d| parse_bytes(a) == Some(d))
-            }
-            _ => documented == actual,
-        };
-        if !same {
-            wrong.push(format!("{path}: docs say {written}, the code {actual}"));
-        }
-        checked += 1;
-    }
-    assert!(
-        checked >= 40,
-        "only {checked} defaults found in docs/scenario.md"
-    );
-    assert!(
-        wrong.is_empty(),
-        "docs/scenario.md defaults differ:\n{}",
-        wrong.join("\n")
-    );
-}
-
-#[test]
-fn reference_page_documents_every_field() {
+fn the_reference_documents_every_field() {
     // Every field that appears in a resolved scenario (all defaults filled
-    // in, every optional section given) is named in docs/scenario.md.
-    let docs =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/scenario.md"))
-            .unwrap();
+    // in, every optional section given) is in the reference table, from
+    // which docs/scenario.md is generated.
+    use cachelab::scenario::reference::SECTIONS;
+    let docs: String = SECTIONS
+        .iter()
+        .flat_map(|s| s.fields.iter().map(move |f| format!("`{}`\n", s.path(f))))
+        .collect();
     let file: cachelab::scenario::ScenarioFile = toml::from_str(FULL).unwrap();
     let value = toml::Value::try_from(&file).unwrap();
     let mut missing = Vec::new();
     collect_paths(&value, "", &mut missing, &docs);
     assert!(
         missing.is_empty(),
-        "docs/scenario.md does not document: {missing:?}"
+        "the reference (scenario::reference) does not document: {missing:?}"
     );
 }
 

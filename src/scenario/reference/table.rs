@@ -1,0 +1,281 @@
+//! The entries of the reference: one line of meaning per field, in the order
+//! `docs/scenario.md` lists them. Defaults are not here: they come from each
+//! section's `Default` (see [`super::default_value`]).
+
+use super::{Field, Section};
+
+/// A field with a default value (the section's `Default` gives it).
+const fn field(name: &'static str, meaning: &'static str) -> Field {
+    Field {
+        name,
+        meaning,
+        unset: None,
+    }
+}
+
+/// A field without a default value: `unset` says what leaving it out means.
+const fn unset(name: &'static str, unset: &'static str, meaning: &'static str) -> Field {
+    Field {
+        name,
+        meaning,
+        unset: Some(unset),
+    }
+}
+
+/// Every section of a scenario file, the top level first.
+pub const SECTIONS: &[Section] = &[
+    Section {
+        key: "",
+        fields: &[
+            unset("name", "the file's stem", "name of the results directory"),
+            field(
+                "seed",
+                "seed of every random stream of the run (each stream is derived from it by a label, so adding a node does not change the others' streams); above 2^63 − 1, write it as a string",
+            ),
+            field("duration", "simulated time to run"),
+            field(
+                "warmup",
+                "initial simulated time excluded from totals (it stays in the time series)",
+            ),
+            field("interval", "length of one row of `timeseries.csv`"),
+        ],
+    },
+    Section {
+        key: "workload",
+        fields: &[
+            field(
+                "popularity",
+                "key popularity: `zipf`, `uniform`, `hotspot`, or `trace` (keys, sizes and operations from a trace file)",
+            ),
+            field(
+                "alpha",
+                "Zipf skew, 0 to 10 (0.99 is YCSB's default; Twitter's clusters have a median of 1.3)",
+            ),
+            field("keys", "number of distinct keys"),
+            field("hot", "hotspot: share of keys that are hot, above 0"),
+            field("share", "hotspot: share of requests to hot keys"),
+            field(
+                "object_size",
+                "object sizes: a size, `lognormal:median=4KiB,sigma=1` or `pareto:scale=1KiB,shape=1.5`; an object keeps its size",
+            ),
+            field("get", "share of gets"),
+            field(
+                "set",
+                "share of sets: written to the database, then the key is deleted from the cache",
+            ),
+            field(
+                "delete",
+                "share of deletes: deleted in the database, then from the cache",
+            ),
+            unset(
+                "trace",
+                "—",
+                "trace file for `popularity = \"trace\"` (oracleGeneral, vscsi, csv, txt, optionally .zst); relative to the scenario file",
+            ),
+            unset(
+                "trace_format",
+                "from the name",
+                "format of the trace, as `cachelab replay --format`",
+            ),
+            field(
+                "trace_timing",
+                "`own`: requests at the trace's timestamps; `clients`: issued by the clients, in trace order. A trace without timestamps (txt, csv without a time column) is always timed by the clients; `validate` and `run` say so",
+            ),
+        ],
+    },
+    Section {
+        key: "clients",
+        fields: &[
+            field(
+                "mode",
+                "`open`: Poisson arrivals at `rate`, whatever the response times; `closed`: `users` users, each waiting for its response and then thinking",
+            ),
+            field("rate", "open loop: total requests per second"),
+            field("users", "closed loop: number of users"),
+            field(
+                "think_time",
+                "closed loop: pause between a response and the next request",
+            ),
+            field(
+                "timeout",
+                "how long a client waits for an unreachable node before reading the database instead",
+            ),
+        ],
+    },
+    Section {
+        key: "cache",
+        fields: &[
+            field(
+                "pattern",
+                "`cache-aside`: the client reads the cache, on a miss reads the database and sets the cache; `read-through`: the node reads the database on a miss and fills itself; `none`: no cache",
+            ),
+            unset(
+                "ttl",
+                "none",
+                "lifetime of cached entries; an expired entry is a miss",
+            ),
+            field(
+                "coalesce",
+                "read-through: concurrent misses of one key at a node share one database read",
+            ),
+            field(
+                "on_failure",
+                "for a node clients know has failed: `database` (read the database directly, no fill), `rehash` (route over the remaining nodes), `gutter` (use the gutter pool)",
+            ),
+            field(
+                "detection_delay",
+                "how long before clients notice a node failed or came back; until then requests to it time out",
+            ),
+            field(
+                "gutter_nodes",
+                "gutter: number of gutter nodes (same policy, capacity and timing as the nodes)",
+            ),
+            field(
+                "gutter_ttl",
+                "gutter: lifetime of gutter entries (Facebook keeps them short: no invalidations reach the gutter)",
+            ),
+        ],
+    },
+    Section {
+        key: "nodes",
+        fields: &[
+            field("count", "number of cache nodes (ids 0 to count−1)"),
+            field(
+                "policy",
+                "eviction policy, `name[:param=value,...]` (see `cachelab policies`; not `belady`, which needs the future)",
+            ),
+            field("capacity", "memory of each node, counted in object sizes"),
+            field("service_time", "time a node spends on one request"),
+            field(
+                "concurrency",
+                "requests a node serves at once; others wait in a FIFO queue",
+            ),
+            field(
+                "latency",
+                "one-way network latency between a client and a node",
+            ),
+        ],
+    },
+    Section {
+        key: "routing",
+        fields: &[
+            field(
+                "scheme",
+                "`modulo`, `ring` (consistent hashing with virtual nodes), `rendezvous` (highest random weight), `jump` (Lamping & Veach), `maglev`",
+            ),
+            field("vnodes", "ring: points per node (ketama's 160)"),
+            field(
+                "maglev_table",
+                "maglev: lookup table size, a prime at least the number of nodes",
+            ),
+        ],
+    },
+    Section {
+        key: "database",
+        fields: &[
+            field("connections", "queries served at once"),
+            field("service_time", "time to serve one query"),
+            unset(
+                "queue_limit",
+                "none (unbounded)",
+                "most queries that may wait; beyond it a query fails and is counted as rejected",
+            ),
+            field("latency", "one-way network latency to the database"),
+        ],
+    },
+    Section {
+        key: "consistency",
+        fields: &[
+            field(
+                "write_policy",
+                "`invalidate`: the client writes the database; the commit sends a delete to the key's node (cache-aside with delete-on-write); `update`: the client then sets the new value in the cache (concurrent writers can leave an older value last); `write-through`: the client writes through its node, which writes the database, then updates itself and answers; `write-behind`: the node answers at once and writes the database `write_behind_delay` later — a crash first loses the write; `ttl-only`: the database only, cached values live out their TTL",
+            ),
+            field(
+                "invalidation_delay",
+                "time from a commit to its delete reaching the node (a commit-log tailer such as Facebook's mcsqueal); a distribution",
+            ),
+            field(
+                "invalidation_loss",
+                "probability an invalidation is lost on the way; a node that is down or cut off misses those sent meanwhile",
+            ),
+            field(
+                "write_behind_delay",
+                "write-behind: time from the node's acknowledgement to its database write",
+            ),
+            field(
+                "leases",
+                "leases (Facebook's memcache): a miss gets a refill token unless another reader got one less than `lease_interval` ago, in which case it waits `lease_retry` and asks again; a fill must present a token that no delete has voided since — so a fill racing a write is refused; cache-aside only",
+            ),
+            field(
+                "lease_interval",
+                "leases: least time between two tokens for one key",
+            ),
+            field(
+                "lease_retry",
+                "leases: how long a reader without a token waits before asking again",
+            ),
+            field(
+                "lease_stale",
+                "leases: a reader without a token takes the value a delete just removed (a stale read, counted) instead of waiting, as Facebook's clients that accept stale data do",
+            ),
+        ],
+    },
+    Section {
+        key: "replication",
+        fields: &[
+            field(
+                "copies",
+                "copies of every key (1: none), at most the number of nodes and 8",
+            ),
+            field(
+                "hot_keys",
+                "the most requested keys (the first ranks of a synthetic workload, the most frequent keys of a trace) that get `hot_copies` copies, so their reads spread over several nodes (0: none)",
+            ),
+            field("hot_copies", "copies of each hot key"),
+            field(
+                "warm_up",
+                "for this long after clients see a recovered (empty) node again, its cache-aside misses are read from another live copy and added to it, instead of reading the database (Facebook's cold cluster warm-up; 0: off)",
+            ),
+            field(
+                "hold_off",
+                "warm-up: after a delete reaches a warming node, adds of that key are refused for this long, so a value read from a peer before its own delete arrived does not stick",
+            ),
+            field(
+                "sync",
+                "writes wait for every copy: an `update` writer, or a write-through node, answers only once all copies acknowledged the new value (mcrouter's AllSyncRoute; an unreachable copy makes the write fail after the client time-out); `false`: each copy is updated on its own (AllAsyncRoute)",
+            ),
+        ],
+    },
+    Section {
+        key: "failures",
+        fields: &[
+            unset("at", "required", "when"),
+            unset(
+                "action",
+                "required",
+                "`crash` (the node stops and loses its contents), `recover` (it comes back empty), `slow` (service time × `factor`), `restore` (normal speed), `partition` (unreachable, contents kept), `heal`, `add` (a new node joins; clients are told at once), `remove` (a node leaves for good; clients are told at once)",
+            ),
+            unset(
+                "node",
+                "—",
+                "which node (every action but `add`; added nodes get the next ids)",
+            ),
+            unset("factor", "—", "`slow`: the service-time multiplier"),
+        ],
+    },
+    Section {
+        key: "random_failures",
+        fields: &[
+            unset(
+                "mtbf",
+                "required",
+                "mean time between failures of each node (exponential)",
+            ),
+            unset(
+                "mttr",
+                "required",
+                "mean time to repair (exponential); the node comes back empty",
+            ),
+        ],
+    },
+];
