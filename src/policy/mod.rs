@@ -23,6 +23,7 @@ mod redis_lfu;
 mod redis_lru;
 mod s3fifo;
 mod sieve;
+mod slru;
 mod twoq;
 mod wtinylfu;
 

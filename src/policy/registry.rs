@@ -87,6 +87,7 @@ pub static POLICIES: &[PolicySpec] = &[
     super::twoq::SPEC,
     super::lirs::SPEC,
     super::lfu::SPEC,
+    super::slru::SPEC,
     super::wtinylfu::SPEC,
     super::random::SPEC,
     super::belady::SPEC,

@@ -98,6 +98,20 @@ const ROWS: &[Row] = &[
         more_misses: SAME,
         more_miss_bytes: SAME,
     },
+    Row {
+        policy: "slru:segments=5",
+        misses: [89624, 86725, 82781, 80203, 75388, 65645, 59035, 56063],
+        miss_bytes: [
+            4123085312, 3915534848, 3690704896, 3493027840, 3174708736, 2661464064, 2507604992,
+            2439981056,
+        ],
+        // libCacheSim evicts during a hit when a cascade overflows the
+        // lowest segment; cachelab never evicts on a hit (src/policy/slru.rs).
+        more_misses: [893, -35, 306, -132, -410, -87, 153, -70],
+        more_miss_bytes: [
+            22799360, -195584, 11883520, 2222080, 15783936, 16032768, 18079232, 304128,
+        ],
+    },
     // cachelab's ghosts are 32-bit fingerprints, and two of the trace's keys
     // share one (src/policy/s3fifo.rs).
     Row {
