@@ -15,6 +15,7 @@ mod belady;
 mod clock;
 mod fifo;
 mod lfu;
+mod lfuda;
 mod lirs;
 mod lru;
 mod memcached;

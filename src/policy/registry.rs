@@ -88,6 +88,7 @@ pub static POLICIES: &[PolicySpec] = &[
     super::lirs::SPEC,
     super::lfu::SPEC,
     super::slru::SPEC,
+    super::lfuda::SPEC,
     super::wtinylfu::SPEC,
     super::random::SPEC,
     super::belady::SPEC,

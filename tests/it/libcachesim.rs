@@ -112,6 +112,16 @@ const ROWS: &[Row] = &[
             22799360, -195584, 11883520, 2222080, 15783936, 16032768, 18079232, 304128,
         ],
     },
+    Row {
+        policy: "lfuda",
+        misses: [92637, 88601, 82001, 80240, 73214, 71386, 70415, 71128],
+        miss_bytes: [
+            4200012288, 3993467904, 3673375232, 3579174400, 3164476928, 3046658048, 2998682624,
+            3027994112,
+        ],
+        more_misses: SAME,
+        more_miss_bytes: SAME,
+    },
     // cachelab's ghosts are 32-bit fingerprints, and two of the trace's keys
     // share one (src/policy/s3fifo.rs).
     Row {
