@@ -14,6 +14,7 @@ mod arc;
 mod belady;
 mod clock;
 mod fifo;
+mod gdsf;
 mod lfu;
 mod lfuda;
 mod lirs;

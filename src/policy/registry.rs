@@ -89,6 +89,7 @@ pub static POLICIES: &[PolicySpec] = &[
     super::lfu::SPEC,
     super::slru::SPEC,
     super::lfuda::SPEC,
+    super::gdsf::SPEC,
     super::wtinylfu::SPEC,
     super::random::SPEC,
     super::belady::SPEC,

@@ -122,6 +122,16 @@ const ROWS: &[Row] = &[
         more_misses: SAME,
         more_miss_bytes: SAME,
     },
+    Row {
+        policy: "gdsf",
+        misses: [89070, 84750, 74850, 70490, 67923, 64180, 61027, 58721],
+        miss_bytes: [
+            4210726912, 4057058816, 3719176192, 3436855296, 3271648256, 3029728768, 2828456448,
+            2677800448,
+        ],
+        more_misses: SAME,
+        more_miss_bytes: SAME,
+    },
     // cachelab's ghosts are 32-bit fingerprints, and two of the trace's keys
     // share one (src/policy/s3fifo.rs).
     Row {
