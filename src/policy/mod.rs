@@ -20,6 +20,7 @@ mod lfuda;
 mod lirs;
 mod lru;
 mod memcached;
+mod mru;
 mod random;
 mod redis_lfu;
 mod redis_lru;

@@ -90,6 +90,7 @@ pub static POLICIES: &[PolicySpec] = &[
     super::slru::SPEC,
     super::lfuda::SPEC,
     super::gdsf::SPEC,
+    super::mru::SPEC,
     super::wtinylfu::SPEC,
     super::random::SPEC,
     super::belady::SPEC,

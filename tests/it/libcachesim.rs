@@ -132,6 +132,16 @@ const ROWS: &[Row] = &[
         more_misses: SAME,
         more_miss_bytes: SAME,
     },
+    Row {
+        policy: "mru",
+        misses: [100738, 95058, 89580, 85544, 81725, 77038, 71070, 66919],
+        miss_bytes: [
+            4105477120, 3784799744, 3493475840, 3280475648, 3069635072, 2856241152, 2673937408,
+            2539762688,
+        ],
+        more_misses: SAME,
+        more_miss_bytes: SAME,
+    },
     // cachelab's ghosts are 32-bit fingerprints, and two of the trace's keys
     // share one (src/policy/s3fifo.rs).
     Row {
