@@ -25,6 +25,7 @@ mod random;
 mod redis_lfu;
 mod redis_lru;
 mod s3fifo;
+mod s3fifo_v0;
 mod sieve;
 mod slru;
 mod twoq;

@@ -83,6 +83,7 @@ pub static POLICIES: &[PolicySpec] = &[
     super::clock::SPEC,
     super::sieve::SPEC,
     super::s3fifo::SPEC,
+    super::s3fifo_v0::SPEC,
     super::arc::SPEC,
     super::twoq::SPEC,
     super::lirs::SPEC,
