@@ -21,6 +21,7 @@ mod lirs;
 mod lru;
 mod memcached;
 mod mru;
+mod qdlp;
 mod random;
 mod redis_lfu;
 mod redis_lru;

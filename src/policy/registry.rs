@@ -84,6 +84,7 @@ pub static POLICIES: &[PolicySpec] = &[
     super::sieve::SPEC,
     super::s3fifo::SPEC,
     super::s3fifo_v0::SPEC,
+    super::qdlp::SPEC,
     super::arc::SPEC,
     super::twoq::SPEC,
     super::lirs::SPEC,

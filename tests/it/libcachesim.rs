@@ -164,6 +164,18 @@ const ROWS: &[Row] = &[
         more_misses: [0, 0, 0, 1, 0, 0, 0, 0],
         more_miss_bytes: [0, 0, 0, 61440, 0, 0, 0, 0],
     },
+    Row {
+        policy: "qdlp",
+        misses: [88746, 80630, 76450, 71638, 67380, 65680, 66125, 64417],
+        miss_bytes: [
+            4008265728, 3625704960, 3330610176, 3099731456, 2868538880, 2771098112, 2734977024,
+            2697751552,
+        ],
+        // A ghost hit that fits in the free space evicts nothing here, where
+        // libCacheSim's main cache evicts to keep its bound (src/policy/qdlp.rs).
+        more_misses: [0, 0, -2, 0, 0, 0, 0, 0],
+        more_miss_bytes: [0, 0, -131072, 0, 0, 0, 0, 0],
+    },
 ];
 
 /// The trace's requests, read once.
