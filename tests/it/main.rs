@@ -1,9 +1,9 @@
 //! cachelab's integration tests, one binary (one link) with a module per
 //! area: the command line, the cluster model and its oracles, consistency,
 //! failures, real servers driven, the fuzzers, the golden tables, the
-//! module layers, the plots, the README, the reference results, the
-//! completeness of the policy lists, the scenario reference page, the
-//! bundled scenarios and sweeps.
+//! module layers, libCacheSim's miss table, the plots, the README, the
+//! reference results, the completeness of the policy lists, the scenario
+//! reference page, the bundled scenarios and sweeps.
 
 // allow-unwrap-in-tests reaches #[test] fns only, not these helpers; a failed unwrap here fails the test.
 #![allow(clippy::unwrap_used)]
@@ -18,6 +18,7 @@ mod failures;
 mod fuzz;
 mod golden;
 mod layers;
+mod libcachesim;
 mod model;
 mod oracles;
 mod plots;

@@ -1,5 +1,5 @@
 //! One queue of resident objects with its key index: the whole storage of
-//! single-queue policies (LRU, FIFO, CLOCK, SIEVE), which differ only in what
+//! single-queue policies (LRU, MRU, FIFO, CLOCK, SIEVE), which differ only in what
 //! a hit does and how the victim is chosen.
 
 use super::list::{Entries, List, Node};
@@ -52,6 +52,12 @@ impl<T> Queue<T> {
     #[inline]
     pub fn move_to_head(&mut self, slot: u32) {
         self.list.move_to_head(self.entries.slab_mut(), slot);
+    }
+
+    /// The newest slot.
+    #[inline]
+    pub fn head(&self) -> Option<u32> {
+        self.list.head()
     }
 
     /// The oldest slot.
