@@ -53,11 +53,18 @@ pub fn temporary(path: &Path) -> Result<NamedTempFile, WriteError> {
         .extension()
         .map(|e| e.to_string_lossy().into_owned())
         .unwrap_or_default();
-    tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(&format!("{PARTIAL}{extension}"))
-        .tempfile_in(dir)
-        .map_err(io_error(dir))
+    let (prefix, suffix) = (format!(".{name}."), format!("{PARTIAL}{extension}"));
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(&suffix);
+    // A result is a file like any other: created with the mode a plain
+    // `File::create` gives (0666 less the umask), not the temporary file's
+    // private 0600, which would hide shared results from their readers.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder.tempfile_in(dir).map_err(io_error(dir))
 }
 
 /// Moves a finished temporary file into place, replacing `path` at once.
@@ -110,6 +117,20 @@ pub fn remove_partials(dir: &Path) -> Result<(), WriteError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_written_file_has_a_plain_files_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.csv");
+        write_atomic_with(&path, |f| f.write_all(b"x\n")).unwrap();
+        let plain = dir.path().join("plain.csv");
+        File::create(&plain).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), mode(&plain));
+        assert_ne!(mode(&path), 0o600, "the umask here hides the difference");
+    }
 
     #[test]
     fn concurrent_writers_of_one_file_never_collide() {
