@@ -78,7 +78,8 @@ fn write_run_record<T: Serialize>(
         prepared.options.warmup,
         prepared.profile.as_ref(),
         rows,
-    );
+    )
+    .with_size_unit(prepared.counts_objects());
     Ok(report::write_json(&dir.join("run.json"), &run)?)
 }
 

@@ -94,12 +94,19 @@ pub const NO_REQUEST: &str = "no request completed in the measured window";
 /// more combinations of its further axes gets the first ones, and a note.
 const MAX_PANELS: usize = 16;
 
-/// Whether sizes in `replay.csv`/`mrc.csv` are bytes: `run.json` says when
-/// `--ignore-size` made them object counts.
+/// Whether sizes in `replay.csv`/`mrc.csv` are bytes: `run.json` says so
+/// (`size_unit`; a record older than that field only tells when
+/// `--ignore-size` made them object counts).
 fn sizes_are_bytes(dir: &Path) -> Result<bool, ReportError> {
     let Some(record) = read_json(&dir.join("run.json"))? else {
         return Ok(true);
     };
+    if let Some(unit) = record
+        .pointer("/size_unit")
+        .and_then(serde_json::Value::as_str)
+    {
+        return Ok(unit != "objects");
+    }
     let ignore = record
         .pointer("/source/ignore_size")
         .and_then(serde_json::Value::as_bool)

@@ -19,6 +19,10 @@ pub struct RunRecord<'a, A: Serialize, S: Serialize> {
     requests: Option<u64>,
     objects: Option<u64>,
     working_set: Option<u64>,
+    /// What cache sizes and working sets count: `bytes` or `objects` (a
+    /// stream without sizes, unit sizes, or `--ignore-size`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    size_unit: Option<&'static str>,
     /// Wall-clock speed per cell: the one part of a result that is not
     /// reproducible, kept apart from the CSV.
     wall_clock: WallClock,
@@ -67,6 +71,7 @@ impl<'a, A: Serialize, S: Serialize> RunRecord<'a, A, S> {
             requests: profile.map(|p| p.requests),
             objects: profile.map(|p| p.objects),
             working_set: profile.map(|p| p.working_set),
+            size_unit: None,
             wall_clock: WallClock {
                 note: "wall-clock measurements of this run: not reproducible, unlike the CSV",
                 cells: rows
@@ -81,6 +86,12 @@ impl<'a, A: Serialize, S: Serialize> RunRecord<'a, A, S> {
                 requests_per_second: None,
             },
         }
+    }
+
+    /// The record saying whether its sizes count objects rather than bytes.
+    pub fn with_size_unit(mut self, objects: bool) -> Self {
+        self.size_unit = Some(if objects { "objects" } else { "bytes" });
+        self
     }
 
     /// The record with the wall-clock time of a run that sent `requests`

@@ -163,6 +163,34 @@ fn bad_arguments_say_what_is_allowed() {
 }
 
 #[test]
+fn an_mrc_of_a_stream_counted_in_objects_says_objects() {
+    // A workload of unit sizes counts objects without --ignore-size: the
+    // record says so, and the plot's axis follows it.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("mrc");
+    let output = cachelab(&[
+        "mrc",
+        "--workload",
+        "zipf:alpha=0.9,keys=2000,requests=20000",
+        "--policy",
+        "lru",
+        "--points",
+        "4",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let run = std::fs::read_to_string(out.join("run.json")).unwrap();
+    assert!(run.contains("\"size_unit\": \"objects\""), "{run}");
+    let svg = std::fs::read_to_string(out.join("mrc.svg")).unwrap();
+    assert!(svg.contains("cache size (objects)"), "axis label in bytes");
+}
+
+#[test]
 fn mrc_writes_csv_and_plots_and_agrees_with_replay() {
     let dir = tempfile::tempdir().unwrap();
     let og = trace("cloudPhysicsIO.oracleGeneral.bin");
