@@ -286,6 +286,11 @@ const FULL: &str = r#"
         ttl = "1s"
         [database]
         queue_limit = 10
+        [[clients.spikes]]
+        at = "1s"
+        length = "2s"
+        multiplier = 2.0
+        ramp = "500ms"
         [[failures]]
         at = "1s"
         action = "slow"
