@@ -21,6 +21,7 @@ use crate::cluster::RunOutput;
 use crate::metrics::columns::{COLUMNS, Needs};
 use crate::metrics::{IntervalRow, LatencySummary, NodeRow, Summary, recorder::PERCENTILES};
 use crate::scenario::Scenario;
+use crate::scenario::config::Load;
 use crate::scenario::file::{FailureAction, OnFailure, Pattern, WritePolicy};
 
 /// Slack for shares and utilisations computed in floating point.
@@ -487,7 +488,31 @@ impl Checker<'_> {
         for (i, r) in rows.iter().enumerate() {
             self.row(i, r, nodes);
         }
+        self.offered(rows);
         self.series_sums(s, rows);
+    }
+
+    /// The offered load is a column exactly when the clients follow a
+    /// schedule, and lies between zero and the schedule's peak.
+    fn offered(&mut self, rows: &[IntervalRow]) {
+        let peak = match &self.scenario.cluster.clients.load {
+            Load::Scheduled { schedule } => Some(schedule.peak()),
+            _ => None,
+        };
+        for (i, r) in rows.iter().enumerate() {
+            self.ensure(
+                r.offered_rps.is_some() == peak.is_some(),
+                "offered_rps exactly when the rate follows a schedule",
+                || format!("row {i} (t={} s): {:?}", r.time_s, r.offered_rps),
+            );
+            if let (Some(offered), Some(peak)) = (r.offered_rps, peak) {
+                self.ensure(
+                    offered.is_finite() && (0.0..=peak * (1.0 + EPSILON)).contains(&offered),
+                    "0<=offered_rps<=the schedule's peak",
+                    || format!("row {i} (t={} s): {offered}, peak {peak}", r.time_s),
+                );
+            }
+        }
     }
 
     fn row(&mut self, i: usize, r: &IntervalRow, nodes: u32) {

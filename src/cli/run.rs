@@ -140,9 +140,11 @@ fn describe(s: &Scenario) -> String {
     };
     format!(
         "{cache}, {}{timing}, {} simulated",
-        match f.clients.mode {
-            scenario::file::ClientMode::Open => format!("open loop at {} req/s", f.clients.rate),
-            scenario::file::ClientMode::Closed => format!("closed loop, {} users", f.clients.users),
+        match &s.cluster.clients.load {
+            scenario::config::Load::Open { rate } => format!("open loop at {rate} req/s"),
+            scenario::config::Load::Scheduled { schedule } =>
+                format!("open loop on a schedule (peak {} req/s)", schedule.peak()),
+            scenario::config::Load::Closed { users, .. } => format!("closed loop, {users} users"),
         },
         format_duration(f.duration.0)
     )

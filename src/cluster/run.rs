@@ -125,7 +125,12 @@ pub fn simulate_audited(
             0.0
         };
     }
-    let series = sim.recorder.rows().to_vec();
+    let mut series = sim.recorder.rows().to_vec();
+    if let Some(offered) = sim.offered_rps() {
+        for (row, rps) in series.iter_mut().zip(offered) {
+            row.offered_rps = Some(rps);
+        }
+    }
     summary.failures = failure_impacts(&series, sim.failure_events(), config.warmup as f64 / 1e9);
     summary.requests_per_wall_s = sim.issued as f64 / wall;
     summary.events_per_wall_s = sim.events_processed() as f64 / wall;

@@ -226,6 +226,7 @@ impl Recorder {
         let c = self.interval;
         self.rows.push(IntervalRow {
             time_s: now as f64 / 1e9,
+            offered_rps: None,
             requests: c.requests,
             gets: c.gets,
             hits: c.hits,

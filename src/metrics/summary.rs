@@ -104,6 +104,11 @@ pub struct Summary {
 pub struct IntervalRow {
     /// End of the interval, simulated seconds.
     pub time_s: f64,
+    /// The offered load: the clients' schedule's mean rate over the
+    /// interval, requests per second; only when the rate follows a schedule
+    /// (the column is absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offered_rps: Option<f64>,
     /// Requests completed in the interval.
     pub requests: u64,
     /// Gets completed.

@@ -11,6 +11,7 @@ use super::scheme::Scheme;
 use crate::policy::PolicyChoice;
 use crate::sim::Time;
 use crate::sim::dist::Dist;
+use crate::workload::schedule::Schedule;
 
 pub use super::file::{FailureAction, OnFailure, Pattern, WritePolicy};
 
@@ -67,6 +68,12 @@ pub enum Load {
     Open {
         /// Requests per second, above zero.
         rate: f64,
+    },
+    /// Open loop: arrivals of the non-homogeneous Poisson process whose
+    /// rate is `schedule` (one that changes: a flat one is `Open`).
+    Scheduled {
+        /// The rate over time.
+        schedule: Schedule,
     },
     /// Closed loop: `users` each wait `think` between a reply and their next
     /// request.

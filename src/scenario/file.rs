@@ -12,6 +12,7 @@ pub use crate::fault::FailureAction;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::rate::{Rate, SpikeEntry};
 use super::scheme::{DEFAULT_MAGLEV_TABLE, DEFAULT_VNODES};
 use super::values::{Bytes, Duration};
 use crate::sim::dist::Dist;
@@ -222,8 +223,12 @@ pub enum ClientMode {
 pub struct ClientsSection {
     /// open or closed.
     pub mode: ClientMode,
-    /// Open loop: total requests per second.
-    pub rate: f64,
+    /// Open loop: total requests per second, a number or a schedule.
+    #[schemars(schema_with = "super::rate::rate_schema")]
+    pub rate: Rate,
+    /// Open loop: spikes that multiply the rate for a while.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub spikes: Vec<SpikeEntry>,
     /// Closed loop: number of users.
     pub users: u32,
     /// Closed loop: time between a response and the user's next request.
@@ -237,7 +242,8 @@ impl Default for ClientsSection {
     fn default() -> Self {
         ClientsSection {
             mode: ClientMode::Open,
-            rate: 10_000.0,
+            rate: Rate::Constant(10_000.0),
+            spikes: Vec::new(),
             users: 64,
             think_time: Dist::Exponential { mean: 10_000_000 },
             timeout: Duration(100_000_000),

@@ -10,6 +10,7 @@
 pub mod config;
 pub mod file;
 mod overrides;
+pub mod rate;
 pub mod reference;
 mod schema;
 pub mod scheme;

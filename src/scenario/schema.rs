@@ -65,18 +65,73 @@ pub(super) fn section_properties<'a>(
     schema.pointer(&pointer)?.as_object()
 }
 
-/// The JSON pointer of a section's `properties` in `schema`.
+/// The JSON pointer of a section's `properties` in `schema`; a dotted key
+/// (`clients.spikes`, `clients.rate.diurnal`) goes down field by field,
+/// into array items and through the alternatives of a field that takes
+/// several shapes.
 fn properties_pointer(schema: &Value, key: &str) -> Option<String> {
-    if key.is_empty() {
-        return Some("/properties".to_string());
+    let mut pointer = String::new();
+    for part in key.split('.').filter(|p| !p.is_empty()) {
+        let holder = holding(schema, &pointer, part)?;
+        pointer = resolved(schema, format!("{holder}/properties/{part}"))?;
     }
-    let section = schema.get("properties")?.get(key)?;
-    let section = section.get("items").unwrap_or(section);
-    let target = section
-        .get("$ref")
-        .or_else(|| section.pointer("/allOf/0/$ref"))?
-        .as_str()?;
-    Some(format!("{}/properties", target.trim_start_matches('#')))
+    let holder = if key.is_empty() {
+        pointer
+    } else {
+        any_properties(schema, &pointer)?
+    };
+    Some(format!("{holder}/properties"))
+}
+
+/// The pointer of the object at `pointer` with its array items and
+/// references followed.
+fn resolved(schema: &Value, mut pointer: String) -> Option<String> {
+    loop {
+        let node = schema.pointer(&pointer)?;
+        if node.get("items").is_some_and(Value::is_object) {
+            pointer.push_str("/items");
+        } else if let Some(target) = node
+            .get("$ref")
+            .or_else(|| node.pointer("/allOf/0/$ref"))
+            .and_then(Value::as_str)
+        {
+            pointer = target.trim_start_matches('#').to_string();
+        } else {
+            return Some(pointer);
+        }
+    }
+}
+
+/// The object at `pointer`, or among its alternatives (`anyOf`, `oneOf`),
+/// that has a property `part`.
+fn holding(schema: &Value, pointer: &str, part: &str) -> Option<String> {
+    alternatives(schema, pointer)
+        .into_iter()
+        .find(|p| schema.pointer(&format!("{p}/properties/{part}")).is_some())
+}
+
+/// The object at `pointer`, or among its alternatives, that has properties.
+fn any_properties(schema: &Value, pointer: &str) -> Option<String> {
+    alternatives(schema, pointer)
+        .into_iter()
+        .find(|p| schema.pointer(&format!("{p}/properties")).is_some())
+}
+
+/// `pointer` and, depth first, the alternatives of its shapes, resolved.
+fn alternatives(schema: &Value, pointer: &str) -> Vec<String> {
+    let mut out = vec![pointer.to_string()];
+    for keyword in ["anyOf", "oneOf"] {
+        let count = schema
+            .pointer(&format!("{pointer}/{keyword}"))
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        for i in 0..count {
+            if let Some(member) = resolved(schema, format!("{pointer}/{keyword}/{i}")) {
+                out.extend(alternatives(schema, &member));
+            }
+        }
+    }
+    out
 }
 
 /// A unit enum as one `enum` list, which every editor completes, with the

@@ -11,6 +11,7 @@ use super::config::{
 use super::file::{
     ClientMode, OnFailure, Pattern, PopularityKind, ScenarioFile, TraceTiming, WritePolicy,
 };
+use super::rate::{self, Pace};
 use super::scheme::Scheme;
 use crate::policy::PolicyChoice;
 use crate::trace::Trace;
@@ -53,8 +54,6 @@ const MAX_NODES: u32 = 4096;
 const MAX_INTERVALS: u64 = 1_000_000;
 /// Most closed-loop users (each is a pending event).
 const MAX_USERS: u32 = 1_000_000;
-/// Highest open-loop rate, requests per second.
-const MAX_RATE: f64 = 1e9;
 /// Most requests a node serves at once.
 const MAX_CONCURRENCY: u32 = 65_536;
 /// Most virtual nodes per node on a ring.
@@ -204,23 +203,20 @@ impl Scenario {
         }
 
         let c = &file.clients;
-        match c.mode {
-            ClientMode::Open => check(c.rate.is_finite() && c.rate > 0.0, || {
-                format!(
-                    "clients.rate = {}: must be above zero requests per second",
-                    c.rate
-                )
-            })?,
-            ClientMode::Closed => check((1..=MAX_USERS).contains(&c.users), || {
+        if c.mode == ClientMode::Closed {
+            check((1..=MAX_USERS).contains(&c.users), || {
                 format!("clients.users = {}: from 1 to {MAX_USERS}", c.users)
-            })?,
+            })?;
         }
-        check(c.rate <= MAX_RATE, || {
-            format!(
-                "clients.rate = {}: at most {MAX_RATE:e} requests per second",
-                c.rate
-            )
-        })?;
+        let trace_timed =
+            file.workload.trace_timing == TraceTiming::Own && matches!(keys, KeySource::Trace(_));
+        let pace = rate::pace(
+            &c.rate,
+            &c.spikes,
+            file.duration.0,
+            c.mode == ClientMode::Open,
+            !trace_timed,
+        )?;
         check(c.timeout.0 > 0, || {
             "clients.timeout must be above zero".into()
         })?;
@@ -438,7 +434,21 @@ impl Scenario {
                 )
             })?;
         }
-        let cluster = typed(&name, &label, &file, policy, scheme, keys, op_mix);
+        let c = &file.clients;
+        let load = match (c.mode, pace) {
+            (ClientMode::Open, Pace::Constant(rate)) => Load::Open { rate },
+            (ClientMode::Open, Pace::Scheduled(schedule)) => Load::Scheduled { schedule },
+            (ClientMode::Closed, _) => Load::Closed {
+                users: c.users,
+                think: c.think_time.clone(),
+            },
+        };
+        let workload = WorkloadConfig {
+            keys,
+            op_mix,
+            trace_timed,
+        };
+        let cluster = typed(&name, &label, &file, policy, scheme, workload, load);
         Ok(Scenario {
             name,
             label,
@@ -464,10 +474,11 @@ impl Scenario {
         if self.cluster.workload.trace_timed {
             return None;
         }
-        Some(match f.clients.mode {
-            ClientMode::Open => f.clients.rate * seconds,
-            ClientMode::Closed => {
-                f64::from(f.clients.users) * seconds * 1e9 / fastest_cycle_ns(f).max(1.0)
+        Some(match &self.cluster.clients.load {
+            Load::Open { rate } => rate * seconds,
+            Load::Scheduled { schedule } => schedule.expected_arrivals(f.duration.0),
+            Load::Closed { users, .. } => {
+                f64::from(*users) * seconds * 1e9 / fastest_cycle_ns(f).max(1.0)
             }
         })
     }
@@ -476,9 +487,12 @@ impl Scenario {
     pub fn work_basis(&self) -> String {
         let f = &self.file;
         let duration = format_duration(f.duration.0);
-        match f.clients.mode {
-            ClientMode::Open => format!("clients.rate {} × duration {duration}", f.clients.rate),
-            ClientMode::Closed => format!(
+        match &self.cluster.clients.load {
+            Load::Open { rate } => format!("clients.rate {rate} × duration {duration}"),
+            Load::Scheduled { .. } => {
+                format!("the clients.rate schedule's integral over duration {duration}")
+            }
+            Load::Closed { .. } => format!(
                 "clients.users {} over duration {duration}, one request per think time and round trip",
                 f.clients.users
             ),
@@ -502,20 +516,11 @@ fn typed(
     file: &ScenarioFile,
     policy: PolicyChoice,
     scheme: Scheme,
-    keys: KeySource,
-    op_mix: [f64; 3],
+    workload: WorkloadConfig,
+    load: Load,
 ) -> ClusterConfig {
     let uses_cache = file.cache.pattern != Pattern::None;
-    let trace_timed =
-        file.workload.trace_timing == TraceTiming::Own && matches!(keys, KeySource::Trace(_));
     let c = &file.clients;
-    let load = match c.mode {
-        ClientMode::Open => Load::Open { rate: c.rate },
-        ClientMode::Closed => Load::Closed {
-            users: c.users,
-            think: c.think_time.clone(),
-        },
-    };
     let cache = &file.cache;
     let n = &file.nodes;
     let rep = &file.replication;
@@ -547,11 +552,7 @@ fn typed(
         duration: file.duration.0,
         warmup: file.warmup.0,
         interval: file.interval.0,
-        workload: WorkloadConfig {
-            keys,
-            op_mix,
-            trace_timed,
-        },
+        workload,
         clients: ClientsConfig {
             load,
             timeout: c.timeout.0,

@@ -4,9 +4,11 @@
 //! Written as `zipf:alpha=1.0,keys=1000000,requests=10000000` (popularity) and
 //! `lognormal:median=4KiB,sigma=1` (sizes). Keys are ranks passed through a
 //! bijective mixer, so popular keys are spread over the key space (and over
-//! the nodes of a cluster) instead of being 1, 2, 3.
+//! the nodes of a cluster) instead of being 1, 2, 3. Offered load that changes
+//! over time is a [`schedule`].
 
 mod popularity;
+pub mod schedule;
 mod sizes;
 
 pub use popularity::Popularity;

@@ -204,9 +204,10 @@ const MAX_TIME_NS: u64 = 1_000_000 * 1_000_000_000;
 fn over_budget(s: &Scenario) -> Option<&'static str> {
     let f = &s.file;
     let duration_s = f.duration.0 as f64 / 1e9;
-    let rate = match f.clients.mode {
-        cachelab::scenario::file::ClientMode::Open => f.clients.rate,
-        cachelab::scenario::file::ClientMode::Closed => {
+    let rate = match &s.cluster.clients.load {
+        cachelab::scenario::config::Load::Open { rate } => *rate,
+        cachelab::scenario::config::Load::Scheduled { schedule } => schedule.peak(),
+        cachelab::scenario::config::Load::Closed { .. } => {
             f64::from(f.clients.users) / (dist_mean(&f.clients.think_time).max(1e3) / 1e9)
         }
     };

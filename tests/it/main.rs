@@ -19,6 +19,7 @@ mod fuzz;
 mod golden;
 mod layers;
 mod libcachesim;
+mod load;
 mod model;
 mod oracles;
 mod plots;

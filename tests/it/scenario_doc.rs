@@ -32,21 +32,52 @@ fn the_pages_field_tables_are_generated_from_the_reference() {
     }
 }
 
-/// The `properties` of a section in the schema (following `$ref`s).
-fn properties<'a>(schema: &'a Value, key: &str) -> &'a serde_json::Map<String, Value> {
-    let object = if key.is_empty() {
-        schema
-    } else {
-        let section = &schema["properties"][key];
-        let section = section.get("items").unwrap_or(section);
-        let target = section
+/// `node` with its array items and `$ref`s followed.
+fn resolve<'a>(schema: &'a Value, mut node: &'a Value) -> &'a Value {
+    loop {
+        if let Some(items) = node.get("items").filter(|i| i.is_object()) {
+            node = items;
+        } else if let Some(target) = node
             .get("$ref")
-            .or_else(|| section.pointer("/allOf/0/$ref"))
+            .or_else(|| node.pointer("/allOf/0/$ref"))
             .and_then(Value::as_str)
-            .unwrap_or_else(|| panic!("the schema's {key} refers to no definition"));
-        schema.pointer(target.trim_start_matches('#')).unwrap()
-    };
-    object["properties"].as_object().unwrap()
+        {
+            node = schema.pointer(target.trim_start_matches('#')).unwrap();
+        } else {
+            return node;
+        }
+    }
+}
+
+/// `node` or one of its alternatives (`anyOf`, `oneOf`, depth first) that
+/// has a `properties` for which `wanted` holds.
+fn find_shape<'a>(
+    schema: &'a Value,
+    node: &'a Value,
+    wanted: &dyn Fn(&serde_json::Map<String, Value>) -> bool,
+) -> Option<&'a serde_json::Map<String, Value>> {
+    if let Some(p) = node.get("properties").and_then(Value::as_object)
+        && wanted(p)
+    {
+        return Some(p);
+    }
+    ["anyOf", "oneOf"]
+        .iter()
+        .filter_map(|k| node.get(*k).and_then(Value::as_array))
+        .flatten()
+        .find_map(|member| find_shape(schema, resolve(schema, member), wanted))
+}
+
+/// The `properties` of a section in the schema (following `$ref`s, array
+/// items and, for a dotted key, the shapes a field may take).
+fn properties<'a>(schema: &'a Value, key: &str) -> &'a serde_json::Map<String, Value> {
+    let mut node = schema;
+    for part in key.split('.').filter(|p| !p.is_empty()) {
+        let holder = find_shape(schema, node, &|p| p.contains_key(part))
+            .unwrap_or_else(|| panic!("the schema has no `{key}`"));
+        node = resolve(schema, &holder[part]);
+    }
+    find_shape(schema, node, &|_| true).unwrap_or_else(|| panic!("`{key}` has no properties"))
 }
 
 #[test]
@@ -93,7 +124,8 @@ fn the_reader_fills_in_each_sections_default_and_the_page_says_what_else() {
     assert_eq!(empty, ScenarioFile::default());
     let sections: String = SECTIONS
         .iter()
-        .filter(|s| !s.key.is_empty() && !s.key.contains("failures"))
+        // Arrays of tables and the shapes of a field have no defaults.
+        .filter(|s| !s.key.is_empty() && !s.key.contains("failures") && !s.key.contains('.'))
         .map(|s| format!("[{}]\n", s.key))
         .collect();
     let given: ScenarioFile = toml::from_str(&sections).unwrap();

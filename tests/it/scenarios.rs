@@ -286,6 +286,11 @@ const FULL: &str = r#"
         ttl = "1s"
         [database]
         queue_limit = 10
+        [[clients.spikes]]
+        at = "1s"
+        length = "2s"
+        multiplier = 2.0
+        ramp = "500ms"
         [[failures]]
         at = "1s"
         action = "slow"
@@ -769,6 +774,28 @@ fn schema_refuses_what_the_reader_refuses() {
         ("[sweep]\n\"nodes.count\" = 4\n", false),
         ("[sweep]\n\"nodes.count\" = []\n", false),
         ("[sweep]\n\"sweep.x\" = [1]\n", false),
+        // Rate schedules: points, named curves, spikes.
+        ("[clients]\nrate = [[0, 100], [\"1h\", 200]]\n", true),
+        ("[clients]\nrate = [[0]]\n", false),
+        ("[clients]\nrate = [[\"soon\", 100]]\n", false),
+        (
+            "[clients]\nrate = { diurnal = { mean = 10, amplitude = 0.5, period = \"1h\" } }\n",
+            true,
+        ),
+        (
+            "[clients]\nrate = { mmpp = { low = 1, high = 9, mean_burst = \"1s\", mean_gap = \"5s\" } }\n",
+            true,
+        ),
+        ("[clients]\nrate = { sine = { mean = 10 } }\n", false),
+        (
+            "[clients]\nrate = { diurnal = { mean = 10, amplitude = 0.5, period = \"1h\", tilt = 1 } }\n",
+            false,
+        ),
+        (
+            "[[clients.spikes]]\nat = \"1s\"\nlength = \"2s\"\nmultiplier = 3\n",
+            true,
+        ),
+        ("[[clients.spikes]]\nat = \"1s\"\nmultiplier = 3\n", false),
         // Types.
         ("[nodes]\ncount = \"four\"\n", false),
         ("[consistency]\nleases = \"yes\"\n", false),

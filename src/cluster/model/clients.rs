@@ -20,12 +20,23 @@ use crate::seed::{Rng, Seed};
 use crate::sim::Time;
 use crate::sim::dist::Sampler;
 use crate::trace::TraceError;
+use crate::workload::schedule::Arrivals;
+
+/// How an open loop draws its arrivals.
+enum Pacing {
+    /// Not an open loop.
+    None,
+    /// At a constant rate: exponential gaps (per ns).
+    Constant(Exp<f64>),
+    /// Following a schedule.
+    Scheduled(Box<Arrivals>),
+}
 
 /// The clients' state.
 pub(super) struct Clients {
     feed: Feed,
-    /// Open loop: the gaps between arrivals.
-    arrivals: Option<Exp<f64>>,
+    /// Open loop: when arrivals come.
+    pacing: Pacing,
     arrival_rng: Rng,
     /// Closed loop: the think time between a reply and the next request.
     think: Sampler,
@@ -79,16 +90,24 @@ impl ClientEvent {
 impl Clients {
     /// The clients of `config`, their streams derived from `seed`.
     pub fn new(config: &ClusterConfig, seed: Seed) -> Result<Clients, TraceError> {
-        let (arrivals, think) = match &config.clients.load {
+        let (pacing, think) = match &config.clients.load {
             Load::Open { rate } => (
-                Some(Exp::new(rate / 1e9).expect("validated: rate > 0")),
+                Pacing::Constant(Exp::new(rate / 1e9).expect("validated: rate > 0")),
                 Sampler::Fixed(0),
             ),
-            Load::Closed { think, .. } => (None, think.sampler()),
+            Load::Scheduled { schedule } => (
+                Pacing::Scheduled(Box::new(Arrivals::new(
+                    schedule,
+                    seed.derive("arrivals"),
+                    config.duration,
+                ))),
+                Sampler::Fixed(0),
+            ),
+            Load::Closed { think, .. } => (Pacing::None, think.sampler()),
         };
         Ok(Clients {
             feed: Feed::new(&config.workload.keys, config.workload.op_mix, seed)?,
-            arrivals,
+            pacing,
             arrival_rng: seed.derive("arrivals").rng(),
             think,
             think_rng: seed.derive("think").rng(),
@@ -108,7 +127,7 @@ impl Clients {
             return Ok(Start::Trace(self.next_trace.is_some()));
         }
         Ok(match config.clients.load {
-            Load::Open { .. } => Start::Arrival(self.next_arrival(0)),
+            Load::Open { .. } | Load::Scheduled { .. } => Start::Arrival(self.next_arrival(0)),
             Load::Closed { users, .. } => Start::Users((0..users).map(|_| self.think()).collect()),
         })
     }
@@ -118,14 +137,14 @@ impl Clients {
         self.feed.next()
     }
 
-    /// Open loop: when the arrival after one at `now` comes.
+    /// Open loop: when the arrival after one at `now` comes (a schedule's
+    /// with none left before the end: the end, when nothing is issued).
     pub fn next_arrival(&mut self, now: Time) -> Time {
-        let gap = self
-            .arrivals
-            .as_ref()
-            .expect("open loop")
-            .sample(&mut self.arrival_rng);
-        now + gap.round() as Time
+        match &mut self.pacing {
+            Pacing::Constant(gaps) => now + gaps.sample(&mut self.arrival_rng).round() as Time,
+            Pacing::Scheduled(arrivals) => arrivals.next_time(),
+            Pacing::None => panic!("arrivals of clients that are not an open loop"),
+        }
     }
 
     /// Closed loop: one think time.
@@ -149,6 +168,18 @@ impl Clients {
 }
 
 impl Sim<'_> {
+    /// The offered load, requests per second, over each interval of the
+    /// time series, when the clients follow a schedule: its mean rate over
+    /// the interval (an MMPP's along the path its arrivals followed).
+    pub fn offered_rps(&self) -> Option<Vec<f64>> {
+        let config = self.config;
+        let Load::Scheduled { schedule } = &config.clients.load else {
+            return None;
+        };
+        let seed = Seed(config.seed).derive("arrivals");
+        Some(schedule.offered_per_interval(seed, config.interval, config.duration))
+    }
+
     /// A client event: an arrival, a user ready for its next request, an
     /// answer, a time-out, or a lease's retry.
     pub(super) fn on_client(&mut self, now: Time, event: ClientEvent) -> Result<(), TraceError> {

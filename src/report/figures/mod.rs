@@ -221,6 +221,8 @@ pub fn timeseries_charts(
     let hit_ratio = table.optional_numbers("hit_ratio")?;
     let p50 = table.optional_numbers("p50_ns")?;
     let p99 = table.optional_numbers("p99_ns")?;
+    // Only runs whose clients follow a schedule have the offered load.
+    let offered = table.optional_numbers("offered_rps").ok();
     // Results written before stale reads were measured lack the column.
     let stale_reads = table
         .numbers("stale_reads")
@@ -235,6 +237,7 @@ pub fn timeseries_charts(
             let v = |c: usize| values[c][i];
             IntervalRow {
                 time_s: v(0),
+                offered_rps: offered.as_ref().and_then(|o| o[i]),
                 requests: v(1) as u64,
                 gets: v(2) as u64,
                 hits: v(3) as u64,

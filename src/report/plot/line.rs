@@ -353,7 +353,9 @@ pub fn miss_ratio_curve(rows: &[CellResult], title: &str, sizes_are_bytes: bool)
 }
 
 /// The time series of a cluster run: hit ratio, database load and p99
-/// latency over simulated time, one panel each, with failure events marked.
+/// latency over simulated time, one panel each, with failure events marked;
+/// above them the offered load when the clients follow a schedule, so that
+/// a spike and what it does are on one page.
 pub fn timeseries(
     rows: &[crate::metrics::IntervalRow],
     events: &[crate::metrics::FailureImpact],
@@ -381,13 +383,25 @@ pub fn timeseries(
                 ..LineChart::new(name, "simulated time (s)", y_label)
             }
         };
-    let mut panels = vec![
-        panel(&format!("{title}: hit ratio"), "hit ratio", &|r| {
-            r.hit_ratio
-        }),
+    let mut panels = Vec::new();
+    let scheduled = rows.iter().any(|r| r.offered_rps.is_some());
+    if scheduled {
+        panels.push(panel(
+            &format!("{title}: offered load"),
+            "requests/s",
+            &|r| r.offered_rps,
+        ));
+    }
+    let hit_title = if scheduled {
+        "hit ratio".to_string()
+    } else {
+        format!("{title}: hit ratio")
+    };
+    panels.extend([
+        panel(&hit_title, "hit ratio", &|r| r.hit_ratio),
         panel("database load", "queries/s", &|r| Some(r.db_rps)),
         panel("p99 latency", "ms", &|r| r.p99_ns.map(|p| p as f64 / 1e6)),
-    ];
+    ]);
     if rows.iter().any(|r| r.stale_reads > 0) {
         panels.push(panel("stale reads", "per interval", &|r| {
             Some(r.stale_reads as f64)

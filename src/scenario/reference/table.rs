@@ -90,7 +90,15 @@ pub const SECTIONS: &[Section] = &[
                 "mode",
                 "`open`: Poisson arrivals at `rate`, whatever the response times; `closed`: `users` users, each waiting for its response and then thinking",
             ),
-            field("rate", "open loop: total requests per second"),
+            field(
+                "rate",
+                "open loop: total requests per second — a number, or a schedule the arrivals follow as a non-homogeneous Poisson process: points `[[0, 2000], [\"6h\", 9000], ...]` (time a duration or seconds; linear between points, constant after the last; two points at one time make a step), `{ diurnal = { mean, amplitude, period, phase } }` or `{ mmpp = { low, high, mean_burst, mean_gap } }` (see below); with a schedule, `timeseries.csv` gains `offered_rps`",
+            ),
+            unset(
+                "spikes",
+                "none",
+                "open loop: `[[clients.spikes]]` entries that multiply the rate for a while (see below)",
+            ),
             field("users", "closed loop: number of users"),
             field(
                 "think_time",
@@ -99,6 +107,73 @@ pub const SECTIONS: &[Section] = &[
             field(
                 "timeout",
                 "how long a client waits for an unreachable node before reading the database instead",
+            ),
+        ],
+    },
+    Section {
+        key: "clients.spikes",
+        fields: &[
+            unset("at", "required", "when the spike starts"),
+            unset(
+                "length",
+                "required",
+                "its whole length, ramps included; spikes may not overlap",
+            ),
+            unset(
+                "multiplier",
+                "required",
+                "the factor on the rate at full height, 0 to 10 000 (below 1: a dip)",
+            ),
+            unset(
+                "ramp",
+                "0 (a step)",
+                "time the rate takes to rise linearly to full height after `at`, and to fall back before `at + length`; at most half of `length`",
+            ),
+        ],
+    },
+    Section {
+        key: "clients.rate.diurnal",
+        fields: &[
+            unset("mean", "required", "mean requests per second, above 0"),
+            unset(
+                "amplitude",
+                "required",
+                "relative swing, from 0 up to (not including) 1: the rate is mean · (1 + amplitude · sin(2π (t − phase) / period))",
+            ),
+            unset(
+                "period",
+                "required",
+                "length of one cycle (`\"24h\"` for a day), at most a million cycles per run",
+            ),
+            unset(
+                "phase",
+                "0",
+                "when the rate crosses its mean upwards; the crest comes a quarter period later",
+            ),
+        ],
+    },
+    Section {
+        key: "clients.rate.mmpp",
+        fields: &[
+            unset(
+                "low",
+                "required",
+                "requests per second between bursts (0: none)",
+            ),
+            unset(
+                "high",
+                "required",
+                "requests per second in a burst, at least `low`",
+            ),
+            unset(
+                "mean_burst",
+                "required",
+                "mean length of a burst (exponential)",
+            ),
+            unset(
+                "mean_gap",
+                "required",
+                "mean time between bursts (exponential); the first state is drawn from the chain's stationary law",
             ),
         ],
     },
