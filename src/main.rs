@@ -52,6 +52,38 @@ enum Command {
     Plot(PlotCommand),
     /// Send a trace or workload to a real server (Redis, Valkey, memcached) as a cache-aside client.
     Drive(DriveCommand),
+    /// Run the same stream through a private server and through cachelab's model of it, side by side.
+    Calibrate(CalibrateCommand),
+}
+
+#[derive(Args)]
+struct CalibrateCommand {
+    #[command(flatten)]
+    source: SourceOptions,
+    /// The server to start for each run: redis-server, valkey-server or memcached.
+    #[arg(long, value_name = "SERVER")]
+    spawn: String,
+    /// Its memory limit: Redis's maxmemory, memcached's -m (whole MiB).
+    #[arg(long, value_parser = parse_size, value_name = "SIZE")]
+    maxmemory: Option<u64>,
+    /// Its Redis maxmemory-policy: allkeys-lru (default), allkeys-lfu or allkeys-random.
+    #[arg(long)]
+    policy: Option<String>,
+    /// Client connections, one thread each (the model sees one sequence of batches).
+    #[arg(long, default_value_t = 1)]
+    connections: usize,
+    /// Requests sent together (the model replays the same batches).
+    #[arg(long, default_value_t = 1)]
+    pipeline: usize,
+    /// Runs, each on a fresh server with the next seed.
+    #[arg(long, default_value_t = 1)]
+    repeat: u32,
+    /// The largest hit-ratio difference (server − model) that passes.
+    #[arg(long, default_value_t = 0.005)]
+    tolerance: f64,
+    /// Intervals of the counted stream in the hit-ratio series.
+    #[arg(long, default_value_t = 10)]
+    intervals: u64,
 }
 
 #[derive(Args)]
@@ -343,6 +375,21 @@ fn main() -> ExitCode {
                 policy: cmd.policy,
                 connections: cmd.connections,
                 pipeline: cmd.pipeline,
+                out: cmd.source.out.clone(),
+            },
+        )
+        .map(Printed::Outcome),
+        Command::Calibrate(cmd) => cli::calibrate(
+            &cmd.source.source(),
+            &cli::CalibrateArgs {
+                spawn: cmd.spawn,
+                maxmemory: cmd.maxmemory,
+                policy: cmd.policy,
+                connections: cmd.connections,
+                pipeline: cmd.pipeline,
+                repeat: cmd.repeat,
+                tolerance: cmd.tolerance,
+                intervals: cmd.intervals,
                 out: cmd.source.out.clone(),
             },
         )

@@ -1,6 +1,7 @@
 //! The commands behind the CLI: from what a user typed (strings) to results
 //! on disk. `main.rs` only parses arguments and calls these.
 
+mod calibrate;
 mod compare;
 mod drive;
 mod plot;
@@ -10,6 +11,7 @@ mod units;
 
 pub use crate::replay::SourceArgs;
 pub use crate::report::table::{policies_markdown, policies_table};
+pub use calibrate::{CalibrateArgs, calibrate};
 pub use compare::{CompareArgs, compare};
 pub use drive::{DriveArgs, drive};
 pub use plot::{PlotArgs, plot};

@@ -40,6 +40,9 @@ pub enum AppError {
     /// A real server could not be driven.
     #[error(transparent)]
     Drive(#[from] crate::drive::DriveError),
+    /// A calibration could not be done.
+    #[error(transparent)]
+    Calibrate(#[from] crate::drive::calibrate::CalibrateError),
     /// A drive stopped early; what it measured is written, marked partial.
     #[error("{text}the run stopped early: its partial results (\"complete\": false) are in {dir}")]
     Partial {

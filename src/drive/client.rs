@@ -25,6 +25,9 @@ pub(super) struct Batch {
     pub(super) requests: Vec<Request>,
     /// How many of the first requests are warm-up, not counted.
     pub(super) warmup: usize,
+    /// Requests counted before this batch's first counted one, in stream
+    /// order: where its counts fall among the intervals.
+    pub(super) counted_before: u64,
 }
 
 /// What the requests past the warm-up did.
@@ -58,6 +61,15 @@ impl Counts {
     }
 }
 
+/// Gets and hits of one interval of the counted stream.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    /// Gets.
+    pub gets: u64,
+    /// Their hits.
+    pub hits: u64,
+}
+
 /// Latencies up to an hour, in nanoseconds, to 3 significant digits.
 fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 3_600_000_000_000, 3).expect("valid histogram bounds")
@@ -71,6 +83,10 @@ pub struct Share {
     pub driven: u64,
     /// Latency of each counted request, in nanoseconds.
     pub latency: Histogram<u64>,
+    /// Gets and hits of each interval of counted requests, in stream order
+    /// (see [`super::drive_in_intervals`]); intervals no request of this
+    /// share fell in are zero or missing at the end.
+    pub intervals: Vec<Tally>,
     /// The error that stopped it.
     pub error: Option<String>,
 }
@@ -84,6 +100,14 @@ impl Share {
             .add(&other.latency)
             .expect("histograms of the same bounds");
         self.error = self.error.take().or(other.error);
+        if self.intervals.len() < other.intervals.len() {
+            self.intervals
+                .resize(other.intervals.len(), Tally::default());
+        }
+        for (mine, theirs) in self.intervals.iter_mut().zip(&other.intervals) {
+            mine.gets += theirs.gets;
+            mine.hits += theirs.hits;
+        }
     }
 
     /// Nothing yet.
@@ -93,6 +117,7 @@ impl Share {
             driven: 0,
             latency: histogram(),
             error: None,
+            intervals: Vec::new(),
         }
     }
 }
@@ -126,15 +151,17 @@ pub(super) fn fills(requests: &[Request], hits: &[bool]) -> Vec<Command> {
 /// due (`start` + its `time_ns`) and each latency is measured from the
 /// request's own due time, so a slow reply delays nothing it should not
 /// (no coordinated omission); otherwise from the moment the batch is sent.
+/// Gets and hits are also tallied per `interval` counted requests.
 pub(super) fn run(
     connection: &mut dyn Connection,
     batches: &Receiver<Batch>,
     start: Instant,
     paced: bool,
+    interval: u64,
 ) -> Share {
     let mut share = Share::empty();
     for batch in batches {
-        if let Err(error) = send(connection, &batch, start, paced, &mut share) {
+        if let Err(error) = send(connection, &batch, start, paced, interval, &mut share) {
             share.error = Some(error);
             break;
         }
@@ -147,6 +174,7 @@ fn send(
     batch: &Batch,
     start: Instant,
     paced: bool,
+    interval: u64,
     share: &mut Share,
 ) -> Result<(), String> {
     let requests = &batch.requests;
@@ -165,7 +193,7 @@ fn send(
     let counted_hits = &hits[batch.warmup..];
     let counts = &mut share.counts;
     counts.requests += counted.len() as u64;
-    for (request, &hit) in counted.iter().zip(counted_hits) {
+    for (i, (request, &hit)) in counted.iter().zip(counted_hits).enumerate() {
         match request.op {
             Op::Get => {
                 counts.gets += 1;
@@ -174,6 +202,12 @@ fn send(
                 } else {
                     counts.misses += 1;
                 }
+                let index = ((batch.counted_before + i as u64) / interval) as usize;
+                if share.intervals.len() <= index {
+                    share.intervals.resize(index + 1, Tally::default());
+                }
+                share.intervals[index].gets += 1;
+                share.intervals[index].hits += u64::from(hit);
             }
             Op::Set => counts.sets += 1,
             Op::Delete => counts.deletes += 1,

@@ -17,6 +17,7 @@
 //! connection, answers with an error, or the stream breaks) still returns
 //! what it measured, marked incomplete with the reason.
 
+pub mod calibrate;
 pub mod client;
 mod memcached;
 mod redis;
@@ -24,14 +25,14 @@ pub mod spawn;
 mod summary;
 pub mod target;
 
-pub use client::Counts;
+pub use client::{Counts, Tally};
 pub use spawn::{Program, SpawnConfig, Spawned};
 pub use summary::{Latency, Row, Summary};
 pub use target::{Counters, Protocol, ServerInfo, Target};
 
 use std::ops::ControlFlow;
 use std::sync::mpsc::sync_channel;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::replay::Replay;
 use client::{Batch, Share};
@@ -131,6 +132,9 @@ pub struct Outcome {
     pub problem: Option<String>,
     /// Wall-clock time from the first request to the last reply.
     pub elapsed: Duration,
+    /// The wall-clock time of the first request (Redis's LRU clock ticks on
+    /// whole seconds of it).
+    pub started: SystemTime,
 }
 
 impl Outcome {
@@ -146,6 +150,19 @@ pub fn drive(
     replay: &Replay,
     options: DriveOptions,
 ) -> Result<Outcome, DriveError> {
+    drive_in_intervals(target, replay, options, u64::MAX)
+}
+
+/// [`drive`], with the gets and hits also tallied per `interval` counted
+/// requests (`share.intervals[i]` covers counted requests `i × interval`
+/// up to the next interval's first), as a hit-ratio series over the stream.
+pub fn drive_in_intervals(
+    target: &Target,
+    replay: &Replay,
+    options: DriveOptions,
+    interval: u64,
+) -> Result<Outcome, DriveError> {
+    assert!(interval > 0, "an interval holds at least one request");
     options.check()?;
     let server_error = |message: String| DriveError::Server {
         target: target.to_string(),
@@ -159,54 +176,64 @@ pub fn drive(
         .collect::<Result<Vec<_>, _>>()?;
     let rate = replay.options.rate;
     let start = Instant::now();
-    let (shares, streamed) =
-        std::thread::scope(|scope| {
-            let mut senders = Vec::new();
-            let mut clients = Vec::new();
-            for connection in &mut connections {
-                let (sender, batches) = sync_channel::<Batch>(4);
-                senders.push(sender);
-                clients.push(scope.spawn(move || {
-                    client::run(connection.as_mut(), &batches, start, rate.is_some())
-                }));
-            }
-            let mut pending = Batch {
-                requests: Vec::with_capacity(options.pipeline),
-                warmup: 0,
-            };
-            let mut next = 0;
-            let mut deal = |batch: Batch| {
-                // A client that stopped has dropped its end: the run stops.
-                let sent = senders[next].send(batch).is_ok();
-                next = (next + 1) % senders.len();
-                sent
-            };
-            let streamed = replay.visit_batches(|batch, counted_from| {
-                for (i, request) in batch.iter().enumerate() {
-                    pending.requests.push(*request);
-                    pending.warmup += usize::from(i < counted_from);
-                    if pending.requests.len() == options.pipeline {
-                        let full = Batch {
-                            requests: Vec::with_capacity(options.pipeline),
-                            warmup: 0,
-                        };
-                        if !deal(std::mem::replace(&mut pending, full)) {
-                            return ControlFlow::Break(());
-                        }
+    let started = SystemTime::now();
+    let (shares, streamed) = std::thread::scope(|scope| {
+        let mut senders = Vec::new();
+        let mut clients = Vec::new();
+        for connection in &mut connections {
+            let (sender, batches) = sync_channel::<Batch>(4);
+            senders.push(sender);
+            clients.push(scope.spawn(move || {
+                client::run(
+                    connection.as_mut(),
+                    &batches,
+                    start,
+                    rate.is_some(),
+                    interval,
+                )
+            }));
+        }
+        let mut pending = Batch {
+            requests: Vec::with_capacity(options.pipeline),
+            warmup: 0,
+            counted_before: 0,
+        };
+        let mut counted = 0u64;
+        let mut next = 0;
+        let mut deal = |batch: Batch| {
+            // A client that stopped has dropped its end: the run stops.
+            let sent = senders[next].send(batch).is_ok();
+            next = (next + 1) % senders.len();
+            sent
+        };
+        let streamed = replay.visit_batches(|batch, counted_from| {
+            for (i, request) in batch.iter().enumerate() {
+                pending.requests.push(*request);
+                pending.warmup += usize::from(i < counted_from);
+                counted += u64::from(i >= counted_from);
+                if pending.requests.len() == options.pipeline {
+                    let full = Batch {
+                        requests: Vec::with_capacity(options.pipeline),
+                        warmup: 0,
+                        counted_before: counted,
+                    };
+                    if !deal(std::mem::replace(&mut pending, full)) {
+                        return ControlFlow::Break(());
                     }
                 }
-                ControlFlow::Continue(())
-            });
-            if streamed.is_ok() && !pending.requests.is_empty() {
-                deal(pending);
             }
-            drop(senders);
-            let shares: Vec<Share> = clients
-                .into_iter()
-                .map(|c| c.join().expect("a client thread does not panic"))
-                .collect();
-            (shares, streamed)
+            ControlFlow::Continue(())
         });
+        if streamed.is_ok() && !pending.requests.is_empty() {
+            deal(pending);
+        }
+        drop(senders);
+        let shares: Vec<Share> = clients
+            .into_iter()
+            .map(|c| c.join().expect("a client thread does not panic"))
+            .collect();
+        (shares, streamed)
+    });
     let elapsed = start.elapsed();
     let mut share = Share::empty();
     for other in shares {
@@ -239,5 +266,6 @@ pub fn drive(
         share,
         problem,
         elapsed,
+        started,
     })
 }

@@ -25,6 +25,7 @@ mod qdlp;
 mod random;
 mod redis_lfu;
 mod redis_lru;
+mod redis_random;
 mod s3fifo;
 mod s3fifo_v0;
 mod sieve;

@@ -98,6 +98,7 @@ pub static POLICIES: &[PolicySpec] = &[
     super::belady::SPEC,
     super::redis_lru::SPEC,
     super::redis_lfu::SPEC,
+    super::redis_random::SPEC,
     super::memcached::SPEC,
     super::adapters::crate_lru::SPEC,
     super::adapters::crate_quick_cache::SPEC,

@@ -25,18 +25,28 @@ fn installed(binary: &str) -> bool {
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(binary).is_file()))
 }
 
+/// Whether `program` is installed; when it is not, says so on standard
+/// error, or fails the test when CI or `CACHELAB_REQUIRE_SERVERS=1`
+/// requires it.
+pub(crate) fn available(program: Program) -> bool {
+    let binary = program.binary();
+    if installed(binary) {
+        return true;
+    }
+    let required = std::env::var_os("CI").is_some()
+        || std::env::var_os("CACHELAB_REQUIRE_SERVERS").is_some_and(|v| v == "1");
+    assert!(
+        !required,
+        "{binary} is not installed, and CI or CACHELAB_REQUIRE_SERVERS=1 requires it (.ci/run installs it)"
+    );
+    eprintln!("skipped: {binary} is not installed (apt-get install {binary})");
+    false
+}
+
 /// A private server, or `None` (printed) when it is not installed and
 /// nothing requires it.
 fn server(program: Program, maxmemory: Option<u64>, policy: Option<&str>) -> Option<Spawned> {
-    let binary = program.binary();
-    if !installed(binary) {
-        let required = std::env::var_os("CI").is_some()
-            || std::env::var_os("CACHELAB_REQUIRE_SERVERS").is_some_and(|v| v == "1");
-        assert!(
-            !required,
-            "{binary} is not installed, and CI or CACHELAB_REQUIRE_SERVERS=1 requires it (.ci/run installs it)"
-        );
-        eprintln!("skipped: {binary} is not installed (apt-get install {binary})");
+    if !available(program) {
         return None;
     }
     let config = SpawnConfig {

@@ -1,6 +1,6 @@
 //! cachelab's integration tests, one binary (one link) with a module per
 //! area: the command line, the cluster model and its oracles, consistency,
-//! failures, real servers driven, the fuzzers, the golden tables, the
+//! failures, real servers driven and calibrated against their models, the fuzzers, the golden tables, the
 //! module layers, libCacheSim's miss table, the plots, the README, the
 //! reference results, the completeness of the policy lists, the scenario
 //! reference page, the bundled scenarios and sweeps.
@@ -8,6 +8,7 @@
 // allow-unwrap-in-tests reaches #[test] fns only, not these helpers; a failed unwrap here fails the test.
 #![allow(clippy::unwrap_used)]
 
+mod calibrate;
 mod cli;
 mod cluster;
 mod common;
