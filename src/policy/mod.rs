@@ -13,6 +13,7 @@ mod adapters;
 mod arc;
 mod belady;
 mod clock;
+mod clockpro;
 mod fifo;
 mod gdsf;
 mod lfu;

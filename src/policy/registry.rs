@@ -81,6 +81,7 @@ pub static POLICIES: &[PolicySpec] = &[
     super::lru::SPEC,
     super::fifo::SPEC,
     super::clock::SPEC,
+    super::clockpro::SPEC,
     super::sieve::SPEC,
     super::s3fifo::SPEC,
     super::s3fifo_v0::SPEC,
