@@ -20,6 +20,7 @@ mod lfu;
 mod lfuda;
 mod lirs;
 mod lru;
+mod lruk;
 mod memcached;
 mod mru;
 mod qdlp;

@@ -89,6 +89,7 @@ pub static POLICIES: &[PolicySpec] = &[
     super::arc::SPEC,
     super::twoq::SPEC,
     super::lirs::SPEC,
+    super::lruk::SPEC,
     super::lfu::SPEC,
     super::slru::SPEC,
     super::lfuda::SPEC,
