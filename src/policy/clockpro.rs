@@ -39,6 +39,12 @@
 //! has 5% to 15% fewer misses than libCacheSim up to 768 MiB and 11% to 12%
 //! more at 896 MiB and 1 GiB (`tests/it/libcachesim.rs` holds the
 //! differences per size).
+//!
+//! Speed: far below the 2 M requests/s of issue 12 on the replay bench (its
+//! first 10 M-request run did not finish in two minutes). `m_c` has no lower
+//! bound here, and the cold hand walks past every hot entry to find a cold
+//! one; a lower bound on `m_c` would bound that walk, at the price of a
+//! behaviour change (new golden rows) not yet made.
 
 use super::parts::list::{Entries, List};
 use super::parts::room::make_room;

@@ -25,6 +25,11 @@
 //! (a transaction's length, and the Five-Minute Rule). Sizes are bytes:
 //! victims leave until the new object fits. libCacheSim's test table has no
 //! LRU-K row; the unit tests below work small cases by hand.
+//!
+//! Speed: about 1 M requests/s on the replay bench, under the 2 M of issue
+//! 12, because every uncorrelated hit moves the object in a B-tree; memory
+//! about 250 bytes per cached object with the default `rip`, which keeps
+//! the histories of evicted objects.
 
 use std::collections::BTreeSet;
 
