@@ -182,6 +182,26 @@ impl List {
         self.bytes += u64::from(size);
     }
 
+    /// Links an unlinked slot right on the tail side of `at`, which is linked
+    /// in this list: between `at` and the node after it towards the tail, or
+    /// as the new tail when `at` is the tail.
+    #[inline]
+    pub fn push_behind<T>(&mut self, slab: &mut Slab<T>, at: u32, slot: u32) {
+        let after = slab.get(at).next;
+        let node = slab.get_mut(slot);
+        node.prev = at;
+        node.next = after;
+        let size = node.size;
+        slab.get_mut(at).next = slot;
+        if after == NIL {
+            self.tail = slot;
+        } else {
+            slab.get_mut(after).prev = slot;
+        }
+        self.len += 1;
+        self.bytes += u64::from(size);
+    }
+
     /// Unlinks a slot that is linked in this list.
     #[inline]
     pub fn unlink<T>(&mut self, slab: &mut Slab<T>, slot: u32) {
@@ -423,5 +443,24 @@ mod tests {
         // A freed slot is reused.
         let slot = e.add(9, 1, ());
         assert_eq!(slot, tail);
+    }
+
+    #[test]
+    fn push_behind_links_on_the_tail_side() {
+        let mut e = Entries::default();
+        let mut list = List::default();
+        for key in [1, 2] {
+            let slot = e.add(key, 1, ());
+            list.push_head(e.slab_mut(), slot);
+        }
+        // 2 is the head, 1 the tail; 3 goes between them, 4 after the tail.
+        let (two, one) = (e.find(2).unwrap(), e.find(1).unwrap());
+        let three = e.add(3, 1, ());
+        list.push_behind(e.slab_mut(), two, three);
+        let four = e.add(4, 1, ());
+        list.push_behind(e.slab_mut(), one, four);
+        assert_eq!(keys(&list, &e), [2, 3, 1, 4]);
+        assert_eq!(list.tail(), Some(four));
+        list.check(e.slab());
     }
 }
