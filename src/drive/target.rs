@@ -185,7 +185,55 @@ pub fn connect(target: &Target) -> Result<Box<dyn Connection>, DriveError> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::spawn::{Program, test_server};
     use super::*;
+
+    /// Against a real `program`: replies say hit or miss in request order
+    /// (with a 0-byte value and one larger than any read buffer), the
+    /// server's own counters follow them, and its software is `software`.
+    fn replies_and_counters(program: Program, protocol: Protocol, software: &str) {
+        let Some(server) = test_server(program) else {
+            return;
+        };
+        let mut connection = connect(&server.target).unwrap();
+        let before = connection.counters().unwrap();
+        let replies = connection
+            .exchange(&[
+                Command::Get(1),
+                Command::Set(1, 0),
+                Command::Get(1),
+                Command::Set(2, 300_000),
+                Command::Get(2),
+                Command::Delete(1),
+                Command::Get(1),
+                Command::Delete(3),
+            ])
+            .unwrap();
+        assert_eq!(
+            replies,
+            [false, false, true, false, true, false, false, false]
+        );
+        let after = connection.counters().unwrap();
+        let [hits, misses, _] = protocol.counter_names();
+        assert_eq!(after[hits] - before[hits], 2);
+        assert_eq!(after[misses] - before[misses], 2);
+        let info = connection.info().unwrap();
+        assert_eq!(info.software, software);
+        assert!(
+            info.version.starts_with(|c: char| c.is_ascii_digit()),
+            "{info:?}"
+        );
+    }
+
+    #[test]
+    fn redis_replies_say_hit_or_miss_in_order_and_the_counters_follow() {
+        replies_and_counters(Program::RedisServer, Protocol::Redis, "redis");
+    }
+
+    #[test]
+    fn memcached_replies_say_hit_or_miss_in_order_and_the_counters_follow() {
+        replies_and_counters(Program::Memcached, Protocol::Memcached, "memcached");
+    }
 
     #[test]
     fn targets_parse_and_print_back() {
