@@ -10,7 +10,7 @@ use rand_distr::{Distribution, Exp};
 use super::super::feed::Feed;
 use super::super::membership::{Pool, Target};
 use super::job::{AtDb, AtNode, Job, JobId, NO_USER, Phase, Read};
-use super::{Event, Sim};
+use super::{Event, Sim, lane};
 use crate::metrics::Class;
 use crate::request::Op;
 use crate::request::Request;
@@ -187,7 +187,7 @@ impl Sim<'_> {
             ClientEvent::Arrival => {
                 let next = self.clients.next_arrival(now);
                 self.queue
-                    .schedule(next, Event::Client(ClientEvent::Arrival));
+                    .schedule_in(lane::ARRIVAL, next, Event::Client(ClientEvent::Arrival));
                 if let Some(request) = self.clients.next_request()? {
                     self.issue(now, request, NO_USER);
                 }

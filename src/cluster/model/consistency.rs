@@ -225,7 +225,8 @@ impl Sim<'_> {
                     self.send_copies(now, job, &others, waiting);
                 }
                 let latency = self.tier.node_mut(j.pool, j.node).network_latency();
-                self.queue.schedule(
+                self.queue.schedule_in(
+                    lane::NODE_REPLY,
                     now + latency,
                     Event::Client(ClientEvent::Reply(self.id(job))),
                 );
@@ -275,7 +276,8 @@ impl Sim<'_> {
         let evicted = n.store(j.key, j.size, version, now, counting);
         let (latency, incarnation) = (n.network_latency(), n.incarnation);
         self.recorder.evictions(now, evicted);
-        self.queue.schedule(
+        self.queue.schedule_in(
+            lane::NODE_REPLY,
             now + latency,
             Event::Client(ClientEvent::Reply(self.id(job))),
         );

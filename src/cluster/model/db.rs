@@ -38,8 +38,11 @@ impl Sim<'_> {
                 Admission::Rejected => {
                     self.jobs[id.slot as usize].failed = true;
                     let latency = self.database.network_latency();
-                    self.queue
-                        .schedule(now + latency, Event::Db(DbEvent::Reply(id)));
+                    self.queue.schedule_in(
+                        lane::DB_REPLY,
+                        now + latency,
+                        Event::Db(DbEvent::Reply(id)),
+                    );
                 }
             },
             DbEvent::Done(id) => {
@@ -50,8 +53,11 @@ impl Sim<'_> {
                 }
                 self.database_served(now, id.slot);
                 let latency = self.database.network_latency();
-                self.queue
-                    .schedule(now + latency, Event::Db(DbEvent::Reply(id)));
+                self.queue.schedule_in(
+                    lane::DB_REPLY,
+                    now + latency,
+                    Event::Db(DbEvent::Reply(id)),
+                );
             }
             DbEvent::Reply(id) => self.db_reply(now, id.slot),
         }
@@ -60,8 +66,11 @@ impl Sim<'_> {
     pub(super) fn send_to_database(&mut self, now: Time, job: u32, work: AtDb) {
         self.jobs[job as usize].phase = Phase::Db(work);
         let latency = self.database.network_latency();
-        self.queue
-            .schedule(now + latency, Event::Db(DbEvent::Arrive(self.id(job))));
+        self.queue.schedule_in(
+            lane::DB_ARRIVE,
+            now + latency,
+            Event::Db(DbEvent::Arrive(self.id(job))),
+        );
     }
 
     /// The database finished serving `job`: a read takes the committed

@@ -70,6 +70,24 @@ impl Event {
     }
 }
 
+/// The event queue's lanes: streams of events each scheduled a fixed delay
+/// after the current time when the scenario's delay is fixed (any other
+/// event goes to the queue's heap; the order is the same either way).
+mod lane {
+    /// The next open-loop arrival.
+    pub const ARRIVAL: usize = 0;
+    /// A request or copy reaching a node, one network latency on.
+    pub const NODE_ARRIVE: usize = 1;
+    /// The end of a node's service.
+    pub const NODE_DONE: usize = 2;
+    /// A node's answer reaching its client.
+    pub const NODE_REPLY: usize = 3;
+    /// A query reaching the database.
+    pub const DB_ARRIVE: usize = 4;
+    /// The database's answer reaching its client.
+    pub const DB_REPLY: usize = 5;
+}
+
 /// Delays after a commit at which the cache is checked for copies older
 /// than the write (Facebook's consistency probes).
 pub const CHECK_DELAYS_S: [u64; 4] = [1, 10, 60, 300];

@@ -143,8 +143,11 @@ impl Sim<'_> {
         j.node = id;
         j.phase = Phase::Node(work);
         j.sent = now;
-        self.queue
-            .schedule(now + latency, Event::Node(NodeEvent::Arrive(self.id(job))));
+        self.queue.schedule_in(
+            lane::NODE_ARRIVE,
+            now + latency,
+            Event::Node(NodeEvent::Arrive(self.id(job))),
+        );
     }
 
     pub(super) fn node_arrive(&mut self, now: Time, job: u32) {
@@ -168,7 +171,8 @@ impl Sim<'_> {
         let ticket = self.tier.next_ticket;
         self.tier.next_ticket = self.tier.next_ticket.wrapping_add(1) % NONE;
         self.jobs[job as usize].ticket = ticket;
-        self.queue.schedule(
+        self.queue.schedule_in(
+            lane::NODE_DONE,
             now + service,
             Event::Node(NodeEvent::Done(self.id(job), ticket)),
         );
@@ -280,7 +284,8 @@ impl Sim<'_> {
                         ..read
                     };
                     self.jobs[job as usize].phase = Phase::Node(AtNode::Lookup(waiting));
-                    self.queue.schedule(
+                    self.queue.schedule_in(
+                        lane::NODE_REPLY,
                         now + latency,
                         Event::Client(ClientEvent::Reply(self.id(job))),
                     );
@@ -330,7 +335,8 @@ impl Sim<'_> {
                 None => AtNode::Lookup(answer),
                 Some(home) => AtNode::WarmRead { read: answer, home },
             });
-            self.queue.schedule(
+            self.queue.schedule_in(
+                lane::NODE_REPLY,
                 now + latency,
                 Event::Client(ClientEvent::Reply(self.id(job))),
             );
@@ -395,7 +401,8 @@ impl Sim<'_> {
         for waiter in answered {
             let latency = self.tier.node_mut(j.pool, j.node).network_latency();
             self.jobs[waiter as usize].failed = j.failed;
-            self.queue.schedule(
+            self.queue.schedule_in(
+                lane::NODE_REPLY,
                 now + latency,
                 Event::Client(ClientEvent::Reply(self.id(waiter))),
             );
