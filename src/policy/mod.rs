@@ -12,6 +12,7 @@ mod registry;
 mod adapters;
 mod arc;
 mod belady;
+mod car;
 mod clock;
 mod clockpro;
 mod fifo;

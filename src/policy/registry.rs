@@ -87,6 +87,7 @@ pub static POLICIES: &[PolicySpec] = &[
     super::s3fifo_v0::SPEC,
     super::qdlp::SPEC,
     super::arc::SPEC,
+    super::car::SPEC,
     super::twoq::SPEC,
     super::lirs::SPEC,
     super::lruk::SPEC,
