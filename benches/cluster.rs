@@ -79,6 +79,15 @@ fn main() {
             "flash crowd 5-15 s, 1000 keys, 30%",
             &[r#"workload.flash_crowds=[{at="5s",length="10s",keys=1000,share=0.3}]"#][..],
         ),
+        ("latest, no inserts", &["workload.popularity=latest"][..]),
+        (
+            "latest, 0.5% inserts",
+            &[
+                "workload.popularity=latest",
+                "workload.get=0.995",
+                "workload.insert=0.005",
+            ][..],
+        ),
         (
             "latest, 5% inserts",
             &[

@@ -5,9 +5,9 @@
 //! - **Drift by shift**: every `period` the ranking rotates by `shift`
 //!   ranks, key index = ((rank − 1 + shift · ⌊t / period⌋) mod keys) + 1:
 //!   every key climbs `shift` ranks and the `shift` hottest fall to the
-//!   bottom. This is the rotating hot set of the "shifting working set"
-//!   workloads used to test adaptive policies (e.g. Megiddo and Modha's ARC
-//!   paper, FAST 2003, and the phase changes of LIRS's traces).
+//!   bottom: a working set that shifts, the case in which frequency-based
+//!   policies keep stale keys with high counts (the weakness of LFU that
+//!   N. Megiddo and D. S. Modha give as a motive for ARC, FAST 2003, §I).
 //! - **Drift by replacement**: every `period` a share `replace` of the
 //!   ranks gets a key never requested before; rank r's key changes at
 //!   epoch e when ⌊replace · e + φ(r)⌋ steps, with φ(r) ∈ [0, 1) a hash of
