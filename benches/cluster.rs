@@ -1,7 +1,10 @@
 //! Speed and memory of the cluster simulator: a 4-node cache-aside cluster
 //! with a database, Zipf(0.99) keys, open loop, one thread. Prints events/s,
 //! simulated requests/s, and the peak heap at two run lengths (memory must
-//! not grow with the number of requests simulated).
+//! not grow with the number of requests simulated). Then the same 20 s with
+//! popularity that moves (a drift, a flash crowd, YCSB's latest with
+//! inserts) against the stationary law: the moving laws should cost at most
+//! 10 % of simulated requests/s.
 //!
 //! `cargo bench --bench cluster`
 
@@ -58,6 +61,51 @@ fn main() {
             out.summary.events_per_wall_s / 1e6,
             out.summary.requests_per_wall_s / 1e6,
             peak as f64 / f64::from(1 << 20),
+        );
+    }
+    println!("\n20 s, stationary against moving popularity");
+    println!("{:>34} {:>10} {:>12}", "workload", "hit ratio", "M req/s");
+    for (name, sets) in [
+        ("stationary zipf", &[][..]),
+        (
+            "drift shift 1000 every 1 s",
+            &["workload.drift.period=1s", "workload.drift.shift=1000"][..],
+        ),
+        (
+            "drift replace 0.1 every 1 s",
+            &["workload.drift.period=1s", "workload.drift.replace=0.1"][..],
+        ),
+        (
+            "flash crowd 5-15 s, 1000 keys, 30%",
+            &[r#"workload.flash_crowds=[{at="5s",length="10s",keys=1000,share=0.3}]"#][..],
+        ),
+        ("latest, no inserts", &["workload.popularity=latest"][..]),
+        (
+            "latest, 0.5% inserts",
+            &[
+                "workload.popularity=latest",
+                "workload.get=0.995",
+                "workload.insert=0.005",
+            ][..],
+        ),
+        (
+            "latest, 5% inserts",
+            &[
+                "workload.popularity=latest",
+                "workload.get=0.95",
+                "workload.insert=0.05",
+            ][..],
+        ),
+    ] {
+        let mut overrides = vec![Override::parse("duration=20s").unwrap()];
+        overrides.extend(sets.iter().map(|o| Override::parse(o).unwrap()));
+        let plan = scenario::load(&path, &overrides, None).unwrap();
+        let out = simulate(&plan.runs[0].cluster, &mut |_| {}).unwrap();
+        println!(
+            "{:>34} {:>10.4} {:>12.3}",
+            name,
+            out.summary.hit_ratio.unwrap_or(f64::NAN),
+            out.summary.requests_per_wall_s / 1e6,
         );
     }
 }

@@ -217,7 +217,8 @@ struct SourceOptions {
     #[arg(long, requires = "trace")]
     format: Option<String>,
     /// Synthetic workload: zipf:alpha=A,keys=N,requests=N | uniform:keys=N,requests=N |
-    /// hotspot:keys=N,hot=0.2,share=0.8,requests=N.
+    /// hotspot:keys=N,hot=0.2,share=0.8,requests=N, each with an optional drift
+    /// period=N (requests),shift=N or replace=S | latest:alpha=A,keys=N,requests=N,insert=S,churn=true.
     #[arg(long)]
     workload: Option<String>,
     /// Object sizes of a synthetic workload: 4KiB | lognormal:median=4KiB,sigma=1 |

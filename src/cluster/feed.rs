@@ -1,11 +1,21 @@
 //! The requests clients issue: keys, sizes and operations from a synthetic
 //! workload (with the scenario's operation mix) or from a trace file.
+//!
+//! A stationary workload with gets, sets and deletes only is drawn as it
+//! always was ([`Feed::Synthetic`]); one whose popularity moves, or whose
+//! mix has inserts or read-modify-writes, takes each request's simulated
+//! time ([`Feed::Moving`]). There an insert (YCSB's) is a set of a key the
+//! `latest` law has just created: a database write, with the write policy's
+//! cache effect, like any set. A read-modify-write is a get, and the set of
+//! the same key is the feed's next request (issued at the next arrival or
+//! by the next user ready): two requests, each with its own latency.
 
 use rand::RngExt;
 
 use crate::request::{Op, Request, RequestStream};
 use crate::scenario::KeySource;
 use crate::seed::{Rng, Seed};
+use crate::sim::Time;
 use crate::trace::TraceError;
 use crate::workload::WorkloadStream;
 
@@ -20,6 +30,18 @@ pub enum Feed {
         /// Draws the operation.
         rng: Rng,
     },
+    /// Synthetic keys whose popularity depends on the time, or with
+    /// inserts and read-modify-writes in the mix.
+    Moving {
+        /// The key stream.
+        stream: Box<WorkloadStream>,
+        /// Cumulative shares of get, set, delete, insert (rmw: the rest).
+        bounds: [f64; 4],
+        /// Draws the operation.
+        rng: Rng,
+        /// The set of a read-modify-write whose get was the last request.
+        pending: Option<Request>,
+    },
     /// A trace read in batches.
     Trace {
         /// The reader.
@@ -32,12 +54,27 @@ pub enum Feed {
 }
 
 impl Feed {
-    /// The feed of `source`, seeded from `seed`.
-    pub fn new(source: &KeySource, mix: [f64; 3], seed: Seed) -> Result<Feed, TraceError> {
+    /// The feed of `source`, seeded from `seed`; `mix` is the shares of
+    /// get, set, delete, insert and read-modify-write.
+    pub fn new(source: &KeySource, mix: [f64; 5], seed: Seed) -> Result<Feed, TraceError> {
         Ok(match source {
+            KeySource::Synthetic(workload) if workload.moves() || mix[3] + mix[4] > 0.0 => {
+                let mut bounds = [0.0; 4];
+                let mut sum = 0.0;
+                for (bound, share) in bounds.iter_mut().zip(mix) {
+                    sum += share;
+                    *bound = sum;
+                }
+                Feed::Moving {
+                    stream: Box::new(workload.stream(seed.derive("workload"))),
+                    bounds,
+                    rng: seed.derive("ops").rng(),
+                    pending: None,
+                }
+            }
             KeySource::Synthetic(workload) => Feed::Synthetic {
                 stream: Box::new(workload.stream(seed.derive("workload"))),
-                mix,
+                mix: [mix[0], mix[1], mix[2]],
                 rng: seed.derive("ops").rng(),
             },
             KeySource::Trace(trace) => Feed::Trace {
@@ -48,10 +85,10 @@ impl Feed {
         })
     }
 
-    /// The next request, or `None` when a trace has ended. A trace request
-    /// keeps its own time; a synthetic one has time zero.
+    /// The next request, issued at `now`, or `None` when a trace has ended.
+    /// A trace request keeps its own time; a synthetic one has time zero.
     #[inline]
-    pub fn next(&mut self) -> Result<Option<Request>, TraceError> {
+    pub fn next(&mut self, now: Time) -> Result<Option<Request>, TraceError> {
         match self {
             Feed::Synthetic { stream, mix, rng } => {
                 let mut request = stream.next_request();
@@ -64,6 +101,41 @@ impl Feed {
                     } else {
                         Op::Delete
                     };
+                }
+                Ok(Some(request))
+            }
+            Feed::Moving {
+                stream,
+                bounds,
+                rng,
+                pending,
+            } => {
+                if let Some(set) = pending.take() {
+                    return Ok(Some(set));
+                }
+                if bounds[0] >= 1.0 {
+                    return Ok(Some(stream.request_at(now)));
+                }
+                let u: f64 = rng.random();
+                let mut request = if u >= bounds[2] && u < bounds[3] {
+                    // Validation allows inserts with `latest` only, whose
+                    // stream always creates a key.
+                    stream.insert().unwrap_or_else(|| stream.request_at(now))
+                } else {
+                    stream.request_at(now)
+                };
+                if u < bounds[0] || u >= bounds[3] {
+                    request.op = Op::Get;
+                    if u >= bounds[3] {
+                        *pending = Some(Request {
+                            op: Op::Set,
+                            ..request
+                        });
+                    }
+                } else if u < bounds[1] {
+                    request.op = Op::Set;
+                } else if u < bounds[2] {
+                    request.op = Op::Delete;
                 }
                 Ok(Some(request))
             }

@@ -68,6 +68,7 @@ impl Source {
                 crate::workload::Popularity::Zipf { alpha, .. } => format!("zipf-{alpha}"),
                 crate::workload::Popularity::Uniform { .. } => "uniform".to_string(),
                 crate::workload::Popularity::Hotspot { .. } => "hotspot".to_string(),
+                crate::workload::Popularity::Latest { alpha, .. } => format!("latest-{alpha}"),
             },
         }
     }

@@ -55,8 +55,9 @@ pub struct ClusterConfig {
 pub struct WorkloadConfig {
     /// Keys and sizes: a synthetic workload or a trace.
     pub keys: KeySource,
-    /// Shares of get, set and delete, summing to 1.
-    pub op_mix: [f64; 3],
+    /// Shares of get, set, delete, insert and read-modify-write, summing
+    /// to 1 (inserts only with the `latest` law).
+    pub op_mix: [f64; 5],
     /// Requests arrive at the trace's own timestamps (not the clients').
     pub trace_timed: bool,
 }

@@ -139,6 +139,8 @@ pub enum PopularityKind {
     Uniform,
     /// A hot fraction of keys takes a share of requests.
     Hotspot,
+    /// YCSB's latest: Zipf(alpha) over recency, newest first; inserts add keys.
+    Latest,
     /// Keys, sizes and operations from a trace file.
     Trace,
 }
@@ -153,11 +155,63 @@ pub enum TraceTiming {
     Clients,
 }
 
+/// A YCSB core workload (`workloads/workloada` … `workloadf`).
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Preset {
+    /// A: read 0.5, update 0.5.
+    YcsbA,
+    /// B: read 0.95, update 0.05.
+    YcsbB,
+    /// C: read only.
+    YcsbC,
+    /// D: read 0.95, insert 0.05, latest.
+    YcsbD,
+    /// E: scan 0.95, insert 0.05 (scans are not modelled: refused).
+    YcsbE,
+    /// F: read 0.5, read-modify-write 0.5.
+    YcsbF,
+}
+
+/// `[workload.drift]`: the ranking moves every `period`.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DriftEntry {
+    /// Time between two moves.
+    pub period: Duration,
+    /// Ranks every key climbs per move (the hottest fall to the bottom).
+    #[schemars(with = "u64")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shift: Option<u64>,
+    /// Share of ranks that get a new key per move.
+    #[schemars(with = "f64")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replace: Option<f64>,
+}
+
+/// One `[[workload.flash_crowds]]` entry.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FlashCrowdEntry {
+    /// When the crowd arrives.
+    pub at: Duration,
+    /// How long it stays.
+    pub length: Duration,
+    /// Number of crowd keys (the coldest of the law).
+    pub keys: u64,
+    /// Share of requests that go to them meanwhile.
+    pub share: f64,
+}
+
 /// `[workload]`.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct WorkloadSection {
-    /// zipf, uniform, hotspot or trace.
+    /// A YCSB core workload whose settings fill the fields not given.
+    #[schemars(with = "Preset")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preset: Option<Preset>,
+    /// zipf, uniform, hotspot, latest or trace.
     pub popularity: PopularityKind,
     /// Zipf skew (0 = uniform; 0.99 is YCSB's default).
     pub alpha: f64,
@@ -176,6 +230,22 @@ pub struct WorkloadSection {
     pub set: f64,
     /// Share of deletes.
     pub delete: f64,
+    /// Share of inserts (latest: a write of a new key).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub insert: f64,
+    /// Share of read-modify-writes (a get, then a set of the same key).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub rmw: f64,
+    /// Latest: each insert deletes the oldest key.
+    #[serde(skip_serializing_if = "is_false")]
+    pub churn: bool,
+    /// The ranking moves over time.
+    #[schemars(with = "DriftEntry")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drift: Option<DriftEntry>,
+    /// Flash crowds, in time order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flash_crowds: Vec<FlashCrowdEntry>,
     /// Trace file (popularity = "trace"); relative paths are from the scenario file.
     #[schemars(with = "PathBuf")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -191,6 +261,7 @@ pub struct WorkloadSection {
 impl Default for WorkloadSection {
     fn default() -> Self {
         WorkloadSection {
+            preset: None,
             popularity: PopularityKind::Zipf,
             alpha: 0.99,
             keys: 1_000_000,
@@ -200,11 +271,24 @@ impl Default for WorkloadSection {
             get: 1.0,
             set: 0.0,
             delete: 0.0,
+            insert: 0.0,
+            rmw: 0.0,
+            churn: false,
+            drift: None,
+            flash_crowds: Vec::new(),
             trace: None,
             trace_format: None,
             trace_timing: TraceTiming::Own,
         }
     }
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// Open or closed loop.

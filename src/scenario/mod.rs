@@ -3,19 +3,21 @@
 //! `docs/scenario.md`), unknown fields and
 //! bad values rejected with the field and what is allowed.
 //!
-//! Reading goes: file → TOML table → `--set` overrides → sweep cells → serde
-//! structs ([`file::ScenarioFile`]) → validation into [`Scenario`], once;
+//! Reading goes: file → TOML table → `--set` overrides → sweep cells → the
+//! YCSB preset's fields where the file gives none → serde structs ([`file::ScenarioFile`]) → validation into [`Scenario`], once;
 //! nothing downstream validates again.
 
 pub mod config;
 pub mod file;
 mod overrides;
+mod preset;
 pub mod rate;
 pub mod reference;
 mod schema;
 pub mod scheme;
 mod validate;
 pub mod values;
+mod workload;
 
 use std::path::{Path, PathBuf};
 
@@ -145,12 +147,14 @@ pub fn load(path: &Path, overrides: &[Override], seed: Option<u64>) -> Result<Pl
                 .collect::<Vec<_>>()
                 .join(",")
         };
-        let changed = !cell.is_empty() || !overrides.is_empty() || seed.is_some();
+        let changed =
+            !cell.is_empty() || !overrides.is_empty() || seed.is_some() || preset::named(&table);
         let file: ScenarioFile = if changed {
             let mut cell_table = table.clone();
             for o in &cell {
                 apply_override(&mut cell_table, o).map_err(&fail)?;
             }
+            preset::expand(&mut cell_table).map_err(&fail)?;
             from_table(&cell_table).map_err(|message| {
                 let culprit = overrides
                     .iter()

@@ -13,6 +13,7 @@ use super::file::{
 };
 use super::rate::{self, Pace};
 use super::scheme::Scheme;
+use super::workload;
 use crate::policy::PolicyChoice;
 use crate::trace::Trace;
 use crate::units::format_duration;
@@ -149,6 +150,8 @@ impl Scenario {
                 // from wherever it is written.
                 resolved_trace = Some(path.canonicalize().unwrap_or(path));
                 untimed_trace = !trace.has_times();
+                // Refuses a drift or flash crowds: a trace's keys are its own.
+                workload::motion(w, u64::MAX)?;
                 KeySource::Trace(trace)
             }
             kind => {
@@ -167,6 +170,11 @@ impl Scenario {
                         keys: w.keys,
                     },
                     PopularityKind::Uniform => Popularity::Uniform { keys: w.keys },
+                    PopularityKind::Latest => Popularity::Latest {
+                        alpha: w.alpha,
+                        keys: w.keys,
+                        churn: w.churn,
+                    },
                     _ => Popularity::Hotspot {
                         keys: w.keys,
                         hot: w.hot,
@@ -174,24 +182,12 @@ impl Scenario {
                     },
                 };
                 KeySource::Synthetic(Workload {
-                    popularity,
-                    sizes,
-                    requests: u64::MAX,
+                    motion: workload::motion(w, w.keys)?,
+                    ..Workload::still(popularity, sizes, u64::MAX)
                 })
             }
         };
-        for (field, value) in [
-            ("workload.get", w.get),
-            ("workload.set", w.set),
-            ("workload.delete", w.delete),
-        ] {
-            share(field, value)?;
-        }
-        let total = w.get + w.set + w.delete;
-        check((total - 1.0).abs() < 1e-9, || {
-            format!("workload.get + set + delete = {total}: the shares must sum to 1")
-        })?;
-        let op_mix = [w.get, w.set, w.delete];
+        let op_mix = workload::mix(w)?;
         if resolved_trace.is_some() {
             file.workload.trace = resolved_trace;
         }

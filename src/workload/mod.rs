@@ -5,14 +5,26 @@
 //! `lognormal:median=4KiB,sigma=1` (sizes). Keys are ranks passed through a
 //! bijective mixer, so popular keys are spread over the key space (and over
 //! the nodes of a cluster) instead of being 1, 2, 3. Offered load that changes
-//! over time is a [`schedule`].
+//! over time is a [`schedule`]; popularity that changes over time is a
+//! [`Motion`] (drift, flash crowds) or the `latest` law with inserts.
+//!
+//! A stationary workload draws keys on the path it always had
+//! ([`WorkloadStream::next_key`]); a moving one takes the time of each
+//! request ([`WorkloadStream::request_at`]). In replay, which has no clock,
+//! the time of a request is its index in the stream, so a drift's `period`
+//! is counted in requests.
 
+mod latest;
+mod motion;
 mod popularity;
 pub mod schedule;
 mod sizes;
 
+pub use motion::{Drift, FlashCrowd, Motion};
 pub use popularity::Popularity;
 pub use sizes::SizeLaw;
+
+use rand::RngExt;
 
 use crate::request::{Op, Request, RequestStream, StreamError};
 use crate::seed::{Rng, Seed};
@@ -27,27 +39,72 @@ pub struct Workload {
     pub sizes: SizeLaw,
     /// Number of requests.
     pub requests: u64,
+    /// How the popularity moves over time (still by default).
+    pub motion: Motion,
+    /// Share of requests that insert a key, drawn by the stream itself
+    /// (replay's `latest:insert=`; the cluster draws inserts from its
+    /// operation mix and leaves this 0).
+    pub inserts: f64,
 }
 
 impl Workload {
     /// Parses `zipf:alpha=1.0,keys=1000000,requests=10000000` and friends.
     pub fn parse(text: &str, sizes: SizeLaw) -> Result<Workload, SpecError> {
-        let (popularity, requests) = Popularity::parse(text)?;
+        let parsed = Popularity::parse(text)?;
         Ok(Workload {
+            popularity: parsed.popularity,
+            sizes,
+            requests: parsed.requests,
+            motion: parsed.motion,
+            inserts: parsed.inserts,
+        })
+    }
+
+    /// A stationary workload: `popularity`, `sizes`, `requests`, nothing moving.
+    pub fn still(popularity: Popularity, sizes: SizeLaw, requests: u64) -> Workload {
+        Workload {
             popularity,
             sizes,
             requests,
-        })
+            motion: Motion::default(),
+            inserts: 0.0,
+        }
+    }
+
+    /// True when which keys are hot changes over time (or with inserts).
+    pub fn moves(&self) -> bool {
+        !self.motion.is_still() || matches!(self.popularity, Popularity::Latest { .. })
     }
 
     /// A fresh stream of this workload; equal seeds give equal streams.
     pub fn stream(&self, seed: Seed) -> WorkloadStream {
+        let moving = self.moves().then(|| {
+            let recency = match self.popularity {
+                Popularity::Latest { alpha, keys, churn } => {
+                    Some(latest::Recency::new(alpha, keys, churn))
+                }
+                _ => None,
+            };
+            Box::new(Moving {
+                mover: motion::Mover::new(
+                    self.motion.clone(),
+                    self.popularity.keys(),
+                    seed.derive("crowds").rng(),
+                ),
+                keys: self.popularity.keys(),
+                recency,
+                inserts: self.inserts,
+                insert_rng: seed.derive("inserts").rng(),
+                clock: 0,
+            })
+        });
         WorkloadStream {
             sampler: self.popularity.sampler(),
             sizes: self.sizes.clone(),
             size_seed: seed.derive("sizes"),
             rng: seed.derive("keys").rng(),
             remaining: self.requests,
+            moving,
         }
     }
 }
@@ -59,13 +116,89 @@ pub struct WorkloadStream {
     size_seed: Seed,
     rng: Rng,
     remaining: u64,
+    /// What moves (none for a stationary workload).
+    moving: Option<Box<Moving>>,
+}
+
+/// The state of a moving workload's stream.
+struct Moving {
+    mover: motion::Mover,
+    keys: u64,
+    recency: Option<latest::Recency>,
+    inserts: f64,
+    insert_rng: Rng,
+    /// Replay's clock: the index of the next request.
+    clock: u64,
 }
 
 impl WorkloadStream {
-    /// The next key.
+    /// The next key of a stationary law (a moving one at time zero).
     #[inline]
     pub fn next_key(&mut self) -> u64 {
-        self.sampler.sample(&mut self.rng)
+        match self.moving {
+            None => self.sampler.sample(&mut self.rng),
+            Some(_) => self.key_at(0),
+        }
+    }
+
+    /// The key of a read at time `t` (times never decrease).
+    #[inline]
+    pub fn key_at(&mut self, t: u64) -> u64 {
+        let Some(moving) = self.moving.as_deref_mut() else {
+            return self.sampler.sample(&mut self.rng);
+        };
+        if let Some(key) = moving.mover.crowd_key(t) {
+            return key;
+        }
+        match &mut moving.recency {
+            Some(recency) => recency.key(&mut self.rng),
+            None => {
+                let rank = self.sampler.rank(&mut self.rng);
+                moving.mover.key(rank, moving.keys, t)
+            }
+        }
+    }
+
+    /// A get of the key drawn at time `t`.
+    #[inline]
+    pub fn request_at(&mut self, t: u64) -> Request {
+        let key = self.key_at(t);
+        self.request(key, Op::Get)
+    }
+
+    /// A set of a newly created key (`latest` only: YCSB's insert), or
+    /// `None` for a law whose key space does not grow.
+    pub fn insert(&mut self) -> Option<Request> {
+        let key = self.moving.as_deref_mut()?.recency.as_mut()?.insert();
+        Some(self.request(key, Op::Set))
+    }
+
+    #[inline]
+    fn request(&self, key: u64, op: Op) -> Request {
+        Request {
+            time_ns: 0,
+            key,
+            size: self.sizes.size_of(key, self.size_seed),
+            op,
+            next_access: crate::request::NEVER,
+        }
+    }
+
+    /// The next request in replay order: its index is its time, and a share
+    /// `inserts` of them create keys.
+    fn next_replayed(&mut self) -> Request {
+        let Some(moving) = self.moving.as_deref_mut() else {
+            return self.next_request();
+        };
+        let t = moving.clock;
+        moving.clock += 1;
+        if moving.inserts > 0.0
+            && moving.insert_rng.random::<f64>() < moving.inserts
+            && let Some(request) = self.insert()
+        {
+            return request;
+        }
+        self.request_at(t)
     }
 
     /// The next request (a get of the next key, at time zero), ignoring
@@ -86,9 +219,16 @@ impl WorkloadStream {
 impl RequestStream for WorkloadStream {
     fn next_batch(&mut self, batch: &mut Vec<Request>, max: usize) -> Result<usize, StreamError> {
         let n = (max as u64).min(self.remaining) as usize;
-        for _ in 0..n {
-            let request = self.next_request();
-            batch.push(request);
+        if self.moving.is_some() {
+            for _ in 0..n {
+                let request = self.next_replayed();
+                batch.push(request);
+            }
+        } else {
+            for _ in 0..n {
+                let request = self.next_request();
+                batch.push(request);
+            }
         }
         self.remaining -= n as u64;
         Ok(n)

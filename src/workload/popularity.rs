@@ -1,10 +1,11 @@
-//! Key popularity laws: Zipf (any alpha ≥ 0, including exactly 1), uniform
-//! and hotspot. Sampling is O(1) per draw with O(1) state, so 10^8 keys cost
-//! nothing to set up.
+//! Key popularity laws: Zipf (any alpha ≥ 0, including exactly 1), uniform,
+//! hotspot and YCSB's latest. Sampling is O(1) per draw with O(1) state, so
+//! 10^8 keys cost nothing to set up.
 
 use rand::RngExt;
 use rand_distr::Distribution;
 
+use super::motion::{Drift, Motion};
 use super::scramble;
 use crate::seed::Rng;
 use crate::spec::{Spec, SpecError};
@@ -34,6 +35,30 @@ pub enum Popularity {
         /// Fraction of requests that go to hot keys.
         share: f64,
     },
+    /// YCSB's `latest`: Zipf(alpha) over recency, the newest key first;
+    /// inserts create keys (see [`super::latest`]).
+    Latest {
+        /// Skew over recency; 0 is uniform.
+        alpha: f64,
+        /// Keys at the start.
+        keys: u64,
+        /// Each insert deletes the oldest key, so `keys` keys exist at once.
+        churn: bool,
+    },
+}
+
+/// A workload specification read: the law, its request count, what moves,
+/// and the share of requests that insert (latest only).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Parsed {
+    /// The law.
+    pub popularity: Popularity,
+    /// Requests.
+    pub requests: u64,
+    /// Drift (its period counted in requests).
+    pub motion: Motion,
+    /// Share of requests that create a key.
+    pub inserts: f64,
 }
 
 /// The hot share of a hotspot law: above 0 (no hot keys at all would send
@@ -51,17 +76,58 @@ fn hot_share(spec: &Spec) -> Result<f64, SpecError> {
 
 fn allowed(kind: &str) -> &'static [&'static str] {
     match kind {
-        "zipf" => &["alpha", "keys", "requests"],
-        "uniform" => &["keys", "requests"],
-        "hotspot" => &["keys", "hot", "share", "requests"],
+        "zipf" => &["alpha", "keys", "requests", "period", "shift", "replace"],
+        "uniform" => &["keys", "requests", "period", "shift", "replace"],
+        "hotspot" => &[
+            "keys", "hot", "share", "requests", "period", "shift", "replace",
+        ],
+        "latest" => &["alpha", "keys", "requests", "insert", "churn"],
         _ => &[],
     }
 }
 
+/// The drift of a specification: `period` (in requests) with `shift` (ranks)
+/// or `replace` (a share), or none.
+fn drift(spec: &Spec) -> Result<Option<Drift>, SpecError> {
+    let given = |name| spec.get(name).is_some();
+    match (given("period"), given("shift"), given("replace")) {
+        (false, false, false) => Ok(None),
+        (true, true, false) => Ok(Some(Drift::Shift {
+            period: spec.count("period")?,
+            shift: spec.count("shift")?,
+        })),
+        (true, false, true) => {
+            let share = spec.real("replace", 0.0, 0.0, 1.0)?;
+            if share == 0.0 {
+                return Err(spec.fail(
+                    "`replace` must be above 0 (a share of the ranks, at most 1)".to_string(),
+                ));
+            }
+            Ok(Some(Drift::Replace {
+                period: spec.count("period")?,
+                share,
+            }))
+        }
+        _ => Err(spec.fail(
+            "a drift needs `period` (in requests) and one of `shift` (ranks) or `replace` (a share)"
+                .to_string(),
+        )),
+    }
+}
+
+/// `churn=true` or `churn=false` (default false).
+fn churn(spec: &Spec) -> Result<bool, SpecError> {
+    match spec.get("churn") {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(spec.fail(format!("`churn` must be true or false, got `{other}`"))),
+    }
+}
+
 impl Popularity {
-    /// Parses a workload specification; returns the law and the request count.
-    pub fn parse(text: &str) -> Result<(Popularity, u64), SpecError> {
-        let spec = Spec::parse(text, allowed, "zipf, uniform, hotspot")?;
+    /// Parses a workload specification.
+    pub fn parse(text: &str) -> Result<Parsed, SpecError> {
+        let spec = Spec::parse(text, allowed, "zipf, uniform, hotspot, latest")?;
         let keys = spec.count("keys")?;
         let requests = spec.count("requests")?;
         let popularity = match spec.kind {
@@ -70,22 +136,51 @@ impl Popularity {
                 keys,
             },
             "uniform" => Popularity::Uniform { keys },
+            "latest" => Popularity::Latest {
+                alpha: spec.real("alpha", 0.99, 0.0, 10.0)?,
+                keys,
+                churn: churn(&spec)?,
+            },
             _ => Popularity::Hotspot {
                 keys,
                 hot: hot_share(&spec)?,
                 share: spec.real("share", 0.8, 0.0, 1.0)?,
             },
         };
-        Ok((popularity, requests))
+        Ok(Parsed {
+            popularity,
+            requests,
+            motion: Motion {
+                drift: drift(&spec)?,
+                crowds: Vec::new(),
+            },
+            inserts: spec.real("insert", 0.0, 0.0, 1.0)?,
+        })
+    }
+
+    /// Number of keys at the start.
+    pub fn keys(&self) -> u64 {
+        match *self {
+            Popularity::Zipf { keys, .. }
+            | Popularity::Uniform { keys }
+            | Popularity::Hotspot { keys, .. }
+            | Popularity::Latest { keys, .. } => keys,
+        }
     }
 
     /// A sampler drawing keys from this law.
     pub(super) fn sampler(&self) -> Sampler {
         match *self {
-            Popularity::Zipf { alpha, keys } if alpha > 0.0 => Sampler::Zipf(
-                rand_distr::Zipf::new(keys as f64, alpha).expect("alpha ≥ 0 and keys ≥ 1"),
-            ),
-            Popularity::Zipf { keys, .. } | Popularity::Uniform { keys } => Sampler::Uniform(keys),
+            Popularity::Zipf { alpha, keys } | Popularity::Latest { alpha, keys, .. }
+                if alpha > 0.0 =>
+            {
+                Sampler::Zipf(
+                    rand_distr::Zipf::new(keys as f64, alpha).expect("alpha ≥ 0 and keys ≥ 1"),
+                )
+            }
+            Popularity::Zipf { keys, .. }
+            | Popularity::Uniform { keys }
+            | Popularity::Latest { keys, .. } => Sampler::Uniform(keys),
             Popularity::Hotspot { keys, hot, share } => {
                 let hot_keys = ((keys as f64 * hot).round() as u64).clamp(1, keys);
                 Sampler::Hotspot {
@@ -99,6 +194,7 @@ impl Popularity {
 }
 
 /// A ready-to-draw popularity law.
+#[derive(Debug)]
 pub(super) enum Sampler {
     Zipf(rand_distr::Zipf<f64>),
     Uniform(u64),
@@ -113,7 +209,13 @@ impl Sampler {
     /// Draws a key (a scrambled rank).
     #[inline]
     pub(super) fn sample(&self, rng: &mut Rng) -> u64 {
-        let rank = match *self {
+        scramble(self.rank(rng))
+    }
+
+    /// Draws a rank, 1 the most popular.
+    #[inline]
+    pub(super) fn rank(&self, rng: &mut Rng) -> u64 {
+        match *self {
             Sampler::Zipf(ref zipf) => zipf.sample(rng) as u64,
             Sampler::Uniform(keys) => rng.random_range(1..=keys),
             Sampler::Hotspot {
@@ -127,7 +229,6 @@ impl Sampler {
                     rng.random_range(hot_keys + 1..=keys)
                 }
             }
-        };
-        scramble(rank)
+        }
     }
 }

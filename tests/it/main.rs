@@ -22,6 +22,7 @@ mod layers;
 mod libcachesim;
 mod load;
 mod model;
+mod motion;
 mod oracles;
 mod plots;
 mod readme;

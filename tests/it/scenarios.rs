@@ -280,8 +280,18 @@ fn overrides_change_fields_and_are_checked() {
 const FULL: &str = r#"
         name = "x"
         [workload]
+        preset = "ycsb-a"
+        insert = 0.1
+        rmw = 0.1
+        churn = true
+        drift = { period = "1s", shift = 1, replace = 0.1 }
         trace = "t.oracleGeneral.bin"
         trace_format = "oracleGeneral"
+        [[workload.flash_crowds]]
+        at = "1s"
+        length = "2s"
+        keys = 10
+        share = 0.5
         [cache]
         ttl = "1s"
         [database]

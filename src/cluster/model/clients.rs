@@ -120,7 +120,7 @@ impl Clients {
     /// What starts the run.
     pub fn start(&mut self, config: &ClusterConfig) -> Result<Start, TraceError> {
         if config.workload.trace_timed {
-            self.next_trace = self.feed.next()?;
+            self.next_trace = self.feed.next(0)?;
             if let Some(first) = self.next_trace {
                 self.trace_origin = first.time_ns;
             }
@@ -132,9 +132,10 @@ impl Clients {
         })
     }
 
-    /// The next request of the feed (none when a trace is over).
-    pub fn next_request(&mut self) -> Result<Option<Request>, TraceError> {
-        self.feed.next()
+    /// The next request of the feed, issued at `now` (none when a trace
+    /// is over).
+    pub fn next_request(&mut self, now: Time) -> Result<Option<Request>, TraceError> {
+        self.feed.next(now)
     }
 
     /// Open loop: when the arrival after one at `now` comes (a schedule's
@@ -159,7 +160,7 @@ impl Clients {
         now: Time,
     ) -> Result<(Option<Request>, Option<Time>), TraceError> {
         let due = self.next_trace.take();
-        self.next_trace = self.feed.next()?;
+        self.next_trace = self.feed.next(now)?;
         let next = self
             .next_trace
             .map(|next| next.time_ns.saturating_sub(self.trace_origin).max(now));
@@ -188,12 +189,12 @@ impl Sim<'_> {
                 let next = self.clients.next_arrival(now);
                 self.queue
                     .schedule_in(lane::ARRIVAL, next, Event::Client(ClientEvent::Arrival));
-                if let Some(request) = self.clients.next_request()? {
+                if let Some(request) = self.clients.next_request(now)? {
                     self.issue(now, request, NO_USER);
                 }
             }
             ClientEvent::UserReady(user) => {
-                if let Some(request) = self.clients.next_request()? {
+                if let Some(request) = self.clients.next_request(now)? {
                     self.issue(now, request, user);
                 }
             }

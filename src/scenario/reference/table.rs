@@ -43,9 +43,14 @@ pub const SECTIONS: &[Section] = &[
     Section {
         key: "workload",
         fields: &[
+            unset(
+                "preset",
+                "none",
+                "a YCSB core workload, `ycsb-a` … `ycsb-f` (below), whose settings fill the `[workload]` fields the file leaves out; `ycsb-e` (scans) is refused",
+            ),
             field(
                 "popularity",
-                "key popularity: `zipf`, `uniform`, `hotspot`, or `trace` (keys, sizes and operations from a trace file)",
+                "key popularity: `zipf`, `uniform`, `hotspot`, `latest` (YCSB's: Zipf(`alpha`) over recency, the newest key the most requested; `insert` creates keys), or `trace` (keys, sizes and operations from a trace file)",
             ),
             field(
                 "alpha",
@@ -68,6 +73,31 @@ pub const SECTIONS: &[Section] = &[
                 "share of deletes: deleted in the database, then from the cache",
             ),
             unset(
+                "insert",
+                "0",
+                "`latest`: share of inserts, each a set of a newly created key (a database write, then the write policy's effect on the cache, as any set)",
+            ),
+            unset(
+                "rmw",
+                "0",
+                "share of read-modify-writes: a get, then a set of the same key as the next request issued (two requests, each with its own latency)",
+            ),
+            unset(
+                "churn",
+                "false",
+                "`latest`: each insert deletes the oldest key, so `keys` keys exist at once and a deleted key is never requested again",
+            ),
+            unset(
+                "drift",
+                "none",
+                "zipf, uniform, hotspot: the ranking moves every `period`, `{ period = \"60s\", shift = 1000 }` or `{ period = \"60s\", replace = 0.1 }` (below)",
+            ),
+            unset(
+                "flash_crowds",
+                "none",
+                "zipf, uniform, hotspot: `[[workload.flash_crowds]]` entries, each sending a share of the requests to a few cold keys for a while (below)",
+            ),
+            unset(
                 "trace",
                 "—",
                 "trace file for `popularity = \"trace\"` (oracleGeneral, vscsi, csv, txt, optionally .zst); relative to the scenario file",
@@ -80,6 +110,47 @@ pub const SECTIONS: &[Section] = &[
             field(
                 "trace_timing",
                 "`own`: requests at the trace's timestamps; `clients`: issued by the clients, in trace order. A trace without timestamps (txt, csv without a time column) is always timed by the clients; `validate` and `run` say so",
+            ),
+        ],
+    },
+    Section {
+        key: "workload.drift",
+        fields: &[
+            unset(
+                "period",
+                "required",
+                "time between two moves of the ranking",
+            ),
+            unset(
+                "shift",
+                "—",
+                "every move, each key climbs `shift` ranks and the `shift` hottest become the coldest (1 to `keys` − 1); give `shift` or `replace`",
+            ),
+            unset(
+                "replace",
+                "—",
+                "every move, this share of the ranks (at every depth) gets a key never requested before (above 0, at most 1)",
+            ),
+        ],
+    },
+    Section {
+        key: "workload.flash_crowds",
+        fields: &[
+            unset("at", "required", "when the crowd arrives"),
+            unset(
+                "length",
+                "required",
+                "how long it stays; crowds are in time order and may not overlap",
+            ),
+            unset(
+                "keys",
+                "required",
+                "number of crowd keys, the coldest ranks of the law (crowds take disjoint keys, together at most `keys`)",
+            ),
+            unset(
+                "share",
+                "required",
+                "share of requests that go to the crowd keys meanwhile, uniformly among them",
             ),
         ],
     },
