@@ -16,6 +16,7 @@ pub mod output;
 pub mod pass;
 mod stack;
 mod summary;
+mod table;
 pub mod zipf;
 
 pub use fit::{FitCheck, FittedWorkload};

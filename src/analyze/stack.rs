@@ -56,6 +56,14 @@ impl Stack {
         }
     }
 
+    /// Asks the CPU to start loading what [`Stack::take`] of `position` reads first.
+    #[inline]
+    pub fn prefetch(&self, position: u32) {
+        if let Some(size) = self.size_at.get(position as usize) {
+            crate::mrc::prefetch(size);
+        }
+    }
+
     /// Whether every position is used (the owner must compact first).
     pub fn is_full(&self) -> bool {
         self.next == self.size_at.len()
