@@ -223,15 +223,15 @@ impl RunCommand {
 
 #[derive(Args)]
 struct SourceOptions {
-    /// Trace file (oracleGeneral, vscsi, csv, txt; optionally .zst).
+    /// Trace file (oracleGeneral, lcs, twitter, vscsi, csv, txt; optionally .zst).
     #[arg(
         long,
         conflicts_with = "workload",
         required_unless_present = "workload"
     )]
     trace: Option<PathBuf>,
-    /// Trace format when the file name does not tell: oracleGeneral, vscsi, txt,
-    /// csv or csv:key=N,time=N,size=N,op=N,header=true,delimiter=C,time-unit=s.
+    /// Trace format when the file name does not tell: oracleGeneral, lcs, twitter, vscsi,
+    /// txt, csv or csv:key=N,time=N,size=N,op=N,header=true,delimiter=C,time-unit=s.
     #[arg(long, requires = "trace")]
     format: Option<String>,
     /// Synthetic workload: zipf:alpha=A,keys=N,requests=N | uniform:keys=N,requests=N |

@@ -99,7 +99,7 @@ pub fn analyze(trace: &Trace, options: &Options) -> Result<Report, AnalyzeError>
     let counts = pass.counts();
     let mut analysis = Analysis::of(&pass, &counts, trace.has_times());
     analysis.trace = trace.path.display().to_string();
-    analysis.format = format!("{:?}", trace.format);
+    analysis.format = trace.format.name().to_string();
     analysis.lcs_header = header;
     // An empty trace has nothing to fit.
     if pass.requests > 0 {

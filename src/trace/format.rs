@@ -63,6 +63,18 @@ impl Default for CsvColumns {
 const FORMATS: &str = "oracleGeneral (oracleGeneral:next-access=recompute), vscsi, lcs, twitter, txt, csv (csv:key=N,time=N,size=N,op=N,header=true|false,delimiter=C,time-unit=s|ms|us|ns)";
 
 impl TraceFormat {
+    /// The format's name, as `--format` takes it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            TraceFormat::OracleGeneral { .. } => "oracleGeneral",
+            TraceFormat::Vscsi => "vscsi",
+            TraceFormat::Lcs => "lcs",
+            TraceFormat::Twitter => "twitter",
+            TraceFormat::Text => "txt",
+            TraceFormat::Csv(_) => "csv",
+        }
+    }
+
     /// Parses a `--format` value.
     pub fn parse(text: &str) -> Result<TraceFormat, String> {
         let (kind, options) = text.split_once(':').unwrap_or((text, ""));
