@@ -1,11 +1,13 @@
 //! cachelab: a workbench for distributed caching.
 //!
 //! Eviction policies ([`policy`]), request streams from traces ([`trace`]) and
+//! their characterisation and fitted workloads ([`analyze`]),
 //! generators ([`workload`]), the fast single-cache replay engine
 //! ([`replay`]) with one-pass miss-ratio curves ([`mrc`]), analytical models
 //! used as oracles ([`theory`]), results on disk ([`report`]), and real
 //! servers driven with the same streams ([`drive`]).
 
+pub mod analyze;
 pub mod atomic;
 pub mod check;
 pub mod cli;

@@ -30,6 +30,8 @@ enum Command {
     },
     /// Replay a trace or a synthetic workload through policies × cache sizes.
     Replay(ReplayCommand),
+    /// Characterise a trace, fit a synthetic workload to it, and check the fit.
+    Analyze(AnalyzeCommand),
     /// Miss ratio against cache size, one line per policy (CSV, PNG, SVG).
     Mrc(MrcCommand),
     /// Simulate a cache tier described by a scenario file (and its sweep).
@@ -109,6 +111,22 @@ struct DriveCommand {
     /// Requests sent together on a connection (then one SET per distinct missed key).
     #[arg(long, default_value_t = 1)]
     pipeline: usize,
+}
+
+#[derive(Args)]
+struct AnalyzeCommand {
+    /// The trace file (oracleGeneral, lcs, twitter, vscsi, csv, txt; optionally .zst).
+    trace: PathBuf,
+    /// Trace format when the file name does not tell: oracleGeneral, lcs, twitter, vscsi,
+    /// txt, csv or csv:key=N,time=N,size=N,op=N,header=true,delimiter=C,time-unit=s.
+    #[arg(long)]
+    format: Option<String>,
+    /// Output directory (default results/analyze/<trace name>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Seed of the fitted workload's synthetic stream.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
 }
 
 #[derive(Args)]
@@ -205,15 +223,15 @@ impl RunCommand {
 
 #[derive(Args)]
 struct SourceOptions {
-    /// Trace file (oracleGeneral, vscsi, csv, txt; optionally .zst).
+    /// Trace file (oracleGeneral, lcs, twitter, vscsi, csv, txt; optionally .zst).
     #[arg(
         long,
         conflicts_with = "workload",
         required_unless_present = "workload"
     )]
     trace: Option<PathBuf>,
-    /// Trace format when the file name does not tell: oracleGeneral, vscsi, txt,
-    /// csv or csv:key=N,time=N,size=N,op=N,header=true,delimiter=C,time-unit=s.
+    /// Trace format when the file name does not tell: oracleGeneral, lcs, twitter, vscsi,
+    /// txt, csv or csv:key=N,time=N,size=N,op=N,header=true,delimiter=C,time-unit=s.
     #[arg(long, requires = "trace")]
     format: Option<String>,
     /// Synthetic workload: zipf:alpha=A,keys=N,requests=N | uniform:keys=N,requests=N |
@@ -332,6 +350,13 @@ fn main() -> ExitCode {
             };
             cli::replay(&cmd.source.source(), &args, true).map(Printed::Outcome)
         }
+        Command::Analyze(cmd) => cli::analyze(&cli::AnalyzeArgs {
+            trace: cmd.trace,
+            format: cmd.format,
+            out: cmd.out,
+            seed: cmd.seed,
+        })
+        .map(Printed::Outcome),
         Command::Mrc(cmd) => {
             let args = cli::MrcArgs {
                 policies: cmd.policy,

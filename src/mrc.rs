@@ -217,7 +217,7 @@ impl PositionIndex {
 
 /// Hints the CPU to load `value`'s cache line; no effect on results.
 #[inline]
-fn prefetch<T>(value: &T) {
+pub(crate) fn prefetch<T>(value: &T) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};

@@ -1,6 +1,7 @@
 //! The commands behind the CLI: from what a user typed (strings) to results
 //! on disk. `main.rs` only parses arguments and calls these.
 
+mod analyze;
 mod calibrate;
 mod compare;
 mod drive;
@@ -11,6 +12,7 @@ mod units;
 
 pub use crate::replay::SourceArgs;
 pub use crate::report::table::{policies_markdown, policies_table};
+pub use analyze::{AnalyzeArgs, analyze};
 pub use calibrate::{CalibrateArgs, calibrate};
 pub use compare::{CompareArgs, compare};
 pub use drive::{DriveArgs, drive};

@@ -10,25 +10,45 @@ use crate::request::{NEVER, Op, Request, RequestStream, StreamError};
 
 /// Reads whole fixed-size records from an input, reporting a record cut
 /// short by the end of the file.
-struct Records {
+pub(super) struct Records {
     input: Input,
     record_len: usize,
     buf: Vec<u8>,
-    records_read: u64,
+    /// Records read so far.
+    pub(super) records_read: u64,
+    /// Byte offset of the first record (after any header).
+    start: u64,
 }
 
 impl Records {
     fn new(input: Input, record_len: usize) -> Self {
+        Records::after_header(input, record_len, 0)
+    }
+
+    /// Records of `record_len` bytes that start at byte `start` of the
+    /// input (the header already read), so offsets in errors are the file's.
+    pub(super) fn after_header(input: Input, record_len: usize, start: u64) -> Self {
         Records {
             input,
             record_len,
             buf: Vec::new(),
             records_read: 0,
+            start,
         }
     }
 
+    /// The input's file.
+    pub(super) fn path(&self) -> &std::path::Path {
+        &self.input.path
+    }
+
+    /// Byte offset of record `index` in the (decompressed) file.
+    pub(super) fn offset_of(&self, index: u64) -> u64 {
+        self.start + index * self.record_len as u64
+    }
+
     /// Reads up to `max` records; returns their bytes (empty at the end).
-    fn next_chunk(&mut self, max: usize) -> Result<&[u8], StreamError> {
+    pub(super) fn next_chunk(&mut self, max: usize) -> Result<&[u8], StreamError> {
         let want = max * self.record_len;
         self.buf.resize(want, 0);
         let mut got = 0;
@@ -46,7 +66,7 @@ impl Records {
             return Err(StreamError::Truncated {
                 path: self.input.path.clone(),
                 record,
-                offset: record * self.record_len as u64,
+                offset: self.offset_of(record),
                 got: got % self.record_len,
                 want: self.record_len,
                 compressed: self.input.compressed,
@@ -61,11 +81,11 @@ fn u16_at(bytes: &[u8], at: usize) -> u16 {
     u16::from_le_bytes(bytes[at..at + 2].try_into().expect("2 bytes"))
 }
 
-fn u32_at(bytes: &[u8], at: usize) -> u32 {
+pub(super) fn u32_at(bytes: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
 }
 
-fn u64_at(bytes: &[u8], at: usize) -> u64 {
+pub(super) fn u64_at(bytes: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
 }
 
@@ -129,7 +149,15 @@ impl RequestStream for OracleGeneral {
 /// the record itself.
 #[inline]
 fn next_access(record: &[u8], index: u64) -> Option<u64> {
-    match u64_at(record, 16) as i64 {
+    decode_next_access(u64_at(record, 16) as i64, index)
+}
+
+/// A next-access field (1-based request index, −1 or `i64::MAX` for never)
+/// of the record at `index`, as a 0-based index or [`NEVER`]; `None` when
+/// it does not point after the record itself.
+#[inline]
+pub(super) fn decode_next_access(field: i64, index: u64) -> Option<u64> {
+    match field {
         -1 | i64::MAX => Some(NEVER),
         n if n >= 1 && n as u64 - 1 > index => Some(n as u64 - 1),
         _ => None,

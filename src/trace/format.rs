@@ -15,6 +15,11 @@ pub enum TraceFormat {
     },
     /// VMware vscsi, version 1 or 2.
     Vscsi,
+    /// libCacheSim's lcs, versions 1 to 8 (a header, then records).
+    Lcs,
+    /// Twitter's cache traces (Yang et al., OSDI 2020): csv lines of
+    /// timestamp, key, key size, value size, client, operation, TTL.
+    Twitter,
     /// One key per line; no time, no size.
     Text,
     /// Comma- (or otherwise) separated values.
@@ -55,15 +60,29 @@ impl Default for CsvColumns {
     }
 }
 
-const FORMATS: &str = "oracleGeneral (oracleGeneral:next-access=recompute), vscsi, txt, csv (csv:key=N,time=N,size=N,op=N,header=true|false,delimiter=C,time-unit=s|ms|us|ns)";
+const FORMATS: &str = "oracleGeneral (oracleGeneral:next-access=recompute), vscsi, lcs, twitter, txt, csv (csv:key=N,time=N,size=N,op=N,header=true|false,delimiter=C,time-unit=s|ms|us|ns)";
 
 impl TraceFormat {
+    /// The format's name, as `--format` takes it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            TraceFormat::OracleGeneral { .. } => "oracleGeneral",
+            TraceFormat::Vscsi => "vscsi",
+            TraceFormat::Lcs => "lcs",
+            TraceFormat::Twitter => "twitter",
+            TraceFormat::Text => "txt",
+            TraceFormat::Csv(_) => "csv",
+        }
+    }
+
     /// Parses a `--format` value.
     pub fn parse(text: &str) -> Result<TraceFormat, String> {
         let (kind, options) = text.split_once(':').unwrap_or((text, ""));
         match kind.trim() {
             "oracleGeneral" | "oraclegeneral" | "oracle" => parse_oracle_options(options),
             "vscsi" => Ok(TraceFormat::Vscsi),
+            "lcs" => Ok(TraceFormat::Lcs),
+            "twitter" | "twr" => Ok(TraceFormat::Twitter),
             "txt" | "text" | "plain" => Ok(TraceFormat::Text),
             "csv" => parse_csv_options(options).map(TraceFormat::Csv),
             other => Err(format!("unknown trace format `{other}`; known: {FORMATS}")),
@@ -71,7 +90,9 @@ impl TraceFormat {
     }
 
     /// The format a file name says: `.oracleGeneral[.bin]`, `.vscsi`,
-    /// `.csv`, `.txt`, each optionally followed by `.zst`.
+    /// `.lcs`, `.twitter` or `.twitter.csv`, `.csv`, `.txt`, each optionally
+    /// followed by `.zst` (Twitter's own files, `cluster52.0` and the like,
+    /// need `--format twitter`).
     pub fn from_path(path: &Path) -> Result<TraceFormat, TraceError> {
         let name = path
             .file_name()
@@ -85,6 +106,10 @@ impl TraceFormat {
             })
         } else if name.ends_with(".vscsi") {
             Ok(TraceFormat::Vscsi)
+        } else if name.ends_with(".lcs") {
+            Ok(TraceFormat::Lcs)
+        } else if name.ends_with(".twitter") || name.ends_with(".twitter.csv") {
+            Ok(TraceFormat::Twitter)
         } else if name.ends_with(".csv") {
             Ok(TraceFormat::Csv(CsvColumns::default()))
         } else if name.ends_with(".txt") {
@@ -213,6 +238,10 @@ mod tests {
         );
         assert!(TraceFormat::parse("oracle:next=1").is_err());
         assert_eq!(f("x.vscsi"), Some(TraceFormat::Vscsi));
+        assert_eq!(f("x.lcs.zst"), Some(TraceFormat::Lcs));
+        assert_eq!(f("c52.twitter.csv"), Some(TraceFormat::Twitter));
+        assert_eq!(TraceFormat::parse("lcs"), Ok(TraceFormat::Lcs));
+        assert_eq!(TraceFormat::parse("twitter"), Ok(TraceFormat::Twitter));
         assert_eq!(f("x.txt.zst"), Some(TraceFormat::Text));
         assert!(matches!(f("x.csv"), Some(TraceFormat::Csv(_))));
         assert_eq!(f("x.dat"), None);

@@ -1,8 +1,8 @@
 //! Request streams from trace files.
 //!
-//! Readers stream in constant memory: libCacheSim's oracleGeneral binary
-//! format, CSV with configurable columns, plain text (one key per line) and
-//! VMware vscsi. Any of them may be zstd-compressed; compression is detected
+//! Readers stream in constant memory: libCacheSim's oracleGeneral and lcs
+//! (v1 to v8) binary formats, Twitter's cache-trace csv, CSV with
+//! configurable columns, plain text (one key per line) and VMware vscsi. Any of them may be zstd-compressed; compression is detected
 //! from the file's first bytes. A malformed or truncated file is an error
 //! naming the file and the record, never a panic.
 
@@ -10,15 +10,20 @@ mod binary;
 mod csv;
 mod format;
 mod input;
+pub mod lcs;
 mod lines;
+pub mod record;
 mod spool;
 mod text;
+mod twitter;
 mod writer;
 
 pub use format::{CsvColumns, TraceFormat};
+pub use lcs::LcsHeader;
 pub use lines::MAX_LINE_BYTES;
+pub use record::{Record, RecordStream, TraceOp};
 pub use spool::MAX_SPOOL_BYTES;
-pub use writer::write_oracle_general;
+pub use writer::{write_lcs, write_oracle_general};
 
 use std::path::{Path, PathBuf};
 
@@ -91,20 +96,52 @@ impl Trace {
 
     /// Opens a fresh stream from the start of the file.
     pub fn open(&self) -> Result<Box<dyn RequestStream>, TraceError> {
-        let lines = matches!(self.format, TraceFormat::Text | TraceFormat::Csv(_));
-        let input = input::open(&self.path, lines, self.max_spool_bytes)?;
+        let input = self.input()?;
         Ok(match &self.format {
             TraceFormat::OracleGeneral { .. } => Box::new(binary::OracleGeneral::new(input)),
             TraceFormat::Vscsi => Box::new(binary::Vscsi::new(input)?),
+            TraceFormat::Lcs => Box::new(record::RequestsOf::new(lcs::LcsReader::new(input)?)),
+            TraceFormat::Twitter => {
+                Box::new(record::RequestsOf::new(twitter::TwitterReader::new(input)))
+            }
             TraceFormat::Text => Box::new(text::TextReader::new(input)),
             TraceFormat::Csv(columns) => Box::new(csv::CsvReader::new(input, columns)?),
         })
     }
 
+    fn input(&self) -> Result<input::Input, TraceError> {
+        let lines = matches!(
+            self.format,
+            TraceFormat::Text | TraceFormat::Csv(_) | TraceFormat::Twitter
+        );
+        input::open(&self.path, lines, self.max_spool_bytes)
+    }
+
+    /// Opens a fresh stream of records (requests with the trace's own
+    /// operations, TTLs and tenants where the format has them).
+    pub fn records(&self) -> Result<Box<dyn RecordStream>, TraceError> {
+        Ok(match &self.format {
+            TraceFormat::Lcs => Box::new(lcs::LcsReader::new(self.input()?)?),
+            TraceFormat::Twitter => Box::new(twitter::TwitterReader::new(self.input()?)),
+            _ => Box::new(record::PlainRecords::new(self.open()?)),
+        })
+    }
+
+    /// The header of an lcs trace (`None` for other formats).
+    pub fn lcs_header(&self) -> Result<Option<LcsHeader>, TraceError> {
+        if self.format != TraceFormat::Lcs {
+            return Ok(None);
+        }
+        LcsHeader::read(&mut self.input()?).map(Some)
+    }
+
     /// Whether requests carry timestamps.
     pub fn has_times(&self) -> bool {
         match &self.format {
-            TraceFormat::OracleGeneral { .. } | TraceFormat::Vscsi => true,
+            TraceFormat::OracleGeneral { .. }
+            | TraceFormat::Vscsi
+            | TraceFormat::Lcs
+            | TraceFormat::Twitter => true,
             TraceFormat::Text => false,
             TraceFormat::Csv(columns) => columns.time.is_some(),
         }
@@ -133,7 +170,10 @@ impl Trace {
     /// Whether requests carry object sizes.
     pub fn has_sizes(&self) -> bool {
         match &self.format {
-            TraceFormat::OracleGeneral { .. } | TraceFormat::Vscsi => true,
+            TraceFormat::OracleGeneral { .. }
+            | TraceFormat::Vscsi
+            | TraceFormat::Lcs
+            | TraceFormat::Twitter => true,
             TraceFormat::Text => false,
             TraceFormat::Csv(columns) => columns.size.is_some(),
         }

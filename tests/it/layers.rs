@@ -41,6 +41,10 @@ const LAYERS: &[(&[&str], &str)] = &[
         "results on disk: CSV, JSON, plots and tables drawn from metrics rows",
     ),
     (
+        &["analyze"],
+        "a trace characterised and a workload fitted to it, checked with the LRU curve and written as results",
+    ),
+    (
         &["drive"],
         "real servers driven with a replay's stream, measured from outside",
     ),
