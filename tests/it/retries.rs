@@ -201,3 +201,60 @@ fn the_metastable_scenario_stays_degraded_without_a_budget_and_recovers_with_one
     assert!(!recovered_without && *without > 30.0, "{degraded:?}");
     assert!(*recovered_with && *with < 10.0, "{degraded:?}");
 }
+
+#[test]
+fn with_a_breaker_instead_of_a_budget_the_metastable_scenario_recovers() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/metastable.toml");
+    let overrides = [Override::parse("retry.breaker=true").unwrap()];
+    let plan = scenario::load(path.as_ref(), &overrides, None).unwrap();
+    // The first cell: no budget.
+    let out = simulate_audited(&plan.runs[0].cluster, Audit::Counts, &mut |_| {}).unwrap();
+    let r = retries(&out);
+    assert!(r.breaker_opened > 0 && r.fast_failed > 0, "{r:?}");
+    assert!(r.recovered.unwrap() && r.degraded_s.unwrap() < 5.0, "{r:?}");
+}
+
+#[test]
+fn bad_retry_settings_are_refused_naming_the_field_value_and_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    for (text, wanted) in [
+        (
+            "[retry]\nmax_attempts = 0",
+            "retry.max_attempts = 0: from 1",
+        ),
+        ("[retry]\nbase = \"0s\"", "retry.base must be above zero"),
+        (
+            "[retry]\nbase = \"1s\"\ncap = \"10ms\"",
+            "retry.cap = 10ms: must be at least retry.base (1s)",
+        ),
+        (
+            "[retry]\nbudget = true\nbudget_ratio = 2",
+            "retry.budget_ratio = 2: above 0, at most 1",
+        ),
+        (
+            "[retry]\nbreaker = true\nbreaker_probes = 0",
+            "retry.breaker_probes = 0: from 1",
+        ),
+        ("[retry]\njitter = \"some\"", "jitter"),
+        (
+            "[database]\ncontention = { sigma = 1, kappa = 0 }",
+            "database.contention.sigma = 1: from 0 to below 1",
+        ),
+        (
+            "[database]\ncontention = { sigma = 0.1 }",
+            "missing field `kappa`",
+        ),
+        (
+            "[database]\ntimeout = \"0s\"",
+            "database.timeout must be above zero",
+        ),
+    ] {
+        std::fs::write(&path, format!("[workload]\nkeys = 10\n{text}\n")).unwrap();
+        let error = scenario::load(&path, &[], None)
+            .map(|_| ())
+            .expect_err(text)
+            .message;
+        assert!(error.contains(wanted), "{text}: {error}");
+    }
+}
