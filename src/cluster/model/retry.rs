@@ -13,7 +13,8 @@
 //! request. The breaker sits in front of the database: an attempt it
 //! refuses fails the request at once, without a retry (retrying into an
 //! open breaker only spins); every attempt's answer, refusal or time-out
-//! tells it of a success or a failure. Writes are not retried.
+//! tells it of a success or a failure. Writes, and a read-through node's
+//! own database reads, are neither timed out nor retried.
 
 use super::*;
 use crate::cluster::retry::{Breaker, Budget, backoff};

@@ -259,7 +259,7 @@ pub const SECTIONS: &[Section] = &[
             unset(
                 "timeout",
                 "none (wait for the answer)",
-                "how long a client waits for its database read (after a miss, after a node time-out, or without a cache) before it gives up on the attempt; the database still serves an abandoned query. The attempt fails: with `[retry]` it may be retried, otherwise the request fails. Writes wait for their answer",
+                "how long a client waits for its database read (after a miss, after a node time-out, or without a cache) before it gives up on the attempt; the database still serves an abandoned query. The attempt fails: with `[retry]` it may be retried, otherwise the request fails. Writes, and a read-through node's own reads, wait for their answer",
             ),
             unset(
                 "contention",
