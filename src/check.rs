@@ -56,6 +56,7 @@ pub fn check(scenario: &Scenario, output: &RunOutput) -> Vec<Violation> {
     c.series(&output.summary, &output.series);
     c.nodes(&output.summary, &output.nodes);
     c.failures(&output.summary);
+    c.retries(&output.summary);
     c.found
 }
 
@@ -342,6 +343,40 @@ impl Checker<'_> {
                 median == Some(summary.p50_ns) && max == Some(summary.max_ns),
                 "latency rows match the summary",
                 || format!("{class}: rows {values:?}, summary {summary:?}"),
+            );
+        }
+    }
+
+    /// Retries: present exactly when on; no more attempts than the policy
+    /// allows; no more retries than the budget holds.
+    fn retries(&mut self, s: &Summary) {
+        let c = &self.scenario.cluster;
+        let on = c.retry.is_some() || c.database.timeout.is_some();
+        self.ensure(
+            s.retries.is_some() == on,
+            "retries reported when on",
+            || format!("{:?}", s.retries),
+        );
+        let Some(r) = &s.retries else {
+            return;
+        };
+        let most = c.retry.map_or(1, |p| p.max_attempts);
+        self.ensure(
+            r.retries <= r.attempts && r.attempts <= u64::from(most) * r.reads,
+            "attempts<=max_attempts*reads",
+            || format!("{r:?}, max_attempts {most}"),
+        );
+        if let Some(budget) = c.retry.and_then(|p| p.budget) {
+            let cap = budget.ratio * r.reads as f64 + budget.tokens;
+            self.ensure(r.retries as f64 <= cap + 1.0, "retries<=budget", || {
+                format!("{} retries, budget {cap}", r.retries)
+            });
+        }
+        if c.retry.and_then(|p| p.breaker).is_none() {
+            self.ensure(
+                r.fast_failed == 0 && r.breaker_opened == 0,
+                "no breaker",
+                || format!("{r:?}"),
             );
         }
     }

@@ -6,6 +6,7 @@ mod feed;
 mod membership;
 mod model;
 mod node;
+mod retry;
 pub mod routing;
 mod run;
 mod versions;

@@ -3,8 +3,9 @@
 use std::time::Instant;
 
 use super::model::Sim;
-use crate::metrics::{IntervalRow, LatencyRow, NodeRow, Summary, failure_impacts};
+use crate::metrics::{IntervalRow, LatencyRow, NodeRow, RetrySummary, Summary, failure_impacts};
 use crate::scenario::ClusterConfig;
+use crate::scenario::config::Load;
 use crate::trace::TraceError;
 
 /// Why a simulation could not finish.
@@ -132,6 +133,13 @@ pub fn simulate_audited(
         }
     }
     summary.failures = failure_impacts(&series, sim.failure_events(), config.warmup as f64 / 1e9);
+    if let Some(totals) = sim.recorder.retry_totals() {
+        let mut retries = RetrySummary::new(totals, sim.breaker_opened());
+        if let Some((start, end)) = trigger(config) {
+            retries.degraded(&series, config.warmup as f64 / 1e9, start, end);
+        }
+        summary.retries = Some(retries);
+    }
     summary.requests_per_wall_s = sim.issued as f64 / wall;
     summary.events_per_wall_s = sim.events_processed() as f64 / wall;
     Ok(RunOutput {
@@ -140,4 +148,18 @@ pub fn simulate_audited(
         nodes,
         latency: sim.recorder.latency_rows(),
     })
+}
+
+/// The trigger a run's degraded time is measured after, in simulated
+/// seconds: from the first spike's start to the last spike's end, or else
+/// from the first scheduled failure to the last (none without either).
+fn trigger(config: &ClusterConfig) -> Option<(f64, f64)> {
+    let seconds = |ns: u64| ns as f64 / 1e9;
+    if let Load::Scheduled { schedule } = &config.clients.load
+        && let (Some(first), Some(last)) = (schedule.spikes.first(), schedule.spikes.last())
+    {
+        return Some((seconds(first.at), seconds(last.at + last.length)));
+    }
+    let faults = &config.faults.scheduled;
+    Some((seconds(faults.first()?.at), seconds(faults.last()?.at)))
 }

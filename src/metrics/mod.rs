@@ -8,6 +8,7 @@ pub mod columns;
 pub mod consistency;
 mod impact;
 pub mod recorder;
+pub mod retries;
 pub mod stats;
 mod summary;
 
@@ -15,4 +16,5 @@ pub use cell::{CellResult, MissCounts};
 pub use consistency::ConsistencySummary;
 pub use impact::{FailureEvent, FailureImpact, Happening, failure_impacts};
 pub use recorder::{Class, Recorder};
+pub use retries::RetrySummary;
 pub use summary::{IntervalRow, LatencyRow, LatencySummary, NodeRow, Summary};

@@ -5,6 +5,7 @@
 use hdrhistogram::Histogram;
 
 use super::consistency::Consistency;
+use super::retries::RetryCounts;
 use super::summary::{IntervalRow, LatencyRow, LatencySummary};
 use crate::sim::Time;
 
@@ -86,6 +87,8 @@ pub struct Recorder {
     db_at_warmup_end: DbLoad,
     /// Consistency events: stale reads, stale sets, leases, invalidations.
     pub consistency: Consistency,
+    /// Retries, when tracked: the open interval's counts and the totals.
+    retries: Option<Box<[RetryCounts; 2]>>,
 }
 
 impl Recorder {
@@ -107,7 +110,32 @@ impl Recorder {
             db_at_last_tick: DbLoad::default(),
             db_at_warmup_end: DbLoad::default(),
             consistency: Consistency::new(warmup_end),
+            retries: None,
         }
+    }
+
+    /// Counts retries and time-outs of database reads, and adds their
+    /// columns to the time series.
+    pub fn track_retries(&mut self) {
+        self.retries = Some(Box::default());
+    }
+
+    /// Adds to the retry counts of the open interval, and to the totals
+    /// for a request issued at `issued` after the warm-up.
+    #[inline]
+    pub fn retry(&mut self, issued: Time, add: impl Fn(&mut RetryCounts)) {
+        let counted = issued >= self.warmup_end;
+        if let Some(tally) = &mut self.retries {
+            add(&mut tally[0]);
+            if counted {
+                add(&mut tally[1]);
+            }
+        }
+    }
+
+    /// The retry totals after the warm-up, when tracked.
+    pub fn retry_totals(&self) -> Option<RetryCounts> {
+        self.retries.as_ref().map(|t| t[1])
     }
 
     /// A get issued at `issued` learnt whether the cache had its object
@@ -244,7 +272,18 @@ impl Recorder {
                 .then(|| self.interval_latency.value_at_quantile(0.99)),
             stale_reads: self.consistency.interval_stale_reads,
             nodes_up,
+            ..IntervalRow::default()
         });
+        if let (Some(tally), Some(row)) = (&mut self.retries, self.rows.last_mut()) {
+            let r = tally[0];
+            row.goodput_rps = Some((c.requests - c.errors) as f64 / seconds);
+            row.attempt_rps = Some(r.attempts as f64 / seconds);
+            row.retries = Some(r.retries);
+            row.retry_rps = Some(r.retries as f64 / seconds);
+            row.db_timeouts = Some(r.db_timeouts);
+            row.fast_failed = Some(r.fast_failed);
+            tally[0] = RetryCounts::default();
+        }
         self.consistency.interval_stale_reads = 0;
         self.interval = Counts::default();
         self.interval_latency.reset();

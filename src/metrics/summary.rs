@@ -87,6 +87,11 @@ pub struct Summary {
     pub failures: Vec<FailureImpact>,
     /// Stale reads, stale sets, leases, invalidations, consistency windows.
     pub consistency: super::ConsistencySummary,
+    /// Retries, time-outs of database reads, the budget and the breaker,
+    /// and the time degraded after a trigger: only for runs with `[retry]`
+    /// or `database.timeout` (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<super::RetrySummary>,
     /// Present when the measured window holds no data for some figures:
     /// which ones, and why they are `null` (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -140,6 +145,26 @@ pub struct IntervalRow {
     pub stale_reads: u64,
     /// Nodes up and reachable at the end of the interval.
     pub nodes_up: u32,
+    /// The next columns only for runs with `[retry]` or `database.timeout`
+    /// (absent otherwise). Requests answered without failing, per second.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub goodput_rps: Option<f64>,
+    /// Attempts of clients' database reads sent, per second: the offered
+    /// database load of reads, retries included.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt_rps: Option<f64>,
+    /// Retries sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u64>,
+    /// Retries sent per second: the load retries add.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_rps: Option<f64>,
+    /// Attempts abandoned at `database.timeout`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub db_timeouts: Option<u64>,
+    /// Attempts the open breaker failed at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fast_failed: Option<u64>,
 }
 
 /// One node's totals after the warm-up.

@@ -13,7 +13,7 @@ use crate::sim::Time;
 use crate::sim::dist::Dist;
 use crate::workload::schedule::Schedule;
 
-pub use super::file::{FailureAction, OnFailure, Pattern, WritePolicy};
+pub use super::file::{Backoff, FailureAction, Jitter, OnFailure, Pattern, WritePolicy};
 
 /// Everything one cluster run needs.
 #[derive(Clone, Debug)]
@@ -48,6 +48,8 @@ pub struct ClusterConfig {
     pub consistency: ConsistencyConfig,
     /// What fails, and when.
     pub faults: FaultPlan,
+    /// Retries of the clients' database reads, when on.
+    pub retry: Option<RetryConfig>,
 }
 
 /// Where requests come from.
@@ -160,6 +162,59 @@ pub struct DatabaseConfig {
     pub service: Dist,
     /// One-way network latency to the database.
     pub latency: Dist,
+    /// How long a client waits for its database read (none: until the answer).
+    pub timeout: Option<Time>,
+    /// Queries in service slow each other down, when on.
+    pub contention: Option<Contention>,
+}
+
+/// The Universal Scalability Law's coefficients of a database that slows
+/// under load.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Contention {
+    /// Contention, in [0, 1).
+    pub sigma: f64,
+    /// Coherency, at least 0.
+    pub kappa: f64,
+}
+
+/// Retries of the clients' database reads.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RetryConfig {
+    /// Attempts per read, the first included (at least 1).
+    pub max_attempts: u32,
+    /// How the wait grows.
+    pub backoff: Backoff,
+    /// The first wait (above zero).
+    pub base: Time,
+    /// The longest wait (at least `base`).
+    pub cap: Time,
+    /// How the wait is randomised.
+    pub jitter: Jitter,
+    /// The retry budget, when on.
+    pub budget: Option<BudgetConfig>,
+    /// The database's circuit breaker, when on.
+    pub breaker: Option<BreakerConfig>,
+}
+
+/// A retry budget: a token bucket.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BudgetConfig {
+    /// Tokens each read adds (retries allowed per read), in (0, 1].
+    pub ratio: f64,
+    /// The bucket's size and start, at least 1.
+    pub tokens: f64,
+}
+
+/// A circuit breaker.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BreakerConfig {
+    /// Consecutive failures that open it (at least 1).
+    pub failures: u32,
+    /// How long it stays open (above zero).
+    pub cool_down: Time,
+    /// Reads let through at once while half-open (at least 1).
+    pub probes: u32,
 }
 
 /// How writes reach the database and the cache.

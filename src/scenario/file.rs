@@ -53,6 +53,10 @@ pub struct ScenarioFile {
     pub consistency: ConsistencySection,
     /// Copies of keys on several nodes.
     pub replication: ReplicationSection,
+    /// Retries of the clients' database reads, their budget and breaker.
+    #[schemars(with = "RetrySection")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetrySection>,
     /// Scheduled failures, in time order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<FailureEntry>,
@@ -82,6 +86,7 @@ impl Default for ScenarioFile {
             database: DatabaseSection::default(),
             consistency: ConsistencySection::default(),
             replication: ReplicationSection::default(),
+            retry: None,
             failures: Vec::new(),
             random_failures: None,
             sweep: BTreeMap::new(),
@@ -464,6 +469,25 @@ pub struct DatabaseSection {
     pub queue_limit: Option<u64>,
     /// One-way network latency between a client (or node) and the database.
     pub latency: Dist,
+    /// How long a client waits for its database read before it gives up
+    /// (none: it waits for the answer).
+    #[schemars(with = "Duration")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
+    /// Queries in service slow each other down (Universal Scalability Law).
+    #[schemars(with = "ContentionSection")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contention: Option<ContentionSection>,
+}
+
+/// `database.contention`: the Universal Scalability Law's coefficients.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ContentionSection {
+    /// Contention, from 0 to below 1.
+    pub sigma: f64,
+    /// Coherency, 0 or above.
+    pub kappa: f64,
 }
 
 impl Default for DatabaseSection {
@@ -476,6 +500,8 @@ impl Default for DatabaseSection {
             },
             queue_limit: None,
             latency: Dist::Fixed(250_000),
+            timeout: None,
+            contention: None,
         }
     }
 }
@@ -600,6 +626,82 @@ impl Default for ReplicationSection {
             warm_up: Duration(0),
             hold_off: Duration(2 * SECOND),
             sync: false,
+        }
+    }
+}
+
+/// How the wait before a retry grows.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Backoff {
+    /// `base` before every retry.
+    Constant,
+    /// `base` × 2^(retry − 1), at most `cap`.
+    Exponential,
+}
+
+/// How a wait before a retry is randomised (Brooker, "Exponential Backoff
+/// and Jitter", AWS Architecture Blog, 2015).
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Jitter {
+    /// The wait as the backoff says.
+    None,
+    /// Uniform from 0 to the wait.
+    Full,
+    /// Half the wait, plus uniform from 0 to the other half.
+    Equal,
+    /// Uniform from `base` to three times the previous wait, at most `cap`.
+    Decorrelated,
+}
+
+/// `[retry]`: clients retry their database reads that time out
+/// (`database.timeout`) or fail (the database refused them).
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetrySection {
+    /// Attempts per read, the first included (1: no retry).
+    pub max_attempts: u32,
+    /// constant or exponential.
+    pub backoff: Backoff,
+    /// The first wait.
+    pub base: Duration,
+    /// The longest wait.
+    pub cap: Duration,
+    /// none, full, equal or decorrelated.
+    pub jitter: Jitter,
+    /// A retry budget: a token bucket that each read fills by
+    /// `budget_ratio` and each retry empties by one.
+    pub budget: bool,
+    /// Budget: retries allowed per read, in the long run.
+    pub budget_ratio: f64,
+    /// Budget: the bucket's size (and its content at the start).
+    pub budget_tokens: f64,
+    /// A circuit breaker on the database.
+    pub breaker: bool,
+    /// Breaker: consecutive failures that open it.
+    pub breaker_failures: u32,
+    /// Breaker: how long it stays open before letting probes through.
+    pub breaker_cool_down: Duration,
+    /// Breaker: reads let through at once while half-open.
+    pub breaker_probes: u32,
+}
+
+impl Default for RetrySection {
+    fn default() -> Self {
+        RetrySection {
+            max_attempts: 3,
+            backoff: Backoff::Exponential,
+            base: Duration(10_000_000),
+            cap: Duration(SECOND),
+            jitter: Jitter::Full,
+            budget: false,
+            budget_ratio: 0.1,
+            budget_tokens: 10.0,
+            breaker: false,
+            breaker_failures: 5,
+            breaker_cool_down: Duration(SECOND),
+            breaker_probes: 1,
         }
     }
 }

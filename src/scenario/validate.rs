@@ -4,12 +4,13 @@
 use std::path::Path;
 
 use super::config::{
-    CacheConfig, ClientsConfig, ClusterConfig, ConsistencyConfig, DatabaseConfig, FaultPlan,
-    LeaseConfig, Load, NodesConfig, RandomFaults, ReplicationConfig, ScheduledFault,
-    WorkloadConfig,
+    BreakerConfig, BudgetConfig, CacheConfig, ClientsConfig, ClusterConfig, ConsistencyConfig,
+    Contention, DatabaseConfig, FaultPlan, LeaseConfig, Load, NodesConfig, RandomFaults,
+    ReplicationConfig, RetryConfig, ScheduledFault, WorkloadConfig,
 };
 use super::file::{
-    ClientMode, OnFailure, Pattern, PopularityKind, ScenarioFile, TraceTiming, WritePolicy,
+    ClientMode, DatabaseSection, OnFailure, Pattern, PopularityKind, RetrySection, ScenarioFile,
+    TraceTiming, WritePolicy,
 };
 use super::rate::{self, Pace};
 use super::scheme::Scheme;
@@ -294,6 +295,8 @@ impl Scenario {
                 d.connections
             )
         })?;
+
+        check_retry(&file.database, file.retry.as_ref())?;
 
         if file.cache.on_failure == OnFailure::Gutter {
             check((1..=MAX_NODES).contains(&file.cache.gutter_nodes), || {
@@ -588,6 +591,11 @@ fn typed(
             queue_limit: d.queue_limit,
             service: d.service_time.clone(),
             latency: d.latency.clone(),
+            timeout: d.timeout.map(|t| t.0),
+            contention: d.contention.map(|c| Contention {
+                sigma: c.sigma,
+                kappa: c.kappa,
+            }),
         },
         consistency: ConsistencyConfig {
             write_policy: k.write_policy,
@@ -607,5 +615,97 @@ fn typed(
                 mttr: r.mttr.0,
             }),
         },
+        retry: file.retry.as_ref().map(retry_config),
     }
+}
+
+/// The typed retry policy of a validated `[retry]`.
+fn retry_config(r: &RetrySection) -> RetryConfig {
+    RetryConfig {
+        max_attempts: r.max_attempts,
+        backoff: r.backoff,
+        base: r.base.0,
+        cap: r.cap.0,
+        jitter: r.jitter,
+        budget: r.budget.then_some(BudgetConfig {
+            ratio: r.budget_ratio,
+            tokens: r.budget_tokens,
+        }),
+        breaker: r.breaker.then_some(BreakerConfig {
+            failures: r.breaker_failures,
+            cool_down: r.breaker_cool_down.0,
+            probes: r.breaker_probes,
+        }),
+    }
+}
+
+/// Most attempts of one read.
+const MAX_ATTEMPTS: u32 = 100;
+
+/// Largest count a budget or breaker setting takes.
+const MAX_COUNT: u32 = 1_000_000;
+
+/// Checks `database.timeout`, `database.contention` and `[retry]`.
+fn check_retry(d: &DatabaseSection, retry: Option<&RetrySection>) -> Result<(), String> {
+    if let Some(timeout) = d.timeout {
+        check(timeout.0 > 0, || {
+            "database.timeout must be above zero (leave it out for no time-out)".into()
+        })?;
+    }
+    if let Some(c) = d.contention {
+        check((0.0..1.0).contains(&c.sigma), || {
+            format!("database.contention.sigma = {}: from 0 to below 1", c.sigma)
+        })?;
+        check((0.0..=1.0).contains(&c.kappa), || {
+            format!("database.contention.kappa = {}: from 0 to 1", c.kappa)
+        })?;
+    }
+    let Some(r) = retry else {
+        return Ok(());
+    };
+    check((1..=MAX_ATTEMPTS).contains(&r.max_attempts), || {
+        format!(
+            "retry.max_attempts = {}: from 1 (no retry) to {MAX_ATTEMPTS}",
+            r.max_attempts
+        )
+    })?;
+    check(r.base.0 > 0, || "retry.base must be above zero".into())?;
+    check(r.cap >= r.base, || {
+        format!(
+            "retry.cap = {}: must be at least retry.base ({})",
+            format_duration(r.cap.0),
+            format_duration(r.base.0)
+        )
+    })?;
+    if r.budget {
+        check(r.budget_ratio > 0.0 && r.budget_ratio <= 1.0, || {
+            format!(
+                "retry.budget_ratio = {}: above 0, at most 1 (retries per read)",
+                r.budget_ratio
+            )
+        })?;
+        check(
+            (1.0..=f64::from(MAX_COUNT)).contains(&r.budget_tokens),
+            || {
+                format!(
+                    "retry.budget_tokens = {}: from 1 to {MAX_COUNT}",
+                    r.budget_tokens
+                )
+            },
+        )?;
+    }
+    if r.breaker {
+        for (name, value) in [
+            ("retry.breaker_failures", r.breaker_failures),
+            ("retry.breaker_probes", r.breaker_probes),
+        ] {
+            check((1..=MAX_COUNT).contains(&value), || {
+                format!("{name} = {value}: from 1 to {MAX_COUNT}")
+            })?;
+        }
+        check(r.breaker_cool_down.0 > 0, || {
+            "retry.breaker_cool_down must be above zero".into()
+        })?;
+    }
+    Ok(())
 }

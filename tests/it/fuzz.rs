@@ -53,7 +53,12 @@ impl Tally {
     fn saw(&mut self, output: &RunOutput) {
         let s = &output.summary;
         let k = &s.consistency;
+        let r = s.retries.clone().unwrap_or_default();
         for (what, happened) in [
+            ("retries", r.retries > 0),
+            ("db time-outs", r.db_timeouts > 0),
+            ("budget refusals", r.budget_denied > 0),
+            ("breaker fast failures", r.fast_failed > 0),
             ("hits", s.hits > 0),
             ("evictions", s.evictions > 0),
             ("timeouts", s.timeouts > 0),
@@ -155,6 +160,10 @@ fn field_names() -> &'static Vec<String> {
             "mtbf",
             "mttr",
             "sweep",
+            "contention",
+            "sigma",
+            "kappa",
+            "retry",
         ];
         let table = Table::try_from(&file).unwrap();
         let mut out: Vec<String> = names.drain(..).map(String::from).collect();
@@ -220,8 +229,9 @@ fn over_budget(s: &Scenario) -> Option<&'static str> {
         .iter()
         .filter_map(|e| e.factor)
         .fold(1.0, f64::max);
+    let attempts = f.retry.as_ref().map_or(1.0, |r| f64::from(r.max_attempts));
     let work = [
-        rate * duration_s,
+        rate * duration_s * attempts,
         f.duration.0 as f64 / f.interval.0 as f64,
         failures,
         f64::from(f.clients.users),
@@ -252,6 +262,10 @@ fn over_budget(s: &Scenario) -> Option<&'static str> {
         f.consistency.lease_retry.0,
         f.replication.warm_up.0,
         f.replication.hold_off.0,
+        f.database.timeout.map_or(0, |t| t.0),
+        f.retry
+            .as_ref()
+            .map_or(0, |r| r.cap.0.max(r.breaker_cool_down.0)),
     ];
     let longest = dists.iter().map(|d| dist_max(d)).chain(times).max();
     if longest > Some(MAX_TIME_NS) || slow > 1e6 {
@@ -603,7 +617,46 @@ fn database() -> BoxedStrategy<Table> {
         ("service_time", dist(0, 5 * MS)),
         ("queue_limit", int(0..=50)),
         ("latency", dist(0, MS)),
+        ("timeout", duration(0, 20 * MS)),
+        ("contention", contention()),
     ])
+}
+
+/// `database.contention`, now and then out of range.
+fn contention() -> BoxedStrategy<Value> {
+    let sigma = or_invalid(real(0.0..0.99), vec![Value::Float(1.0)]);
+    let kappa = or_invalid(real(0.0..0.2), vec![Value::Float(-0.1)]);
+    (sigma, kappa)
+        .prop_map(|(sigma, kappa)| {
+            let mut t = Table::new();
+            t.insert("sigma".into(), sigma);
+            t.insert("kappa".into(), kappa);
+            Value::Table(t)
+        })
+        .boxed()
+}
+
+/// `[retry]`: attempts, backoff, jitter, budget and breaker (now and then
+/// out of range); absent (retries off) about half the time.
+fn retry() -> BoxedStrategy<Option<Table>> {
+    let fields = section(vec![
+        (
+            "max_attempts",
+            or_invalid(int(1..=5), vec![Value::Integer(0)]),
+        ),
+        ("backoff", word(&["constant", "exponential"])),
+        ("base", duration(0, 5 * MS)),
+        ("cap", duration(0, 50 * MS)),
+        ("jitter", word(&["none", "full", "equal", "decorrelated"])),
+        ("budget", flag()),
+        ("budget_ratio", real(0.0..1.0)),
+        ("budget_tokens", real(0.0..20.0)),
+        ("breaker", flag()),
+        ("breaker_failures", int(0..=5)),
+        ("breaker_cool_down", duration(0, 20 * MS)),
+        ("breaker_probes", int(0..=3)),
+    ]);
+    prop::option::weighted(0.5, fields).boxed()
 }
 
 fn consistency() -> BoxedStrategy<Table> {
@@ -810,10 +863,22 @@ fn scenario_table() -> impl Strategy<Value = Table> {
         consistency(),
         replication(),
         failures(),
-        sweep(),
+        (sweep(), retry()),
     )
         .prop_map(
-            |(clock, workload, clients, cache, nodes, routing, database, k, r, f, sweep)| {
+            |(
+                clock,
+                workload,
+                clients,
+                cache,
+                nodes,
+                routing,
+                database,
+                k,
+                r,
+                f,
+                (sweep, retry),
+            )| {
                 let (duration, warmup, divisor, random, seed) = clock;
                 let mut t = Table::new();
                 t.insert("duration".into(), string(format!("{duration}ns")));
@@ -861,6 +926,9 @@ fn scenario_table() -> impl Strategy<Value = Table> {
                     e.insert("mtbf".into(), string(format!("{mtbf}ns")));
                     e.insert("mttr".into(), string(format!("{mttr}ns")));
                     t.insert("random_failures".into(), Value::Table(e));
+                }
+                if let Some(retry) = retry {
+                    t.insert("retry".into(), Value::Table(retry));
                 }
                 t
             },

@@ -29,6 +29,7 @@ mod plots;
 mod readme;
 mod reference;
 mod registry;
+mod retries;
 mod scenario_doc;
 mod scenarios;
 mod sweeps;

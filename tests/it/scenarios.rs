@@ -296,6 +296,9 @@ const FULL: &str = r#"
         ttl = "1s"
         [database]
         queue_limit = 10
+        timeout = "50ms"
+        contention = { sigma = 0.1, kappa = 0.01 }
+        [retry]
         [[clients.spikes]]
         at = "1s"
         length = "2s"

@@ -89,9 +89,17 @@ impl Sim<'_> {
                 format!("the database queue holds {queued}, above its limit {limit}")
             });
         }
+        if let Some(sharing) = self.database.shared_len()
+            && sharing != busy as usize
+        {
+            self.violation(|| {
+                format!("the shared database serves {sharing} queries on {busy} busy connections")
+            });
+        }
         let dead = self
             .database
             .queued()
+            .chain(self.database.sharing())
             .find(|&slot| self.generations[slot as usize].is_multiple_of(2));
         if let Some(slot) = dead {
             self.violation(|| format!("the database queue holds ended job slot {slot}"));

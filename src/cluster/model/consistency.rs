@@ -232,7 +232,7 @@ impl Sim<'_> {
                 );
             }
             AtDb::Flush { .. } => self.release(job), // no one waits
-            AtDb::Read { .. } | AtDb::Fetch { .. } => {
+            AtDb::Read { .. } | AtDb::Fetch { .. } | AtDb::Abandoned => {
                 self.violation(|| format!("a read of key {} committed as a write", j.key));
             }
         }

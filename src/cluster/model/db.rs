@@ -14,13 +14,18 @@ pub(super) enum DbEvent {
     Done(JobId),
     /// The database's answer reaches whoever asked.
     Reply(JobId),
+    /// With contention: the next query in service finishes, if the shared
+    /// service is still at this generation (an arrival or a departure since
+    /// moved it on, and scheduled another).
+    Shared(u32),
 }
 
 impl DbEvent {
-    /// The job this event belongs to.
-    pub(super) fn job(self) -> JobId {
+    /// The job this event belongs to, if any.
+    pub(super) fn job(self) -> Option<JobId> {
         match self {
-            DbEvent::Arrive(id) | DbEvent::Done(id) | DbEvent::Reply(id) => id,
+            DbEvent::Arrive(id) | DbEvent::Done(id) | DbEvent::Reply(id) => Some(id),
+            DbEvent::Shared(_) => None,
         }
     }
 }
@@ -34,6 +39,7 @@ impl Sim<'_> {
                     self.queue
                         .schedule(now + service, Event::Db(DbEvent::Done(id)));
                 }
+                Admission::Shared => self.schedule_shared(now),
                 Admission::Queued => {}
                 Admission::Rejected => {
                     self.jobs[id.slot as usize].failed = true;
@@ -60,11 +66,36 @@ impl Sim<'_> {
                 );
             }
             DbEvent::Reply(id) => self.db_reply(now, id.slot),
+            DbEvent::Shared(generation) => {
+                if !self.database.shared_current(generation) {
+                    return; // the speed changed since: a newer event is due
+                }
+                if let Some(done) = self.database.finish_shared(now) {
+                    self.schedule_shared(now);
+                    self.database_served(now, done);
+                    let latency = self.database.network_latency();
+                    let id = self.id(done);
+                    self.queue
+                        .schedule(now + latency, Event::Db(DbEvent::Reply(id)));
+                }
+            }
+        }
+    }
+
+    /// With contention: schedules the next completion of the shared service.
+    fn schedule_shared(&mut self, now: Time) {
+        if let Some((at, generation)) = self.database.next_shared(now) {
+            self.queue
+                .schedule(at, Event::Db(DbEvent::Shared(generation)));
         }
     }
 
     pub(super) fn send_to_database(&mut self, now: Time, job: u32, work: AtDb) {
         self.jobs[job as usize].phase = Phase::Db(work);
+        if self.retry.is_some() && matches!(work, AtDb::Read { .. }) && !self.read_attempt(now, job)
+        {
+            return; // the breaker failed it at once
+        }
         let latency = self.database.network_latency();
         self.queue.schedule_in(
             lane::DB_ARRIVE,
@@ -91,6 +122,7 @@ impl Sim<'_> {
                 self.commit(now, j.key, version);
             }
             AtDb::Flush { .. } => self.commit(now, j.key, j.version),
+            AtDb::Abandoned => {}
         }
     }
 
@@ -103,6 +135,7 @@ impl Sim<'_> {
             return;
         };
         match work {
+            AtDb::Read { .. } if self.retry.is_some() && self.read_answered(now, job) => {}
             AtDb::Read { fill } => {
                 self.complete(now, job, if j.failed { Class::Failed } else { Class::Miss });
                 match fill {
@@ -116,6 +149,7 @@ impl Sim<'_> {
                 self.write_committed(now, job, work);
             }
             AtDb::Fetch { epoch, waiter } => self.fetched(now, job, epoch, waiter),
+            AtDb::Abandoned => self.release(job),
         }
     }
 }

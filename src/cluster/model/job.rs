@@ -37,6 +37,10 @@ pub(super) struct Job {
     /// The client has its outcome (always true for internal jobs: fills'
     /// fetches, copies, invalidations and flushes answer no one).
     pub answered: bool,
+    /// Retries: which attempt of a client's database read this is (1: the
+    /// first), and the wait before it (0 for the first).
+    pub attempt: u32,
+    pub wait: Time,
     pub phase: Phase,
 }
 
@@ -107,6 +111,9 @@ pub(super) enum AtDb {
     /// Write-behind: the node's delayed write, void if the node restarted
     /// since (`incarnation`).
     Flush { incarnation: u32 },
+    /// A client's read that the client gave up on (`database.timeout`):
+    /// the database still serves it, and its answer goes to no one.
+    Abandoned,
 }
 
 impl Read {
@@ -156,6 +163,8 @@ impl Job {
             failed: false,
             version: 0,
             answered: false,
+            attempt: 1,
+            wait: 0,
             phase,
         }
     }

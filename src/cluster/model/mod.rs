@@ -13,7 +13,9 @@
 //! - `consistency.rs`: versions, writes under each write policy,
 //!   invalidations, copies and their acknowledgements, leases' state,
 //!   write-behind flushes and consistency checks;
-//! - `faults.rs`: the failure plan as it unfolds and what a failure does.
+//! - `faults.rs`: the failure plan as it unfolds and what a failure does;
+//! - `retry.rs`: time-outs, retries, the budget and the breaker of the
+//!   clients' database reads.
 //!
 //! A job's life (`job.rs`) is an enum of its phases. This file holds the
 //! engine's side: the state that binds the components, the event loop, its
@@ -26,8 +28,10 @@ mod consistency;
 mod db;
 mod faults;
 mod job;
+mod retry;
 mod tier;
 
+use super::database::contention::Usl;
 use super::database::{Admission, Database};
 use super::membership::{Membership, Pool, Target};
 use super::node::{LeaseAnswer, Node, NodeConfig};
@@ -43,6 +47,7 @@ use consistency::WriteEvent;
 use db::DbEvent;
 use faults::FaultEvent;
 use job::{AtDb, AtNode, Job, JobId, NO_USER, NONE, Phase, Read};
+use retry::RetryEvent;
 use tier::NodeEvent;
 
 /// The events of the model: a closed set, one family per component.
@@ -53,6 +58,7 @@ enum Event {
     Db(DbEvent),
     Fault(FaultEvent),
     Write(WriteEvent),
+    Retry(RetryEvent),
     WarmupEnd,
     Tick,
 }
@@ -63,8 +69,9 @@ impl Event {
         match *self {
             Event::Client(e) => e.job(),
             Event::Node(e) => Some(e.job()),
-            Event::Db(e) => Some(e.job()),
+            Event::Db(e) => e.job(),
             Event::Write(e) => e.job(),
+            Event::Retry(e) => Some(e.job()),
             Event::Fault(_) | Event::WarmupEnd | Event::Tick => None,
         }
     }
@@ -123,6 +130,8 @@ pub struct Sim<'a> {
     pub issued: u64,
     /// Checks of every invariant after every event, when on.
     audit: Option<audit::Audit>,
+    /// Time-outs, retries and the breaker of database reads, when on.
+    retry: Option<Box<retry::Retry>>,
 }
 
 impl<'a> Sim<'a> {
@@ -135,8 +144,17 @@ impl<'a> Sim<'a> {
             c.database.queue_limit,
             c.database.service.sampler(),
             c.database.latency.sampler(),
+            c.database.contention.map(|k| Usl {
+                sigma: k.sigma,
+                kappa: k.kappa,
+            }),
             seed.derive("database"),
         );
+        let retry = retry::Retry::new(c, seed);
+        let mut recorder = Recorder::new(c.warmup, c.duration);
+        if retry.is_some() {
+            recorder.track_retries();
+        }
         Ok(Sim {
             config,
             queue: EventQueue::default(),
@@ -149,7 +167,7 @@ impl<'a> Sim<'a> {
             database,
             consistency: consistency::Consistency::new(c, seed),
             clients: clients::Clients::new(c, seed)?,
-            recorder: Recorder::new(c.warmup, c.duration),
+            recorder,
             warmup_end: c.warmup,
             end: c.duration,
             interval: c.interval,
@@ -157,6 +175,7 @@ impl<'a> Sim<'a> {
             faults: faults::Faults::new(c, seed),
             issued: 0,
             audit: None,
+            retry,
         })
     }
 
@@ -245,6 +264,7 @@ impl<'a> Sim<'a> {
             Event::Db(e) => self.on_database(now, e),
             Event::Fault(e) => self.on_fault(now, e),
             Event::Write(e) => self.on_write(now, e),
+            Event::Retry(e) => self.on_retry(now, e),
             Event::WarmupEnd => {
                 let load = self.database.load(now);
                 self.recorder.warmup_over(load);

@@ -253,6 +253,7 @@ pub fn timeseries_charts(
                 p99_ns: p99[i].map(|p| p as u64),
                 nodes_up: v(11) as u32,
                 stale_reads: stale_reads[i] as u64,
+                ..IntervalRow::default()
             }
         })
         .collect();

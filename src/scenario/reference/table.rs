@@ -327,6 +327,31 @@ pub const SECTIONS: &[Section] = &[
                 "most queries that may wait; beyond it a query fails and is counted as rejected",
             ),
             field("latency", "one-way network latency to the database"),
+            unset(
+                "timeout",
+                "none (wait for the answer)",
+                "how long a client waits for its database read (after a miss, after a node time-out, or without a cache) before it gives up on the attempt; the database still serves an abandoned query. The attempt fails: with `[retry]` it may be retried, otherwise the request fails. Writes, and a read-through node's own reads, wait for their answer",
+            ),
+            unset(
+                "contention",
+                "none (each query takes its service time)",
+                "`{ sigma = …, kappa = … }`: a database that slows under load (Gunther's Universal Scalability Law): with n queries in service each progresses at 1 / (1 + σ(n−1) + κn(n−1)) of its speed alone, so throughput X(n) = n / (1 + σ(n−1) + κn(n−1)) service times' worth peaks at n* = √((1−σ)/κ) queries and falls beyond; `connections` still caps n",
+            ),
+        ],
+    },
+    Section {
+        key: "database.contention",
+        fields: &[
+            unset(
+                "sigma",
+                "required",
+                "contention σ, from 0 to below 1: the share of a query's work serialised on a shared resource",
+            ),
+            unset(
+                "kappa",
+                "required",
+                "coherency κ, from 0 to 1: the pairwise crosstalk between queries in service",
+            ),
         ],
     },
     Section {
@@ -389,6 +414,63 @@ pub const SECTIONS: &[Section] = &[
             field(
                 "sync",
                 "writes wait for every copy: an `update` writer, or a write-through node, answers only once all copies acknowledged the new value (mcrouter's AllSyncRoute; an unreachable copy makes the write fail after the client time-out); `false`: each copy is updated on its own (AllAsyncRoute)",
+            ),
+        ],
+    },
+    Section {
+        key: "retry",
+        fields: &[
+            unset(
+                "max_attempts",
+                "`3`",
+                "attempts of a client's database read, the first included (1: no retry); an attempt fails when it times out (`database.timeout`) or the database refuses it (`database.queue_limit`); each retry is a query of its own, and the request's latency runs from its first attempt",
+            ),
+            unset(
+                "backoff",
+                "`\"exponential\"`",
+                "the wait before retry k: `constant` (`base`) or `exponential` (`base` · 2^(k−1), at most `cap`)",
+            ),
+            unset("base", "`\"10ms\"`", "the first wait"),
+            unset("cap", "`\"1s\"`", "the longest wait, at least `base`"),
+            unset(
+                "jitter",
+                "`\"full\"`",
+                "how the wait is randomised (Brooker, \"Exponential Backoff and Jitter\", AWS Architecture Blog, 2015): `none`; `full` (uniform from 0 to the wait); `equal` (half the wait plus uniform over the other half); `decorrelated` (uniform from `base` to 3 × the previous wait, at most `cap`, whatever `backoff` says)",
+            ),
+            unset(
+                "budget",
+                "`false`",
+                "a retry budget, a token bucket in the manner of Finagle's RetryBudget: each read adds `budget_ratio` tokens to a bucket of `budget_tokens` (full at the start), each retry takes one whole token, and a retry without one is not sent — so retries stay below `budget_ratio` × reads + `budget_tokens`",
+            ),
+            unset(
+                "budget_ratio",
+                "`0.1`",
+                "budget: retries allowed per read in the long run, above 0, at most 1",
+            ),
+            unset(
+                "budget_tokens",
+                "`10.0`",
+                "budget: the bucket's size and its content at the start, at least 1",
+            ),
+            unset(
+                "breaker",
+                "`false`",
+                "a circuit breaker in front of the database: closed, it opens after `breaker_failures` failed attempts in a row; open, it fails every read at once (no retry) for `breaker_cool_down`; then half-open, it lets `breaker_probes` attempts through: a success closes it, a failure opens it again",
+            ),
+            unset(
+                "breaker_failures",
+                "`5`",
+                "breaker: consecutive failed attempts that open it",
+            ),
+            unset(
+                "breaker_cool_down",
+                "`\"1s\"`",
+                "breaker: how long it stays open",
+            ),
+            unset(
+                "breaker_probes",
+                "`1`",
+                "breaker: attempts let through while half-open",
             ),
         ],
     },

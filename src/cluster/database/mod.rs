@@ -1,8 +1,15 @@
 //! The database: a number of connections, a service-time distribution, a
 //! FIFO queue with an optional bound (beyond it queries fail), and network
 //! latency. It keeps cumulative load counters for utilisation and queue length.
+//! By default each query in service takes its drawn service time; with
+//! contention ([`contention`]) the queries in service share the database and
+//! slow each other down as the Universal Scalability Law says.
+
+pub mod contention;
 
 use std::collections::VecDeque;
+
+use contention::{Shared, Usl};
 
 use crate::metrics::recorder::DbLoad;
 use crate::seed::{Rng, Seed};
@@ -13,6 +20,9 @@ use crate::sim::dist::Sampler;
 pub enum Admission {
     /// It started at once and will take this long.
     Started(Time),
+    /// It started at once, sharing the database: the next completion of
+    /// the shared service changed.
+    Shared,
     /// It waits for a connection.
     Queued,
     /// The queue was full: it fails.
@@ -33,15 +43,18 @@ pub struct Database {
     load: DbLoad,
     last_change: Time,
     queue_max: u64,
+    /// With contention: the queries in service, sharing it.
+    shared: Option<Shared>,
 }
 
 impl Database {
-    /// An idle database.
+    /// An idle database; with `contention`, its queries in service share it.
     pub fn new(
         connections: u32,
         limit: Option<u64>,
         service: Sampler,
         latency: Sampler,
+        contention: Option<Usl>,
         seed: Seed,
     ) -> Database {
         Database {
@@ -56,6 +69,7 @@ impl Database {
             load: DbLoad::default(),
             last_change: 0,
             queue_max: 0,
+            shared: contention.map(Shared::new),
         }
     }
 
@@ -78,7 +92,14 @@ impl Database {
         self.load.queries += 1;
         if self.busy < self.connections {
             self.busy += 1;
-            Admission::Started(self.service.sample(&mut self.rng))
+            let work = self.service.sample(&mut self.rng);
+            match &mut self.shared {
+                None => Admission::Started(work),
+                Some(shared) => {
+                    shared.admit(now, job, work);
+                    Admission::Shared
+                }
+            }
         } else if self
             .limit
             .is_none_or(|limit| (self.queue.len() as u64) < limit)
@@ -102,6 +123,44 @@ impl Database {
                 None
             }
         }
+    }
+
+    /// With contention: when the next query in service finishes and the
+    /// generation its event carries (none when idle or without contention).
+    pub fn next_shared(&self, now: Time) -> Option<(Time, u32)> {
+        self.shared.as_ref()?.next_completion(now)
+    }
+
+    /// With contention: whether a completion event of `generation` is due.
+    pub fn shared_current(&self, generation: u32) -> bool {
+        self.shared.as_ref().is_some_and(|s| s.current(generation))
+    }
+
+    /// With contention: the next query in service finishes now; the first
+    /// waiting query, if any, takes its connection. Returns the finished job.
+    pub fn finish_shared(&mut self, now: Time) -> Option<u32> {
+        self.integrate(now);
+        let shared = self.shared.as_mut()?;
+        let done = shared.complete(now)?;
+        match self.queue.pop_front() {
+            Some(next) => {
+                let work = self.service.sample(&mut self.rng);
+                shared.admit(now, next, work);
+            }
+            None => self.busy -= 1,
+        }
+        Some(done)
+    }
+
+    /// With contention: the jobs in service (empty without).
+    pub fn sharing(&self) -> impl Iterator<Item = u32> + '_ {
+        self.shared.iter().flat_map(Shared::jobs)
+    }
+
+    /// With contention: queries in service as the shared service counts
+    /// them (equal to the busy connections).
+    pub fn shared_len(&self) -> Option<usize> {
+        self.shared.as_ref().map(Shared::in_service)
     }
 
     /// Cumulative load up to `now`.
