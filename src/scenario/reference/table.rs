@@ -100,7 +100,7 @@ pub const SECTIONS: &[Section] = &[
             unset(
                 "trace",
                 "—",
-                "trace file for `popularity = \"trace\"` (oracleGeneral, vscsi, csv, txt, optionally .zst); relative to the scenario file",
+                "trace file for `popularity = \"trace\"` (oracleGeneral, vscsi, libCacheSim lcs, Twitter csv, csv, txt; optionally .zst); relative to the scenario file",
             ),
             unset(
                 "trace_format",
