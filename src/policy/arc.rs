@@ -23,7 +23,7 @@
 //! T1 + B1 ≤ c and T1 + T2 + B1 + B2 ≤ 2c hold after every insert; (3) an
 //! invalidation forgets a resident object entirely, and leaves ghosts alone.
 
-use super::parts::list::{Entries, List, Slab};
+use super::parts::adaptive::{Directory, Where};
 use super::parts::room::evict_until_fits;
 use super::registry::{BuildArgs, PolicySpec};
 use super::{Occupancy, Policy};
@@ -43,25 +43,13 @@ fn build(args: &BuildArgs) -> Box<dyn Policy> {
     Box::new(Arc::new(args.capacity))
 }
 
-/// Which of the four lists a node is linked in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Where {
-    T1,
-    T2,
-    B1,
-    B2,
-}
-
 /// Adaptive Replacement Cache.
 pub struct Arc {
     capacity: u64,
     /// Target size of T1 in bytes, in `0..=capacity`.
     p: f64,
-    entries: Entries<Where>,
-    t1: List,
-    t2: List,
-    b1: List,
-    b2: List,
+    /// T1 and T2 in LRU order (head most recent), B1 and B2.
+    lists: Directory<Where>,
 }
 
 impl Arc {
@@ -70,106 +58,74 @@ impl Arc {
         Arc {
             capacity,
             p: 0.0,
-            entries: Entries::default(),
-            t1: List::default(),
-            t2: List::default(),
-            b1: List::default(),
-            b2: List::default(),
+            lists: Directory::default(),
         }
-    }
-
-    /// The list `place` and the node storage, borrowed together.
-    fn split(&mut self, place: Where) -> (&mut List, &mut Slab<Where>) {
-        let list = match place {
-            Where::T1 => &mut self.t1,
-            Where::T2 => &mut self.t2,
-            Where::B1 => &mut self.b1,
-            Where::B2 => &mut self.b2,
-        };
-        (list, self.entries.slab_mut())
-    }
-
-    fn directory_bytes(&self) -> u64 {
-        self.used() + self.b1.bytes() + self.b2.bytes()
     }
 
     /// The paper's REPLACE: demotes the LRU object of T1 or T2 to its ghost
     /// list and reports it evicted. `hit_in_b2` is whether the request that
     /// triggered it hit B2.
     fn replace(&mut self, hit_in_b2: bool, evicted: &mut Vec<u64>) {
-        let t1 = self.t1.bytes() as f64;
-        let from_t1 = !self.t1.is_empty() && (t1 > self.p || (hit_in_b2 && t1 == self.p))
-            || self.t2.is_empty();
+        let lists = &mut self.lists;
+        let t1 = lists.t1.bytes() as f64;
+        let from_t1 = !lists.t1.is_empty() && (t1 > self.p || (hit_in_b2 && t1 == self.p))
+            || lists.t2.is_empty();
         let (from, to, place) = if from_t1 {
-            (&mut self.t1, &mut self.b1, Where::B1)
+            (&mut lists.t1, &mut lists.b1, Where::B1)
         } else {
-            (&mut self.t2, &mut self.b2, Where::B2)
+            (&mut lists.t2, &mut lists.b2, Where::B2)
         };
-        let slab = self.entries.slab_mut();
+        let slab = lists.entries.slab_mut();
         let victim = from.pop_tail(slab).expect("REPLACE on an empty cache");
         to.push_head(slab, victim);
-        self.entries.node_mut(victim).meta = place;
-        evicted.push(self.entries.node(victim).key);
-    }
-
-    /// Forgets the LRU key of ghost list B1 or B2, which must be non-empty.
-    fn drop_ghost(&mut self, place: Where) {
-        let (list, slab) = self.split(place);
-        let slot = list.pop_tail(slab).expect("ghost list is not empty");
-        self.entries.remove(slot);
+        let node = lists.entries.node_mut(victim);
+        node.meta = place;
+        evicted.push(node.key);
     }
 
     /// One eviction on a miss in all four lists (case IV), on the way to
     /// room for `size` bytes.
     fn evict_for_new(&mut self, size: u64, evicted: &mut Vec<u64>) {
-        if self.t1.bytes() + self.b1.bytes() + size > self.capacity {
-            if self.b1.is_empty() {
+        let lists = &mut self.lists;
+        if lists.t1.bytes() + lists.b1.bytes() + size > self.capacity {
+            if lists.b1.is_empty() {
                 // T1 alone fills the cache: drop its LRU object without
                 // remembering it.
-                let victim = self
+                let victim = lists
                     .t1
-                    .pop_tail(self.entries.slab_mut())
+                    .pop_tail(lists.entries.slab_mut())
                     .expect("T1 holds the cache");
-                evicted.push(self.entries.remove(victim).0);
+                evicted.push(lists.entries.remove(victim).0);
             } else {
-                self.drop_ghost(Where::B1);
+                lists.drop_ghost(Where::B1);
                 self.replace(false, evicted);
             }
         } else {
-            if self.directory_bytes() + size > 2 * self.capacity && !self.b2.is_empty() {
-                self.drop_ghost(Where::B2);
+            if lists.directory_bytes() + size > 2 * self.capacity && !lists.b2.is_empty() {
+                lists.drop_ghost(Where::B2);
             }
             self.replace(false, evicted);
-        }
-    }
-
-    /// Keeps T1 + B1 ≤ c and T1 + T2 + B1 + B2 ≤ 2c by forgetting ghosts.
-    fn trim_ghosts(&mut self) {
-        while self.t1.bytes() + self.b1.bytes() > self.capacity && !self.b1.is_empty() {
-            self.drop_ghost(Where::B1);
-        }
-        while self.directory_bytes() > 2 * self.capacity && !self.b2.is_empty() {
-            self.drop_ghost(Where::B2);
         }
     }
 }
 
 impl Policy for Arc {
     fn get(&mut self, req: &Request) -> bool {
-        let Some(slot) = self.entries.find(req.key) else {
+        let Some((slot, place)) = self.lists.find(req.key) else {
             return false;
         };
-        match self.entries.node(slot).meta {
+        let lists = &mut self.lists;
+        match place {
             Where::T1 => {
                 // A second hit: the object moves from recency to frequency.
-                let slab = self.entries.slab_mut();
-                self.t1.unlink(slab, slot);
-                self.t2.push_head(slab, slot);
-                self.entries.node_mut(slot).meta = Where::T2;
+                let slab = lists.entries.slab_mut();
+                lists.t1.unlink(slab, slot);
+                lists.t2.push_head(slab, slot);
+                lists.node_mut(slot).meta = Where::T2;
                 true
             }
             Where::T2 => {
-                self.t2.move_to_head(self.entries.slab_mut(), slot);
+                lists.t2.move_to_head(lists.entries.slab_mut(), slot);
                 true
             }
             Where::B1 | Where::B2 => false,
@@ -181,20 +137,17 @@ impl Policy for Arc {
         if size > self.capacity {
             return false;
         }
-        let ghost = self.entries.find(req.key);
-        let place = match ghost.map(|slot| (slot, self.entries.node(slot).meta)) {
+        let place = match self.lists.find(req.key) {
             Some((slot, hit @ (Where::B1 | Where::B2))) => {
                 // Cases II and III: adapt p, then forget the ghost.
-                let (b1, b2) = (self.b1.bytes() as f64, self.b2.bytes() as f64);
+                let (b1, b2) = (self.lists.b1.bytes() as f64, self.lists.b2.bytes() as f64);
                 let step = size as f64;
                 if hit == Where::B1 {
                     self.p = (self.p + step * (b2 / b1).max(1.0)).min(self.capacity as f64);
                 } else {
                     self.p = (self.p - step * (b1 / b2).max(1.0)).max(0.0);
                 }
-                let (list, slab) = self.split(hit);
-                list.unlink(slab, slot);
-                self.entries.remove(slot);
+                self.lists.forget(slot);
                 evict_until_fits(self, req.size, evicted, |arc, evicted| {
                     arc.replace(hit == Where::B2, evicted);
                 });
@@ -208,66 +161,26 @@ impl Policy for Arc {
                 Where::T1
             }
         };
-        let slot = self.entries.add(req.key, req.size, place);
-        let (list, slab) = self.split(place);
-        list.push_head(slab, slot);
-        self.trim_ghosts();
+        self.lists.push_head(req.key, req.size, place);
+        self.lists.trim_ghosts(self.capacity);
         true
     }
 
     fn remove(&mut self, key: u64) -> bool {
-        let Some(slot) = self.entries.find(key) else {
-            return false;
-        };
-        let place = self.entries.node(slot).meta;
-        if matches!(place, Where::B1 | Where::B2) {
-            return false;
-        }
-        let (list, slab) = self.split(place);
-        list.unlink(slab, slot);
-        self.entries.remove(slot);
-        true
+        self.lists.remove_resident(key)
     }
 
     fn contains(&self, key: u64) -> bool {
-        self.entries
-            .find(key)
-            .is_some_and(|slot| matches!(self.entries.node(slot).meta, Where::T1 | Where::T2))
+        self.lists.contains_resident(key)
     }
 
     #[inline]
     fn occupancy(&self) -> Occupancy {
-        Occupancy::of_lists(self.capacity, [&self.t1, &self.t2])
+        self.lists.occupancy(self.capacity)
     }
 
     fn check_invariants(&self) {
-        self.entries.check();
-        let slab = self.entries.slab();
-        for (list, place, name) in [
-            (&self.t1, Where::T1, "T1"),
-            (&self.t2, Where::T2, "T2"),
-            (&self.b1, Where::B1, "B1"),
-            (&self.b2, Where::B2, "B2"),
-        ] {
-            list.check_tagged(slab, name, place, |&meta| meta);
-        }
-        let linked = self.t1.len() + self.t2.len() + self.b1.len() + self.b2.len();
-        assert_eq!(
-            linked,
-            self.entries.len(),
-            "every entry is in exactly one list"
-        );
-        assert!(self.used() <= self.capacity, "T1 + T2 over capacity");
-        assert!(
-            self.t1.bytes() + self.b1.bytes() <= self.capacity,
-            "T1 + B1 = {} over capacity {}",
-            self.t1.bytes() + self.b1.bytes(),
-            self.capacity
-        );
-        assert!(
-            self.directory_bytes() <= 2 * self.capacity,
-            "directory over twice the capacity"
-        );
+        self.lists.check(self.capacity, true);
         assert!(
             (0.0..=self.capacity as f64).contains(&self.p),
             "p = {} out of range",
@@ -280,11 +193,12 @@ impl Policy for Arc {
 mod tests {
     use super::*;
     use crate::policy::lru::Lru;
+    use crate::policy::parts::list::List;
     use crate::policy::parts::testing::{hit_ratio, unit_stream};
 
     fn keys(arc: &Arc, list: &List) -> Vec<u64> {
-        list.iter(arc.entries.slab())
-            .map(|s| arc.entries.node(s).key)
+        list.iter(arc.lists.entries.slab())
+            .map(|s| arc.lists.node(s).key)
             .collect()
     }
 
@@ -302,14 +216,14 @@ mod tests {
         fill(&mut arc, [1, 2, 3], &mut evicted);
         // 1 is hit: it leaves T1 for T2.
         assert!(arc.get(&Request::get(1, 1)));
-        assert_eq!(keys(&arc, &arc.t1), [3, 2]);
-        assert_eq!(keys(&arc, &arc.t2), [1]);
+        assert_eq!(keys(&arc, &arc.lists.t1), [3, 2]);
+        assert_eq!(keys(&arc, &arc.lists.t2), [1]);
         // The cache is full; p = 0 < |T1|, so the LRU of T1 (2) goes to B1.
         fill(&mut arc, [4], &mut evicted);
         assert_eq!(evicted, [2]);
-        assert_eq!(keys(&arc, &arc.b1), [2]);
+        assert_eq!(keys(&arc, &arc.lists.b1), [2]);
         assert!(!arc.contains(2));
-        assert_eq!(keys(&arc, &arc.t1), [4, 3]);
+        assert_eq!(keys(&arc, &arc.lists.t1), [4, 3]);
     }
 
     #[test]
@@ -327,9 +241,9 @@ mod tests {
         assert_eq!(arc.p, 1.0);
         // REPLACE: |T1| = 2 > p = 1, so 3 (LRU of T1) goes to B1.
         assert_eq!(evicted, [3]);
-        assert_eq!(keys(&arc, &arc.t2), [2, 1]);
-        assert_eq!(keys(&arc, &arc.t1), [4]);
-        assert_eq!(keys(&arc, &arc.b1), [3]);
+        assert_eq!(keys(&arc, &arc.lists.t2), [2, 1]);
+        assert_eq!(keys(&arc, &arc.lists.t1), [4]);
+        assert_eq!(keys(&arc, &arc.lists.b1), [3]);
     }
 
     #[test]
@@ -342,17 +256,17 @@ mod tests {
         // T2 = [2, 1], T1 empty: a new key pushes 1 (LRU of T2) to B2.
         fill(&mut arc, [3], &mut evicted);
         assert_eq!(evicted, [1]);
-        assert_eq!(keys(&arc, &arc.b2), [1]);
+        assert_eq!(keys(&arc, &arc.lists.b2), [1]);
         // 3 enters B1 next, then a B1 hit raises p to 1.
         fill(&mut arc, [4], &mut evicted);
-        assert_eq!(keys(&arc, &arc.b1), [3]);
+        assert_eq!(keys(&arc, &arc.lists.b1), [3]);
         fill(&mut arc, [3], &mut evicted);
         assert_eq!(arc.p, 1.0);
         // Now 1 comes back from B2: p falls by max(|B1|/|B2|, 1) = 1.
-        assert_eq!(keys(&arc, &arc.b2), [2, 1]);
+        assert_eq!(keys(&arc, &arc.lists.b2), [2, 1]);
         fill(&mut arc, [1], &mut evicted);
         assert_eq!(arc.p, 0.0);
-        assert!(keys(&arc, &arc.t2).contains(&1));
+        assert!(keys(&arc, &arc.lists.t2).contains(&1));
     }
 
     #[test]

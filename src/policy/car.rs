@@ -32,7 +32,7 @@
 //! behind a condition that can never hold (`T1 + B1 ≥ c`, else `T1 + B1 > c`),
 //! so B2 is never trimmed.
 
-use super::parts::list::{Entries, List, Slab};
+use super::parts::adaptive::{Directory, Placed, Where};
 use super::parts::room::evict_until_fits;
 use super::registry::{BuildArgs, ParamKind, ParamSpec, PolicySpec};
 use super::{Occupancy, Policy};
@@ -59,20 +59,17 @@ fn build(args: &BuildArgs) -> Box<dyn Policy> {
     Box::new(car)
 }
 
-/// Which of the four lists a node is linked in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Where {
-    T1,
-    T2,
-    B1,
-    B2,
-}
-
 /// A node's list and, for residents, its reference bit.
 #[derive(Clone, Copy, Debug)]
 struct Meta {
     place: Where,
     referenced: bool,
+}
+
+impl Placed for Meta {
+    fn place(&self) -> Where {
+        self.place
+    }
 }
 
 /// Clock with Adaptive Replacement.
@@ -84,11 +81,7 @@ pub struct Car {
     capacity: u64,
     /// Target size of T1 in bytes, in `0..=capacity`.
     p: f64,
-    entries: Entries<Meta>,
-    t1: List,
-    t2: List,
-    b1: List,
-    b2: List,
+    lists: Directory<Meta>,
     /// Follow libCacheSim's `CAR.c` rather than the paper.
     libcachesim: bool,
 }
@@ -99,145 +92,100 @@ impl Car {
         Car {
             capacity,
             p: 0.0,
-            entries: Entries::default(),
-            t1: List::default(),
-            t2: List::default(),
-            b1: List::default(),
-            b2: List::default(),
+            lists: Directory::default(),
             libcachesim: false,
         }
-    }
-
-    /// The list `place` and the node storage, borrowed together.
-    fn split(&mut self, place: Where) -> (&mut List, &mut Slab<Meta>) {
-        let list = match place {
-            Where::T1 => &mut self.t1,
-            Where::T2 => &mut self.t2,
-            Where::B1 => &mut self.b1,
-            Where::B2 => &mut self.b2,
-        };
-        (list, self.entries.slab_mut())
-    }
-
-    fn directory_bytes(&self) -> u64 {
-        self.used() + self.b1.bytes() + self.b2.bytes()
     }
 
     /// The paper's REPLACE: turns a hand until an unreferenced object is
     /// under it, demotes that object to its ghost list and reports it
     /// evicted. Ends within two turns: each step clears a bit or evicts.
     fn replace(&mut self, evicted: &mut Vec<u64>) {
+        let lists = &mut self.lists;
         loop {
-            let t1 = self.t1.bytes();
+            let t1 = lists.t1.bytes();
             let from_t1 =
-                !self.t1.is_empty() && (t1 as f64 >= self.p.max(1.0) || self.t2.is_empty());
+                !lists.t1.is_empty() && (t1 as f64 >= self.p.max(1.0) || lists.t2.is_empty());
             let (clock, ghost) = if from_t1 {
                 (Where::T1, Where::B1)
             } else {
                 (Where::T2, Where::B2)
             };
-            let (list, slab) = self.split(clock);
+            let (list, slab) = lists.split(clock);
             let hand = list.tail().expect("REPLACE on an empty cache");
             list.unlink(slab, hand);
-            let meta = &mut self.entries.node_mut(hand).meta;
-            if meta.referenced {
-                // Second chance: into T2, behind its hand.
-                *meta = Meta {
-                    place: Where::T2,
-                    referenced: false,
-                };
-                self.t2.push_head(self.entries.slab_mut(), hand);
-            } else {
-                meta.place = ghost;
-                let (list, slab) = self.split(ghost);
-                list.push_head(slab, hand);
-                evicted.push(self.entries.node(hand).key);
+            let meta = &mut lists.node_mut(hand).meta;
+            let to = if meta.referenced { Where::T2 } else { ghost };
+            // Second chance: a referenced object goes to T2, behind its hand.
+            *meta = Meta {
+                place: to,
+                referenced: false,
+            };
+            let (list, slab) = lists.split(to);
+            list.push_head(slab, hand);
+            if to == ghost {
+                evicted.push(lists.node(hand).key);
                 return;
             }
         }
     }
 
-    /// Forgets the LRU key of ghost list `place`, which must be non-empty.
-    fn drop_ghost(&mut self, place: Where) {
-        let (list, slab) = self.split(place);
-        let slot = list.pop_tail(slab).expect("ghost list is not empty");
-        self.entries.remove(slot);
-    }
-
-    /// Unlinks and forgets the ghost in `slot`, linked in `place`.
-    fn forget(&mut self, slot: u32, place: Where) {
-        let (list, slab) = self.split(place);
-        list.unlink(slab, slot);
-        self.entries.remove(slot);
-    }
-
-    /// Links `req`'s object, unreferenced, at the newest end of `place`.
-    fn add(&mut self, req: &Request, place: Where) {
-        let meta = Meta {
-            place,
-            referenced: false,
+    /// Adapts `p` to a hit in ghost list `hit`: `step` times the ratio of
+    /// the other ghost list's bytes to this one's (at least 1; an integer
+    /// ratio in libCacheSim's way), clamped to `0..=capacity`.
+    fn adapt(&mut self, hit: Where, step: f64) {
+        let (b1, b2) = (self.lists.b1.bytes(), self.lists.b2.bytes());
+        self.p = if hit == Where::B1 {
+            let ratio = if self.libcachesim {
+                (b2 / b1).max(1) as f64
+            } else {
+                (b2 as f64 / b1 as f64).max(1.0)
+            };
+            (self.p + step * ratio).min(self.capacity as f64)
+        } else {
+            let ratio = if self.libcachesim {
+                (b1 / b2).max(1) as f64
+            } else {
+                (b1 as f64 / b2 as f64).max(1.0)
+            };
+            (self.p - step * ratio).max(0.0)
         };
-        let slot = self.entries.add(req.key, req.size, meta);
-        let (list, slab) = self.split(place);
-        list.push_head(slab, slot);
     }
 
     /// libCacheSim's `CAR.c` step by step: adapt `p` by an integer ratio of
-    /// byte counts on a ghost hit, then REPLACE while the object does not
-    /// fit, dropping one B1 ghost after each REPLACE while T1 + B1 ≥ c, and
-    /// never trimming B2.
-    fn insert_as_libcachesim(&mut self, req: &Request, evicted: &mut Vec<u64>) {
-        let ghost = self
-            .entries
-            .find(req.key)
-            .map(|slot| (slot, self.entries.node(slot).meta.place));
-        let place = match ghost {
+    /// byte counts on a ghost hit (a step of one byte), then REPLACE while
+    /// the object does not fit, dropping one B1 ghost after each REPLACE
+    /// while T1 + B1 ≥ c, and never trimming B2.
+    fn insert_as_libcachesim(&mut self, req: &Request, evicted: &mut Vec<u64>) -> Where {
+        let place = match self.lists.find(req.key) {
             Some((slot, hit @ (Where::B1 | Where::B2))) => {
-                let (b1, b2) = (self.b1.bytes(), self.b2.bytes());
-                if hit == Where::B1 {
-                    self.p = (self.p + (b2 / b1).max(1) as f64).min(self.capacity as f64);
-                } else {
-                    self.p = (self.p - (b1 / b2).max(1) as f64).max(0.0);
-                }
-                self.forget(slot, hit);
+                self.adapt(hit, 1.0);
+                self.lists.forget(slot);
                 Where::T2
             }
-            Some((_, Where::T1 | Where::T2)) => panic!("insert of resident key {}", req.key),
+            Some(_) => panic!("insert of resident key {}", req.key),
             None => Where::T1,
         };
         evict_until_fits(self, req.size, evicted, |car, evicted| {
             car.replace(evicted);
-            if car.t1.bytes() + car.b1.bytes() >= car.capacity && !car.b1.is_empty() {
-                car.drop_ghost(Where::B1);
+            let lists = &mut car.lists;
+            if lists.t1.bytes() + lists.b1.bytes() >= car.capacity && !lists.b1.is_empty() {
+                lists.drop_ghost(Where::B1);
             }
         });
-        self.add(req, place);
-    }
-
-    /// Keeps T1 + B1 ≤ c and T1 + T2 + B1 + B2 ≤ 2c by forgetting ghosts.
-    fn trim_ghosts(&mut self) {
-        while self.t1.bytes() + self.b1.bytes() > self.capacity && !self.b1.is_empty() {
-            self.drop_ghost(Where::B1);
-        }
-        while self.directory_bytes() > 2 * self.capacity && !self.b2.is_empty() {
-            self.drop_ghost(Where::B2);
-        }
+        place
     }
 }
 
 impl Policy for Car {
     fn get(&mut self, req: &Request) -> bool {
-        let Some(slot) = self.entries.find(req.key) else {
+        let Some((slot, place)) = self.lists.find(req.key) else {
             return false;
         };
-        let meta = &mut self.entries.node_mut(slot).meta;
-        match meta.place {
-            Where::T1 | Where::T2 => {
-                meta.referenced = true;
-                true
-            }
-            Where::B1 | Where::B2 => false,
+        if place.resident() {
+            self.lists.node_mut(slot).meta.referenced = true;
         }
+        place.resident()
     }
 
     fn insert(&mut self, req: &Request, evicted: &mut Vec<u64>) -> bool {
@@ -245,91 +193,53 @@ impl Policy for Car {
         if size > self.capacity {
             return false;
         }
-        if self.libcachesim {
-            self.insert_as_libcachesim(req, evicted);
-            return true;
-        }
-        evict_until_fits(self, req.size, evicted, Car::replace);
-        let ghost = self
-            .entries
-            .find(req.key)
-            .map(|slot| (slot, self.entries.node(slot).meta.place));
-        let place = match ghost {
-            Some((slot, hit @ (Where::B1 | Where::B2))) => {
-                let (b1, b2) = (self.b1.bytes() as f64, self.b2.bytes() as f64);
-                let step = size as f64;
-                if hit == Where::B1 {
-                    self.p = (self.p + step * (b2 / b1).max(1.0)).min(self.capacity as f64);
-                } else {
-                    self.p = (self.p - step * (b1 / b2).max(1.0)).max(0.0);
+        let place = if self.libcachesim {
+            self.insert_as_libcachesim(req, evicted)
+        } else {
+            evict_until_fits(self, req.size, evicted, Car::replace);
+            match self.lists.find(req.key) {
+                Some((slot, hit @ (Where::B1 | Where::B2))) => {
+                    self.adapt(hit, size as f64);
+                    self.lists.forget(slot);
+                    Where::T2
                 }
-                self.forget(slot, hit);
-                Where::T2
+                Some(_) => panic!("insert of resident key {}", req.key),
+                None => Where::T1,
             }
-            Some((_, Where::T1 | Where::T2)) => panic!("insert of resident key {}", req.key),
-            None => Where::T1,
         };
-        self.add(req, place);
-        self.trim_ghosts();
+        let meta = Meta {
+            place,
+            referenced: false,
+        };
+        self.lists.push_head(req.key, req.size, meta);
+        if !self.libcachesim {
+            self.lists.trim_ghosts(self.capacity);
+        }
         true
     }
 
     fn remove(&mut self, key: u64) -> bool {
-        let Some(slot) = self.entries.find(key) else {
-            return false;
-        };
-        let place = self.entries.node(slot).meta.place;
-        if matches!(place, Where::B1 | Where::B2) {
-            return false;
-        }
-        let (list, slab) = self.split(place);
-        list.unlink(slab, slot);
-        self.entries.remove(slot);
-        true
+        self.lists.remove_resident(key)
     }
 
     fn contains(&self, key: u64) -> bool {
-        self.entries
-            .find(key)
-            .is_some_and(|slot| matches!(self.entries.node(slot).meta.place, Where::T1 | Where::T2))
+        self.lists.contains_resident(key)
     }
 
     #[inline]
     fn occupancy(&self) -> Occupancy {
-        Occupancy::of_lists(self.capacity, [&self.t1, &self.t2])
+        self.lists.occupancy(self.capacity)
     }
 
     fn check_invariants(&self) {
-        self.entries.check();
-        let slab = self.entries.slab();
-        for (list, place, name) in [
-            (&self.t1, Where::T1, "T1"),
-            (&self.t2, Where::T2, "T2"),
-            (&self.b1, Where::B1, "B1"),
-            (&self.b2, Where::B2, "B2"),
-        ] {
-            list.check_tagged(slab, name, place, |meta| meta.place);
-        }
-        let linked = self.t1.len() + self.t2.len() + self.b1.len() + self.b2.len();
-        assert_eq!(
-            linked,
-            self.entries.len(),
-            "every entry is in exactly one list"
-        );
-        for list in [&self.b1, &self.b2] {
+        // libCacheSim's CAR never trims B2, so its directory is unbounded.
+        self.lists.check(self.capacity, !self.libcachesim);
+        let slab = self.lists.entries.slab();
+        for list in [&self.lists.b1, &self.lists.b2] {
             for slot in list.iter(slab) {
                 assert!(!slab.get(slot).meta.referenced, "a ghost is referenced");
             }
         }
-        assert!(self.used() <= self.capacity, "T1 + T2 over capacity");
-        assert!(
-            self.libcachesim || self.t1.bytes() + self.b1.bytes() <= self.capacity,
-            "T1 + B1 over capacity"
-        );
-        assert!(
-            self.libcachesim || self.directory_bytes() <= 2 * self.capacity,
-            "directory over twice the capacity"
-        );
         assert!(
             (0.0..=self.capacity as f64).contains(&self.p),
             "p = {} out of range",
@@ -342,11 +252,12 @@ impl Policy for Car {
 mod tests {
     use super::*;
     use crate::policy::clock::Clock;
+    use crate::policy::parts::list::List;
     use crate::policy::parts::testing::{hit_ratio, unit_stream};
 
     fn keys(car: &Car, list: &List) -> Vec<u64> {
-        list.iter(car.entries.slab())
-            .map(|s| car.entries.node(s).key)
+        list.iter(car.lists.entries.slab())
+            .map(|s| car.lists.node(s).key)
             .collect()
     }
 
@@ -365,14 +276,14 @@ mod tests {
         access(&mut car, [1, 2, 3], &mut evicted);
         // A hit only sets the bit: T1 keeps its order (newest first).
         assert!(car.get(&Request::get(1, 1)));
-        assert_eq!(keys(&car, &car.t1), [3, 2, 1]);
+        assert_eq!(keys(&car, &car.lists.t1), [3, 2, 1]);
         // 4 misses on a full cache: the hand of T1 finds 1 referenced, so
         // 1 goes to T2 with its bit cleared; 2 is unreferenced: to B1.
         access(&mut car, [4], &mut evicted);
         assert_eq!(evicted, [2]);
-        assert_eq!(keys(&car, &car.t1), [4, 3]);
-        assert_eq!(keys(&car, &car.t2), [1]);
-        assert_eq!(keys(&car, &car.b1), [2]);
+        assert_eq!(keys(&car, &car.lists.t1), [4, 3]);
+        assert_eq!(keys(&car, &car.lists.t2), [1]);
+        assert_eq!(keys(&car, &car.lists.b1), [2]);
         assert_eq!(car.p, 0.0);
     }
 
@@ -390,14 +301,14 @@ mod tests {
         access(&mut car, [2], &mut evicted);
         assert_eq!(evicted, [3]);
         assert_eq!(car.p, 1.0);
-        assert_eq!(keys(&car, &car.t2), [2, 1]);
-        assert_eq!(keys(&car, &car.t1), [4]);
-        assert_eq!(keys(&car, &car.b1), [3]);
+        assert_eq!(keys(&car, &car.lists.t2), [2, 1]);
+        assert_eq!(keys(&car, &car.lists.t1), [4]);
+        assert_eq!(keys(&car, &car.lists.b1), [3]);
         // |T1| = 1 ≥ max(1, p = 1): the next miss still turns T1's hand.
         evicted.clear();
         access(&mut car, [5], &mut evicted);
         assert_eq!(evicted, [4]);
-        assert_eq!(keys(&car, &car.b1), [4, 3]);
+        assert_eq!(keys(&car, &car.lists.b1), [4, 3]);
     }
 
     #[test]
@@ -409,15 +320,15 @@ mod tests {
         // cleared); T1 is empty, so T2's hand evicts 1 to B2.
         access(&mut car, [3], &mut evicted);
         assert_eq!(evicted, [1]);
-        assert_eq!(keys(&car, &car.b2), [1]);
-        assert_eq!(keys(&car, &car.t2), [2]);
+        assert_eq!(keys(&car, &car.lists.b2), [1]);
+        assert_eq!(keys(&car, &car.lists.t2), [2]);
         // 4 evicts 3 (T1's hand) to B1; then 3 again: a B1 hit, p = 1.
         access(&mut car, [4, 3], &mut evicted);
         assert_eq!(car.p, 1.0);
         // 1 comes back from B2: p falls by max(1, |B1|/|B2|) to 0.
         access(&mut car, [1], &mut evicted);
         assert_eq!(car.p, 0.0);
-        assert!(keys(&car, &car.t2).contains(&1));
+        assert!(keys(&car, &car.lists.t2).contains(&1));
     }
 
     #[test]

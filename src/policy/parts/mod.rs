@@ -3,6 +3,7 @@
 //! FIFO of evicted keys' fingerprints, TinyLFU's frequency sketch with its
 //! doorkeeper, the evict-until-it-fits loop, and helpers for unit tests.
 
+pub mod adaptive;
 pub mod dense;
 pub mod doorkeeper;
 pub mod ghost;
