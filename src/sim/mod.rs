@@ -112,8 +112,8 @@ impl<E> EventQueue<E> {
     /// Removes the earliest event and advances the clock to its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(Time, E)> {
-        // `None` stands for the heap's top.
         let mut least: Option<(Time, u64)> = self.heap.peek().map(|e| (e.time, e.seq));
+        // The lane holding the least event; `None` for the heap's top.
         let mut from = None;
         for (i, lane) in self.lanes.iter().enumerate() {
             if let Some(front) = lane.front()
