@@ -17,6 +17,7 @@ mod clock;
 mod clockpro;
 mod fifo;
 mod gdsf;
+mod hyperbolic;
 mod lfu;
 mod lfuda;
 mod lirs;

@@ -98,6 +98,7 @@ pub static POLICIES: &[PolicySpec] = &[
     super::mru::SPEC,
     super::wtinylfu::SPEC,
     super::random::SPEC,
+    super::hyperbolic::SPEC,
     super::belady::SPEC,
     super::redis_lru::SPEC,
     super::redis_lfu::SPEC,
