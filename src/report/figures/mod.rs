@@ -223,6 +223,13 @@ pub fn timeseries_charts(
     let p99 = table.optional_numbers("p99_ns")?;
     // Only runs whose clients follow a schedule have the offered load.
     let offered = table.optional_numbers("offered_rps").ok();
+    // Only runs with retries or database time-outs have these.
+    let retry_column = |name: &str| table.optional_numbers(name).ok();
+    let (goodput, attempts, retries) = (
+        retry_column("goodput_rps"),
+        retry_column("attempt_rps"),
+        retry_column("retry_rps"),
+    );
     // Results written before stale reads were measured lack the column.
     let stale_reads = table
         .numbers("stale_reads")
@@ -253,6 +260,9 @@ pub fn timeseries_charts(
                 p99_ns: p99[i].map(|p| p as u64),
                 nodes_up: v(11) as u32,
                 stale_reads: stale_reads[i] as u64,
+                goodput_rps: goodput.as_ref().and_then(|c| c[i]),
+                attempt_rps: attempts.as_ref().and_then(|c| c[i]),
+                retry_rps: retries.as_ref().and_then(|c| c[i]),
                 ..IntervalRow::default()
             }
         })

@@ -402,6 +402,27 @@ pub fn timeseries(
         panel("database load", "queries/s", &|r| Some(r.db_rps)),
         panel("p99 latency", "ms", &|r| r.p99_ns.map(|p| p as f64 / 1e6)),
     ]);
+    if rows.iter().any(|r| r.goodput_rps.is_some()) {
+        // Runs with retries or database time-outs: what clients got, what
+        // they sent to the database, and how much of it was retries.
+        let line = |name: &str, value: &dyn Fn(&crate::metrics::IntervalRow) -> Option<f64>| {
+            Series::new(
+                name,
+                rows.iter()
+                    .filter_map(|r| Some((r.time_s, value(r)?)))
+                    .collect(),
+            )
+        };
+        panels.push(LineChart {
+            series: vec![
+                line("goodput", &|r| r.goodput_rps),
+                line("database attempts", &|r| r.attempt_rps),
+                line("retries", &|r| r.retry_rps),
+            ],
+            markers: markers.clone(),
+            ..LineChart::new("goodput and retries", "simulated time (s)", "per second")
+        });
+    }
     if rows.iter().any(|r| r.stale_reads > 0) {
         panels.push(panel("stale reads", "per interval", &|r| {
             Some(r.stale_reads as f64)
