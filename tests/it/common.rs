@@ -83,8 +83,14 @@ pub fn hits(policy: &str, capacity: u64, requests: &[Request], warmup: usize) ->
     hits
 }
 
-/// Runs a one-run scenario given as TOML text, with `--set` overrides.
+/// Runs a one-run scenario given as TOML text, with `--set` overrides,
+/// audited after every event.
 pub fn run_scenario(toml: &str, overrides: &[&str]) -> RunOutput {
+    run_scenario_with(toml, overrides, Audit::EveryEvent)
+}
+
+/// [`run_scenario`] with the given audit.
+pub fn run_scenario_with(toml: &str, overrides: &[&str], audit: Audit) -> RunOutput {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("test.toml");
     std::fs::write(&path, toml).unwrap();
@@ -94,7 +100,7 @@ pub fn run_scenario(toml: &str, overrides: &[&str]) -> RunOutput {
         .collect();
     let plan = scenario::load(&path, &overrides, None).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(plan.runs.len(), 1);
-    simulate_audited(&plan.runs[0].cluster, Audit::EveryEvent, &mut |_| {}).unwrap()
+    simulate_audited(&plan.runs[0].cluster, audit, &mut |_| {}).unwrap()
 }
 
 /// The mean of `f` over the intervals ending in (`from`, `to`].

@@ -3,6 +3,8 @@
 //! budget, the cap a budget puts on retries, and the Universal Scalability
 //! Law's throughput curve; and the bundled metastable scenario's answer.
 
+use crate::common;
+
 use cachelab::cluster::{Audit, RunOutput, simulate_audited};
 use cachelab::metrics::RetrySummary;
 use cachelab::scenario::{self, Override};
@@ -11,16 +13,7 @@ use cachelab::scenario::{self, Override};
 /// runs here are long enough for their statistics; `fuzz` audits these
 /// paths).
 fn run(toml: &str, overrides: &[&str]) -> RunOutput {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("test.toml");
-    std::fs::write(&path, toml).unwrap();
-    let overrides: Vec<Override> = overrides
-        .iter()
-        .map(|o| Override::parse(o).unwrap())
-        .collect();
-    let plan = scenario::load(&path, &overrides, None).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(plan.runs.len(), 1);
-    simulate_audited(&plan.runs[0].cluster, Audit::Counts, &mut |_| {}).unwrap()
+    common::run_scenario_with(toml, overrides, Audit::Counts)
 }
 
 fn retries(out: &RunOutput) -> &RetrySummary {
