@@ -59,7 +59,6 @@ struct Counts {
 /// Hyperbolic caching.
 pub struct Hyperbolic {
     capacity: u64,
-    used: u64,
     samples: u32,
     /// Lookups seen: the virtual clock.
     now: u64,
@@ -73,7 +72,6 @@ impl Hyperbolic {
     pub fn new(capacity: u64, samples: u32, seed: Seed) -> Self {
         Hyperbolic {
             capacity,
-            used: 0,
             samples: samples.max(1),
             now: 0,
             objects: DenseSet::default(),
@@ -101,9 +99,7 @@ impl Hyperbolic {
                 (victim, lowest) = (pos, priority);
             }
         }
-        let item = self.objects.remove_at(victim);
-        self.used -= u64::from(item.size);
-        evicted.push(item.key);
+        evicted.push(self.objects.remove_at(victim).key);
     }
 }
 
@@ -127,7 +123,6 @@ impl Policy for Hyperbolic {
                 entered: self.now,
             };
             self.objects.add(req.key, req.size, counts);
-            self.used += u64::from(req.size);
         }
         admitted
     }
@@ -136,7 +131,7 @@ impl Policy for Hyperbolic {
         let Some(pos) = self.objects.find(key) else {
             return false;
         };
-        self.used -= u64::from(self.objects.remove_at(pos).size);
+        self.objects.remove_at(pos);
         true
     }
 
@@ -146,18 +141,12 @@ impl Policy for Hyperbolic {
 
     #[inline]
     fn occupancy(&self) -> Occupancy {
-        Occupancy {
-            len: self.objects.len(),
-            used: self.used,
-            capacity: self.capacity,
-        }
+        self.objects.occupancy(self.capacity)
     }
 
     fn check_invariants(&self) {
         self.objects.check();
-        let sum: u64 = self.objects.items().iter().map(|i| u64::from(i.size)).sum();
-        assert_eq!(sum, self.used, "used bytes");
-        assert!(self.used <= self.capacity, "over capacity");
+        assert!(self.objects.bytes() <= self.capacity, "over capacity");
         for item in self.objects.items() {
             assert!(item.meta.requests >= 1, "{} has no requests", item.key);
             assert!(item.meta.entered <= self.now, "{} entered later", item.key);

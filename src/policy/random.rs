@@ -32,7 +32,6 @@ fn build(args: &BuildArgs) -> Box<dyn Policy> {
 /// Uniformly random eviction.
 pub struct RandomEviction {
     capacity: u64,
-    used: u64,
     objects: DenseSet<()>,
     rng: Rng,
 }
@@ -42,7 +41,6 @@ impl RandomEviction {
     pub fn new(capacity: u64, seed: Seed) -> Self {
         RandomEviction {
             capacity,
-            used: 0,
             objects: DenseSet::default(),
             rng: seed.rng(),
         }
@@ -58,12 +56,10 @@ impl Policy for RandomEviction {
         let admitted = make_room(self, req.size, evicted, |random, evicted| {
             let victim = random.rng.random_range(0..random.objects.len());
             let item = random.objects.remove_at(victim);
-            random.used -= u64::from(item.size);
             evicted.push(item.key);
         });
         if admitted {
             self.objects.add(req.key, req.size, ());
-            self.used += u64::from(req.size);
         }
         admitted
     }
@@ -72,7 +68,7 @@ impl Policy for RandomEviction {
         let Some(pos) = self.objects.find(key) else {
             return false;
         };
-        self.used -= u64::from(self.objects.remove_at(pos).size);
+        self.objects.remove_at(pos);
         true
     }
 
@@ -82,18 +78,12 @@ impl Policy for RandomEviction {
 
     #[inline]
     fn occupancy(&self) -> Occupancy {
-        Occupancy {
-            len: self.objects.len(),
-            used: self.used,
-            capacity: self.capacity,
-        }
+        self.objects.occupancy(self.capacity)
     }
 
     fn check_invariants(&self) {
         self.objects.check();
-        let sum: u64 = self.objects.items().iter().map(|i| u64::from(i.size)).sum();
-        assert_eq!(sum, self.used, "used bytes");
-        assert!(self.used <= self.capacity, "over capacity");
+        assert!(self.objects.bytes() <= self.capacity, "over capacity");
     }
 }
 

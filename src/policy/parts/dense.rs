@@ -28,6 +28,8 @@ pub struct Item<T> {
 #[derive(Clone, Debug)]
 pub struct DenseSet<T> {
     items: Vec<Item<T>>,
+    /// Sum of the items' sizes.
+    bytes: u64,
     /// Positions, found by comparing the key stored in `items`.
     position: HashTable<u32>,
 }
@@ -36,6 +38,7 @@ impl<T> Default for DenseSet<T> {
     fn default() -> Self {
         DenseSet {
             items: Vec::new(),
+            bytes: 0,
             position: HashTable::new(),
         }
     }
@@ -56,6 +59,7 @@ impl<T> DenseSet<T> {
         let pos = u32::try_from(self.items.len()).expect("more than 2^32 cached objects");
         debug_assert!(self.find(key).is_none(), "key {key} added twice");
         self.items.push(Item { key, size, meta });
+        self.bytes += u64::from(size);
         let items = &self.items;
         self.position
             .insert_unique(hash(key), pos, |&p| hash(items[p as usize].key));
@@ -78,7 +82,9 @@ impl<T> DenseSet<T> {
                 .expect("last item is indexed");
             *entry = pos as u32;
         }
-        self.items.swap_remove(pos)
+        let item = self.items.swap_remove(pos);
+        self.bytes -= u64::from(item.size);
+        item
     }
 
     /// The item at `pos`.
@@ -104,13 +110,31 @@ impl<T> DenseSet<T> {
         self.items.is_empty()
     }
 
+    /// Sum of the items' sizes.
+    #[inline]
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// The items' count and size against `capacity`.
+    #[inline]
+    pub fn occupancy(&self, capacity: u64) -> crate::policy::Occupancy {
+        crate::policy::Occupancy {
+            len: self.items.len(),
+            used: self.bytes,
+            capacity,
+        }
+    }
+
     /// All items, in position order.
     pub fn items(&self) -> &[Item<T>] {
         &self.items
     }
 
-    /// Panics unless positions and items agree.
+    /// Panics unless positions, items and the byte count agree.
     pub fn check(&self) {
+        let bytes: u64 = self.items.iter().map(|i| u64::from(i.size)).sum();
+        assert_eq!(bytes, self.bytes, "item bytes");
         assert_eq!(
             self.items.len(),
             self.position.len(),
