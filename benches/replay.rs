@@ -13,6 +13,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use cachelab::mrc::Sampling;
 use cachelab::policy::{POLICIES, PolicyChoice};
 use cachelab::replay::{Cell, Replay, Source, StreamOptions, log_spaced, profile};
 use cachelab::request::{RequestStream, annotate_next_access};
@@ -145,5 +146,27 @@ fn main() {
             curve.len(),
             one.miss_ratio.unwrap_or(f64::NAN)
         );
+        // Issue 12's bar: 100 sizes x 6 policies from a 1% spatial sample in
+        // at most twice the time of one full LRU replay, one thread.
+        let policies: Vec<PolicyChoice> = ["lru", "fifo", "clock", "sieve", "s3fifo", "arc"]
+            .iter()
+            .map(|p| PolicyChoice::parse(p).unwrap())
+            .collect();
+        let sampling = Sampling::Rate(0.01);
+        let started = Instant::now();
+        let sampled = pool
+            .install(|| {
+                let sample = replay.resolve_sample(sampling)?;
+                replay.sampled_curves(&policies, &sizes, sample, sampling, &|_| {})
+            })
+            .unwrap();
+        let sampled_seconds = started.elapsed().as_secs_f64();
+        println!(
+            "sampled (1%) curves, {} sizes x {} policies: {sampled_seconds:.2} s = {:.2} LRU replays",
+            sizes.len(),
+            policies.len(),
+            sampled_seconds / one_seconds
+        );
+        assert_eq!(sampled.len(), sizes.len() * policies.len());
     }
 }

@@ -325,6 +325,12 @@ struct MrcCommand {
     /// Largest cache size.
     #[arg(long, default_value = "100%")]
     max: String,
+    /// Estimate every curve from a spatial sample of this share of the keys (SHARDS), as 0.01 or 1%: each size a miniature cache fed only the sampled keys.
+    #[arg(long)]
+    sample: Option<String>,
+    /// Estimate from a spatial sample of at most this many distinct keys instead.
+    #[arg(long)]
+    sample_keys: Option<u64>,
     /// Worker threads (default: all cores).
     #[arg(long)]
     jobs: Option<usize>,
@@ -364,6 +370,8 @@ fn main() -> ExitCode {
                 points: cmd.points,
                 min: cmd.min,
                 max: cmd.max,
+                sample: cmd.sample,
+                sample_keys: cmd.sample_keys,
                 out: cmd.source.out.clone(),
                 jobs: cmd.jobs,
             };

@@ -20,6 +20,14 @@
 //! smallest cache: then it equals replaying LRU at each size (a test checks
 //! this). When an object's size changes, the stack takes the latest size,
 //! where a cache that hit would keep the old one.
+//!
+//! [`sample`] draws a spatial sample of the stream (SHARDS), on which the
+//! same pass, or any policy's miniature cache, gives a curve at a fraction
+//! of the cost.
+
+mod sample;
+
+pub use sample::{Sample, Sampling, SmallestHashes, sample_hash};
 
 use crate::request::Request;
 use crate::seed::mix64;

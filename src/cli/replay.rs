@@ -1,4 +1,4 @@
-//! `cachelab replay`, `cachelab mrc` and `cachelab policies`.
+//! `cachelab replay`, and what it shares with `cachelab mrc`.
 
 use std::path::{Path, PathBuf};
 
@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::metrics::CellResult;
 use crate::policy::{PolicyChoice, PolicyError};
 use crate::replay::{
-    self, CacheSize, Cell, Prepared, Replay, ReplayError, SourceArgs, SourceError, log_spaced,
+    self, CacheSize, Cell, Prepared, Replay, ReplayError, SourceArgs, SourceError,
 };
 use crate::report::{self, ReportError, table};
 use crate::trace::TraceError;
@@ -34,6 +34,9 @@ pub enum AppError {
     /// A replay could not finish.
     #[error(transparent)]
     Replay(#[from] ReplayError),
+    /// `mrc`'s own flags are not usable.
+    #[error(transparent)]
+    Mrc(#[from] super::mrc::MrcError),
     /// A simulation could not finish.
     #[error(transparent)]
     Simulation(#[from] crate::cluster::SimError),
@@ -66,7 +69,7 @@ impl From<PolicyError> for AppError {
 }
 
 /// Writes `run.json` of a `command` run with `args` into `dir`.
-fn write_run_record<T: Serialize>(
+pub(super) fn write_run_record<T: Serialize>(
     prepared: &Prepared,
     dir: &Path,
     command: &'static str,
@@ -86,7 +89,7 @@ fn write_run_record<T: Serialize>(
     Ok(report::write_json(&dir.join("run.json"), &run)?)
 }
 
-fn parse_policies(list: &[String]) -> Result<Vec<PolicyChoice>, AppError> {
+pub(super) fn parse_policies(list: &[String]) -> Result<Vec<PolicyChoice>, AppError> {
     if list.is_empty() {
         return Err(AppError::Input("give at least one --policy".into()));
     }
@@ -111,7 +114,7 @@ pub(super) fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, AppE
 
 /// Runs cells on `jobs` threads, with a progress bar on the terminal when
 /// `show_progress` (cells done, the last cell's speed, time left).
-fn run_with_progress(
+pub(super) fn run_with_progress(
     replay: &Replay,
     cells: &[Cell],
     jobs: Option<usize>,
@@ -204,94 +207,6 @@ pub fn replay(
         "{}\n{}",
         prepared.describe(),
         table::replay_table(&rows, !prepared.counts_objects())
-    );
-    Ok(Outcome {
-        text,
-        files: [vec![csv, dir.join("run.json")], plotted.files].concat(),
-        rows,
-    })
-}
-
-/// Most log-spaced sizes of a curve: far more than a plot can show, and
-/// each is one replay per policy.
-pub const MAX_POINTS: usize = 10_000;
-
-/// `cachelab mrc` arguments.
-#[derive(Clone, Debug, Serialize)]
-pub struct MrcArgs {
-    /// Policies, each `name[:param=value,...]`.
-    pub policies: Vec<String>,
-    /// Explicit cache sizes; when empty, `points` sizes from `min` to `max`.
-    pub sizes: Vec<String>,
-    /// Number of log-spaced sizes.
-    pub points: usize,
-    /// Smallest size.
-    pub min: String,
-    /// Largest size.
-    pub max: String,
-    /// Output directory (default `results/mrc/<source>`).
-    pub out: Option<PathBuf>,
-    /// Worker threads (default: all cores).
-    pub jobs: Option<usize>,
-}
-
-/// Miss ratio against cache size for each policy: LRU in one pass from stack
-/// distances, the others one replay per size. Writes `mrc.csv`, then the
-/// curve (`mrc.png`, `mrc.svg`) and `report.html` drawn from it.
-pub fn mrc(
-    source_args: &SourceArgs,
-    args: &MrcArgs,
-    show_progress: bool,
-) -> Result<Outcome, AppError> {
-    let policies = parse_policies(&args.policies)?;
-    let explicit = parse_sizes(&args.sizes)?;
-    let (min, max) = (
-        CacheSize::parse(&args.min).map_err(AppError::Input)?,
-        CacheSize::parse(&args.max).map_err(AppError::Input)?,
-    );
-    if explicit.is_empty() && !(1..=MAX_POINTS).contains(&args.points) {
-        return Err(AppError::Input(format!(
-            "--points {}: must be from 1 to {MAX_POINTS}",
-            args.points
-        )));
-    }
-    let needs_profile = explicit.iter().any(CacheSize::is_fraction)
-        || (explicit.is_empty() && (min.is_fraction() || max.is_fraction()));
-    let wants_future = policies.iter().any(|p| p.spec.needs_future);
-    let prepared = Prepared::new(source_args, needs_profile, wants_future)?;
-    let capacities = if explicit.is_empty() {
-        let range = prepared.resolve_sizes(&[min, max])?;
-        if range[0] > range[1] {
-            return Err(AppError::Input(format!(
-                "--min {} is above --max {}",
-                args.min, args.max
-            )));
-        }
-        log_spaced(range[0], range[1], args.points)
-    } else {
-        let mut sizes = prepared.resolve_sizes(&explicit)?;
-        sizes.sort_unstable();
-        sizes.dedup();
-        sizes
-    };
-    let replay = prepared.replay();
-    let rows = replay.curves(&policies, &capacities, |cells| {
-        run_with_progress(&replay, cells, args.jobs, "mrc", show_progress)
-    })?;
-    prepared.check_measured(&rows)?;
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("results/mrc").join(prepared.source.name()));
-    let csv = dir.join("mrc.csv");
-    report::write_csv(&csv, &rows)?;
-    let bytes = !prepared.counts_objects();
-    write_run_record(&prepared, &dir, "mrc", args, source_args, &rows)?;
-    let plotted = report::plot_directory(&dir, None)?;
-    let text = format!(
-        "{}\n{}",
-        prepared.describe(),
-        table::replay_table(&rows, bytes)
     );
     Ok(Outcome {
         text,

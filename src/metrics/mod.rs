@@ -12,7 +12,7 @@ pub mod retries;
 pub mod stats;
 mod summary;
 
-pub use cell::{CellResult, MissCounts};
+pub use cell::{CellResult, MissCounts, SampledResult};
 pub use consistency::ConsistencySummary;
 pub use impact::{FailureEvent, FailureImpact, Happening, failure_impacts};
 pub use recorder::{Class, Recorder};

@@ -6,6 +6,7 @@
 //! back in cell order, so output does not depend on the thread count.
 
 mod prepare;
+mod sampled;
 mod size;
 mod source;
 
@@ -45,6 +46,16 @@ pub enum ReplayError {
         limit: u64,
         /// Whether the pass was keeping next-access positions.
         next_access: bool,
+    },
+    /// A sampled curve's cache would be empty at the sample's rate.
+    #[error(
+        "a cache of size {capacity} sampled at rate {rate} is a miniature of under one unit; sample more keys (--sample) or start the curve at a larger size (--min)"
+    )]
+    MiniatureTooSmall {
+        /// The full-size capacity.
+        capacity: u64,
+        /// The sample's rate.
+        rate: f64,
     },
 }
 

@@ -172,8 +172,13 @@ pub fn plot_directory(dir: &Path, metric: Option<&str>) -> Result<Plotted, Repor
         w.figure("policies", &[chart], SIZE)?;
     }
     if let Some(path) = file("mrc.csv") {
-        let title = format!("Miss-ratio curve: {}", source_name(dir));
-        let chart = figures::mrc_curve(&Table::read(&path)?, sizes_are_bytes(dir)?, &title)?;
+        let table = Table::read(&path)?;
+        let title = format!(
+            "Miss-ratio curve: {}{}",
+            source_name(dir),
+            figures::sampled_note(&table)?
+        );
+        let chart = figures::mrc_curve(&table, sizes_are_bytes(dir)?, &title)?;
         w.figure("mrc", &[chart], SIZE)?;
     }
     if let Some(path) = file("timeseries.csv") {

@@ -30,6 +30,7 @@ mod readme;
 mod reference;
 mod registry;
 mod retries;
+mod sampled;
 mod scenario_doc;
 mod scenarios;
 mod sweeps;

@@ -96,6 +96,28 @@ pub fn mrc_curve(
     ))
 }
 
+/// What a title adds for a sampled `mrc.csv`: how it was sampled, at what
+/// rate (`, sampled: 1% of keys (SHARDS)`); nothing for an exact one.
+pub fn sampled_note(table: &Table) -> Result<String, ReportError> {
+    if !table.has("sample_rate") {
+        return Ok(String::new());
+    }
+    let rate = table
+        .numbers("sample_rate")?
+        .first()
+        .copied()
+        .unwrap_or(f64::NAN);
+    Ok(format!(", sampled: {} of keys (SHARDS)", percent(rate)))
+}
+
+/// A share as a short percentage: 1%, 0.25%, 0.0123%.
+fn percent(share: f64) -> String {
+    let p = share * 100.0;
+    let text = format!("{p:.4}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text}%")
+}
+
 /// Where percentile `p` sits on a "nines" axis: 90 → 1, 99 → 2, 99.9 → 3.
 fn nines(p: f64) -> f64 {
     -(1.0 - p / 100.0).log10()
