@@ -346,8 +346,9 @@ impl Sim<'_> {
             });
         }
         if at > self.queue.now() {
-            self.queue
-                .schedule(at, Event::App(AppEvent::Answer(work, class)));
+            // One network latency on, in the stream of the nodes' replies.
+            let answer = Event::App(AppEvent::Answer(work, class));
+            self.queue.schedule_in(lane::NODE_REPLY, at, answer);
         } else {
             self.app_answered(at, work, class);
         }
@@ -429,8 +430,8 @@ impl Sim<'_> {
         let Some(work) = self.app.as_deref_mut().and_then(|a| a.take(job)) else {
             return false;
         };
-        self.queue
-            .schedule(at, Event::App(AppEvent::SetAnswered(work)));
+        let answer = Event::App(AppEvent::SetAnswered(work));
+        self.queue.schedule_in(lane::NODE_REPLY, at, answer);
         true
     }
 
