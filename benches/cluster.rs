@@ -4,7 +4,9 @@
 //! not grow with the number of requests simulated). Then the same 20 s with
 //! popularity that moves (a drift, a flash crowd, YCSB's latest with
 //! inserts) against the stationary law: the moving laws should cost at most
-//! 10 % of simulated requests/s.
+//! 10 % of simulated requests/s. Last, the same 20 s without and with an
+//! application tier (`[app]`: 8 servers × 4 processes × 16 threads, pools
+//! of 8 connections), alternating, since the tier should cost at most 30 %.
 //!
 //! `cargo bench --bench cluster`
 
@@ -107,5 +109,31 @@ fn main() {
             out.summary.hit_ratio.unwrap_or(f64::NAN),
             out.summary.requests_per_wall_s / 1e6,
         );
+    }
+    println!("\n20 s, without and with an application tier (alternating runs)");
+    println!("{:>34} {:>10} {:>12}", "tier", "hit ratio", "M req/s");
+    let app = [
+        "app.servers=8",
+        "app.processes=4",
+        "app.threads=16",
+        "app.cores=4",
+        "app.hit_cpu=20us",
+        "app.miss_cpu=50us",
+        "app.cache_pool=8",
+        "app.db_pool=8",
+    ];
+    for _ in 0..3 {
+        for (name, sets) in [("clients to the cache", &[][..]), ("[app]", &app[..])] {
+            let mut overrides = vec![Override::parse("duration=20s").unwrap()];
+            overrides.extend(sets.iter().map(|o| Override::parse(o).unwrap()));
+            let plan = scenario::load(&path, &overrides, None).unwrap();
+            let out = simulate(&plan.runs[0].cluster, &mut |_| {}).unwrap();
+            println!(
+                "{:>34} {:>10.4} {:>12.3}",
+                name,
+                out.summary.hit_ratio.unwrap_or(f64::NAN),
+                out.summary.requests_per_wall_s / 1e6,
+            );
+        }
     }
 }

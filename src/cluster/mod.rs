@@ -1,6 +1,7 @@
 //! The modelled system: clients, routing, cache nodes, a database and
 //! failures, driven by the discrete-event engine in [`crate::sim`].
 
+mod app;
 mod database;
 mod feed;
 mod membership;

@@ -3,6 +3,7 @@
 //! database load, per-node statistics, a time series per interval, and the
 //! impact of each failure event.
 
+pub mod app;
 mod cell;
 pub mod columns;
 pub mod consistency;

@@ -358,7 +358,7 @@ fn share(part: u64, whole: u64) -> Option<f64> {
 
 /// A class's latencies: no data (count 0, every figure null) when no
 /// request of the class completed in the window.
-fn latency_summary(h: &Histogram<u64>) -> LatencySummary {
+pub(super) fn latency_summary(h: &Histogram<u64>) -> LatencySummary {
     if h.is_empty() {
         return LatencySummary::default();
     }

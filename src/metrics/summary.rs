@@ -92,6 +92,10 @@ pub struct Summary {
     /// or `database.timeout` (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retries: Option<super::RetrySummary>,
+    /// The application tier: utilisation per server and the latency
+    /// breakdown: only for runs with `[app]` (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<super::app::AppSummary>,
     /// Present when the measured window holds no data for some figures:
     /// which ones, and why they are `null` (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]

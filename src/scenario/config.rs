@@ -13,6 +13,7 @@ use crate::sim::Time;
 use crate::sim::dist::Dist;
 use crate::workload::schedule::Schedule;
 
+pub use super::app::{AppConfig, Balance, SetOrder};
 pub use super::file::{Backoff, FailureAction, Jitter, OnFailure, Pattern, WritePolicy};
 
 /// Everything one cluster run needs.
@@ -50,6 +51,8 @@ pub struct ClusterConfig {
     pub faults: FaultPlan,
     /// Retries of the clients' database reads, when on.
     pub retry: Option<RetryConfig>,
+    /// Application servers between the clients and the cache, when on.
+    pub app: Option<AppConfig>,
 }
 
 /// Where requests come from.

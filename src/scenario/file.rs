@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+pub use super::app::AppSection;
 pub use crate::fault::FailureAction;
 
 use schemars::JsonSchema;
@@ -57,6 +58,10 @@ pub struct ScenarioFile {
     #[schemars(with = "RetrySection")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry: Option<RetrySection>,
+    /// Application servers between the clients and the cache.
+    #[schemars(with = "AppSection")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app: Option<AppSection>,
     /// Scheduled failures, in time order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<FailureEntry>,
@@ -87,6 +92,7 @@ impl Default for ScenarioFile {
             consistency: ConsistencySection::default(),
             replication: ReplicationSection::default(),
             retry: None,
+            app: None,
             failures: Vec::new(),
             random_failures: None,
             sweep: BTreeMap::new(),

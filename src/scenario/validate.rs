@@ -297,6 +297,9 @@ impl Scenario {
         })?;
 
         check_retry(&file.database, file.retry.as_ref())?;
+        if let Some(app) = &file.app {
+            app.config(file.cache.pattern)?;
+        }
 
         if file.cache.on_failure == OnFailure::Gutter {
             check((1..=MAX_NODES).contains(&file.cache.gutter_nodes), || {
@@ -616,6 +619,10 @@ fn typed(
             }),
         },
         retry: file.retry.as_ref().map(retry_config),
+        app: file.app.as_ref().map(|a| {
+            a.config(file.cache.pattern)
+                .expect("checked when the scenario was validated")
+        }),
     }
 }
 

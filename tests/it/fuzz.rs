@@ -164,6 +164,16 @@ fn field_names() -> &'static Vec<String> {
             "sigma",
             "kappa",
             "retry",
+            "app",
+            "servers",
+            "processes",
+            "threads",
+            "cores",
+            "balance",
+            "hit_cpu",
+            "miss_cpu",
+            "cache_pool",
+            "db_pool",
         ];
         let table = Table::try_from(&file).unwrap();
         let mut out: Vec<String> = names.drain(..).map(String::from).collect();
@@ -250,7 +260,10 @@ fn over_budget(s: &Scenario) -> Option<&'static str> {
         &f.database.service_time,
         &f.database.latency,
         &f.consistency.invalidation_delay,
-    ];
+    ]
+    .into_iter()
+    .chain(f.app.iter().flat_map(|a| [&a.hit_cpu, &a.miss_cpu]))
+    .collect::<Vec<_>>();
     let times = [
         f.duration.0,
         f.clients.timeout.0,
@@ -659,6 +672,31 @@ fn retry() -> BoxedStrategy<Option<Table>> {
     prop::option::weighted(0.5, fields).boxed()
 }
 
+/// `[app]`: servers, processes, threads, cores, CPU costs, the balancer,
+/// the SET's order and pools (now and then out of range); absent about
+/// half the time.
+fn app() -> BoxedStrategy<Option<Table>> {
+    let fields = section(vec![
+        ("servers", or_invalid(int(1..=3), vec![Value::Integer(0)])),
+        ("processes", int(1..=3)),
+        ("threads", or_invalid(int(1..=8), vec![Value::Integer(0)])),
+        ("cores", int(1..=2)),
+        (
+            "balance",
+            word(&["round_robin", "random", "least_outstanding"]),
+        ),
+        ("hit_cpu", dist(0, MS)),
+        ("miss_cpu", dist(0, 5 * MS)),
+        ("set", word(&["before_respond", "after_respond"])),
+        (
+            "cache_pool",
+            or_invalid(int(1..=4), vec![Value::Integer(0)]),
+        ),
+        ("db_pool", int(1..=4)),
+    ]);
+    prop::option::weighted(0.5, fields).boxed()
+}
+
 fn consistency() -> BoxedStrategy<Table> {
     section(vec![
         (
@@ -863,7 +901,7 @@ fn scenario_table() -> impl Strategy<Value = Table> {
         consistency(),
         replication(),
         failures(),
-        (sweep(), retry()),
+        (sweep(), retry(), app()),
     )
         .prop_map(
             |(
@@ -877,7 +915,7 @@ fn scenario_table() -> impl Strategy<Value = Table> {
                 k,
                 r,
                 f,
-                (sweep, retry),
+                (sweep, retry, app),
             )| {
                 let (duration, warmup, divisor, random, seed) = clock;
                 let mut t = Table::new();
@@ -929,6 +967,9 @@ fn scenario_table() -> impl Strategy<Value = Table> {
                 }
                 if let Some(retry) = retry {
                     t.insert("retry".into(), Value::Table(retry));
+                }
+                if let Some(app) = app {
+                    t.insert("app".into(), Value::Table(app));
                 }
                 t
             },

@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod analyze;
+mod app;
 mod calibrate;
 mod cli;
 mod cluster;

@@ -125,12 +125,13 @@ fn the_reader_fills_in_each_sections_default_and_the_page_says_what_else() {
     let sections: String = SECTIONS
         .iter()
         // Arrays of tables and the shapes of a field have no defaults.
-        // `[retry]` is off unless given, so given empty it is on.
+        // `[retry]` and `[app]` are off unless given, so given empty they are on.
         .filter(|s| {
             !s.key.is_empty()
                 && !s.key.contains("failures")
                 && !s.key.contains('.')
                 && s.key != "retry"
+                && s.key != "app"
         })
         .map(|s| format!("[{}]\n", s.key))
         .collect();

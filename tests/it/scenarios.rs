@@ -299,6 +299,9 @@ const FULL: &str = r#"
         timeout = "50ms"
         contention = { sigma = 0.1, kappa = 0.01 }
         [retry]
+        [app]
+        cache_pool = 4
+        db_pool = 4
         [[clients.spikes]]
         at = "1s"
         length = "2s"

@@ -42,6 +42,9 @@ impl Sim<'_> {
             self.audit_requests();
             self.audit_database();
             self.audit_nodes();
+            if let Some(broken) = self.app.as_ref().and_then(|a| a.check()) {
+                self.violation(|| broken);
+            }
         }
         if let Some(id) = event.job() {
             let key = self.jobs[id.slot as usize].key;

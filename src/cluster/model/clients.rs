@@ -217,8 +217,10 @@ impl Sim<'_> {
 
     pub(super) fn issue(&mut self, now: Time, request: Request, user: u32) {
         self.issued += 1;
+        let by_app = self.app.is_some();
         let job = self.allocate(Job {
-            user,
+            // With `[app]` the tier answers the user.
+            user: if by_app { NO_USER } else { user },
             ..Job::new(
                 request.key,
                 request.size,
@@ -226,6 +228,15 @@ impl Sim<'_> {
                 Phase::Node(AtNode::Lookup(Read::FIRST)),
             )
         });
+        if by_app {
+            self.app_arrive(now, job, request, user);
+        } else {
+            self.dispatch(now, job, request);
+        }
+    }
+
+    /// The request in `job` goes to the cache (a get), or is written.
+    pub(super) fn dispatch(&mut self, now: Time, job: u32, request: Request) {
         if request.op != Op::Get {
             self.issue_write(now, job);
             return;
@@ -352,13 +363,22 @@ impl Sim<'_> {
             self.violation(|| format!("a request for key {} answered twice", j.key));
             return;
         }
+        if self.app.is_some() && self.app_complete(now, job, class) {
+            return; // the application tier answers the client
+        }
         self.jobs[job as usize].answered = true;
         self.answered += 1;
-        self.recorder.complete(j.issued, now, class);
-        if j.user != NO_USER {
+        self.answer_client(now, j.issued, j.user, class);
+    }
+
+    /// A request issued at `issued` has its answer at `now`: record it and
+    /// wake its user, if any.
+    pub(super) fn answer_client(&mut self, now: Time, issued: Time, user: u32, class: Class) {
+        self.recorder.complete(issued, now, class);
+        if user != NO_USER {
             let think = self.clients.think();
             self.queue
-                .schedule(now + think, Event::Client(ClientEvent::UserReady(j.user)));
+                .schedule(now + think, Event::Client(ClientEvent::UserReady(user)));
         }
     }
 }

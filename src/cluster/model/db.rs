@@ -92,8 +92,17 @@ impl Sim<'_> {
 
     pub(super) fn send_to_database(&mut self, now: Time, job: u32, work: AtDb) {
         self.jobs[job as usize].phase = Phase::Db(work);
-        if self.retry.is_some() && matches!(work, AtDb::Read { .. }) && !self.read_attempt(now, job)
-        {
+        if self.app.is_some() && matches!(work, AtDb::Read { .. }) && !self.app_database(now, job) {
+            return; // it waits for a connection of its process's pool
+        }
+        self.database_go(now, job);
+    }
+
+    /// `job`'s query goes to the database, unless the breaker fails it at
+    /// once.
+    pub(super) fn database_go(&mut self, now: Time, job: u32) {
+        let read = matches!(self.jobs[job as usize].phase, Phase::Db(AtDb::Read { .. }));
+        if self.retry.is_some() && read && !self.read_attempt(now, job) {
             return; // the breaker failed it at once
         }
         let latency = self.database.network_latency();
@@ -137,9 +146,11 @@ impl Sim<'_> {
         match work {
             AtDb::Read { .. } if self.retry.is_some() && self.read_answered(now, job) => {}
             AtDb::Read { fill } => {
+                // With `[app]`, the tier sets the value once it is rendered.
+                let by_app = self.app.is_some() && self.app_owns(job);
                 self.complete(now, job, if j.failed { Class::Failed } else { Class::Miss });
                 match fill {
-                    Some(token) if !j.failed => {
+                    Some(token) if !j.failed && !by_app => {
                         self.send_to_node(now, job, j.pool, j.node, AtNode::Fill { token });
                     }
                     _ => self.release(job),

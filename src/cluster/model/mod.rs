@@ -22,6 +22,7 @@
 //! dispatch, the job slots, and the warm-up's end and the interval ticks;
 //! `audit.rs` holds the self-checks.
 
+mod app;
 mod audit;
 mod clients;
 mod consistency;
@@ -59,6 +60,7 @@ enum Event {
     Fault(FaultEvent),
     Write(WriteEvent),
     Retry(RetryEvent),
+    App(app::AppEvent),
     WarmupEnd,
     Tick,
 }
@@ -72,7 +74,7 @@ impl Event {
             Event::Db(e) => e.job(),
             Event::Write(e) => e.job(),
             Event::Retry(e) => Some(e.job()),
-            Event::Fault(_) | Event::WarmupEnd | Event::Tick => None,
+            Event::Fault(_) | Event::App(_) | Event::WarmupEnd | Event::Tick => None,
         }
     }
 }
@@ -132,6 +134,8 @@ pub struct Sim<'a> {
     audit: Option<audit::Audit>,
     /// Time-outs, retries and the breaker of database reads, when on.
     retry: Option<Box<retry::Retry>>,
+    /// The application servers, when on.
+    app: Option<Box<app::App>>,
 }
 
 impl<'a> Sim<'a> {
@@ -176,6 +180,7 @@ impl<'a> Sim<'a> {
             issued: 0,
             audit: None,
             retry,
+            app: app::App::new(c, seed),
         })
     }
 
@@ -265,7 +270,11 @@ impl<'a> Sim<'a> {
             Event::Fault(e) => self.on_fault(now, e),
             Event::Write(e) => self.on_write(now, e),
             Event::Retry(e) => self.on_retry(now, e),
+            Event::App(e) => self.on_app(now, e),
             Event::WarmupEnd => {
+                if let Some(app) = &mut self.app {
+                    app.warmup_over();
+                }
                 let load = self.database.load(now);
                 self.recorder.warmup_over(load);
                 self.database.reset_queue_max();
@@ -390,6 +399,12 @@ impl<'a> Sim<'a> {
     /// Every failure and membership event of the run, in time order.
     pub fn failure_events(&self) -> &[FailureEvent] {
         self.faults.happened()
+    }
+
+    /// The application tier's section of the summary, when it is on.
+    pub fn app_summary(&self) -> Option<crate::metrics::app::AppSummary> {
+        let measured = self.end - self.warmup_end;
+        self.app.as_ref().map(|a| a.summary(measured))
     }
 
     /// The simulated end time.

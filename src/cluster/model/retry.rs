@@ -212,6 +212,7 @@ impl Sim<'_> {
                     wait,
                     ..j
                 });
+                self.app_moved(job, again);
                 let resend = Event::Retry(RetryEvent::Resend(self.id(again)));
                 self.queue.schedule(now + wait, resend);
                 let abandoned = &mut self.jobs[job as usize];

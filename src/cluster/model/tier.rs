@@ -366,6 +366,10 @@ impl Sim<'_> {
             self.recorder.evictions(now, evicted);
         }
         self.recorder.fill(now, accepted && stale, !accepted);
+        if self.app.is_some() {
+            let at = now + self.tier.node_mut(j.pool, j.node).network_latency();
+            self.app_set_over(at, job);
+        }
         self.release(job);
     }
 
@@ -456,12 +460,14 @@ impl Sim<'_> {
                 }
                 self.release(job);
             }
-            Phase::Node(
-                AtNode::Update { writer: None }
-                | AtNode::Fill { .. }
-                | AtNode::Invalidate
-                | AtNode::WarmAdd,
-            )
+            Phase::Node(AtNode::Fill { .. }) => {
+                // The tier's SET fails after the client's time-out.
+                if self.app.is_some() {
+                    self.app_set_over((j.sent + self.clients.timeout).max(now), job);
+                }
+                self.release(job);
+            }
+            Phase::Node(AtNode::Update { writer: None } | AtNode::Invalidate | AtNode::WarmAdd)
             | Phase::Db(_) => self.release(job),
         }
     }

@@ -475,6 +475,61 @@ pub const SECTIONS: &[Section] = &[
         ],
     },
     Section {
+        key: "app",
+        fields: &[
+            unset(
+                "servers",
+                "`1`",
+                "application servers behind the load balancer; clients send each request to one, which runs cache-aside for it (GET, on a miss the database read, the CPU work, the SET) and answers",
+            ),
+            unset(
+                "processes",
+                "`1`",
+                "worker processes per server (gunicorn's `workers`)",
+            ),
+            unset(
+                "threads",
+                "`1`",
+                "threads per process (gunicorn's `threads` with `gthread`): a request holds one from the moment it takes it to its SET's answer; requests wait for one in their server's queue. A process runs one thread's CPU work at a time (CPython's GIL); waiting for the cache or the database runs in parallel",
+            ),
+            unset(
+                "cores",
+                "`1`",
+                "CPU cores per server: at most this many of its processes run CPU work at once",
+            ),
+            unset(
+                "balance",
+                "`\"round_robin\"`",
+                "how the load balancer picks a server: `round_robin`, `random`, or `least_outstanding` (the fewest requests in it, ties round robin)",
+            ),
+            unset(
+                "hit_cpu",
+                "`\"0s\"`",
+                "CPU time of a hit: deserialising the cached value and responding",
+            ),
+            unset(
+                "miss_cpu",
+                "`\"0s\"`",
+                "CPU time of a miss (rendering), after the database's answer; a render that waits rather than computes is the database's `service_time`",
+            ),
+            unset(
+                "set",
+                "`\"before_respond\"`",
+                "when a cache-aside miss sets the value: `before_respond` (SET, wait for its answer, respond: Flask-Caching's `cached`) or `after_respond`; either way the thread is busy until the SET is answered, the TTL starts when the SET reaches the node, and concurrent misses of one key are not coalesced",
+            ),
+            unset(
+                "cache_pool",
+                "no limit",
+                "connections to the cache per process; a GET or SET without a free one waits for it",
+            ),
+            unset(
+                "db_pool",
+                "no limit",
+                "connections to the database per process; a read without a free one waits for it (the database's own `connections` still apply)",
+            ),
+        ],
+    },
+    Section {
         key: "failures",
         fields: &[
             unset("at", "required", "when"),
