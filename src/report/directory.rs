@@ -195,6 +195,12 @@ pub fn plot_directory(dir: &Path, metric: Option<&str>) -> Result<Plotted, Repor
         )?;
         let height = 350 * charts.len() as u32;
         w.figure("timeseries", &charts, (900, height))?;
+        let breakdown = summary
+            .as_ref()
+            .and_then(|s| figures::app_breakdown(s, &run_title(dir, Some(s))));
+        if let Some(chart) = breakdown {
+            w.figure("breakdown", &[chart], SIZE)?;
+        }
     }
     if let Some(path) = file("latency.csv") {
         match figures::latency_curve(&Table::read(&path)?)? {

@@ -43,7 +43,14 @@ svg{max-width:100%;height:auto}.wide{overflow-x:auto}";
 
 /// Plot stems in the order the report shows them; any other SVG follows,
 /// by name.
-const ORDER: [&str; 5] = ["timeseries", "latency", "nodes", "policies", "mrc"];
+const ORDER: [&str; 6] = [
+    "timeseries",
+    "breakdown",
+    "latency",
+    "nodes",
+    "policies",
+    "mrc",
+];
 
 /// Writes `<dir>/report.html` from the files in `dir`: `scenario.toml` or
 /// `run.json`, `summary.json` or `sweep-summary.csv` for the headline

@@ -473,3 +473,52 @@ fn plot_draws_what_it_can_of_a_run_without_latencies() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("latency"));
     assert!(empty.join("nodes.svg").exists() && !empty.join("latency.svg").exists());
 }
+
+#[test]
+fn a_run_with_an_app_tier_gets_its_latency_breakdown_stacked_and_one_without_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("app");
+    // The bundled app tier at one rate: its sweep cut off, a shorter run.
+    let bundled = std::fs::read_to_string("scenarios/app-tier.toml").unwrap();
+    let single = bundled.split("[sweep]").next().unwrap();
+    let scenario = write(dir.path(), "app.toml", single);
+    let output = cachelab(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--set",
+        "clients.rate=400",
+        "--set",
+        "duration=20s",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let cell = out;
+    let svg = std::fs::read_to_string(cell.join("breakdown.svg")).unwrap();
+    for label in [
+        "queued",
+        "CPU",
+        "cache",
+        "database",
+        "hits",
+        "misses",
+        "mean latency (ms)",
+    ] {
+        assert!(svg.contains(label), "breakdown.svg lacks {label:?}");
+    }
+    let html = std::fs::read_to_string(cell.join("report.html")).unwrap();
+    assert_report(&html, &["timeseries", "breakdown", "latency", "nodes"]);
+    let plain = dir.path().join("smoke");
+    let output = cachelab(&[
+        "run",
+        "scenarios/smoke.toml",
+        "--out",
+        plain.to_str().unwrap(),
+    ]);
+    assert!(output.status.success());
+    assert!(!plain.join("breakdown.svg").exists());
+}

@@ -80,6 +80,7 @@ pub fn replay_bars(table: &Table, sizes_are_bytes: bool) -> Result<BarChart, Rep
         categories,
         series,
         reference: None,
+        stacked: false,
     })
 }
 
@@ -116,6 +117,47 @@ fn percent(share: f64) -> String {
     let text = format!("{p:.4}");
     let text = text.trim_end_matches('0').trim_end_matches('.');
     format!("{text}%")
+}
+
+/// The parts of an application-tier request, from summary.json's
+/// `app.breakdown`, bottom to top.
+const APP_PARTS: [(&str, &str); 4] = [
+    ("queue_mean_ns", "queued"),
+    ("cpu_mean_ns", "CPU"),
+    ("cache_mean_ns", "cache"),
+    ("database_mean_ns", "database"),
+];
+
+/// The latency breakdown of a run with an application tier: for all
+/// requests, hits and misses, the mean time queued, on CPU, waiting for
+/// the cache and for the database, stacked into the mean latency. None
+/// when the summary has no `app` section.
+pub fn app_breakdown(summary: &Value, title: &str) -> Option<BarChart> {
+    let rows = summary.pointer("/app/breakdown")?.as_array()?;
+    let categories: Vec<String> = rows
+        .iter()
+        .map(|r| r["class"].as_str().unwrap_or("?").to_string())
+        .collect();
+    let series = APP_PARTS
+        .iter()
+        .map(|(field, label)| BarSeries {
+            label: (*label).to_string(),
+            values: rows
+                .iter()
+                .map(|r| r[*field].as_f64().map_or(f64::NAN, |ns| ns / 1e6))
+                .collect(),
+            whiskers: Vec::new(),
+        })
+        .collect();
+    Some(BarChart {
+        title: format!("Where a request's time goes (means): {title}"),
+        x_label: "requests".into(),
+        y_label: "mean latency (ms)".into(),
+        categories,
+        series,
+        reference: None,
+        stacked: true,
+    })
 }
 
 /// Where percentile `p` sits on a "nines" axis: 90 → 1, 99 → 2, 99.9 → 3.
@@ -193,6 +235,7 @@ pub fn node_bars(table: &Table) -> Result<Vec<BarChart>, ReportError> {
             whiskers: Vec::new(),
         }],
         reference,
+        stacked: false,
     };
     Ok(vec![
         panel(

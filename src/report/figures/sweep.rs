@@ -94,6 +94,7 @@ pub fn sweep_bars(
                 categories: categories.clone(),
                 series,
                 reference: None,
+                stacked: false,
             })
         })
         .collect()

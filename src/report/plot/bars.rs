@@ -1,6 +1,7 @@
-//! Grouped bar charts: categories along x, one bar per series in each
-//! category, optional 95% confidence whiskers, an optional horizontal
-//! reference line, and the legend beside the plot (never over the bars).
+//! Bar charts: categories along x, one bar per series in each category
+//! (or the series stacked into one bar), optional 95% confidence whiskers,
+//! an optional horizontal reference line, and the legend beside the plot
+//! (never over the bars).
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -36,10 +37,18 @@ pub struct BarChart {
     pub series: Vec<BarSeries>,
     /// A dashed horizontal line at this value (e.g. 1 = the mean share).
     pub reference: Option<f64>,
+    /// The series stacked into one bar per category, first at the bottom
+    /// (parts of a whole), instead of side by side; whiskers are not drawn.
+    pub stacked: bool,
 }
 
 impl BarChart {
     fn y_max(&self) -> f64 {
+        if self.stacked {
+            let totals = (0..self.categories.len()).map(|i| self.base(i, self.series.len()));
+            let high = totals.filter(|v| v.is_finite()).fold(0.0f64, f64::max);
+            return if high <= 0.0 { 1.0 } else { high * 1.08 };
+        }
         let values = self.series.iter().flat_map(|s| {
             s.values
                 .iter()
@@ -51,6 +60,16 @@ impl BarChart {
             .filter(|v| v.is_finite())
             .fold(0.0f64, f64::max);
         if high <= 0.0 { 1.0 } else { high * 1.08 }
+    }
+
+    /// Where series `j`'s part of a stacked bar starts in category `i`:
+    /// the sum of the series below it (missing values count as 0).
+    fn base(&self, i: usize, j: usize) -> f64 {
+        self.series[..j]
+            .iter()
+            .filter_map(|s| s.values.get(i).copied())
+            .filter(|v| v.is_finite())
+            .sum()
     }
 
     fn fill<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), String> {
@@ -78,10 +97,17 @@ impl BarChart {
             .x_label_style(("sans-serif", x_font))
             .draw()
             .map_err(|e| e.to_string())?;
-        let width = 0.8 / k as f64;
+        let width = if self.stacked { 0.6 } else { 0.8 / k as f64 };
         for (j, series) in self.series.iter().enumerate() {
             let fill = colour(j).filled();
-            let left = |i: usize| i as f64 - 0.4 + j as f64 * width;
+            let left = |i: usize| {
+                if self.stacked {
+                    i as f64 - 0.3
+                } else {
+                    i as f64 - 0.4 + j as f64 * width
+                }
+            };
+            let bottom = |i: usize| if self.stacked { self.base(i, j) } else { 0.0 };
             chart
                 .draw_series(
                     series
@@ -90,10 +116,19 @@ impl BarChart {
                         .enumerate()
                         .filter(|(_, v)| v.is_finite())
                         .map(|(i, &v)| {
-                            Rectangle::new([(left(i), 0.0), (left(i) + width * 0.92, v)], fill)
+                            Rectangle::new(
+                                [
+                                    (left(i), bottom(i)),
+                                    (left(i) + width * 0.92, bottom(i) + v),
+                                ],
+                                fill,
+                            )
                         }),
                 )
                 .map_err(|e| e.to_string())?;
+            if self.stacked {
+                continue;
+            }
             let whisker = ShapeStyle::from(&BLACK).stroke_width(1);
             for (i, &(low, high)) in series.whiskers.iter().enumerate() {
                 let x = left(i) + width * 0.46;
