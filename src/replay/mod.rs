@@ -248,12 +248,14 @@ impl Replay<'_> {
                         counts.byte_misses += u64::from(req.size);
                     }
                 }
-                in_batch += 1;
-                if in_batch == pipeline {
-                    in_batch = 0;
-                    for fill in fills.drain() {
-                        policy.insert(&fill, &mut evicted);
-                        evicted.clear();
+                if pipeline > 1 {
+                    in_batch += 1;
+                    if in_batch == pipeline {
+                        in_batch = 0;
+                        for fill in fills.drain() {
+                            policy.insert(&fill, &mut evicted);
+                            evicted.clear();
+                        }
                     }
                 }
             }
