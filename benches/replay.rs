@@ -88,7 +88,7 @@ fn main() {
         // Best of three runs, one thread.
         let runs = if spec.name == "crate_moka" { 1 } else { 3 };
         let results: Vec<_> = (0..runs)
-            .map(|_| pool.install(|| replay.run_cell(&cell)).unwrap())
+            .map(|_| pool.install(|| replay.run_cell(&cell, 1)).unwrap())
             .collect();
         let best = results
             .iter()
@@ -134,10 +134,13 @@ fn main() {
         let started = Instant::now();
         let one = pool
             .install(|| {
-                replay.run_cell(&Cell {
-                    policy: PolicyChoice::parse("lru").unwrap(),
-                    capacity,
-                })
+                replay.run_cell(
+                    &Cell {
+                        policy: PolicyChoice::parse("lru").unwrap(),
+                        capacity,
+                    },
+                    1,
+                )
             })
             .unwrap();
         let one_seconds = started.elapsed().as_secs_f64();

@@ -304,6 +304,9 @@ struct ReplayCommand {
     /// Worker threads (default: all cores).
     #[arg(long)]
     jobs: Option<usize>,
+    /// Gets a cache-aside client sends together; the fills of the distinct keys that missed follow each batch (1: fill at once, as drive --pipeline).
+    #[arg(long, default_value_t = 1)]
+    pipeline: usize,
 }
 
 #[derive(Args)]
@@ -353,6 +356,7 @@ fn main() -> ExitCode {
                 sizes: cmd.size,
                 out: cmd.source.out.clone(),
                 jobs: cmd.jobs,
+                pipeline: cmd.pipeline,
             };
             cli::replay(&cmd.source.source(), &args, true).map(Printed::Outcome)
         }

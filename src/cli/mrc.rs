@@ -158,7 +158,7 @@ pub fn mrc(
     let rows = match sampling {
         None => {
             let rows = replay.curves(&policies, &capacities, |cells| {
-                run_with_progress(&replay, cells, args.jobs, "mrc", show_progress)
+                run_with_progress(&replay, cells, args.jobs, "mrc", 1, show_progress)
             })?;
             prepared.check_measured(&rows)?;
             report::write_csv(&csv, &rows)?;

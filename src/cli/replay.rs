@@ -119,6 +119,7 @@ pub(super) fn run_with_progress(
     cells: &[Cell],
     jobs: Option<usize>,
     what: &str,
+    pipeline: usize,
     show_progress: bool,
 ) -> Result<Vec<CellResult>, AppError> {
     let bar = if show_progress {
@@ -140,7 +141,7 @@ pub(super) fn run_with_progress(
         ));
         bar.inc(1);
     };
-    let rows = thread_pool(jobs)?.install(|| replay.run_cells(cells, &done))?;
+    let rows = thread_pool(jobs)?.install(|| replay.run_cells(cells, pipeline, &done))?;
     bar.finish_and_clear();
     Ok(rows)
 }
@@ -166,6 +167,9 @@ pub struct ReplayArgs {
     pub out: Option<PathBuf>,
     /// Worker threads (default: all cores).
     pub jobs: Option<usize>,
+    /// Requests a client sends together, the fills of their misses after
+    /// them (1: each miss filled at once); see [`replay::pipeline`].
+    pub pipeline: usize,
 }
 
 /// Replays the source through every policy at every size.
@@ -174,6 +178,7 @@ pub fn replay(
     args: &ReplayArgs,
     show_progress: bool,
 ) -> Result<Outcome, AppError> {
+    replay::pipeline::check_pipeline(args.pipeline).map_err(AppError::Input)?;
     let policies = parse_policies(&args.policies)?;
     let sizes = parse_sizes(&args.sizes)?;
     if sizes.is_empty() {
@@ -192,6 +197,7 @@ pub fn replay(
         &cells,
         args.jobs,
         "replay",
+        args.pipeline,
         show_progress,
     )?;
     prepared.check_measured(&rows)?;
@@ -203,8 +209,16 @@ pub fn replay(
     report::write_csv(&csv, &rows)?;
     write_run_record(&prepared, &dir, "replay", args, source_args, &rows)?;
     let plotted = report::plot_directory(&dir, None)?;
+    let batches = if args.pipeline > 1 {
+        format!(
+            "pipelined: batches of {} gets, then one fill per distinct missed key\n",
+            args.pipeline
+        )
+    } else {
+        String::new()
+    };
     let text = format!(
-        "{}\n{}",
+        "{}\n{batches}{}",
         prepared.describe(),
         table::replay_table(&rows, !prepared.counts_objects())
     );

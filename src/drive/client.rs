@@ -13,10 +13,10 @@ use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use rustc_hash::FxHashSet;
 use serde::Serialize;
 
 use super::target::{Command, Connection};
+use crate::replay::pipeline::Fills;
 use crate::request::{Op, Request};
 
 /// Consecutive requests of the stream, sent together.
@@ -134,15 +134,19 @@ pub(super) fn commands(requests: &[Request]) -> Vec<Command> {
         .collect()
 }
 
-/// The fills after a batch whose gets hit as `hits` says: one SET per
-/// distinct key that missed, in the order of first misses.
+/// The fills after a batch whose gets hit as `hits` says, by the batch rule
+/// of [`crate::replay::pipeline`]: one SET per distinct key that missed, in
+/// the order of first misses.
 pub(super) fn fills(requests: &[Request], hits: &[bool]) -> Vec<Command> {
-    let mut filled = FxHashSet::default();
-    requests
-        .iter()
-        .zip(hits)
-        .filter(|&(request, &hit)| request.op == Op::Get && !hit && filled.insert(request.key))
-        .map(|(request, _)| Command::Set(request.key, request.size))
+    let mut fills = Fills::default();
+    for (request, &hit) in requests.iter().zip(hits) {
+        if request.op == Op::Get && !hit {
+            fills.missed(request);
+        }
+    }
+    fills
+        .drain()
+        .map(|request| Command::Set(request.key, request.size))
         .collect()
 }
 

@@ -35,6 +35,7 @@ use std::sync::mpsc::sync_channel;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::replay::Replay;
+use crate::replay::pipeline::check_pipeline;
 use client::{Batch, Share};
 
 /// Why a run could not start.
@@ -90,9 +91,6 @@ pub struct DriveOptions {
 /// Most connections a run may open.
 pub const MAX_CONNECTIONS: usize = 1024;
 
-/// Most requests in one batch.
-pub const MAX_PIPELINE: usize = 100_000;
-
 impl DriveOptions {
     /// Refuses zero or absurd connection counts and batch sizes.
     pub fn check(&self) -> Result<(), DriveError> {
@@ -102,13 +100,7 @@ impl DriveOptions {
                 self.connections
             )));
         }
-        if !(1..=MAX_PIPELINE).contains(&self.pipeline) {
-            return Err(DriveError::Input(format!(
-                "--pipeline {}: must be from 1 to {MAX_PIPELINE}",
-                self.pipeline
-            )));
-        }
-        Ok(())
+        check_pipeline(self.pipeline).map_err(DriveError::Input)
     }
 }
 

@@ -16,8 +16,10 @@
 //! Defaults: `samples` = 5, `log_factor` = 10 (`lfu-log-factor`),
 //! `decay_minutes` = 1 (`lfu-decay-time`; 0 = never). Deviations: the
 //! increment's coin uses a generator seeded from the build seed instead of
-//! libc `rand()`; samples are uniform without replacement; eviction runs until
-//! the new object fits instead of overshooting by one write.
+//! libc `rand()`; eviction runs until the new object fits instead of
+//! overshooting by one write. The keys are sampled as Redis 7.0 samples them,
+//! by `dictGetSomeKeys`' walk over consecutive buckets of its hash table (see
+//! [`super::parts::redis_dict`]).
 
 use rand::RngExt;
 
@@ -32,7 +34,7 @@ use crate::seed::{Rng, Seed};
 pub const SPEC: PolicySpec = PolicySpec {
     name: "redis_lfu",
     about: "Redis allkeys-lfu: sampled eviction of the lowest decaying Morris counter",
-    source: "Redis src/evict.c, src/db.c (unstable, 2024)",
+    source: "Redis src/evict.c, src/db.c (unstable, 2024); src/dict.c, src/server.c (7.0)",
     params: &[
         ParamSpec {
             name: "samples",
@@ -174,6 +176,7 @@ impl RedisLfu {
 
 impl Policy for RedisLfu {
     fn get(&mut self, req: &Request) -> bool {
+        self.keys.cron(req.time_ns);
         match self.keys.meta_mut(req.key) {
             Some(lfu) => {
                 *lfu = self.counter.touch(*lfu, minutes(req.time_ns));
@@ -184,6 +187,7 @@ impl Policy for RedisLfu {
     }
 
     fn insert(&mut self, req: &Request, evicted: &mut Vec<u64>) -> bool {
+        self.keys.cron(req.time_ns);
         let now = minutes(req.time_ns);
         let admitted = make_room(self, req.size, evicted, |redis, evicted| {
             let counter = &redis.counter;

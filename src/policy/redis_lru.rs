@@ -13,12 +13,16 @@
 //! turns over faster than once per second, the policy degrades toward random
 //! eviction, as Redis does. Time comes from `Request::time_ns`.
 //!
+//! The keys are sampled as Redis 7.0 samples them, by `dictGetSomeKeys`'
+//! walk over consecutive buckets of its hash table (see
+//! [`super::parts::redis_dict`]): samples are neighbours in the table, and
+//! a chain is read from its most recently inserted key.
+//!
 //! Default: `samples` = 5 (`maxmemory-samples`), pool of 16. Deviations:
 //! Redis caches the clock once per cron tick (100 ms), here it is read from
-//! each request; samples are uniform without replacement instead of
-//! `dictGetSomeKeys`' bucket walk; Redis evicts before a command and may
-//! overshoot `maxmemory` by one write, here eviction runs until the new object
-//! fits. Sizes are bytes as given (no per-key overhead is added).
+//! each request; Redis evicts before a command and may overshoot `maxmemory`
+//! by one write, here eviction runs until the new object fits. Sizes are
+//! bytes as given (no per-key overhead is added).
 
 use super::parts::redis_pool::{DEFAULT_SAMPLES, Keyspace, MAX_SAMPLES};
 use super::parts::room::make_room;
@@ -31,7 +35,7 @@ use crate::seed::Seed;
 pub const SPEC: PolicySpec = PolicySpec {
     name: "redis_lru",
     about: "Redis allkeys-lru: sampled LRU with a 16-entry eviction pool and a 1-s clock",
-    source: "Redis src/evict.c, src/object.c, src/db.c (unstable, 2024)",
+    source: "Redis src/evict.c, src/object.c, src/db.c (unstable, 2024); src/dict.c, src/server.c (7.0)",
     params: &[ParamSpec {
         name: "samples",
         kind: ParamKind::Int {
@@ -93,6 +97,7 @@ impl RedisLru {
 
 impl Policy for RedisLru {
     fn get(&mut self, req: &Request) -> bool {
+        self.keys.cron(req.time_ns);
         match self.keys.meta_mut(req.key) {
             Some(stamp) => {
                 *stamp = lru_clock(req.time_ns);
@@ -103,6 +108,7 @@ impl Policy for RedisLru {
     }
 
     fn insert(&mut self, req: &Request, evicted: &mut Vec<u64>) -> bool {
+        self.keys.cron(req.time_ns);
         let clock = lru_clock(req.time_ns);
         let admitted = make_room(self, req.size, evicted, |redis, evicted| {
             evicted.push(redis.keys.evict_one(|&stamp| idle_ms(clock, stamp)));
@@ -129,7 +135,7 @@ impl Policy for RedisLru {
     fn check_invariants(&self) {
         self.keys.check();
         assert!(
-            self.keys.items().iter().all(|i| i.meta <= LRU_CLOCK_MAX),
+            self.keys.entries().all(|e| e.meta <= LRU_CLOCK_MAX),
             "an LRU stamp exceeds 24 bits"
         );
     }
@@ -241,7 +247,8 @@ mod tests {
         let random = hit_ratio("fifo", capacity, SECOND);
         // 1000 requests per second and about 750 misses: the 100 objects turn
         // over several times per clock tick, most resident keys tie at the
-        // current second, and eviction is nearly random.
+        // current second, and eviction is nearly random (0.006 above it
+        // here, with the samples of the bucket walk).
         let fast = hit_ratio("redis_lru", capacity, 1_000_000);
         // One request per second: every access has its own tick.
         let slow = hit_ratio("redis_lru", capacity, SECOND);
@@ -250,7 +257,7 @@ mod tests {
             "1 s apart: redis_lru {slow:.4} vs lru {lru:.4}"
         );
         assert!(
-            (fast - random).abs() <= 0.005,
+            (fast - random).abs() <= 0.01,
             "1 ms apart: redis_lru {fast:.4} vs random {random:.4}"
         );
         assert!(

@@ -5,6 +5,7 @@
 //! the identical stream; cells run in parallel with rayon and results come
 //! back in cell order, so output does not depend on the thread count.
 
+pub mod pipeline;
 mod prepare;
 mod sampled;
 mod size;
@@ -228,19 +229,27 @@ impl Replay<'_> {
         }
     }
 
-    /// Runs one cell.
-    pub fn run_cell(&self, cell: &Cell) -> Result<CellResult, ReplayError> {
+    /// Runs one cell as a client sends its requests in batches of
+    /// `pipeline` ([`pipeline`]'s rule: every request is a get; the fills of
+    /// a batch's misses go in after it). With 1, each miss is filled at once.
+    pub fn run_cell(&self, cell: &Cell, pipeline: usize) -> Result<CellResult, ReplayError> {
         let started = Instant::now();
         let mut policy = cell.policy.build(cell.capacity, self.seed);
         let mut counts = MissCounts::default();
         let mut evicted = Vec::new();
+        let mut fills = pipeline::Fills::default();
+        let mut in_batch = 0;
         let wants_next_access = cell.policy.spec.needs_future;
         let processed = self.for_each_batch(wants_next_access, |batch, counted_from| {
             for (i, req) in batch.iter().enumerate() {
                 let hit = policy.get(req);
                 if !hit {
-                    policy.insert(req, &mut evicted);
-                    evicted.clear();
+                    if pipeline == 1 {
+                        policy.insert(req, &mut evicted);
+                        evicted.clear();
+                    } else {
+                        fills.missed(req);
+                    }
                 }
                 if i >= counted_from {
                     counts.requests += 1;
@@ -248,6 +257,16 @@ impl Replay<'_> {
                     if !hit {
                         counts.misses += 1;
                         counts.byte_misses += u64::from(req.size);
+                    }
+                }
+                if pipeline > 1 {
+                    in_batch += 1;
+                    if in_batch == pipeline {
+                        in_batch = 0;
+                        for fill in fills.drain() {
+                            policy.insert(&fill, &mut evicted);
+                            evicted.clear();
+                        }
                     }
                 }
             }
@@ -263,17 +282,19 @@ impl Replay<'_> {
         ))
     }
 
-    /// Runs every cell in parallel; results in cell order. `done` is called
-    /// after each cell (from worker threads) for progress reporting.
+    /// Runs every cell in parallel, in batches of `pipeline`; results in
+    /// cell order. `done` is called after each cell (from worker threads) for
+    /// progress reporting.
     pub fn run_cells(
         &self,
         cells: &[Cell],
+        pipeline: usize,
         done: &(dyn Fn(&CellResult) + Sync),
     ) -> Result<Vec<CellResult>, ReplayError> {
         cells
             .par_iter()
             .map(|cell| {
-                let result = self.run_cell(cell)?;
+                let result = self.run_cell(cell, pipeline)?;
                 done(&result);
                 Ok(result)
             })

@@ -558,7 +558,7 @@ fn a_replay_with_a_warm_up_longer_than_the_stream_is_no_data() {
         policy: cachelab::policy::PolicyChoice::parse("lru").unwrap(),
         capacity: 1000,
     };
-    let row = replay.run_cell(&cell).unwrap();
+    let row = replay.run_cell(&cell, 1).unwrap();
     assert_eq!(
         (row.requests, row.miss_ratio, row.byte_miss_ratio),
         (0, None, None)
@@ -742,6 +742,18 @@ fn inputs_that_would_exhaust_memory_or_time_are_refused() {
                 "5",
             ],
             "`hot`",
+        ),
+        (
+            vec![
+                "replay",
+                "--workload",
+                "zipf:keys=10,requests=1e3",
+                "--size",
+                "5",
+                "--pipeline",
+                "0",
+            ],
+            "--pipeline 0: must be from 1 to 100000",
         ),
     ] {
         let mut all = args.clone();

@@ -101,7 +101,7 @@ fn one_node_gives_the_hits_of_replay() {
             policy: cachelab::policy::PolicyChoice::parse(policy).unwrap(),
             capacity: 8 << 20,
         };
-        let replayed = replay.run_cell(&cell).unwrap();
+        let replayed = replay.run_cell(&cell, 1).unwrap();
         assert_eq!(
             s.hits,
             replayed.requests - replayed.misses,

@@ -78,7 +78,7 @@ fn measure() -> BTreeMap<Key, u64> {
                 })
             })
             .collect();
-        for result in replay.run_cells(&cells, &|_| {}).unwrap() {
+        for result in replay.run_cells(&cells, 1, &|_| {}).unwrap() {
             table.insert(
                 (result.policy, name.to_string(), result.cache_size),
                 result.misses,

@@ -9,6 +9,7 @@ pub mod doorkeeper;
 pub mod ghost;
 pub mod list;
 pub mod queue;
+pub mod redis_dict;
 pub mod redis_pool;
 pub mod room;
 pub mod sketch;

@@ -1,28 +1,26 @@
-//! Redis's sampled eviction: a keyspace sampled uniformly and the 16-entry
-//! eviction pool, shared by `redis_lru` and `redis_lfu`.
+//! Redis's sampled eviction: the keyspace sampled as `dictGetSomeKeys`
+//! samples it and the 16-entry eviction pool, shared by `redis_lru` and
+//! `redis_lfu`.
 //!
 //! Follows `evictionPoolPopulate` and the pool scan of `performEvictions` in
-//! Redis `src/evict.c` (unstable branch, 2024): each eviction samples
-//! `maxmemory-samples` keys, offers each to a pool of [`EVPOOL_SIZE`] entries
+//! Redis 7.0 `src/evict.c`: each eviction takes up to `maxmemory-samples`
+//! keys from [`Dict::some_keys`] (a walk over consecutive buckets, see
+//! [`super::redis_dict`]), offers each to a pool of [`EVPOOL_SIZE`] entries
 //! kept sorted ascending by score (higher score = better victim), then takes
 //! the best entry from the right. Pool entries hold key names and the score
 //! they had when sampled; they persist across evictions and are never
 //! re-scored, so a key touched after being pooled can still be evicted, and a
 //! key sampled twice can sit in the pool twice. An entry whose key no longer
 //! exists is a ghost: it is dropped and the scan goes on. Like Redis, the
-//! existence check is by key name, so a key deleted and re-inserted counts as
-//! existing.
+//! existence check is a lookup by key name (`dictFind`, with its rehash
+//! step), so a key deleted and re-inserted counts as existing.
 //!
-//! Deviations: `dictGetSomeKeys` walks contiguous hash buckets from a random
-//! start; here the samples are uniform without replacement. Redis evicts
-//! before executing a command, so memory can overshoot `maxmemory` by one
-//! write; cachelab's contract forbids exceeding the capacity, so the Redis
-//! policies run [`Keyspace::evict_one`] in the shared evict-until-it-fits
-//! loop ([`crate::policy::parts::room::make_room`]).
+//! Deviations: Redis evicts before executing a command, so memory can
+//! overshoot `maxmemory` by one write; cachelab's contract forbids exceeding
+//! the capacity, so the Redis policies run [`Keyspace::evict_one`] in the
+//! shared evict-until-it-fits loop ([`crate::policy::parts::room::make_room`]).
 
-use rand::RngExt;
-
-use super::dense::{DenseSet, Item};
+use super::redis_dict::{Dict, Entry};
 use crate::policy::Occupancy;
 use crate::seed::{Rng, Seed};
 
@@ -78,7 +76,7 @@ impl EvictionPool {
 
     /// Scans from the best (rightmost) entry, emptying each slot it looks at,
     /// and returns the first key for which `exists` holds; ghosts are skipped.
-    pub fn take_best(&mut self, exists: impl Fn(u64) -> bool) -> Option<u64> {
+    pub fn take_best(&mut self, mut exists: impl FnMut(u64) -> bool) -> Option<u64> {
         for slot in self.slots.iter_mut().rev() {
             if let Some(entry) = slot.take()
                 && exists(entry.key)
@@ -112,57 +110,60 @@ impl EvictionPool {
     }
 }
 
-/// The objects of a Redis-like cache: a uniformly sampled dense set, its byte
-/// count, the eviction pool and the sampling generator.
+/// The objects of a Redis-like cache: the keyspace, the eviction pool and
+/// the sampling generator.
 #[derive(Clone, Debug)]
 pub struct Keyspace<M> {
-    items: DenseSet<M>,
-    used: u64,
+    dict: Dict<M>,
     capacity: u64,
     samples: usize,
     pool: EvictionPool,
     rng: Rng,
+    /// The entries of the last sample.
+    sampled: Vec<u32>,
 }
 
-impl<M> Keyspace<M> {
+impl<M: Copy> Keyspace<M> {
     /// An empty keyspace of `capacity` units sampling `samples` keys
-    /// (1..=[`MAX_SAMPLES`]) per eviction, with its generator from `seed`.
+    /// (1..=[`MAX_SAMPLES`]) per eviction, its buckets salted and its samples
+    /// drawn from `seed`.
     pub fn new(capacity: u64, samples: usize, seed: Seed) -> Self {
         assert!(
             (1..=MAX_SAMPLES).contains(&samples),
             "samples {samples} not in 1..={MAX_SAMPLES}"
         );
         Keyspace {
-            items: DenseSet::default(),
-            used: 0,
+            dict: Dict::new(seed.derive("hash").0),
             capacity,
             samples,
             pool: EvictionPool::default(),
             rng: seed.rng(),
+            sampled: Vec::with_capacity(samples),
         }
     }
 
-    /// The metadata of `key`, mutably, if present.
+    /// What the server's cron has done by `time_ns` ([`Dict::cron`]); call
+    /// before each command.
     #[inline]
-    pub fn meta_mut(&mut self, key: u64) -> Option<&mut M> {
-        let pos = self.items.find(key)?;
-        Some(&mut self.items.get_mut(pos).meta)
+    pub fn cron(&mut self, time_ns: u64) {
+        self.dict.cron(time_ns);
     }
 
-    /// Adds an absent key; the caller has made room.
+    /// The metadata of `key`, mutably, if present (a lookup, `dictFind`).
+    #[inline]
+    pub fn meta_mut(&mut self, key: u64) -> Option<&mut M> {
+        self.dict.find_mut(key).map(|e| &mut e.meta)
+    }
+
+    /// Adds an absent key as a SET does; the caller has made room.
     pub fn add(&mut self, key: u64, size: u32, meta: M) {
-        self.used += u64::from(size);
-        debug_assert!(self.used <= self.capacity, "over capacity");
-        self.items.add(key, size, meta);
+        self.dict.insert(key, size, meta);
+        debug_assert!(self.dict.bytes() <= self.capacity, "over capacity");
     }
 
     /// Removes `key` if present; returns whether it was.
     pub fn remove(&mut self, key: u64) -> bool {
-        let Some(pos) = self.items.find(key) else {
-            return false;
-        };
-        self.used -= u64::from(self.items.remove_at(pos).size);
-        true
+        self.dict.delete(key).is_some()
     }
 
     /// Evicts one object, as one round of `performEvictions` does, and
@@ -172,8 +173,8 @@ impl<M> Keyspace<M> {
     pub fn evict_one(&mut self, score: impl Fn(&M) -> u64) -> u64 {
         let victim = loop {
             self.populate(&score);
-            let items = &self.items;
-            if let Some(key) = self.pool.take_best(|k| items.find(k).is_some()) {
+            let dict = &mut self.dict;
+            if let Some(key) = self.pool.take_best(|k| dict.find_mut(k).is_some()) {
                 break key;
             }
             // Every pooled entry was a ghost: sample again.
@@ -182,47 +183,36 @@ impl<M> Keyspace<M> {
         victim
     }
 
-    /// Samples up to `samples` distinct objects uniformly and offers each to
-    /// the pool with its current score.
+    /// `evictionPoolPopulate`: offers the keys of one `dictGetSomeKeys` to
+    /// the pool with their current scores.
     fn populate(&mut self, score: &impl Fn(&M) -> u64) {
-        let n = self.items.len();
-        let count = self.samples.min(n);
-        let mut picked = [0usize; MAX_SAMPLES];
-        for j in 0..count {
-            picked[j] = if count == n {
-                j
-            } else {
-                loop {
-                    let pos = self.rng.random_range(0..n);
-                    if !picked[..j].contains(&pos) {
-                        break pos;
-                    }
-                }
-            };
-            let item = self.items.get(picked[j]);
-            self.pool.offer(item.key, score(&item.meta));
+        self.dict
+            .some_keys(self.samples, &mut self.rng, &mut self.sampled);
+        for &id in &self.sampled {
+            let entry = self.dict.entry(id);
+            self.pool.offer(entry.key, score(&entry.meta));
         }
     }
 
     /// True when `key` is present.
     #[inline]
     pub fn contains(&self, key: u64) -> bool {
-        self.items.find(key).is_some()
+        self.dict.get(key).is_some()
     }
 
     /// How many objects, their total size and the capacity.
     #[inline]
     pub fn occupancy(&self) -> Occupancy {
         Occupancy {
-            len: self.items.len(),
-            used: self.used,
+            len: self.dict.len(),
+            used: self.dict.bytes(),
             capacity: self.capacity,
         }
     }
 
-    /// The objects, in no meaningful order.
-    pub fn items(&self) -> &[Item<M>] {
-        self.items.items()
+    /// The objects, in table order.
+    pub fn entries(&self) -> impl Iterator<Item = &Entry<M>> {
+        self.dict.iter()
     }
 
     /// The eviction pool.
@@ -230,13 +220,11 @@ impl<M> Keyspace<M> {
         &self.pool
     }
 
-    /// Panics unless positions, the byte count, the capacity bound and the
+    /// Panics unless the keyspace's tables, the capacity bound and the
     /// pool's order all hold.
     pub fn check(&self) {
-        self.items.check();
-        let bytes: u64 = self.items.items().iter().map(|i| u64::from(i.size)).sum();
-        assert_eq!(bytes, self.used, "byte count disagrees with the objects");
-        assert!(self.used <= self.capacity, "over capacity");
+        self.dict.check();
+        assert!(self.dict.bytes() <= self.capacity, "over capacity");
         self.pool.check();
     }
 }
