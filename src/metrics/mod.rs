@@ -4,6 +4,7 @@
 //! impact of each failure event.
 
 mod cell;
+pub mod classes;
 pub mod columns;
 pub mod consistency;
 mod impact;
@@ -13,6 +14,7 @@ pub mod stats;
 mod summary;
 
 pub use cell::{CellResult, MissCounts};
+pub use classes::{ClassIntervalRow, ClassRow, ClassSummary};
 pub use consistency::ConsistencySummary;
 pub use impact::{FailureEvent, FailureImpact, Happening, failure_impacts};
 pub use recorder::{Class, Recorder};

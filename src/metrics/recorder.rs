@@ -4,6 +4,7 @@
 
 use hdrhistogram::Histogram;
 
+use super::classes::{ClassIntervalRow, ClassRecorder, ClassSummary};
 use super::consistency::Consistency;
 use super::retries::RetryCounts;
 use super::summary::{IntervalRow, LatencyRow, LatencySummary};
@@ -89,6 +90,8 @@ pub struct Recorder {
     pub consistency: Consistency,
     /// Retries, when tracked: the open interval's counts and the totals.
     retries: Option<Box<[RetryCounts; 2]>>,
+    /// Per request class, when the run has classes.
+    classes: Option<Box<ClassRecorder>>,
 }
 
 impl Recorder {
@@ -111,7 +114,33 @@ impl Recorder {
             db_at_warmup_end: DbLoad::default(),
             consistency: Consistency::new(warmup_end),
             retries: None,
+            classes: None,
         }
+    }
+
+    /// Keeps every figure per request class too, for classes named `names`
+    /// with configured `shares`.
+    pub fn track_classes(&mut self, names: Vec<String>, shares: Vec<f64>) {
+        self.classes = Some(Box::new(ClassRecorder::new(names, shares, self.highest)));
+    }
+
+    /// A query caused by a request of `class` reached the database.
+    #[inline]
+    pub fn db_query(&mut self, class: u16) {
+        if let Some(classes) = &mut self.classes {
+            classes.db_query(class);
+        }
+    }
+
+    /// Each class's figures after the warm-up, when tracked.
+    pub fn class_summaries(&self, end: Time) -> Option<Vec<ClassSummary>> {
+        let span = end.saturating_sub(self.warmup_end).max(1);
+        Some(self.classes.as_ref()?.summaries(span as f64 / 1e9))
+    }
+
+    /// The per-class time series, when tracked (empty otherwise).
+    pub fn class_rows(&self) -> &[ClassIntervalRow] {
+        self.classes.as_ref().map_or(&[], |c| c.rows())
     }
 
     /// Counts retries and time-outs of database reads, and adds their
@@ -144,8 +173,11 @@ impl Recorder {
     /// so that gets still waiting for an overloaded database at the end of
     /// the run do not bias the hit ratio.
     #[inline]
-    pub fn outcome(&mut self, issued: Time, hit: bool, size: u32) {
+    pub fn outcome(&mut self, class: u16, issued: Time, hit: bool, size: u32) {
         let counted = issued >= self.warmup_end;
+        if let Some(classes) = &mut self.classes {
+            classes.outcome(class, counted, hit, size);
+        }
         for counts in [&mut self.interval]
             .into_iter()
             .chain(counted.then_some(&mut self.totals))
@@ -162,9 +194,12 @@ impl Recorder {
     /// A request issued at `issued` completed at `now`: its latency goes to
     /// the histograms (totals only if it was issued after the warm-up).
     #[inline]
-    pub fn complete(&mut self, issued: Time, now: Time, class: Class) {
+    pub fn complete(&mut self, request_class: u16, issued: Time, now: Time, class: Class) {
         let latency = (now - issued).clamp(1, self.highest);
         let counted = issued >= self.warmup_end;
+        if let Some(classes) = &mut self.classes {
+            classes.complete(request_class, counted, latency, class);
+        }
         for counts in [&mut self.interval]
             .into_iter()
             .chain(counted.then_some(&mut self.totals))
@@ -201,8 +236,12 @@ impl Recorder {
         }
     }
 
-    /// A get issued at `issued` hit a value stale for `age`, `lag` versions behind.
-    pub fn stale_read(&mut self, issued: Time, age: Time, lag: u64) {
+    /// A get of `class` issued at `issued` hit a value stale for `age`,
+    /// `lag` versions behind.
+    pub fn stale_read(&mut self, class: u16, issued: Time, age: Time, lag: u64) {
+        if let Some(classes) = &mut self.classes {
+            classes.stale_read(class, issued >= self.warmup_end);
+        }
         self.consistency.stale_read(issued, age, lag);
     }
 
@@ -244,6 +283,9 @@ impl Recorder {
     /// The warm-up ends now; `db` is the database's cumulative load.
     pub fn warmup_over(&mut self, db: DbLoad) {
         self.db_at_warmup_end = db;
+        if let Some(classes) = &mut self.classes {
+            classes.warmup_over();
+        }
     }
 
     /// Closes the interval ending `now`.
@@ -283,6 +325,9 @@ impl Recorder {
             row.db_timeouts = Some(r.db_timeouts);
             row.fast_failed = Some(r.fast_failed);
             tally[0] = RetryCounts::default();
+        }
+        if let Some(classes) = &mut self.classes {
+            classes.tick(now as f64 / 1e9, seconds);
         }
         self.consistency.interval_stale_reads = 0;
         self.interval = Counts::default();
@@ -352,13 +397,13 @@ impl Recorder {
 }
 
 /// `part / whole`, or no data when `whole` is 0.
-fn share(part: u64, whole: u64) -> Option<f64> {
+pub(super) fn share(part: u64, whole: u64) -> Option<f64> {
     (whole > 0).then(|| part as f64 / whole as f64)
 }
 
 /// A class's latencies: no data (count 0, every figure null) when no
 /// request of the class completed in the window.
-fn latency_summary(h: &Histogram<u64>) -> LatencySummary {
+pub(super) fn latency_summary(h: &Histogram<u64>) -> LatencySummary {
     if h.is_empty() {
         return LatencySummary::default();
     }

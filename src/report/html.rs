@@ -43,7 +43,14 @@ svg{max-width:100%;height:auto}.wide{overflow-x:auto}";
 
 /// Plot stems in the order the report shows them; any other SVG follows,
 /// by name.
-const ORDER: [&str; 5] = ["timeseries", "latency", "nodes", "policies", "mrc"];
+const ORDER: [&str; 6] = [
+    "timeseries",
+    "classes",
+    "latency",
+    "nodes",
+    "policies",
+    "mrc",
+];
 
 /// Writes `<dir>/report.html` from the files in `dir`: `scenario.toml` or
 /// `run.json`, `summary.json` or `sweep-summary.csv` for the headline
@@ -306,6 +313,7 @@ fn tables(
 ) -> Result<String, ReportError> {
     let mut html = String::new();
     html.push_str(&csv_section(dir, "summary.csv", "Summary")?);
+    html.push_str(&csv_section(dir, "classes.csv", "Request classes")?);
     html.push_str(&csv_section(dir, "nodes.csv", "Nodes")?);
     if let Some(summary) = summary {
         let failures = failures_of(summary, summary_path)?;

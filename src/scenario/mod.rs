@@ -7,6 +7,7 @@
 //! YCSB preset's fields where the file gives none → serde structs ([`file::ScenarioFile`]) → validation into [`Scenario`], once;
 //! nothing downstream validates again.
 
+mod classes;
 pub mod config;
 pub mod file;
 mod overrides;

@@ -132,10 +132,10 @@ impl Clients {
         })
     }
 
-    /// The next request of the feed, issued at `now` (none when a trace
-    /// is over).
-    pub fn next_request(&mut self, now: Time) -> Result<Option<Request>, TraceError> {
-        self.feed.next(now)
+    /// The next request of the feed, issued at `now`, with its class
+    /// (none when a trace is over).
+    pub fn next_request(&mut self, now: Time) -> Result<Option<(Request, u16)>, TraceError> {
+        Ok(self.feed.next(now)?.map(|r| (r, self.feed.class())))
     }
 
     /// Open loop: when the arrival after one at `now` comes (a schedule's
@@ -189,19 +189,19 @@ impl Sim<'_> {
                 let next = self.clients.next_arrival(now);
                 self.queue
                     .schedule_in(lane::ARRIVAL, next, Event::Client(ClientEvent::Arrival));
-                if let Some(request) = self.clients.next_request(now)? {
-                    self.issue(now, request, NO_USER);
+                if let Some((request, class)) = self.clients.next_request(now)? {
+                    self.issue(now, request, NO_USER, class);
                 }
             }
             ClientEvent::UserReady(user) => {
-                if let Some(request) = self.clients.next_request(now)? {
-                    self.issue(now, request, user);
+                if let Some((request, class)) = self.clients.next_request(now)? {
+                    self.issue(now, request, user, class);
                 }
             }
             ClientEvent::TraceArrival => {
                 let (due, next) = self.clients.trace_arrival(now)?;
                 if let Some(request) = due {
-                    self.issue(now, request, NO_USER);
+                    self.issue(now, request, NO_USER, 0);
                 }
                 if let Some(at) = next {
                     self.queue
@@ -215,10 +215,13 @@ impl Sim<'_> {
         Ok(())
     }
 
-    pub(super) fn issue(&mut self, now: Time, request: Request, user: u32) {
+    /// A client issues `request` of `class` at `now` (for `user`, or
+    /// [`NO_USER`]).
+    pub(super) fn issue(&mut self, now: Time, request: Request, user: u32, class: u16) {
         self.issued += 1;
         let job = self.allocate(Job {
             user,
+            class,
             ..Job::new(
                 request.key,
                 request.size,
@@ -235,7 +238,7 @@ impl Sim<'_> {
                 self.send_to_node(now, job, pool, id, AtNode::Lookup(Read::FIRST));
             }
             Target::Database => {
-                self.recorder.outcome(now, false, request.size);
+                self.recorder.outcome(class, now, false, request.size);
                 self.send_to_database(now, job, AtDb::Read { fill: None });
             }
         }
@@ -257,7 +260,7 @@ impl Sim<'_> {
                 self.send_to_node(now, job, pool, id, AtNode::Lookup(again));
             }
             Target::Database => {
-                self.recorder.outcome(j.issued, false, j.size);
+                self.recorder.outcome(j.class, j.issued, false, j.size);
                 self.send_to_database(now, job, AtDb::Read { fill: None });
             }
         }
@@ -337,7 +340,7 @@ impl Sim<'_> {
         let j = self.jobs[job as usize];
         self.recorder.timeout(j.issued);
         if let Phase::Node(AtNode::Lookup(_) | AtNode::WarmRead { .. }) = j.phase {
-            self.recorder.outcome(j.issued, false, j.size);
+            self.recorder.outcome(j.class, j.issued, false, j.size);
             self.send_to_database(now, job, AtDb::Read { fill: None });
         } else {
             self.complete(now, job, Class::Failed);
@@ -354,7 +357,7 @@ impl Sim<'_> {
         }
         self.jobs[job as usize].answered = true;
         self.answered += 1;
-        self.recorder.complete(j.issued, now, class);
+        self.recorder.complete(j.class, j.issued, now, class);
         if j.user != NO_USER {
             let think = self.clients.think();
             self.queue

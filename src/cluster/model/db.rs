@@ -34,7 +34,9 @@ impl Sim<'_> {
     /// A database event: a query arrives, finishes, or its answer arrives.
     pub(super) fn on_database(&mut self, now: Time, event: DbEvent) {
         match event {
-            DbEvent::Arrive(id) => match self.database.arrive(now, id.slot) {
+            DbEvent::Arrive(id) => {
+                self.recorder.db_query(self.jobs[id.slot as usize].class);
+                match self.database.arrive(now, id.slot) {
                 Admission::Started(service) => {
                     self.queue
                         .schedule(now + service, Event::Db(DbEvent::Done(id)));
@@ -50,7 +52,8 @@ impl Sim<'_> {
                         Event::Db(DbEvent::Reply(id)),
                     );
                 }
-            },
+                }
+            }
             DbEvent::Done(id) => {
                 if let Some((next, service)) = self.database.finish(now) {
                     let next = self.id(next);
