@@ -191,7 +191,10 @@ impl Feed {
                 } else {
                     let u: f64 = pick.random();
                     // The last bound is 1 give or take rounding: past it is the last class.
-                    bounds.iter().position(|&b| u < b).unwrap_or(bounds.len() - 1)
+                    bounds
+                        .iter()
+                        .position(|&b| u < b)
+                        .unwrap_or(bounds.len() - 1)
                 };
                 *last = class as u16;
                 let c = &mut classes[class];

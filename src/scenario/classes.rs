@@ -64,16 +64,15 @@ pub(super) fn classes(w: &WorkloadSection, ttl: Option<Duration>) -> Result<Clas
     })?;
     let rates = list.iter().filter(|c| c.rate.is_some()).count();
     check(rates == 0 || rates == list.len(), || {
-        "workload.classes: give every class a `share`, or every class a `rate`, not a mix of both".into()
+        "workload.classes: give every class a `share`, or every class a `rate`, not a mix of both"
+            .into()
     })?;
     let mut names: Vec<&str> = Vec::with_capacity(list.len());
     let mut weights = Vec::with_capacity(list.len());
     for (i, c) in list.iter().enumerate() {
         let here = format!("workload.classes[{i}]");
         check(
-            !c.name.is_empty()
-                && c.name.len() <= MAX_NAME
-                && !c.name.chars().any(char::is_control),
+            !c.name.is_empty() && c.name.len() <= MAX_NAME && !c.name.chars().any(char::is_control),
             || {
                 format!(
                     "{here}.name = {:?}: 1 to {MAX_NAME} bytes, no control characters",
@@ -139,9 +138,7 @@ pub(super) fn classes(w: &WorkloadSection, ttl: Option<Duration>) -> Result<Clas
                 next_offset = next_offset
                     .checked_add(popularity.keys())
                     .filter(|&n| n <= u64::MAX / 2)
-                    .ok_or_else(|| {
-                        format!("{here}.keys: the classes' keys together pass 2^63")
-                    })?;
+                    .ok_or_else(|| format!("{here}.keys: the classes' keys together pass 2^63"))?;
                 offset
             }
         };
@@ -171,9 +168,7 @@ pub(super) fn classes(w: &WorkloadSection, ttl: Option<Duration>) -> Result<Clas
 /// A class's share, or its rate when the classes give rates.
 fn weight(here: &str, c: &ClassEntry, rates: bool) -> Result<f64, String> {
     match (c.share, c.rate) {
-        (Some(_), Some(_)) => Err(format!(
-            "{here}: give `share` or `rate`, not both"
-        )),
+        (Some(_), Some(_)) => Err(format!("{here}: give `share` or `rate`, not both")),
         (None, Some(rate)) => {
             check(rate > 0.0 && rate <= MAX_RATE, || {
                 format!("{here}.rate = {rate}: requests per second, above 0, at most {MAX_RATE:e}")
@@ -252,7 +247,8 @@ fn popularity(
         }
         PopularityKind::Latest | PopularityKind::Trace => {
             return Err(format!(
-                "{here}.popularity = {kind:?}: a class is a stationary law: zipf, uniform or hotspot"
+                "{here}.popularity = \"{}\": a class is a stationary law: zipf, uniform or hotspot",
+                format!("{kind:?}").to_lowercase()
             ));
         }
     })

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use super::classes;
 use super::config::{
     BreakerConfig, BudgetConfig, CacheConfig, ClientsConfig, ClusterConfig, ConsistencyConfig,
     Contention, DatabaseConfig, FaultPlan, LeaseConfig, Load, NodesConfig, RandomFaults,
@@ -12,7 +13,6 @@ use super::file::{
     ClientMode, DatabaseSection, OnFailure, Pattern, PopularityKind, RetrySection, ScenarioFile,
     TraceTiming, WritePolicy,
 };
-use super::classes;
 use super::rate::{self, Pace, Rate};
 use super::scheme::Scheme;
 use super::workload;
@@ -207,7 +207,9 @@ impl Scenario {
         if let Some(total) = classes.and_then(|c| c.total_rate) {
             let c = &file.clients;
             check(
-                c.mode == ClientMode::Open && matches!(c.rate, Rate::Constant(_)) && c.spikes.is_empty(),
+                c.mode == ClientMode::Open
+                    && matches!(c.rate, Rate::Constant(_))
+                    && c.spikes.is_empty(),
                 || {
                     "workload.classes[*].rate: class rates set an open loop's constant rate (their sum); with clients.mode = \"closed\", a clients.rate schedule or clients.spikes, give the classes shares instead".into()
                 },

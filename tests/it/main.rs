@@ -10,6 +10,7 @@
 
 mod analyze;
 mod calibrate;
+mod classes;
 mod cli;
 mod cluster;
 mod common;

@@ -306,14 +306,16 @@ impl Sim<'_> {
             self.jobs[job as usize].version = version;
             if let Some(since) = self.consistency.versions.stale_since(j.key, version) {
                 let lag = self.consistency.versions.committed(j.key) - version;
-                self.recorder.stale_read(j.class, j.issued, now - since, lag);
+                self.recorder
+                    .stale_read(j.class, j.issued, now - since, lag);
             }
             if read.waited {
                 self.recorder.lease_saved(j.issued);
             }
         }
         if !warming_miss {
-            self.recorder.outcome(j.class, j.issued, found.is_some(), j.size);
+            self.recorder
+                .outcome(j.class, j.issued, found.is_some(), j.size);
         }
         let n = self.tier.node_mut(j.pool, j.node);
         if found.is_some() || pattern == Pattern::CacheAside {

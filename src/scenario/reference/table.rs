@@ -152,7 +152,11 @@ pub const SECTIONS: &[Section] = &[
                 "`workload.keys` (with `keys_of`: that class's)",
                 "number of distinct keys of the class",
             ),
-            unset("hot", "`workload.hot`", "hotspot: share of keys that are hot"),
+            unset(
+                "hot",
+                "`workload.hot`",
+                "hotspot: share of keys that are hot",
+            ),
             unset(
                 "hot_share",
                 "`workload.share`",
@@ -163,7 +167,11 @@ pub const SECTIONS: &[Section] = &[
                 "`workload.object_size`",
                 "object sizes, as `workload.object_size`",
             ),
-            unset("get", "`workload.get`", "share of the class's requests that are gets"),
+            unset(
+                "get",
+                "`workload.get`",
+                "share of the class's requests that are gets",
+            ),
             unset("set", "`workload.set`", "share of sets"),
             unset(
                 "delete",
