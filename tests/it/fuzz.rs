@@ -71,6 +71,10 @@ impl Tally {
             ("lease refused sets", k.lease_refused_sets > 0),
             ("invalidations lost", k.invalidations_lost > 0),
             ("writes lost", k.writes_lost > 0),
+            (
+                "request classes",
+                s.classes.as_ref().is_some_and(|c| c.len() > 1),
+            ),
         ] {
             *self.seen.entry(what).or_default() += u64::from(happened);
         }
