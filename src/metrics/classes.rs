@@ -5,7 +5,8 @@
 //! totals, with the same warm-up rule, so each figure's classes sum to
 //! its total exactly. A class's database queries are those its requests
 //! caused: their reads, writes, read-through fetches and write-behind
-//! flushes.
+//! flushes. Each latency is recorded once, in its class's histograms; the
+//! run's are their sum.
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
@@ -273,6 +274,19 @@ impl ClassRecorder {
             t.interval_latency.reset();
             t.db_at_last_tick = t.db_queries;
         }
+    }
+
+    /// The sums over the classes of their histograms of all requests, hits
+    /// and misses (up to `highest` ns): the run's.
+    pub fn latency_totals(&self, highest: Time) -> [Histogram<u64>; 3] {
+        let mut sums = [(); 3]
+            .map(|()| Histogram::new_with_bounds(1, highest, 3).expect("valid histogram bounds"));
+        for t in &self.tallies {
+            for (sum, h) in sums.iter_mut().zip([&t.all, &t.hits, &t.misses]) {
+                sum.add(h).expect("histograms of the same bounds");
+            }
+        }
+        sums
     }
 
     /// The time series so far, interval by interval, classes in file order.

@@ -2,6 +2,8 @@
 //! errors, evictions; it keeps the totals after the warm-up, the latency
 //! histograms and the time series.
 
+use std::borrow::Cow;
+
 use hdrhistogram::Histogram;
 
 use super::classes::{ClassIntervalRow, ClassRecorder, ClassSummary};
@@ -210,7 +212,9 @@ impl Recorder {
             }
         }
         self.interval_latency.saturating_record(latency);
-        if counted {
+        // With classes, the run's histograms are the sum of the classes'
+        // (see `latency_totals`): each latency is recorded once.
+        if counted && self.classes.is_none() {
             self.all.saturating_record(latency);
             match class {
                 Class::Hit => self.hits.saturating_record(latency),
@@ -370,20 +374,31 @@ impl Recorder {
         summary.db_queue_mean = load.queue_ns as f64 / span as f64;
         summary.db_queue_max = db_queue_max;
         summary.db_rejected = load.rejected;
-        summary.latency_all = latency_summary(&self.all);
-        summary.latency_hits = latency_summary(&self.hits);
-        summary.latency_misses = latency_summary(&self.misses);
+        let [all, hits, misses] = self.latency_totals();
+        summary.latency_all = latency_summary(&all);
+        summary.latency_hits = latency_summary(&hits);
+        summary.latency_misses = latency_summary(&misses);
         summary.no_data = no_data_note(t.gets, t.requests);
+    }
+
+    /// The latency histograms of all requests, hits and misses after the
+    /// warm-up: the run's own, or with classes the sum of the classes'.
+    fn latency_totals(&self) -> [Cow<'_, Histogram<u64>>; 3] {
+        match &self.classes {
+            None => [
+                Cow::Borrowed(&self.all),
+                Cow::Borrowed(&self.hits),
+                Cow::Borrowed(&self.misses),
+            ],
+            Some(classes) => classes.latency_totals(self.highest).map(Cow::Owned),
+        }
     }
 
     /// `latency.csv`: every class at every percentile of [`PERCENTILES`].
     pub fn latency_rows(&self) -> Vec<LatencyRow> {
         let mut rows = Vec::new();
-        for (class, h) in [
-            ("all", &self.all),
-            ("hits", &self.hits),
-            ("misses", &self.misses),
-        ] {
+        let [all, hits, misses] = self.latency_totals();
+        for (class, h) in [("all", &all), ("hits", &hits), ("misses", &misses)] {
             for p in PERCENTILES {
                 rows.push(LatencyRow {
                     class,
