@@ -3,10 +3,11 @@
 //! simulated requests/s, and the peak heap at two run lengths (memory must
 //! not grow with the number of requests simulated). Then the same 20 s with
 //! popularity that moves (a drift, a flash crowd, YCSB's latest with
-//! inserts) against the stationary law: the moving laws should cost at most
-//! 10 % of simulated requests/s. Last, the same 20 s without and with an
-//! application tier (`[app]`: 8 servers × 4 processes × 16 threads, pools
-//! of 8 connections), alternating, since the tier should cost at most 30 %.
+//! inserts) and with request classes against the stationary law: the
+//! moving laws and the classes should cost at most 10 % of simulated
+//! requests/s. Last, the same 20 s without and with an application tier
+//! (`[app]`: 8 servers × 4 processes × 16 threads, pools of 8
+//! connections), alternating, since the tier should cost at most 30 %.
 //!
 //! `cargo bench --bench cluster`
 
@@ -65,7 +66,7 @@ fn main() {
             peak as f64 / f64::from(1 << 20),
         );
     }
-    println!("\n20 s, stationary against moving popularity");
+    println!("\n20 s, stationary against moving popularity and request classes");
     println!("{:>34} {:>10} {:>12}", "workload", "hit ratio", "M req/s");
     for (name, sets) in [
         ("stationary zipf", &[][..]),
@@ -80,6 +81,16 @@ fn main() {
         (
             "flash crowd 5-15 s, 1000 keys, 30%",
             &[r#"workload.flash_crowds=[{at="5s",length="10s",keys=1000,share=0.3}]"#][..],
+        ),
+        (
+            "one class",
+            &[r#"workload.classes=[{name="all",share=1.0}]"#][..],
+        ),
+        (
+            "three classes, 10^6 keys in all",
+            &[
+                r#"workload.classes=[{name="a",share=0.5,keys=500000},{name="b",share=0.3,keys=400000},{name="c",share=0.2,keys=100000}]"#,
+            ][..],
         ),
         ("latest, no inserts", &["workload.popularity=latest"][..]),
         (

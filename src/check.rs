@@ -15,6 +15,8 @@
 //! event-time counts (evictions, rejected queries) add up with one too, over
 //! the rows after it, when the warm-up is a whole number of intervals.
 
+mod classes;
+
 use std::fmt;
 
 use crate::cluster::RunOutput;
@@ -57,6 +59,7 @@ pub fn check(scenario: &Scenario, output: &RunOutput) -> Vec<Violation> {
     c.nodes(&output.summary, &output.nodes);
     c.failures(&output.summary);
     c.retries(&output.summary);
+    c.classes(output);
     c.found
 }
 

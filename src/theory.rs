@@ -41,17 +41,25 @@ pub fn che_lru_hit_ratio(probabilities: &[f64], capacity: usize) -> f64 {
     if capacity >= probabilities.len() {
         return 1.0;
     }
+    let t = che_characteristic_time(probabilities, capacity);
+    probabilities
+        .iter()
+        .map(|q| q * (1.0 - (-q * t).exp()))
+        .sum()
+}
+
+/// Che's characteristic time T of an LRU cache of `capacity` objects
+/// (fewer than there are keys): the solution of Σ (1 − e^{−q_i T}) = C. A
+/// key of probability q is in the cache with probability 1 − e^{−q T}, so
+/// the hit ratio of any group of keys (a request class) follows from it.
+pub fn che_characteristic_time(probabilities: &[f64], capacity: usize) -> f64 {
     let occupancy = |t: f64| {
         probabilities
             .iter()
             .map(|q| 1.0 - (-q * t).exp())
             .sum::<f64>()
     };
-    let t = solve_increasing(occupancy, capacity as f64);
-    probabilities
-        .iter()
-        .map(|q| q * (1.0 - (-q * t).exp()))
-        .sum()
+    solve_increasing(occupancy, capacity as f64)
 }
 
 /// FIFO (and Random) hit ratio for a cache of `capacity` objects (Gelenbe

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use super::replay::AppError;
 use crate::cluster::RunOutput;
 use crate::metrics::Summary;
+use crate::metrics::classes::class_rows;
 use crate::report::sweep::SweepIndex;
 use crate::report::{self, DirLock, records};
 use crate::scenario::{Plan, Scenario};
@@ -170,6 +171,9 @@ fn finished_locked(unit: &Unit) -> Option<Summary> {
     serde_json::from_slice(&json).ok()
 }
 
+/// The files only a run with request classes writes.
+const CLASS_FILES: [&str; 2] = ["classes.csv", "classes-timeseries.csv"];
+
 /// Writes a unit's results, then draws its plots from them and writes its
 /// report; `report.html` comes last, as the mark of completion. Holds the
 /// unit's exclusive lock throughout, so two processes never mix their
@@ -187,7 +191,10 @@ pub fn write(unit: &Unit, output: &RunOutput) -> Result<Vec<PathBuf>, AppError> 
         "summary.json",
     ];
     let mut files: Vec<PathBuf> = names.iter().map(|f| dir.join(f)).collect();
-    if finished_locked(unit).is_some() {
+    if let Some(summary) = finished_locked(unit) {
+        if summary.classes.is_some() {
+            files.extend(CLASS_FILES.iter().map(|f| dir.join(f)));
+        }
         files.push(dir.join("report.html"));
         return Ok(files);
     }
@@ -205,6 +212,16 @@ pub fn write(unit: &Unit, output: &RunOutput) -> Result<Vec<PathBuf>, AppError> 
     report::write_csv(&dir.join("latency.csv"), &output.latency)?;
     report::write_atomic(&dir.join("scenario.toml"), resolved(scenario).as_bytes())?;
     report::write_json(&dir.join("summary.json"), &output.summary)?;
+    if let Some(classes) = &output.summary.classes {
+        report::write_csv(&dir.join("classes.csv"), &class_rows(classes))?;
+        report::write_csv(&dir.join("classes-timeseries.csv"), &output.classes)?;
+        files.extend(CLASS_FILES.iter().map(|f| dir.join(f)));
+    } else {
+        // Left by an earlier run with classes, they would describe another run.
+        for name in CLASS_FILES {
+            remove_if_present(&dir.join(name))?;
+        }
+    }
     files.extend(report::plot_directory(dir, None)?.files);
     Ok(files)
 }

@@ -9,6 +9,12 @@
 //! cache effect, like any set. A read-modify-write is a get, and the set of
 //! the same key is the feed's next request (issued at the next arrival or
 //! by the next user ready): two requests, each with its own latency.
+//!
+//! With request classes ([`Feed::Classes`]) each request first picks its
+//! class by share, then draws a key from that class's stream and an
+//! operation from its mix. The first class draws from the streams a lone
+//! `[workload]` would, so one class is the same run as no classes; the
+//! others from streams labelled by their names.
 
 use rand::RngExt;
 
@@ -42,6 +48,19 @@ pub enum Feed {
         /// The set of a read-modify-write whose get was the last request.
         pending: Option<Request>,
     },
+    /// Request classes, each with its own stationary stream and mix.
+    Classes {
+        /// The classes' streams and mixes, in file order.
+        classes: Box<[ClassFeed]>,
+        /// Cumulative shares of the classes.
+        bounds: Box<[f64]>,
+        /// Draws the class.
+        pick: Rng,
+        /// Draws the operation.
+        rng: Rng,
+        /// The class of the request returned last.
+        last: u16,
+    },
     /// A trace read in batches.
     Trace {
         /// The reader.
@@ -51,6 +70,25 @@ pub enum Feed {
         /// Next position in `batch`.
         next: usize,
     },
+}
+
+/// One request class's supply of keys and operations.
+pub struct ClassFeed {
+    stream: WorkloadStream,
+    mix: [f64; 3],
+}
+
+/// An operation drawn from the shares of get, set and delete `mix`.
+#[inline]
+fn draw_op(mix: &[f64; 3], rng: &mut Rng) -> Op {
+    let u: f64 = rng.random();
+    if u < mix[0] {
+        Op::Get
+    } else if u < mix[0] + mix[1] {
+        Op::Set
+    } else {
+        Op::Delete
+    }
 }
 
 impl Feed {
@@ -77,12 +115,56 @@ impl Feed {
                 mix: [mix[0], mix[1], mix[2]],
                 rng: seed.derive("ops").rng(),
             },
+            KeySource::Classes(list) => {
+                let workload_seed = seed.derive("workload");
+                let sizes = workload_seed.derive("sizes");
+                let classes = list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let own = if i == 0 {
+                            workload_seed
+                        } else {
+                            workload_seed.derive(&format!("class:{}", c.name))
+                        };
+                        ClassFeed {
+                            stream: c.workload.stream_sized(own, sizes),
+                            mix: c.mix,
+                        }
+                    })
+                    .collect();
+                let mut sum = 0.0;
+                let bounds = list
+                    .iter()
+                    .map(|c| {
+                        sum += c.share;
+                        sum
+                    })
+                    .collect();
+                Feed::Classes {
+                    classes,
+                    bounds,
+                    pick: seed.derive("classes").rng(),
+                    rng: seed.derive("ops").rng(),
+                    last: 0,
+                }
+            }
             KeySource::Trace(trace) => Feed::Trace {
                 stream: trace.open()?,
                 batch: Vec::with_capacity(4096),
                 next: 0,
             },
         })
+    }
+
+    /// The class of the request [`Feed::next`] returned last (0 without
+    /// classes).
+    #[inline]
+    pub fn class(&self) -> u16 {
+        match self {
+            Feed::Classes { last, .. } => *last,
+            _ => 0,
+        }
     }
 
     /// The next request, issued at `now`, or `None` when a trace has ended.
@@ -93,14 +175,32 @@ impl Feed {
             Feed::Synthetic { stream, mix, rng } => {
                 let mut request = stream.next_request();
                 if mix[0] < 1.0 {
-                    let u: f64 = rng.random();
-                    request.op = if u < mix[0] {
-                        Op::Get
-                    } else if u < mix[0] + mix[1] {
-                        Op::Set
-                    } else {
-                        Op::Delete
-                    };
+                    request.op = draw_op(mix, rng);
+                }
+                Ok(Some(request))
+            }
+            Feed::Classes {
+                classes,
+                bounds,
+                pick,
+                rng,
+                last,
+            } => {
+                let class = if classes.len() == 1 {
+                    0
+                } else {
+                    let u: f64 = pick.random();
+                    // The last bound is 1 give or take rounding: past it is the last class.
+                    bounds
+                        .iter()
+                        .position(|&b| u < b)
+                        .unwrap_or(bounds.len() - 1)
+                };
+                *last = class as u16;
+                let c = &mut classes[class];
+                let mut request = c.stream.next_request();
+                if c.mix[0] < 1.0 {
+                    request.op = draw_op(&c.mix, rng);
                 }
                 Ok(Some(request))
             }

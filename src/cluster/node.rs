@@ -58,7 +58,8 @@ pub struct Node {
     seed: Seed,
     /// The eviction policy holding the node's objects.
     pub policy: Box<dyn Policy>,
-    ttl: Option<Time>,
+    /// Entry lifetime by request class (none: until evicted).
+    ttls: Box<[Option<Time>]>,
     /// Whether entries are tracked (versions or expiry matter).
     track: bool,
     /// Expiry and version of each resident entry, when tracked.
@@ -107,8 +108,9 @@ pub struct NodeConfig<'a> {
     pub policy: &'a PolicyChoice,
     /// Capacity in bytes.
     pub capacity: u64,
-    /// Entry lifetime, if entries expire.
-    pub ttl: Option<Time>,
+    /// Entry lifetime by request class (one entry without classes), if
+    /// entries expire.
+    pub ttls: Box<[Option<Time>]>,
     /// Keep each entry's version (the workload writes).
     pub versions: bool,
     /// Keep values removed by deletes, for leases' stale reads.
@@ -129,8 +131,8 @@ impl Node {
             capacity: config.capacity,
             seed,
             policy: config.policy.build(config.capacity, seed.derive("policy")),
-            ttl: config.ttl,
-            track: config.versions || config.ttl.is_some(),
+            ttls: config.ttls.clone(),
+            track: config.versions || config.ttls.iter().any(Option::is_some),
             entries: FxHashMap::default(),
             leases: FxHashMap::default(),
             warming_until: 0,
@@ -240,9 +242,17 @@ impl Node {
 
     /// A set of `version`: stores the object, or, if it is already resident,
     /// overwrites its value as memcached's `set` does (touching it as an
-    /// access would); either way its lifetime restarts. Returns how many
-    /// objects were evicted.
-    pub fn store(&mut self, key: u64, size: u32, version: u64, now: Time, counting: bool) -> usize {
+    /// access would); either way its lifetime, that of its request
+    /// `class`, restarts. Returns how many objects were evicted.
+    pub fn store(
+        &mut self,
+        key: u64,
+        size: u32,
+        version: u64,
+        now: Time,
+        counting: bool,
+        class: u16,
+    ) -> usize {
         if counting {
             self.stats.requests += 1;
         }
@@ -258,7 +268,7 @@ impl Node {
                 self.entries.remove(key);
             }
             if resident {
-                let expires = self.ttl.map_or(Time::MAX, |ttl| now + ttl);
+                let expires = self.ttls[class as usize].map_or(Time::MAX, |ttl| now + ttl);
                 self.entries.insert(key, Entry { expires, version });
             }
         }
@@ -304,9 +314,10 @@ impl Node {
         now < self.warming_until
     }
 
-    /// A warm-up add: stored only if the key is absent and no delete reached
-    /// the node within `hold_off`. Returns whether it was stored, and the
-    /// evictions it caused.
+    /// A warm-up add (of a request of `class`): stored only if the key is
+    /// absent and no delete reached the node within `hold_off`. Returns
+    /// whether it was stored, and the evictions it caused.
+    #[allow(clippy::too_many_arguments)]
     pub fn add(
         &mut self,
         key: u64,
@@ -315,6 +326,7 @@ impl Node {
         now: Time,
         hold_off: Time,
         counting: bool,
+        class: u16,
     ) -> (bool, usize) {
         let held = self
             .deleted_at
@@ -323,7 +335,7 @@ impl Node {
         if held || self.policy.contains(key) {
             return (false, 0);
         }
-        (true, self.store(key, size, version, now, counting))
+        (true, self.store(key, size, version, now, counting, class))
     }
 
     /// Starts warming up at `now` for `duration`.
@@ -406,7 +418,7 @@ mod tests {
         let config = NodeConfig {
             policy: &policy,
             capacity: 100,
-            ttl: None,
+            ttls: Box::new([None]),
             versions,
             keep_removed: false,
             concurrency: 1,
@@ -436,11 +448,11 @@ mod tests {
         // Warming up: a delete at 100 holds adds of key 3 off until 102.
         n.start_warm_up(90, 50);
         n.invalidate(3, 100, false);
-        assert_eq!(n.add(3, 1, 1, 101, 2, true), (false, 0));
-        assert!(n.add(3, 1, 1, 102, 2, true).0);
+        assert_eq!(n.add(3, 1, 1, 101, 2, true, 0), (false, 0));
+        assert!(n.add(3, 1, 1, 102, 2, true, 0).0);
         assert_eq!(n.lookup(3, 1, 103, false), Some(1));
         // An add of a resident key changes nothing.
-        assert!(!n.add(3, 1, 9, 104, 2, true).0);
+        assert!(!n.add(3, 1, 9, 104, 2, true, 0).0);
         assert_eq!(n.entry(3, 105).map(|e| e.version), Some(1));
     }
 }

@@ -3,7 +3,9 @@
 use std::time::Instant;
 
 use super::model::Sim;
-use crate::metrics::{IntervalRow, LatencyRow, NodeRow, RetrySummary, Summary, failure_impacts};
+use crate::metrics::{
+    ClassIntervalRow, IntervalRow, LatencyRow, NodeRow, RetrySummary, Summary, failure_impacts,
+};
 use crate::scenario::ClusterConfig;
 use crate::scenario::config::Load;
 use crate::trace::TraceError;
@@ -38,6 +40,8 @@ pub struct RunOutput {
     pub nodes: Vec<NodeRow>,
     /// Latency percentiles.
     pub latency: Vec<LatencyRow>,
+    /// One row per interval and request class (empty without classes).
+    pub classes: Vec<ClassIntervalRow>,
 }
 
 /// How closely a run checks the model's own invariants.
@@ -141,6 +145,7 @@ pub fn simulate_audited(
         summary.retries = Some(retries);
     }
     summary.app = sim.app_summary();
+    summary.classes = sim.recorder.class_summaries(end);
     summary.requests_per_wall_s = sim.issued as f64 / wall;
     summary.events_per_wall_s = sim.events_processed() as f64 / wall;
     Ok(RunOutput {
@@ -148,6 +153,7 @@ pub fn simulate_audited(
         series,
         nodes,
         latency: sim.recorder.latency_rows(),
+        classes: sim.recorder.class_rows().to_vec(),
     })
 }
 

@@ -5,6 +5,7 @@
 
 pub mod app;
 mod cell;
+pub mod classes;
 pub mod columns;
 pub mod consistency;
 mod impact;
@@ -14,6 +15,7 @@ pub mod stats;
 mod summary;
 
 pub use cell::{CellResult, MissCounts, SampledResult};
+pub use classes::{ClassIntervalRow, ClassRow, ClassSummary};
 pub use consistency::ConsistencySummary;
 pub use impact::{FailureEvent, FailureImpact, Happening, failure_impacts};
 pub use recorder::{Class, Recorder};

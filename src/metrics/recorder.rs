@@ -2,8 +2,11 @@
 //! errors, evictions; it keeps the totals after the warm-up, the latency
 //! histograms and the time series.
 
+use std::borrow::Cow;
+
 use hdrhistogram::Histogram;
 
+use super::classes::{ClassIntervalRow, ClassRecorder, ClassSummary};
 use super::consistency::Consistency;
 use super::retries::RetryCounts;
 use super::summary::{IntervalRow, LatencyRow, LatencySummary};
@@ -89,6 +92,8 @@ pub struct Recorder {
     pub consistency: Consistency,
     /// Retries, when tracked: the open interval's counts and the totals.
     retries: Option<Box<[RetryCounts; 2]>>,
+    /// Per request class, when the run has classes.
+    classes: Option<Box<ClassRecorder>>,
 }
 
 impl Recorder {
@@ -111,7 +116,33 @@ impl Recorder {
             db_at_warmup_end: DbLoad::default(),
             consistency: Consistency::new(warmup_end),
             retries: None,
+            classes: None,
         }
+    }
+
+    /// Keeps every figure per request class too, for classes named `names`
+    /// with configured `shares`.
+    pub fn track_classes(&mut self, names: Vec<String>, shares: Vec<f64>) {
+        self.classes = Some(Box::new(ClassRecorder::new(names, shares, self.highest)));
+    }
+
+    /// A query caused by a request of `class` reached the database.
+    #[inline]
+    pub fn db_query(&mut self, class: u16) {
+        if let Some(classes) = &mut self.classes {
+            classes.db_query(class);
+        }
+    }
+
+    /// Each class's figures after the warm-up, when tracked.
+    pub fn class_summaries(&self, end: Time) -> Option<Vec<ClassSummary>> {
+        let span = end.saturating_sub(self.warmup_end).max(1);
+        Some(self.classes.as_ref()?.summaries(span as f64 / 1e9))
+    }
+
+    /// The per-class time series, when tracked (empty otherwise).
+    pub fn class_rows(&self) -> &[ClassIntervalRow] {
+        self.classes.as_ref().map_or(&[], |c| c.rows())
     }
 
     /// Counts retries and time-outs of database reads, and adds their
@@ -144,8 +175,11 @@ impl Recorder {
     /// so that gets still waiting for an overloaded database at the end of
     /// the run do not bias the hit ratio.
     #[inline]
-    pub fn outcome(&mut self, issued: Time, hit: bool, size: u32) {
+    pub fn outcome(&mut self, class: u16, issued: Time, hit: bool, size: u32) {
         let counted = issued >= self.warmup_end;
+        if let Some(classes) = &mut self.classes {
+            classes.outcome(class, counted, hit, size);
+        }
         for counts in [&mut self.interval]
             .into_iter()
             .chain(counted.then_some(&mut self.totals))
@@ -162,9 +196,12 @@ impl Recorder {
     /// A request issued at `issued` completed at `now`: its latency goes to
     /// the histograms (totals only if it was issued after the warm-up).
     #[inline]
-    pub fn complete(&mut self, issued: Time, now: Time, class: Class) {
+    pub fn complete(&mut self, request_class: u16, issued: Time, now: Time, class: Class) {
         let latency = (now - issued).clamp(1, self.highest);
         let counted = issued >= self.warmup_end;
+        if let Some(classes) = &mut self.classes {
+            classes.complete(request_class, counted, latency, class);
+        }
         for counts in [&mut self.interval]
             .into_iter()
             .chain(counted.then_some(&mut self.totals))
@@ -175,7 +212,9 @@ impl Recorder {
             }
         }
         self.interval_latency.saturating_record(latency);
-        if counted {
+        // With classes, the run's histograms are the sum of the classes'
+        // (see `latency_totals`): each latency is recorded once.
+        if counted && self.classes.is_none() {
             self.all.saturating_record(latency);
             match class {
                 Class::Hit => self.hits.saturating_record(latency),
@@ -201,8 +240,12 @@ impl Recorder {
         }
     }
 
-    /// A get issued at `issued` hit a value stale for `age`, `lag` versions behind.
-    pub fn stale_read(&mut self, issued: Time, age: Time, lag: u64) {
+    /// A get of `class` issued at `issued` hit a value stale for `age`,
+    /// `lag` versions behind.
+    pub fn stale_read(&mut self, class: u16, issued: Time, age: Time, lag: u64) {
+        if let Some(classes) = &mut self.classes {
+            classes.stale_read(class, issued >= self.warmup_end);
+        }
         self.consistency.stale_read(issued, age, lag);
     }
 
@@ -244,6 +287,9 @@ impl Recorder {
     /// The warm-up ends now; `db` is the database's cumulative load.
     pub fn warmup_over(&mut self, db: DbLoad) {
         self.db_at_warmup_end = db;
+        if let Some(classes) = &mut self.classes {
+            classes.warmup_over();
+        }
     }
 
     /// Closes the interval ending `now`.
@@ -283,6 +329,9 @@ impl Recorder {
             row.db_timeouts = Some(r.db_timeouts);
             row.fast_failed = Some(r.fast_failed);
             tally[0] = RetryCounts::default();
+        }
+        if let Some(classes) = &mut self.classes {
+            classes.tick(now as f64 / 1e9, seconds);
         }
         self.consistency.interval_stale_reads = 0;
         self.interval = Counts::default();
@@ -325,20 +374,31 @@ impl Recorder {
         summary.db_queue_mean = load.queue_ns as f64 / span as f64;
         summary.db_queue_max = db_queue_max;
         summary.db_rejected = load.rejected;
-        summary.latency_all = latency_summary(&self.all);
-        summary.latency_hits = latency_summary(&self.hits);
-        summary.latency_misses = latency_summary(&self.misses);
+        let [all, hits, misses] = self.latency_totals();
+        summary.latency_all = latency_summary(&all);
+        summary.latency_hits = latency_summary(&hits);
+        summary.latency_misses = latency_summary(&misses);
         summary.no_data = no_data_note(t.gets, t.requests);
+    }
+
+    /// The latency histograms of all requests, hits and misses after the
+    /// warm-up: the run's own, or with classes the sum of the classes'.
+    fn latency_totals(&self) -> [Cow<'_, Histogram<u64>>; 3] {
+        match &self.classes {
+            None => [
+                Cow::Borrowed(&self.all),
+                Cow::Borrowed(&self.hits),
+                Cow::Borrowed(&self.misses),
+            ],
+            Some(classes) => classes.latency_totals(self.highest).map(Cow::Owned),
+        }
     }
 
     /// `latency.csv`: every class at every percentile of [`PERCENTILES`].
     pub fn latency_rows(&self) -> Vec<LatencyRow> {
         let mut rows = Vec::new();
-        for (class, h) in [
-            ("all", &self.all),
-            ("hits", &self.hits),
-            ("misses", &self.misses),
-        ] {
+        let [all, hits, misses] = self.latency_totals();
+        for (class, h) in [("all", &all), ("hits", &hits), ("misses", &misses)] {
             for p in PERCENTILES {
                 rows.push(LatencyRow {
                     class,
@@ -352,7 +412,7 @@ impl Recorder {
 }
 
 /// `part / whole`, or no data when `whole` is 0.
-fn share(part: u64, whole: u64) -> Option<f64> {
+pub(super) fn share(part: u64, whole: u64) -> Option<f64> {
     (whole > 0).then(|| part as f64 / whole as f64)
 }
 

@@ -96,6 +96,10 @@ pub struct Summary {
     /// breakdown: only for runs with `[app]` (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app: Option<super::app::AppSummary>,
+    /// The same figures per request class: only for runs with
+    /// `[[workload.classes]]` (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<Vec<super::ClassSummary>>,
     /// Present when the measured window holds no data for some figures:
     /// which ones, and why they are `null` (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]

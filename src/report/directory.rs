@@ -21,6 +21,7 @@ pub struct Plotted {
 pub fn caption(stem: &str) -> String {
     match stem {
         "timeseries" => "Time series: hit ratio, database load and p99 latency".into(),
+        "classes" => "Per request class: hit ratio, database load and p99 latency over time".into(),
         "latency" => "Latency by percentile: all requests, hits and misses".into(),
         "nodes" => "Per node: load share and hit ratio".into(),
         "policies" => "Policy comparison".into(),
@@ -138,6 +139,8 @@ pub(super) fn read_json(path: &Path) -> Result<Option<serde_json::Value>, Report
 /// - `mrc.csv`: the miss-ratio curve (`mrc`);
 /// - `timeseries.csv`: hit ratio, database load and p99 over time, with the
 ///   failures of `summary.json` marked (`timeseries`);
+/// - `classes-timeseries.csv`: hit ratio, database load and p99 over
+///   time, one line per request class (`classes`);
 /// - `latency.csv`: latency against percentile (`latency`);
 /// - `nodes.csv`: load share and hit ratio per node (`nodes`);
 /// - `sweep-summary.csv`: with `nodes.policy` among at most two axes, bars
@@ -201,6 +204,10 @@ pub fn plot_directory(dir: &Path, metric: Option<&str>) -> Result<Plotted, Repor
         if let Some(chart) = breakdown {
             w.figure("breakdown", &[chart], SIZE)?;
         }
+    }
+    if let Some(path) = file("classes-timeseries.csv") {
+        let charts = figures::class_charts(&Table::read(&path)?)?;
+        w.figure("classes", &charts, stacked_size(charts.len()))?;
     }
     if let Some(path) = file("latency.csv") {
         match figures::latency_curve(&Table::read(&path)?)? {

@@ -43,9 +43,10 @@ svg{max-width:100%;height:auto}.wide{overflow-x:auto}";
 
 /// Plot stems in the order the report shows them; any other SVG follows,
 /// by name.
-const ORDER: [&str; 6] = [
+const ORDER: [&str; 7] = [
     "timeseries",
     "breakdown",
+    "classes",
     "latency",
     "nodes",
     "policies",
@@ -313,6 +314,7 @@ fn tables(
 ) -> Result<String, ReportError> {
     let mut html = String::new();
     html.push_str(&csv_section(dir, "summary.csv", "Summary")?);
+    html.push_str(&csv_section(dir, "classes.csv", "Request classes")?);
     html.push_str(&csv_section(dir, "nodes.csv", "Nodes")?);
     if let Some(summary) = summary {
         let failures = failures_of(summary, summary_path)?;

@@ -11,6 +11,7 @@ use super::scheme::Scheme;
 use crate::policy::PolicyChoice;
 use crate::sim::Time;
 use crate::sim::dist::Dist;
+use crate::workload::Workload;
 use crate::workload::schedule::Schedule;
 
 pub use super::app::{AppConfig, Balance, SetOrder};
@@ -61,10 +62,28 @@ pub struct WorkloadConfig {
     /// Keys and sizes: a synthetic workload or a trace.
     pub keys: KeySource,
     /// Shares of get, set, delete, insert and read-modify-write, summing
-    /// to 1 (inserts only with the `latest` law).
+    /// to 1 (inserts only with the `latest` law); with classes, their
+    /// share-weighted mix.
     pub op_mix: [f64; 5],
     /// Requests arrive at the trace's own timestamps (not the clients').
     pub trace_timed: bool,
+}
+
+/// One request class: its share of the requests, its own stationary
+/// workload over its own keys, its mix and its entries' lifetime.
+#[derive(Clone, Debug)]
+pub struct RequestClass {
+    /// Its name, unique among the classes.
+    pub name: String,
+    /// Its share of the clients' requests, above 0 (the shares sum to 1).
+    pub share: f64,
+    /// Its keys (offset into a key space no other class draws from, unless
+    /// it shares another's), sizes and popularity.
+    pub workload: Workload,
+    /// Shares of get, set and delete, summing to 1.
+    pub mix: [f64; 3],
+    /// Lifetime of its entries in the main pool (none: until evicted).
+    pub ttl: Option<Time>,
 }
 
 /// How clients issue requests.

@@ -267,6 +267,71 @@ pub struct WorkloadSection {
     pub trace_format: Option<String>,
     /// own: the trace's timestamps; clients: the clients' arrival process.
     pub trace_timing: TraceTiming,
+    /// Request classes, each with its own share of the traffic, key space,
+    /// popularity, sizes, mix and TTL (none: one class, this section).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<ClassEntry>,
+}
+
+/// One `[[workload.classes]]` entry: a field left out takes the value
+/// `[workload]` gives (or its default).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClassEntry {
+    /// The class's name, unique among the classes.
+    pub name: String,
+    /// Share of the clients' requests (all the classes' shares sum to 1).
+    #[schemars(with = "f64")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share: Option<f64>,
+    /// The class's own rate, requests per second (instead of shares).
+    #[schemars(with = "f64")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+    /// Another class whose keys this one requests (none: its own keys).
+    #[schemars(with = "String")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys_of: Option<String>,
+    /// zipf, uniform or hotspot.
+    #[schemars(with = "PopularityKind")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub popularity: Option<PopularityKind>,
+    /// Zipf skew.
+    #[schemars(with = "f64")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alpha: Option<f64>,
+    /// Number of distinct keys.
+    #[schemars(with = "u64")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<u64>,
+    /// Hotspot: share of keys that are hot.
+    #[schemars(with = "f64")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hot: Option<f64>,
+    /// Hotspot: share of the class's requests that go to hot keys.
+    #[schemars(with = "f64")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hot_share: Option<f64>,
+    /// Object sizes.
+    #[schemars(schema_with = "super::schema::object_size")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_size: Option<String>,
+    /// Share of gets.
+    #[schemars(with = "f64")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub get: Option<f64>,
+    /// Share of sets.
+    #[schemars(with = "f64")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set: Option<f64>,
+    /// Share of deletes.
+    #[schemars(with = "f64")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete: Option<f64>,
+    /// Time to live of the class's entries (none: `cache.ttl`).
+    #[schemars(with = "Duration")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<Duration>,
 }
 
 impl Default for WorkloadSection {
@@ -290,6 +355,7 @@ impl Default for WorkloadSection {
             trace: None,
             trace_format: None,
             trace_timing: TraceTiming::Own,
+            classes: Vec::new(),
         }
     }
 }

@@ -8,6 +8,7 @@
 //! nothing downstream validates again.
 
 pub mod app;
+mod classes;
 pub mod config;
 pub mod file;
 mod overrides;

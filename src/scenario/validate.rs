@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use super::classes;
 use super::config::{
     BreakerConfig, BudgetConfig, CacheConfig, ClientsConfig, ClusterConfig, ConsistencyConfig,
     Contention, DatabaseConfig, FaultPlan, LeaseConfig, Load, NodesConfig, RandomFaults,
@@ -12,7 +13,7 @@ use super::file::{
     ClientMode, DatabaseSection, OnFailure, Pattern, PopularityKind, RetrySection, ScenarioFile,
     TraceTiming, WritePolicy,
 };
-use super::rate::{self, Pace};
+use super::rate::{self, Pace, Rate};
 use super::scheme::Scheme;
 use super::workload;
 use crate::policy::PolicyChoice;
@@ -28,6 +29,8 @@ pub enum KeySource {
     Synthetic(Workload),
     /// A trace file.
     Trace(Trace),
+    /// Request classes, each a stationary synthetic workload (at least one).
+    Classes(Vec<super::config::RequestClass>),
 }
 
 /// A validated scenario: one run.
@@ -135,6 +138,11 @@ impl Scenario {
         let w = &file.workload;
         let sizes =
             SizeLaw::parse(&w.object_size).map_err(|e| format!("workload.object_size: {e}"))?;
+        let classes = if w.classes.is_empty() {
+            None
+        } else {
+            Some(classes::classes(w, file.cache.ttl)?)
+        };
         let keys = match w.popularity {
             PopularityKind::Trace => {
                 let path = w
@@ -182,13 +190,32 @@ impl Scenario {
                         share: w.share,
                     },
                 };
-                KeySource::Synthetic(Workload {
-                    motion: workload::motion(w, w.keys)?,
-                    ..Workload::still(popularity, sizes, u64::MAX)
-                })
+                let motion = workload::motion(w, w.keys)?;
+                match &classes {
+                    Some(classes) => KeySource::Classes(classes.classes.clone()),
+                    None => KeySource::Synthetic(Workload {
+                        motion,
+                        ..Workload::still(popularity, sizes, u64::MAX)
+                    }),
+                }
             }
         };
-        let op_mix = workload::mix(w)?;
+        let mut op_mix = workload::mix(w)?;
+        if let KeySource::Classes(list) = &keys {
+            op_mix = classes::overall_mix(list);
+        }
+        if let Some(total) = classes.and_then(|c| c.total_rate) {
+            let c = &file.clients;
+            check(
+                c.mode == ClientMode::Open
+                    && matches!(c.rate, Rate::Constant(_))
+                    && c.spikes.is_empty(),
+                || {
+                    "workload.classes[*].rate: class rates set an open loop's constant rate (their sum); with clients.mode = \"closed\", a clients.rate schedule or clients.spikes, give the classes shares instead".into()
+                },
+            )?;
+            file.clients.rate = Rate::Constant(total);
+        }
         if resolved_trace.is_some() {
             file.workload.trace = resolved_trace;
         }

@@ -45,6 +45,10 @@ pub struct Workload {
     /// (replay's `latest:insert=`; the cluster draws inserts from its
     /// operation mix and leaves this 0).
     pub inserts: f64,
+    /// Ranks start after this many: a request class's place in a key
+    /// space shared by several laws, so that their keys never meet (0 for
+    /// a workload alone; only a stationary law has one).
+    pub key_offset: u64,
 }
 
 impl Workload {
@@ -57,6 +61,7 @@ impl Workload {
             requests: parsed.requests,
             motion: parsed.motion,
             inserts: parsed.inserts,
+            key_offset: 0,
         })
     }
 
@@ -68,6 +73,7 @@ impl Workload {
             requests,
             motion: Motion::default(),
             inserts: 0.0,
+            key_offset: 0,
         }
     }
 
@@ -78,6 +84,17 @@ impl Workload {
 
     /// A fresh stream of this workload; equal seeds give equal streams.
     pub fn stream(&self, seed: Seed) -> WorkloadStream {
+        self.stream_sized(seed, seed.derive("sizes"))
+    }
+
+    /// A fresh stream whose keys and draws come from `seed` and whose
+    /// object sizes come from `sizes` (request classes share one, so that
+    /// a key has one size whichever class asks for it).
+    pub fn stream_sized(&self, seed: Seed, sizes: Seed) -> WorkloadStream {
+        assert!(
+            self.key_offset == 0 || !self.moves(),
+            "only a stationary law has a key offset"
+        );
         let moving = self.moves().then(|| {
             let recency = match self.popularity {
                 Popularity::Latest { alpha, keys, churn } => {
@@ -101,9 +118,10 @@ impl Workload {
         WorkloadStream {
             sampler: self.popularity.sampler(),
             sizes: self.sizes.clone(),
-            size_seed: seed.derive("sizes"),
+            size_seed: sizes,
             rng: seed.derive("keys").rng(),
             remaining: self.requests,
+            offset: self.key_offset,
             moving,
         }
     }
@@ -116,6 +134,8 @@ pub struct WorkloadStream {
     size_seed: Seed,
     rng: Rng,
     remaining: u64,
+    /// Ranks start after this many (see [`Workload::key_offset`]).
+    offset: u64,
     /// What moves (none for a stationary workload).
     moving: Option<Box<Moving>>,
 }
@@ -136,7 +156,7 @@ impl WorkloadStream {
     #[inline]
     pub fn next_key(&mut self) -> u64 {
         match self.moving {
-            None => self.sampler.sample(&mut self.rng),
+            None => scramble(self.sampler.rank(&mut self.rng) + self.offset),
             Some(_) => self.key_at(0),
         }
     }
@@ -145,7 +165,7 @@ impl WorkloadStream {
     #[inline]
     pub fn key_at(&mut self, t: u64) -> u64 {
         let Some(moving) = self.moving.as_deref_mut() else {
-            return self.sampler.sample(&mut self.rng);
+            return scramble(self.sampler.rank(&mut self.rng) + self.offset);
         };
         if let Some(key) = moving.mover.crowd_key(t) {
             return key;

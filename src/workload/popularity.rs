@@ -6,7 +6,6 @@ use rand::RngExt;
 use rand_distr::Distribution;
 
 use super::motion::{Drift, Motion};
-use super::scramble;
 use crate::seed::Rng;
 use crate::spec::{Spec, SpecError};
 
@@ -206,12 +205,6 @@ pub(super) enum Sampler {
 }
 
 impl Sampler {
-    /// Draws a key (a scrambled rank).
-    #[inline]
-    pub(super) fn sample(&self, rng: &mut Rng) -> u64 {
-        scramble(self.rank(rng))
-    }
-
     /// Draws a rank, 1 the most popular.
     #[inline]
     pub(super) fn rank(&self, rng: &mut Rng) -> u64 {

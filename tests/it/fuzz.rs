@@ -71,6 +71,10 @@ impl Tally {
             ("lease refused sets", k.lease_refused_sets > 0),
             ("invalidations lost", k.invalidations_lost > 0),
             ("writes lost", k.writes_lost > 0),
+            (
+                "request classes",
+                s.classes.as_ref().is_some_and(|c| c.len() > 1),
+            ),
         ] {
             *self.seen.entry(what).or_default() += u64::from(happened);
         }
@@ -538,8 +542,9 @@ fn workload() -> BoxedStrategy<Table> {
             ("trace_format", word(&["oracleGeneral", "oracle"])),
         ]),
         prop::option::weighted(0.5, mix),
+        classes(),
     )
-        .prop_map(move |(mut t, mix)| {
+        .prop_map(move |(mut t, mix, classes)| {
             if t.get("popularity").and_then(Value::as_str) == Some("trace") {
                 t.insert("trace".into(), string(trace.clone()));
             }
@@ -548,9 +553,70 @@ fn workload() -> BoxedStrategy<Table> {
                 t.insert("set".into(), Value::Float(set));
                 t.insert("delete".into(), Value::Float(delete));
             }
+            if let Some(classes) = classes {
+                t.insert("classes".into(), classes);
+            }
             t
         })
         .boxed()
+}
+
+/// Now and then 1 to 3 request classes, their shares summing to 1 (or
+/// their own rates), some requesting the first class's keys.
+fn classes() -> BoxedStrategy<Option<Value>> {
+    let one = (
+        section(vec![
+            (
+                "popularity",
+                or_invalid(
+                    word(&["zipf", "uniform", "hotspot"]),
+                    vec![string("latest")],
+                ),
+            ),
+            ("alpha", real(0.0..2.0)),
+            ("keys", or_invalid(int(1..=3000), vec![Value::Integer(0)])),
+            ("hot", real(0.01..1.0)),
+            ("hot_share", real(0.0..1.0)),
+            ("object_size", object_size()),
+            ("ttl", duration(1_000_000, 5_000_000_000)),
+        ]),
+        1.0..4.0f64,
+        prop::option::weighted(0.5, 0.0..0.3f64),
+        prop::bool::weighted(0.2),
+    );
+    prop::option::weighted(
+        0.25,
+        (prop::collection::vec(one, 1..=3), prop::bool::weighted(0.2)),
+    )
+    .prop_map(|classes| {
+        let (list, rates) = classes?;
+        let total: f64 = list.iter().map(|(_, w, _, _)| w).sum();
+        let tables = list
+            .into_iter()
+            .enumerate()
+            .map(|(i, (mut t, weight, set, shared))| {
+                t.insert("name".into(), string(format!("c{i}")));
+                if rates {
+                    t.insert("rate".into(), Value::Float(weight * 500.0));
+                } else {
+                    t.insert("share".into(), Value::Float(weight / total));
+                }
+                if let Some(set) = set {
+                    t.insert("get".into(), Value::Float(1.0 - set));
+                    t.insert("set".into(), Value::Float(set));
+                    t.insert("delete".into(), Value::Float(0.0));
+                }
+                if shared && i > 0 {
+                    t.remove("keys");
+                    t.remove("object_size");
+                    t.insert("keys_of".into(), string("c0"));
+                }
+                Value::Table(t)
+            })
+            .collect();
+        Some(Value::Array(tables))
+    })
+    .boxed()
 }
 
 fn clients() -> BoxedStrategy<Table> {

@@ -11,6 +11,7 @@
 mod analyze;
 mod app;
 mod calibrate;
+mod classes;
 mod cli;
 mod cluster;
 mod common;

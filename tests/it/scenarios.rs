@@ -110,8 +110,10 @@ fn every_bundled_scenario_runs_end_to_end() {
 }
 
 /// The result files whose bytes must not change unless on purpose.
-const RESULT_FILES: [&str; 7] = [
+const RESULT_FILES: [&str; 9] = [
     "summary.json",
+    "classes.csv",
+    "classes-timeseries.csv",
     "summary.csv",
     "timeseries.csv",
     "nodes.csv",
@@ -292,6 +294,21 @@ const FULL: &str = r#"
         length = "2s"
         keys = 10
         share = 0.5
+        [[workload.classes]]
+        name = "c"
+        share = 1.0
+        rate = 10.0
+        keys_of = "d"
+        popularity = "hotspot"
+        alpha = 1.0
+        keys = 10
+        hot = 0.1
+        hot_share = 0.9
+        object_size = "1KiB"
+        get = 0.9
+        set = 0.1
+        delete = 0.0
+        ttl = "1s"
         [cache]
         ttl = "1s"
         [database]

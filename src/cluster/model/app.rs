@@ -60,6 +60,8 @@ struct Work {
     issued: Time,
     /// The closed-loop user waiting for it.
     user: u32,
+    /// Its request class (`[[workload.classes]]`; 0 without classes).
+    request_class: u16,
     class: Class,
     /// The part it is in since `mark`, and the time spent in each.
     part: Part,
@@ -185,6 +187,7 @@ impl Sim<'_> {
 
     /// A client's request (in `job`, for `user`) reaches the tier.
     pub(super) fn app_arrive(&mut self, now: Time, job: u32, request: Request, user: u32) {
+        let request_class = self.jobs[job as usize].class;
         let app = self.app();
         let work = Work {
             job,
@@ -192,6 +195,7 @@ impl Sim<'_> {
             process: NONE,
             issued: now,
             user,
+            request_class,
             class: Class::Failed,
             part: Part::Queue,
             mark: now,
@@ -261,6 +265,7 @@ impl Sim<'_> {
                 let fill = w.fill.expect("a SET has its value");
                 let job = self.allocate_internal(Job {
                     version: fill.version,
+                    class: w.request_class,
                     ..Job::new(
                         w.request.key,
                         w.request.size,
@@ -451,7 +456,7 @@ impl Sim<'_> {
         w.responded = true;
         let w = *w;
         app.metrics.answered(w.issued, w.class, &w.spent);
-        self.answer_client(now, w.issued, w.user, w.class);
+        self.answer_client(now, w.issued, w.user, w.request_class, w.class);
     }
 
     /// The thread is done with `work`: the next request in its server's

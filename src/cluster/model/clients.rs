@@ -132,10 +132,10 @@ impl Clients {
         })
     }
 
-    /// The next request of the feed, issued at `now` (none when a trace
-    /// is over).
-    pub fn next_request(&mut self, now: Time) -> Result<Option<Request>, TraceError> {
-        self.feed.next(now)
+    /// The next request of the feed, issued at `now`, with its class
+    /// (none when a trace is over).
+    pub fn next_request(&mut self, now: Time) -> Result<Option<(Request, u16)>, TraceError> {
+        Ok(self.feed.next(now)?.map(|r| (r, self.feed.class())))
     }
 
     /// Open loop: when the arrival after one at `now` comes (a schedule's
@@ -189,19 +189,19 @@ impl Sim<'_> {
                 let next = self.clients.next_arrival(now);
                 self.queue
                     .schedule_in(lane::ARRIVAL, next, Event::Client(ClientEvent::Arrival));
-                if let Some(request) = self.clients.next_request(now)? {
-                    self.issue(now, request, NO_USER);
+                if let Some((request, class)) = self.clients.next_request(now)? {
+                    self.issue(now, request, NO_USER, class);
                 }
             }
             ClientEvent::UserReady(user) => {
-                if let Some(request) = self.clients.next_request(now)? {
-                    self.issue(now, request, user);
+                if let Some((request, class)) = self.clients.next_request(now)? {
+                    self.issue(now, request, user, class);
                 }
             }
             ClientEvent::TraceArrival => {
                 let (due, next) = self.clients.trace_arrival(now)?;
                 if let Some(request) = due {
-                    self.issue(now, request, NO_USER);
+                    self.issue(now, request, NO_USER, 0);
                 }
                 if let Some(at) = next {
                     self.queue
@@ -215,12 +215,15 @@ impl Sim<'_> {
         Ok(())
     }
 
-    pub(super) fn issue(&mut self, now: Time, request: Request, user: u32) {
+    /// A client issues `request` of `class` at `now` (for `user`, or
+    /// [`NO_USER`]).
+    pub(super) fn issue(&mut self, now: Time, request: Request, user: u32, class: u16) {
         self.issued += 1;
         let by_app = self.app.is_some();
         let job = self.allocate(Job {
             // With `[app]` the tier answers the user.
             user: if by_app { NO_USER } else { user },
+            class,
             ..Job::new(
                 request.key,
                 request.size,
@@ -246,7 +249,8 @@ impl Sim<'_> {
                 self.send_to_node(now, job, pool, id, AtNode::Lookup(Read::FIRST));
             }
             Target::Database => {
-                self.recorder.outcome(now, false, request.size);
+                let class = self.jobs[job as usize].class;
+                self.recorder.outcome(class, now, false, request.size);
                 self.send_to_database(now, job, AtDb::Read { fill: None });
             }
         }
@@ -268,7 +272,7 @@ impl Sim<'_> {
                 self.send_to_node(now, job, pool, id, AtNode::Lookup(again));
             }
             Target::Database => {
-                self.recorder.outcome(j.issued, false, j.size);
+                self.recorder.outcome(j.class, j.issued, false, j.size);
                 self.send_to_database(now, job, AtDb::Read { fill: None });
             }
         }
@@ -348,7 +352,7 @@ impl Sim<'_> {
         let j = self.jobs[job as usize];
         self.recorder.timeout(j.issued);
         if let Phase::Node(AtNode::Lookup(_) | AtNode::WarmRead { .. }) = j.phase {
-            self.recorder.outcome(j.issued, false, j.size);
+            self.recorder.outcome(j.class, j.issued, false, j.size);
             self.send_to_database(now, job, AtDb::Read { fill: None });
         } else {
             self.complete(now, job, Class::Failed);
@@ -368,13 +372,20 @@ impl Sim<'_> {
         }
         self.jobs[job as usize].answered = true;
         self.answered += 1;
-        self.answer_client(now, j.issued, j.user, class);
+        self.answer_client(now, j.issued, j.user, j.class, class);
     }
 
-    /// A request issued at `issued` has its answer at `now`: record it and
-    /// wake its user, if any.
-    pub(super) fn answer_client(&mut self, now: Time, issued: Time, user: u32, class: Class) {
-        self.recorder.complete(issued, now, class);
+    /// A request of `request_class` issued at `issued` has its answer at
+    /// `now`: record it and wake its user, if any.
+    pub(super) fn answer_client(
+        &mut self,
+        now: Time,
+        issued: Time,
+        user: u32,
+        request_class: u16,
+        class: Class,
+    ) {
+        self.recorder.complete(request_class, issued, now, class);
         if user != NO_USER {
             let think = self.clients.think();
             self.queue

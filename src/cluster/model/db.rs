@@ -34,23 +34,26 @@ impl Sim<'_> {
     /// A database event: a query arrives, finishes, or its answer arrives.
     pub(super) fn on_database(&mut self, now: Time, event: DbEvent) {
         match event {
-            DbEvent::Arrive(id) => match self.database.arrive(now, id.slot) {
-                Admission::Started(service) => {
-                    self.queue
-                        .schedule(now + service, Event::Db(DbEvent::Done(id)));
+            DbEvent::Arrive(id) => {
+                self.recorder.db_query(self.jobs[id.slot as usize].class);
+                match self.database.arrive(now, id.slot) {
+                    Admission::Started(service) => {
+                        self.queue
+                            .schedule(now + service, Event::Db(DbEvent::Done(id)));
+                    }
+                    Admission::Shared => self.schedule_shared(now),
+                    Admission::Queued => {}
+                    Admission::Rejected => {
+                        self.jobs[id.slot as usize].failed = true;
+                        let latency = self.database.network_latency();
+                        self.queue.schedule_in(
+                            lane::DB_REPLY,
+                            now + latency,
+                            Event::Db(DbEvent::Reply(id)),
+                        );
+                    }
                 }
-                Admission::Shared => self.schedule_shared(now),
-                Admission::Queued => {}
-                Admission::Rejected => {
-                    self.jobs[id.slot as usize].failed = true;
-                    let latency = self.database.network_latency();
-                    self.queue.schedule_in(
-                        lane::DB_REPLY,
-                        now + latency,
-                        Event::Db(DbEvent::Reply(id)),
-                    );
-                }
-            },
+            }
             DbEvent::Done(id) => {
                 if let Some((next, service)) = self.database.finish(now) {
                     let next = self.id(next);

@@ -24,6 +24,8 @@ pub(super) struct Job {
     pub sent: Time,
     /// The closed-loop user waiting for it ([`NO_USER`]: none).
     pub user: u32,
+    /// The request class of the request it serves (0 without classes).
+    pub class: u16,
     /// The node it is at, or was last at (a database read's fill goes
     /// there).
     pub pool: Pool,
@@ -157,6 +159,7 @@ impl Job {
             issued: now,
             sent: now,
             user: NO_USER,
+            class: 0,
             pool: Pool::Main,
             node: 0,
             ticket: NONE,

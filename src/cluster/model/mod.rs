@@ -159,6 +159,12 @@ impl<'a> Sim<'a> {
         if retry.is_some() {
             recorder.track_retries();
         }
+        if let crate::scenario::KeySource::Classes(classes) = &c.workload.keys {
+            recorder.track_classes(
+                classes.iter().map(|k| k.name.clone()).collect(),
+                classes.iter().map(|k| k.share).collect(),
+            );
+        }
         Ok(Sim {
             config,
             queue: EventQueue::default(),

@@ -57,15 +57,19 @@ impl<'a> Tier<'a> {
         let main_config = NodeConfig {
             policy: &c.nodes.policy,
             capacity: c.nodes.capacity,
-            ttl: c.cache.ttl,
+            ttls: match &c.workload.keys {
+                KeySource::Classes(classes) => classes.iter().map(|k| k.ttl).collect(),
+                _ => Box::new([c.cache.ttl]),
+            },
             concurrency: c.nodes.concurrency,
             service: c.nodes.service.sampler(),
             latency: c.nodes.latency.sampler(),
             versions: c.workload.op_mix[0] < 1.0 || matches!(c.workload.keys, KeySource::Trace(_)),
             keep_removed: c.consistency.leases.is_some_and(|l| l.stale),
         };
+        // The gutter's short TTL is its point: it holds for every class.
         let gutter_config = NodeConfig {
-            ttl: Some(c.cache.gutter_ttl),
+            ttls: vec![Some(c.cache.gutter_ttl); main_config.ttls.len()].into(),
             ..main_config.clone()
         };
         let node_seed = seed.derive("nodes");
@@ -207,7 +211,7 @@ impl Sim<'_> {
             AtNode::Fill { token } => self.serve_fill(now, job, token, counting),
             AtNode::Update { writer } => {
                 let n = self.tier.node_mut(j.pool, j.node);
-                let evicted = n.store(j.key, j.size, j.version, now, counting);
+                let evicted = n.store(j.key, j.size, j.version, now, counting, j.class);
                 let latency = n.network_latency();
                 self.recorder.evictions(now, evicted);
                 if let Some(writer) = writer {
@@ -227,7 +231,7 @@ impl Sim<'_> {
                 let (_, evicted) = self
                     .tier
                     .node_mut(j.pool, j.node)
-                    .add(j.key, j.size, j.version, now, hold_off, counting);
+                    .add(j.key, j.size, j.version, now, hold_off, counting, j.class);
                 self.recorder.evictions(now, evicted);
                 self.release(job);
             }
@@ -302,14 +306,16 @@ impl Sim<'_> {
             self.jobs[job as usize].version = version;
             if let Some(since) = self.consistency.versions.stale_since(j.key, version) {
                 let lag = self.consistency.versions.committed(j.key) - version;
-                self.recorder.stale_read(j.issued, now - since, lag);
+                self.recorder
+                    .stale_read(j.class, j.issued, now - since, lag);
             }
             if read.waited {
                 self.recorder.lease_saved(j.issued);
             }
         }
         if !warming_miss {
-            self.recorder.outcome(j.issued, found.is_some(), j.size);
+            self.recorder
+                .outcome(j.class, j.issued, found.is_some(), j.size);
         }
         let n = self.tier.node_mut(j.pool, j.node);
         if found.is_some() || pattern == Pattern::CacheAside {
@@ -362,7 +368,7 @@ impl Sim<'_> {
         let n = self.tier.node_mut(j.pool, j.node);
         let accepted = !leases || n.redeem(j.key, token);
         if accepted {
-            let evicted = n.store(j.key, j.size, j.version, now, counting);
+            let evicted = n.store(j.key, j.size, j.version, now, counting, j.class);
             self.recorder.evictions(now, evicted);
         }
         self.recorder.fill(now, accepted && stale, !accepted);
@@ -397,7 +403,7 @@ impl Sim<'_> {
             n.pending.remove(&j.key);
         }
         if !j.failed {
-            let evicted = n.store(j.key, j.size, j.version, now, counting);
+            let evicted = n.store(j.key, j.size, j.version, now, counting, j.class);
             self.recorder.evictions(now, evicted);
             let stale = j.version < self.consistency.versions.committed(j.key);
             self.recorder.fill(now, stale, false);
@@ -474,7 +480,8 @@ impl Sim<'_> {
 }
 
 /// The keys that get extra copies: the `hot_keys` most popular ranks of a
-/// synthetic workload, or the most requested keys of a trace (one pass).
+/// synthetic workload (of each request class), or the most requested keys
+/// of a trace (one pass).
 fn hot_keys(config: &ClusterConfig) -> Result<FxHashSet<u64>, TraceError> {
     let k = config.replication.hot_keys;
     if k == 0 {
@@ -482,6 +489,14 @@ fn hot_keys(config: &ClusterConfig) -> Result<FxHashSet<u64>, TraceError> {
     }
     match &config.workload.keys {
         KeySource::Synthetic(_) => Ok((1..=k).map(crate::workload::scramble).collect()),
+        // The most popular ranks of each class's own keys.
+        KeySource::Classes(classes) => Ok(classes
+            .iter()
+            .flat_map(|c| {
+                let (offset, keys) = (c.workload.key_offset, c.workload.popularity.keys());
+                (offset + 1..=offset + k.min(keys)).map(crate::workload::scramble)
+            })
+            .collect()),
         KeySource::Trace(trace) => {
             let mut counts: rustc_hash::FxHashMap<u64, u64> = rustc_hash::FxHashMap::default();
             let mut stream = trace.open()?;

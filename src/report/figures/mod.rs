@@ -335,6 +335,54 @@ pub fn timeseries_charts(
     Ok(timeseries(&rows, failures, title))
 }
 
+/// The per-class panels from `classes-timeseries.csv`: hit ratio, database
+/// load and p99 latency over time, one line per class (an interval without
+/// data is left out of its line).
+pub fn class_charts(table: &Table) -> Result<Vec<LineChart>, ReportError> {
+    table.require_rows()?;
+    let time = table.numbers("time_s")?;
+    let class_col = table.column("class")?;
+    let classes: Vec<String> = table.rows().iter().map(|r| r[class_col].clone()).collect();
+    let names = distinct(&classes);
+    let hit_ratio = table.optional_numbers("hit_ratio")?;
+    let db_rps = table.numbers("db_rps")?;
+    let p99 = table.optional_numbers("p99_ns")?;
+    let lines = |value: &dyn Fn(usize) -> Option<f64>| -> Vec<Series> {
+        names
+            .iter()
+            .map(|name| {
+                let points = (0..classes.len())
+                    .filter(|&i| &classes[i] == name)
+                    .filter_map(|i| Some((time[i], value(i)?)))
+                    .collect();
+                Series::new(name.clone(), points)
+            })
+            .collect()
+    };
+    let panel = |title: &str, y_label: &str, series: Vec<Series>| LineChart {
+        series,
+        legend: plotters::prelude::SeriesLabelPosition::UpperRight,
+        ..LineChart::new(title, "simulated time (s)", y_label)
+    };
+    Ok(vec![
+        panel(
+            "hit ratio by request class",
+            "hit ratio",
+            lines(&|i| hit_ratio[i]),
+        ),
+        panel(
+            "database load by request class",
+            "queries/s",
+            lines(&|i| Some(db_rps[i])),
+        ),
+        panel(
+            "p99 latency by request class",
+            "ms",
+            lines(&|i| p99[i].map(|p| p / 1e6)),
+        ),
+    ])
+}
+
 /// The `failures` list of a parsed `summary.json` (empty when absent).
 pub fn failures_of(
     summary: &Value,

@@ -111,6 +111,78 @@ pub const SECTIONS: &[Section] = &[
                 "trace_timing",
                 "`own`: requests at the trace's timestamps; `clients`: issued by the clients, in trace order. A trace without timestamps (txt, csv without a time column) is always timed by the clients; `validate` and `run` say so",
             ),
+            unset(
+                "classes",
+                "none (one class: this section)",
+                "request classes, `[[workload.classes]]` entries (below), each with its share of the requests, its own keys, law, sizes, mix and TTL; the fields of `[workload]` are the defaults of every class",
+            ),
+        ],
+    },
+    Section {
+        key: "workload.classes",
+        fields: &[
+            unset(
+                "name",
+                "required",
+                "the class's name in `classes.csv`, `summary.json` and the plots; unique, 1 to 40 bytes",
+            ),
+            unset(
+                "share",
+                "— (give `share` or `rate`)",
+                "share of the clients' requests, above 0; the shares of all classes must sum to 1. Each request (open or closed loop, any `clients.rate` schedule or spike) picks its class by share",
+            ),
+            unset(
+                "rate",
+                "— (give `share` or `rate`)",
+                "the class's own rate, requests per second, instead of a share (then every class gives one): `clients.rate` becomes their sum, and each class gets its rate / sum of the requests (an open loop at a constant rate only; for a schedule, give shares)",
+            ),
+            unset(
+                "keys_of",
+                "its own keys",
+                "the name of an earlier class whose keys this one requests (with its own law over the first `keys` ranks of that class, and that class's sizes); without it, classes never share a key",
+            ),
+            unset(
+                "popularity",
+                "`workload.popularity`",
+                "`zipf`, `uniform` or `hotspot` (a class is a stationary law)",
+            ),
+            unset("alpha", "`workload.alpha`", "Zipf skew, 0 to 10"),
+            unset(
+                "keys",
+                "`workload.keys` (with `keys_of`: that class's)",
+                "number of distinct keys of the class",
+            ),
+            unset(
+                "hot",
+                "`workload.hot`",
+                "hotspot: share of keys that are hot",
+            ),
+            unset(
+                "hot_share",
+                "`workload.share`",
+                "hotspot: share of the class's requests that go to its hot keys",
+            ),
+            unset(
+                "object_size",
+                "`workload.object_size`",
+                "object sizes, as `workload.object_size`",
+            ),
+            unset(
+                "get",
+                "`workload.get`",
+                "share of the class's requests that are gets",
+            ),
+            unset("set", "`workload.set`", "share of sets"),
+            unset(
+                "delete",
+                "`workload.delete`",
+                "share of deletes (get + set + delete = 1)",
+            ),
+            unset(
+                "ttl",
+                "`cache.ttl`",
+                "time to live of the class's entries in the cache nodes (the gutter pool keeps `cache.gutter_ttl`)",
+            ),
         ],
     },
     Section {
