@@ -23,7 +23,7 @@ use rustc_hash::FxHashMap;
 
 use crate::metrics::{CellResult, MissCounts};
 use crate::mrc::StackDistances;
-use crate::policy::PolicyChoice;
+use crate::policy::{Policy, PolicyChoice};
 use crate::request::{NEVER, Request, StreamError};
 use crate::seed::Seed;
 use crate::trace::TraceError;
@@ -163,6 +163,67 @@ pub fn grid(policies: &[&PolicyChoice], capacities: &[u64]) -> Vec<Cell> {
         .collect()
 }
 
+/// A cache-aside client in front of one policy, counting its misses:
+/// each miss filled at once, or with `pipeline` > 1 the fills of a batch's
+/// distinct missed keys after the batch (see [`pipeline`]). What a replay
+/// cell and a sampled miniature cache both run.
+pub(crate) struct Client {
+    policy: Box<dyn Policy>,
+    /// Requests and misses counted so far.
+    pub(crate) counts: MissCounts,
+    evicted: Vec<u64>,
+    fills: pipeline::Fills,
+    in_batch: usize,
+    pipeline: usize,
+}
+
+impl Client {
+    /// A client of `policy` sending `pipeline` requests at a time.
+    pub(crate) fn new(policy: Box<dyn Policy>, pipeline: usize) -> Self {
+        Client {
+            policy,
+            counts: MissCounts::default(),
+            evicted: Vec::new(),
+            fills: pipeline::Fills::default(),
+            in_batch: 0,
+            pipeline,
+        }
+    }
+
+    /// Sends `batch`; requests from index `counted_from` on are counted.
+    pub(crate) fn feed(&mut self, batch: &[Request], counted_from: usize) {
+        for (i, req) in batch.iter().enumerate() {
+            let hit = self.policy.get(req);
+            if !hit {
+                if self.pipeline == 1 {
+                    self.policy.insert(req, &mut self.evicted);
+                    self.evicted.clear();
+                } else {
+                    self.fills.missed(req);
+                }
+            }
+            if i >= counted_from {
+                self.counts.requests += 1;
+                self.counts.bytes += u64::from(req.size);
+                if !hit {
+                    self.counts.misses += 1;
+                    self.counts.byte_misses += u64::from(req.size);
+                }
+            }
+            if self.pipeline > 1 {
+                self.in_batch += 1;
+                if self.in_batch == self.pipeline {
+                    self.in_batch = 0;
+                    for fill in self.fills.drain() {
+                        self.policy.insert(&fill, &mut self.evicted);
+                        self.evicted.clear();
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Everything a replay needs besides the cells.
 pub struct Replay<'a> {
     /// The stream.
@@ -234,49 +295,17 @@ impl Replay<'_> {
     /// a batch's misses go in after it). With 1, each miss is filled at once.
     pub fn run_cell(&self, cell: &Cell, pipeline: usize) -> Result<CellResult, ReplayError> {
         let started = Instant::now();
-        let mut policy = cell.policy.build(cell.capacity, self.seed);
-        let mut counts = MissCounts::default();
-        let mut evicted = Vec::new();
-        let mut fills = pipeline::Fills::default();
-        let mut in_batch = 0;
+        let mut client = Client::new(cell.policy.build(cell.capacity, self.seed), pipeline);
         let wants_next_access = cell.policy.spec.needs_future;
         let processed = self.for_each_batch(wants_next_access, |batch, counted_from| {
-            for (i, req) in batch.iter().enumerate() {
-                let hit = policy.get(req);
-                if !hit {
-                    if pipeline == 1 {
-                        policy.insert(req, &mut evicted);
-                        evicted.clear();
-                    } else {
-                        fills.missed(req);
-                    }
-                }
-                if i >= counted_from {
-                    counts.requests += 1;
-                    counts.bytes += u64::from(req.size);
-                    if !hit {
-                        counts.misses += 1;
-                        counts.byte_misses += u64::from(req.size);
-                    }
-                }
-                if pipeline > 1 {
-                    in_batch += 1;
-                    if in_batch == pipeline {
-                        in_batch = 0;
-                        for fill in fills.drain() {
-                            policy.insert(&fill, &mut evicted);
-                            evicted.clear();
-                        }
-                    }
-                }
-            }
+            client.feed(batch, counted_from);
             ControlFlow::Continue(())
         })?;
         let seconds = started.elapsed().as_secs_f64();
         Ok(CellResult::new(
             cell.policy.label.clone(),
             cell.capacity,
-            counts,
+            client.counts,
             processed,
             seconds,
         ))

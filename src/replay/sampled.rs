@@ -20,10 +20,10 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::{Replay, ReplayError};
+use super::{Client, Replay, ReplayError};
 use crate::metrics::{MissCounts, SampledResult};
 use crate::mrc::{Sample, Sampling, SmallestHashes, StackDistances};
-use crate::policy::{Policy, PolicyChoice};
+use crate::policy::PolicyChoice;
 use crate::request::Request;
 
 /// Sampled requests handed to the cells at a time.
@@ -33,30 +33,7 @@ const CHUNK: usize = 1 << 16;
 struct MiniatureCell {
     label: String,
     capacity: u64,
-    policy: Box<dyn Policy>,
-    counts: MissCounts,
-    evicted: Vec<u64>,
-}
-
-impl MiniatureCell {
-    /// Feeds a chunk; requests from `counted_from` on are counted.
-    fn feed(&mut self, chunk: &[Request], counted_from: usize) {
-        for (i, req) in chunk.iter().enumerate() {
-            let hit = self.policy.get(req);
-            if !hit {
-                self.policy.insert(req, &mut self.evicted);
-                self.evicted.clear();
-            }
-            if i >= counted_from {
-                self.counts.requests += 1;
-                self.counts.bytes += u64::from(req.size);
-                if !hit {
-                    self.counts.misses += 1;
-                    self.counts.byte_misses += u64::from(req.size);
-                }
-            }
-        }
-    }
+    client: Client,
 }
 
 /// What the pass counted of the whole stream.
@@ -124,9 +101,7 @@ impl Replay<'_> {
                     .map(|(&capacity, &small)| MiniatureCell {
                         label: p.label.clone(),
                         capacity,
-                        policy: p.build(small, self.seed),
-                        counts: MissCounts::default(),
-                        evicted: Vec::new(),
+                        client: Client::new(p.build(small, self.seed), 1),
                     })
             })
             .collect();
@@ -145,7 +120,10 @@ impl Replay<'_> {
                         d.access_batch(chunk, from);
                     }
                 },
-                || rest.par_iter_mut().for_each(|cell| cell.feed(chunk, from)),
+                || {
+                    rest.par_iter_mut()
+                        .for_each(|cell| cell.client.feed(chunk, from));
+                },
             );
             chunk.clear();
             *counted_from = counted_from.map(|_| 0);
@@ -214,7 +192,7 @@ impl Replay<'_> {
                     cells
                         .iter()
                         .filter(|c| c.label == policy.label)
-                        .map(|c| estimate.row(&c.label, c.capacity, &c.counts)),
+                        .map(|c| estimate.row(&c.label, c.capacity, &c.client.counts)),
                 );
             }
         }
