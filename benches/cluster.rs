@@ -14,6 +14,8 @@
 // allow-unwrap-in-tests does not reach benches; a bench that cannot set up should stop loudly.
 #![allow(clippy::unwrap_used)]
 
+use std::path::Path;
+
 use cachelab::cluster::simulate;
 use cachelab::scenario::{self, Override};
 
@@ -110,16 +112,7 @@ fn main() {
             ][..],
         ),
     ] {
-        let mut overrides = vec![Override::parse("duration=20s").unwrap()];
-        overrides.extend(sets.iter().map(|o| Override::parse(o).unwrap()));
-        let plan = scenario::load(&path, &overrides, None).unwrap();
-        let out = simulate(&plan.runs[0].cluster, &mut |_| {}).unwrap();
-        println!(
-            "{:>34} {:>10.4} {:>12.3}",
-            name,
-            out.summary.hit_ratio.unwrap_or(f64::NAN),
-            out.summary.requests_per_wall_s / 1e6,
-        );
+        run_for_20s(&path, name, sets);
     }
     println!("\n20 s, without and with an application tier (alternating runs)");
     println!("{:>34} {:>10} {:>12}", "tier", "hit ratio", "M req/s");
@@ -135,16 +128,22 @@ fn main() {
     ];
     for _ in 0..3 {
         for (name, sets) in [("clients to the cache", &[][..]), ("[app]", &app[..])] {
-            let mut overrides = vec![Override::parse("duration=20s").unwrap()];
-            overrides.extend(sets.iter().map(|o| Override::parse(o).unwrap()));
-            let plan = scenario::load(&path, &overrides, None).unwrap();
-            let out = simulate(&plan.runs[0].cluster, &mut |_| {}).unwrap();
-            println!(
-                "{:>34} {:>10.4} {:>12.3}",
-                name,
-                out.summary.hit_ratio.unwrap_or(f64::NAN),
-                out.summary.requests_per_wall_s / 1e6,
-            );
+            run_for_20s(&path, name, sets);
         }
     }
+}
+
+/// Runs the scenario at `path` for 20 s with `sets` overrides and prints
+/// its line: `name`, hit ratio, M simulated requests per wall second.
+fn run_for_20s(path: &Path, name: &str, sets: &[&str]) {
+    let mut overrides = vec![Override::parse("duration=20s").unwrap()];
+    overrides.extend(sets.iter().map(|o| Override::parse(o).unwrap()));
+    let plan = scenario::load(path, &overrides, None).unwrap();
+    let out = simulate(&plan.runs[0].cluster, &mut |_| {}).unwrap();
+    println!(
+        "{:>34} {:>10.4} {:>12.3}",
+        name,
+        out.summary.hit_ratio.unwrap_or(f64::NAN),
+        out.summary.requests_per_wall_s / 1e6,
+    );
 }
