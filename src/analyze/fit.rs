@@ -10,19 +10,21 @@
 //! size in bytes) at log-spaced sizes from 0.1% to 100% of the trace's
 //! object bytes: the mean absolute difference is the fit's error.
 //!
+//! A trace with several busy tenants is fitted as request classes, one per
+//! tenant ([`super::classes`]), and the check draws from their mixture.
 //! What the workload does not carry: correlation between popularity and
-//! size, popularity that changes over time, bursts, per-tenant or per-TTL
-//! structure (the scenario file has no classes yet; the tenant and TTL
-//! mixes are in `analysis.json`).
+//! size, popularity that changes over time, bursts, and (without classes)
+//! TTLs (the TTL and tenant mixes are in `analysis.json`).
 
 use serde::Serialize;
 
+use super::classes::FittedClasses;
 use super::pass::Pass;
 use super::summary::Time;
 use super::zipf::ZipfFit;
 use super::{AnalyzeError, Options, pass_over};
 use crate::replay::log_spaced;
-use crate::request::Op;
+use crate::request::{Op, RequestStream};
 use crate::trace::record::PlainRecords;
 use crate::workload::{SizeLaw, Workload};
 
@@ -48,6 +50,10 @@ pub struct FittedWorkload {
     pub rate_rps: Option<f64>,
     /// The trace's span, seconds (timed traces).
     pub duration_s: Option<f64>,
+    /// Request classes fitted to the trace's tenants, when it has several
+    /// ([`super::classes`]); the fit check then draws from them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classes: Option<FittedClasses>,
 }
 
 /// The fitted workload's LRU curve against the trace's.
@@ -65,13 +71,16 @@ pub struct FitCheck {
     pub max_abs_difference: f64,
 }
 
-/// A size law fitted to the objects' sizes, written as `object_size`.
-fn size_law(pass: &Pass) -> String {
-    let n = pass.objects().max(1) as f64;
-    let (sum, squares) = pass.ln_size;
+/// A log-normal (or fixed) size law fitted to `objects` objects whose
+/// ln(size) sum and sum of squares are `ln_size`, written as `object_size`.
+pub(super) fn size_law(objects: u64, ln_size: (f64, f64)) -> String {
+    let n = objects.max(1) as f64;
+    let (sum, squares) = ln_size;
     let mean = sum / n;
     let sigma = (squares / n - mean * mean).max(0.0).sqrt();
-    if sigma < 1e-6 {
+    // Written to four places: a sigma that rounds to zero (one size, up to
+    // the sum of squares' rounding) is a fixed size.
+    if sigma < 0.5e-4 {
         return format!("{}", mean.exp().round().max(1.0));
     }
     format!(
@@ -103,7 +112,8 @@ impl FittedWorkload {
                 .map_or(0.0, |z| (z.alpha * 1e4).round() / 1e4)
                 .min(10.0),
             keys: pass.objects().max(1),
-            object_size: size_law(pass),
+            object_size: size_law(pass.objects(), pass.ln_size),
+            classes: None,
             get: 1.0 - set - delete,
             set,
             delete,
@@ -144,7 +154,14 @@ impl FittedWorkload {
             check.max_abs_difference,
             check.sizes.len()
         );
-        out += "# Not carried: popularity changing over time, bursts, size-popularity correlation, tenants, TTLs.\n\n";
+        out += &match &self.classes {
+            None => "# Not carried: popularity changing over time, bursts, size-popularity correlation, tenants, TTLs.\n\n".to_string(),
+            Some(c) => format!(
+                "# One class per tenant with at least {}% of the requests (the rest as `other`), each on keys of its own\n# ({} objects are requested by more than one class). Not carried: popularity changing over time,\n# bursts, size-popularity correlation.\n\n",
+                super::classes::MIN_SHARE * 100.0,
+                c.shared_objects
+            ),
+        };
         out += &format!("name = {}\n", toml::Value::from(format!("{name}-fitted")));
         if let Some(duration) = self.duration_s {
             out += &format!("duration = \"{}s\"\n", duration.ceil().max(1.0));
@@ -153,6 +170,9 @@ impl FittedWorkload {
             "\n[workload]\npopularity = \"zipf\"\nalpha = {}\nkeys = {}\nobject_size = \"{}\"\nget = {}\nset = {}\ndelete = {}\n",
             self.alpha, self.keys, self.object_size, self.get, self.set, self.delete
         );
+        if let Some(classes) = &self.classes {
+            out += &classes.toml();
+        }
         if let Some(rate) = self.rate_rps {
             out += &format!("\n[clients]\nrate = {:.3}\n", rate.max(0.001));
         }
@@ -166,10 +186,12 @@ pub fn check(
     workload: &FittedWorkload,
     options: &Options,
 ) -> Result<FitCheck, AnalyzeError> {
-    let stream = workload
-        .workload()?
-        .stream(options.seed.derive("analyze-fit"));
-    let fitted = pass_over(&mut PlainRecords::new(Box::new(stream)))?;
+    let seed = options.seed.derive("analyze-fit");
+    let stream: Box<dyn RequestStream> = match &workload.classes {
+        None => Box::new(workload.workload()?.stream(seed)),
+        Some(classes) => Box::new(classes.stream(workload.requests, seed)?),
+    };
+    let fitted = pass_over(&mut PlainRecords::new(stream))?;
     let high = trace.object_bytes.max(1);
     let sizes = log_spaced((high / 1000).max(1), high, options.mrc_points);
     let trace_miss_ratio: Vec<f64> = sizes.iter().map(|&s| trace.lru_miss_ratio(s)).collect();

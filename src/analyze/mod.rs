@@ -10,6 +10,7 @@
 //! ([`hist`]). Memory is proportional to the distinct objects
 //! ([`pass`] says how much) and constant in the number of requests.
 
+pub mod classes;
 pub mod fit;
 pub mod hist;
 pub mod output;
@@ -103,7 +104,8 @@ pub fn analyze(trace: &Trace, options: &Options) -> Result<Report, AnalyzeError>
     analysis.lcs_header = header;
     // An empty trace has nothing to fit.
     if pass.requests > 0 {
-        let workload = FittedWorkload::of(&pass, analysis.zipf.as_ref(), &analysis.time);
+        let mut workload = FittedWorkload::of(&pass, analysis.zipf.as_ref(), &analysis.time);
+        workload.classes = classes::fit(&pass, trace.records()?.as_mut())?;
         analysis.fit_check = Some(fit::check(&pass, &workload, options)?);
         analysis.workload = Some(workload);
     }

@@ -197,12 +197,53 @@ pub fn write(report: &Report, dir: &Path, name: &str) -> Result<Vec<PathBuf>, Re
             &headers(&["source", "cache_bytes", "lru_miss_ratio"]),
             &rows,
         )?;
+        if let Some(classes) = &workload.classes {
+            write_records(
+                &put("fit_classes.csv"),
+                &headers(&[
+                    "class",
+                    "tenant",
+                    "share",
+                    "requests",
+                    "keys",
+                    "alpha",
+                    "ks_distance",
+                    "object_size",
+                    "get",
+                    "set",
+                    "delete",
+                    "ttl_s",
+                    "ttl_share",
+                ]),
+                &classes.classes.iter().map(class_row).collect::<Vec<_>>(),
+            )?;
+        }
         let toml = workload.scenario_toml(name, a.zipf.as_ref(), check);
         let path = put("workload.toml");
         write_atomic(&path, toml.as_bytes())?;
     }
     files.extend(plots(report, &ranks, &rate, dir)?);
     Ok(files)
+}
+
+/// One fitted class as a row of `fit_classes.csv`.
+fn class_row(c: &crate::analyze::classes::FittedClass) -> Vec<String> {
+    let optional = |v: Option<u32>| v.map_or(String::new(), |v| v.to_string());
+    vec![
+        c.name.clone(),
+        optional(c.tenant),
+        c.share.to_string(),
+        c.requests.to_string(),
+        c.keys.to_string(),
+        c.alpha.to_string(),
+        c.ks_distance.to_string(),
+        c.object_size.clone(),
+        c.get.to_string(),
+        c.set.to_string(),
+        c.delete.to_string(),
+        optional(c.ttl_s),
+        c.ttl_share.to_string(),
+    ]
 }
 
 fn line_chart(title: &str, x: &str, y: &str, log_x: bool, log_y: bool) -> LineChart {
@@ -476,6 +517,22 @@ pub fn table(report: &Report) -> String {
                 w.alpha, w.keys, w.object_size, w.get, w.set, w.delete
             ),
         ));
+        for c in w.classes.iter().flat_map(|c| &c.classes) {
+            rows.push((
+                format!("  class {}", c.name),
+                format!(
+                    "share={:.4} zipf alpha={} keys={} object_size={} get={} set={} delete={}{}",
+                    c.share,
+                    c.alpha,
+                    c.keys,
+                    c.object_size,
+                    c.get,
+                    c.set,
+                    c.delete,
+                    c.ttl_s.map_or(String::new(), |t| format!(" ttl={t}s"))
+                ),
+            ));
+        }
     }
     if let Some(h) = &a.lcs_header {
         let s = &h.stats;

@@ -23,7 +23,7 @@ use crate::scenario::KeySource;
 use crate::seed::{Rng, Seed};
 use crate::sim::Time;
 use crate::trace::TraceError;
-use crate::workload::WorkloadStream;
+use crate::workload::{Mixture, WorkloadStream};
 
 /// An endless (synthetic) or finite (trace) supply of requests.
 pub enum Feed {
@@ -50,12 +50,10 @@ pub enum Feed {
     },
     /// Request classes, each with its own stationary stream and mix.
     Classes {
-        /// The classes' streams and mixes, in file order.
-        classes: Box<[ClassFeed]>,
-        /// Cumulative shares of the classes.
-        bounds: Box<[f64]>,
-        /// Draws the class.
-        pick: Rng,
+        /// The classes' streams, picked by share, in file order.
+        mixture: Box<Mixture>,
+        /// Each class's shares of get, set and delete.
+        mixes: Box<[[f64; 3]]>,
         /// Draws the operation.
         rng: Rng,
         /// The class of the request returned last.
@@ -70,12 +68,6 @@ pub enum Feed {
         /// Next position in `batch`.
         next: usize,
     },
-}
-
-/// One request class's supply of keys and operations.
-pub struct ClassFeed {
-    stream: WorkloadStream,
-    mix: [f64; 3],
 }
 
 /// An operation drawn from the shares of get, set and delete `mix`.
@@ -118,7 +110,7 @@ impl Feed {
             KeySource::Classes(list) => {
                 let workload_seed = seed.derive("workload");
                 let sizes = workload_seed.derive("sizes");
-                let classes = list
+                let parts = list
                     .iter()
                     .enumerate()
                     .map(|(i, c)| {
@@ -127,24 +119,12 @@ impl Feed {
                         } else {
                             workload_seed.derive(&format!("class:{}", c.name))
                         };
-                        ClassFeed {
-                            stream: c.workload.stream_sized(own, sizes),
-                            mix: c.mix,
-                        }
-                    })
-                    .collect();
-                let mut sum = 0.0;
-                let bounds = list
-                    .iter()
-                    .map(|c| {
-                        sum += c.share;
-                        sum
+                        (c.workload.stream_sized(own, sizes), c.share)
                     })
                     .collect();
                 Feed::Classes {
-                    classes,
-                    bounds,
-                    pick: seed.derive("classes").rng(),
+                    mixture: Box::new(Mixture::new(parts, seed.derive("classes").rng())),
+                    mixes: list.iter().map(|c| c.mix).collect(),
                     rng: seed.derive("ops").rng(),
                     last: 0,
                 }
@@ -180,27 +160,16 @@ impl Feed {
                 Ok(Some(request))
             }
             Feed::Classes {
-                classes,
-                bounds,
-                pick,
+                mixture,
+                mixes,
                 rng,
                 last,
             } => {
-                let class = if classes.len() == 1 {
-                    0
-                } else {
-                    let u: f64 = pick.random();
-                    // The last bound is 1 give or take rounding: past it is the last class.
-                    bounds
-                        .iter()
-                        .position(|&b| u < b)
-                        .unwrap_or(bounds.len() - 1)
-                };
+                let (class, mut request) = mixture.next_request();
                 *last = class as u16;
-                let c = &mut classes[class];
-                let mut request = c.stream.next_request();
-                if c.mix[0] < 1.0 {
-                    request.op = draw_op(&c.mix, rng);
+                let mix = &mixes[class];
+                if mix[0] < 1.0 {
+                    request.op = draw_op(mix, rng);
                 }
                 Ok(Some(request))
             }

@@ -15,11 +15,13 @@
 //! is counted in requests.
 
 mod latest;
+mod mixture;
 mod motion;
 mod popularity;
 pub mod schedule;
 mod sizes;
 
+pub use mixture::Mixture;
 pub use motion::{Drift, FlashCrowd, Motion};
 pub use popularity::Popularity;
 pub use sizes::SizeLaw;

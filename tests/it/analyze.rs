@@ -382,3 +382,185 @@ fn hostile_input_fails_cleanly() {
         }
     }
 }
+
+/// Records of several tenants, each a Zipf law on keys of its own
+/// (`(tenant, share, alpha, keys, sizes, set share, ttl)`), interleaved by
+/// share.
+#[allow(clippy::type_complexity)]
+fn tenant_records(
+    tenants: &[(u32, f64, f64, u64, &str, f64, u32)],
+    requests: usize,
+) -> Vec<Record> {
+    use rand::RngExt;
+    let mut offset = 0;
+    let mut streams: Vec<_> = tenants
+        .iter()
+        .map(|&(_, _, alpha, keys, sizes, _, _)| {
+            let workload = Workload {
+                key_offset: offset,
+                ..Workload::parse(
+                    &format!("zipf:alpha={alpha},keys={keys},requests=1"),
+                    SizeLaw::parse(sizes).unwrap(),
+                )
+                .unwrap()
+            };
+            offset += keys;
+            workload.stream(Seed(offset))
+        })
+        .collect();
+    let mut rng = Seed(99).rng();
+    (0..requests)
+        .map(|i| {
+            let mut u: f64 = rng.random();
+            let t = tenants
+                .iter()
+                .position(|&(_, share, ..)| {
+                    u -= share;
+                    u < 0.0
+                })
+                .unwrap_or(tenants.len() - 1);
+            let (tenant, _, _, _, _, set, ttl) = tenants[t];
+            let request = Request {
+                time_ns: i as u64 * 100_000,
+                ..streams[t].next_request()
+            };
+            let write = rng.random::<f64>() < set;
+            Record {
+                request,
+                trace_op: TraceOp::of(if write {
+                    cachelab::request::Op::Set
+                } else {
+                    cachelab::request::Op::Get
+                }),
+                ttl_s: ttl,
+                tenant,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn a_multi_tenant_trace_is_fitted_as_classes_that_fit_it_better() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tenants.lcs");
+    let requests = 600_000;
+    let tenants = [
+        (
+            7,
+            0.6,
+            0.7,
+            20_000,
+            "lognormal:median=1000,sigma=0.5",
+            0.0,
+            0,
+        ),
+        (9, 0.3, 1.1, 2_000, "20000", 0.3, 300),
+        (
+            3,
+            0.095,
+            0.6,
+            2_000,
+            "lognormal:median=200000,sigma=0.2",
+            0.0,
+            0,
+        ),
+        // Under 1% of the requests: folded into `other`.
+        (11, 0.005, 0.5, 1_000, "100", 0.0, 0),
+    ];
+    write_lcs(&path, 3, &tenant_records(&tenants, requests)).unwrap();
+    let report = analyse(&path, None);
+    let w = report.analysis.workload.as_ref().unwrap();
+    let fitted = w.classes.as_ref().expect("three busy tenants make classes");
+    assert_eq!(fitted.shared_objects, 0);
+    let names: Vec<&str> = fitted.classes.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["tenant-7", "tenant-9", "tenant-3", "other"]);
+    let total: f64 = fitted.classes.iter().map(|c| c.share).sum();
+    assert!((total - 1.0).abs() < 1e-12, "{total}");
+    for (c, &(tenant, share, alpha, keys, sizes, set, ttl)) in fitted.classes.iter().zip(&tenants) {
+        let sd = (share * (1.0 - share) / requests as f64).sqrt();
+        assert!((c.share - share).abs() < 4.0 * sd, "{c:?}");
+        assert_eq!(c.tenant.unwrap_or(11), tenant);
+        // Tolerances: alpha 0.03, keys 2% (the rarest may go unseen); for
+        // `other`, 3,000 requests to 1,000 keys, alpha 0.06 and keys 20%;
+        // sizes 5%; the set share 4 sd.
+        let (alpha_tolerance, seen) = if c.tenant.is_some() {
+            (0.03, 0.98)
+        } else {
+            (0.06, 0.8)
+        };
+        assert!((c.alpha - alpha).abs() < alpha_tolerance, "{c:?}");
+        assert!(
+            c.keys as f64 > seen * keys as f64 && c.keys <= keys,
+            "{c:?}"
+        );
+        let (want, got) = (
+            SizeLaw::parse(sizes).unwrap(),
+            SizeLaw::parse(&c.object_size).unwrap(),
+        );
+        let median = |law: &SizeLaw| match *law {
+            SizeLaw::LogNormal { median, .. } => median,
+            SizeLaw::Fixed(bytes) => f64::from(bytes),
+            ref other => panic!("{other:?}"),
+        };
+        assert!((median(&got) / median(&want) - 1.0).abs() < 0.05, "{c:?}");
+        let n = c.requests as f64;
+        assert!(
+            (c.set - set).abs() <= 4.0 * (set * (1.0 - set) / n).sqrt() + 1e-9,
+            "{c:?}"
+        );
+        assert_eq!(c.ttl_s, (ttl > 0).then_some(ttl), "{c:?}");
+    }
+    // One law over all tenants misses the mix of a hot small-key tenant and
+    // a cold large-object one; the classes' mixture follows the curve.
+    let with_classes = report.analysis.fit_check.as_ref().unwrap();
+    let single = analyze::FittedWorkload {
+        classes: None,
+        ..w.clone()
+    };
+    let without = analyze::fit::check(&report.pass, &single, &Options::default()).unwrap();
+    assert!(with_classes.mean_abs_difference < 0.02, "{with_classes:?}");
+    assert!(
+        with_classes.mean_abs_difference < 0.5 * without.mean_abs_difference,
+        "classes {} against one law {}",
+        with_classes.mean_abs_difference,
+        without.mean_abs_difference
+    );
+
+    // The command writes the classes, and the scenario it writes is valid
+    // and holds them.
+    let out = dir.path().join("out");
+    let stdout = run_ok(&[
+        "analyze",
+        path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(stdout.contains("class tenant-9"), "{stdout}");
+    let csv = std::fs::read_to_string(out.join("fit_classes.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 5, "{csv}");
+    assert!(
+        csv.lines().nth(2).unwrap().starts_with("tenant-9,9,"),
+        "{csv}"
+    );
+    let scenario = out.join("workload.toml");
+    run_ok(&["validate", scenario.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&scenario).unwrap();
+    let parsed: toml::Value = toml::from_str(&text).unwrap();
+    let classes = parsed["workload"]["classes"].as_array().unwrap();
+    assert_eq!(classes.len(), 4);
+    assert_eq!(classes[1]["ttl"].as_str(), Some("300s"));
+}
+
+#[test]
+fn a_single_tenant_trace_gets_no_classes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("one.lcs");
+    let tenants = [
+        (4, 0.995, 0.9, 5_000, "1000", 0.0, 0),
+        (5, 0.005, 0.9, 500, "1000", 0.0, 0),
+    ];
+    write_lcs(&path, 3, &tenant_records(&tenants, 100_000)).unwrap();
+    let report = analyse(&path, None);
+    let w = report.analysis.workload.as_ref().unwrap();
+    assert!(w.classes.is_none(), "{:?}", w.classes);
+}
