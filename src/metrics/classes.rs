@@ -31,7 +31,9 @@ struct Counts {
 struct Tally {
     totals: Counts,
     interval: Counts,
-    all: Histogram<u64>,
+    /// Latencies of its writes and failures; all of its requests' are
+    /// these + hits + misses (see [`Tally::all`]).
+    others: Histogram<u64>,
     hits: Histogram<u64>,
     misses: Histogram<u64>,
     interval_latency: Histogram<u64>,
@@ -39,6 +41,18 @@ struct Tally {
     db_queries: u64,
     db_at_warmup_end: u64,
     db_at_last_tick: u64,
+}
+
+impl Tally {
+    /// Latencies of all its requests after the warm-up: the sum of its
+    /// parts, exact since they share their bounds.
+    fn all(&self) -> Histogram<u64> {
+        let mut all = self.others.clone();
+        for part in [&self.hits, &self.misses] {
+            all.add(part).expect("histograms of the same bounds");
+        }
+        all
+    }
 }
 
 /// The per-class part of a run's recorder.
@@ -183,7 +197,7 @@ impl ClassRecorder {
             .map(|_| Tally {
                 totals: Counts::default(),
                 interval: Counts::default(),
-                all: histogram(),
+                others: histogram(),
                 hits: histogram(),
                 misses: histogram(),
                 interval_latency: histogram(),
@@ -223,11 +237,10 @@ impl ClassRecorder {
         });
         tally.interval_latency.saturating_record(latency);
         if counted {
-            tally.all.saturating_record(latency);
             match outcome {
                 Class::Hit => tally.hits.saturating_record(latency),
                 Class::Miss => tally.misses.saturating_record(latency),
-                Class::Write | Class::Failed => {}
+                Class::Write | Class::Failed => tally.others.saturating_record(latency),
             }
         }
     }
@@ -282,11 +295,15 @@ impl ClassRecorder {
         let mut sums = [(); 3]
             .map(|()| Histogram::new_with_bounds(1, highest, 3).expect("valid histogram bounds"));
         for t in &self.tallies {
-            for (sum, h) in sums.iter_mut().zip([&t.all, &t.hits, &t.misses]) {
+            for (sum, h) in sums.iter_mut().zip([&t.others, &t.hits, &t.misses]) {
                 sum.add(h).expect("histograms of the same bounds");
             }
         }
-        sums
+        let [mut all, hits, misses] = sums;
+        for part in [&hits, &misses] {
+            all.add(part).expect("histograms of the same bounds");
+        }
+        [all, hits, misses]
     }
 
     /// The time series so far, interval by interval, classes in file order.
@@ -317,7 +334,7 @@ impl ClassRecorder {
                     db_rps: db_queries as f64 / measured_s,
                     stale_reads: c.stale_reads,
                     stale_read_ratio: share(c.stale_reads, c.gets),
-                    latency_all: latency_summary(&t.all),
+                    latency_all: latency_summary(&t.all()),
                     latency_hits: latency_summary(&t.hits),
                     latency_misses: latency_summary(&t.misses),
                 }

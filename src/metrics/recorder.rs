@@ -78,7 +78,9 @@ pub struct Recorder {
     warmup_end: Time,
     /// The longest latency the histograms hold: the run's length.
     highest: Time,
-    all: Histogram<u64>,
+    /// Latencies of requests that were neither hits nor misses (writes,
+    /// failures); "all" is hits + misses + these, summed at the end.
+    others: Histogram<u64>,
     hits: Histogram<u64>,
     misses: Histogram<u64>,
     interval_latency: Histogram<u64>,
@@ -104,7 +106,7 @@ impl Recorder {
         Recorder {
             warmup_end,
             highest,
-            all: histogram(highest),
+            others: histogram(highest),
             hits: histogram(highest),
             misses: histogram(highest),
             interval_latency: histogram(highest),
@@ -215,11 +217,10 @@ impl Recorder {
         // With classes, the run's histograms are the sum of the classes'
         // (see `latency_totals`): each latency is recorded once.
         if counted && self.classes.is_none() {
-            self.all.saturating_record(latency);
             match class {
                 Class::Hit => self.hits.saturating_record(latency),
                 Class::Miss => self.misses.saturating_record(latency),
-                Class::Write | Class::Failed => {}
+                Class::Write | Class::Failed => self.others.saturating_record(latency),
             }
         }
     }
@@ -383,13 +384,21 @@ impl Recorder {
 
     /// The latency histograms of all requests, hits and misses after the
     /// warm-up: the run's own, or with classes the sum of the classes'.
+    /// All requests' is the sum of the three parts (exact: they share their
+    /// bounds), so each latency is recorded once.
     fn latency_totals(&self) -> [Cow<'_, Histogram<u64>>; 3] {
         match &self.classes {
-            None => [
-                Cow::Borrowed(&self.all),
-                Cow::Borrowed(&self.hits),
-                Cow::Borrowed(&self.misses),
-            ],
+            None => {
+                let mut all = self.others.clone();
+                for part in [&self.hits, &self.misses] {
+                    all.add(part).expect("histograms of the same bounds");
+                }
+                [
+                    Cow::Owned(all),
+                    Cow::Borrowed(&self.hits),
+                    Cow::Borrowed(&self.misses),
+                ]
+            }
             Some(classes) => classes.latency_totals(self.highest).map(Cow::Owned),
         }
     }
