@@ -15,6 +15,7 @@ use crate::workload::Workload;
 use crate::workload::schedule::Schedule;
 
 pub use super::app::{AppConfig, Balance, SetOrder};
+pub use super::tiers::{NearInvalidation, NearTier, Placement};
 pub use super::file::{Backoff, FailureAction, Jitter, OnFailure, Pattern, WritePolicy};
 
 /// Everything one cluster run needs.
@@ -54,6 +55,9 @@ pub struct ClusterConfig {
     pub retry: Option<RetryConfig>,
     /// Application servers between the clients and the cache, when on.
     pub app: Option<AppConfig>,
+    /// Near caches in front of the routed nodes, in lookup order (empty:
+    /// none).
+    pub tiers: Vec<NearTier>,
 }
 
 /// Where requests come from.
