@@ -15,8 +15,8 @@ use crate::workload::Workload;
 use crate::workload::schedule::Schedule;
 
 pub use super::app::{AppConfig, Balance, SetOrder};
-pub use super::tiers::{NearInvalidation, NearTier, Placement};
 pub use super::file::{Backoff, FailureAction, Jitter, OnFailure, Pattern, WritePolicy};
+pub use super::tiers::{NearInvalidation, NearTier, Placement};
 
 /// Everything one cluster run needs.
 #[derive(Clone, Debug)]

@@ -143,11 +143,16 @@ fn a_local_lru_in_front_of_a_shared_lru_gives_the_hits_of_two_plain_lrus() {
                 near.insert(r.key, r.size);
             }
         }
-        println!("local {local} fill {fill}: near hits {near_hits}, shared hits {shared_hits} of {gets} gets");
+        println!(
+            "local {local} fill {fill}: near hits {near_hits}, shared hits {shared_hits} of {gets} gets"
+        );
         assert_eq!(t[0].lookups, gets, "local {local}: every get looks locally");
         assert_eq!(t[0].hits, near_hits, "local {local} fill {fill}: near hits");
         assert_eq!(t[1].lookups, gets - near_hits, "shared lookups");
-        assert_eq!(t[1].hits, shared_hits, "local {local} fill {fill}: shared hits");
+        assert_eq!(
+            t[1].hits, shared_hits,
+            "local {local} fill {fill}: shared hits"
+        );
         assert_eq!(out.summary.hits, near_hits + shared_hits);
         if !fill {
             assert_eq!(near_hits, 0, "a tier nothing fills never hits");
@@ -213,7 +218,9 @@ fn a_ttl_only_near_cache_has_the_ttl_formulas_hit_ratio_and_stale_share() {
     );
     assert_eq!(t[1].stale_reads, 0, "the shared tier is always fresh");
     assert_eq!(out.summary.consistency.stale_reads, t[0].stale_reads);
-    println!("TTL-only near cache: hit {near_hit:.4} (formula {hit:.4}), stale {near_stale:.4} (formula {stale:.4})");
+    println!(
+        "TTL-only near cache: hit {near_hit:.4} (formula {hit:.4}), stale {near_stale:.4} (formula {stale:.4})"
+    );
 }
 
 #[test]
@@ -374,4 +381,3 @@ fn bad_tier_entries_are_refused_naming_the_field() {
         );
     }
 }
-
