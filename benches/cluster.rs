@@ -7,7 +7,10 @@
 //! moving laws and the classes should cost at most 10 % of simulated
 //! requests/s. Last, the same 20 s without and with an application tier
 //! (`[app]`: 8 servers × 4 processes × 16 threads, pools of 8
-//! connections), alternating, since the tier should cost at most 30 %.
+//! connections), alternating, since the tier should cost at most 30 %;
+//! and with that tier plus one local near cache per server (`[[tiers]]`,
+//! 16 MiB LRU, 1 s TTL), which together should cost at most 30 % against
+//! the clients talking to the cache.
 //!
 //! `cargo bench --bench cluster`
 
@@ -126,12 +129,22 @@ fn main() {
         "app.cache_pool=8",
         "app.db_pool=8",
     ];
+    let near_path = dir.path().join("near.toml");
+    std::fs::write(&near_path, format!("{SCENARIO}{NEAR_TIER}")).unwrap();
     for _ in 0..3 {
         for (name, sets) in [("clients to the cache", &[][..]), ("[app]", &app[..])] {
             run_for_20s(&path, name, sets);
         }
+        run_for_20s(&near_path, "[app] + a local tier", &app);
     }
 }
+
+/// One near cache per application server in front of the nodes.
+const NEAR_TIER: &str = r#"
+    [[tiers]]
+    capacity = "16MiB"
+    ttl = "1s"
+"#;
 
 /// Runs the scenario at `path` for 20 s with `sets` overrides and prints
 /// its line: `name`, hit ratio, M simulated requests per wall second.

@@ -174,6 +174,9 @@ fn finished_locked(unit: &Unit) -> Option<Summary> {
 /// The files only a run with request classes writes.
 const CLASS_FILES: [&str; 2] = ["classes.csv", "classes-timeseries.csv"];
 
+/// The file only a run with `[[tiers]]` writes.
+const TIERS_FILE: &str = "tiers.csv";
+
 /// Writes a unit's results, then draws its plots from them and writes its
 /// report; `report.html` comes last, as the mark of completion. Holds the
 /// unit's exclusive lock throughout, so two processes never mix their
@@ -194,6 +197,9 @@ pub fn write(unit: &Unit, output: &RunOutput) -> Result<Vec<PathBuf>, AppError> 
     if let Some(summary) = finished_locked(unit) {
         if summary.classes.is_some() {
             files.extend(CLASS_FILES.iter().map(|f| dir.join(f)));
+        }
+        if summary.tiers.is_some() {
+            files.push(dir.join(TIERS_FILE));
         }
         files.push(dir.join("report.html"));
         return Ok(files);
@@ -221,6 +227,13 @@ pub fn write(unit: &Unit, output: &RunOutput) -> Result<Vec<PathBuf>, AppError> 
         for name in CLASS_FILES {
             remove_if_present(&dir.join(name))?;
         }
+    }
+    match &output.summary.tiers {
+        Some(tiers) => {
+            report::write_csv(&dir.join(TIERS_FILE), tiers)?;
+            files.push(dir.join(TIERS_FILE));
+        }
+        None => remove_if_present(&dir.join(TIERS_FILE))?,
     }
     files.extend(report::plot_directory(dir, None)?.files);
     Ok(files)

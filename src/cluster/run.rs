@@ -145,6 +145,7 @@ pub fn simulate_audited(
         summary.retries = Some(retries);
     }
     summary.app = sim.app_summary();
+    summary.tiers = sim.tier_summaries(&summary);
     summary.classes = sim.recorder.class_summaries(end);
     summary.requests_per_wall_s = sim.issued as f64 / wall;
     summary.events_per_wall_s = sim.events_processed() as f64 / wall;

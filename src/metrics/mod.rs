@@ -13,6 +13,7 @@ pub mod recorder;
 pub mod retries;
 pub mod stats;
 mod summary;
+pub mod tiers;
 
 pub use cell::{CellResult, MissCounts, SampledResult};
 pub use classes::{ClassIntervalRow, ClassRow, ClassSummary};

@@ -195,6 +195,12 @@ impl Recorder {
         }
     }
 
+    /// The gets after the warm-up and their bytes, with the hits and theirs.
+    pub fn get_totals(&self) -> (u64, u64, u64, u64) {
+        let t = &self.totals;
+        (t.gets, t.get_bytes, t.hits, t.hit_bytes)
+    }
+
     /// A request issued at `issued` completed at `now`: its latency goes to
     /// the histograms (totals only if it was issued after the warm-up).
     #[inline]

@@ -96,6 +96,10 @@ pub struct Summary {
     /// breakdown: only for runs with `[app]` (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app: Option<super::app::AppSummary>,
+    /// Each cache tier's figures, local tiers first, the shared tier last:
+    /// only for runs with `[[tiers]]` (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tiers: Option<Vec<super::tiers::TierSummary>>,
     /// The same figures per request class: only for runs with
     /// `[[workload.classes]]` (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -16,6 +16,7 @@ use crate::workload::schedule::Schedule;
 
 pub use super::app::{AppConfig, Balance, SetOrder};
 pub use super::file::{Backoff, FailureAction, Jitter, OnFailure, Pattern, WritePolicy};
+pub use super::tiers::{NearInvalidation, NearTier, Placement};
 
 /// Everything one cluster run needs.
 #[derive(Clone, Debug)]
@@ -54,6 +55,9 @@ pub struct ClusterConfig {
     pub retry: Option<RetryConfig>,
     /// Application servers between the clients and the cache, when on.
     pub app: Option<AppConfig>,
+    /// Near caches in front of the routed nodes, in lookup order (empty:
+    /// none).
+    pub tiers: Vec<NearTier>,
 }
 
 /// Where requests come from.

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 pub use super::app::AppSection;
+pub use super::tiers::TierEntry;
 pub use crate::fault::FailureAction;
 
 use schemars::JsonSchema;
@@ -62,6 +63,9 @@ pub struct ScenarioFile {
     #[schemars(with = "AppSection")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app: Option<AppSection>,
+    /// Near caches in front of the routed nodes, looked up in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tiers: Vec<TierEntry>,
     /// Scheduled failures, in time order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<FailureEntry>,
@@ -93,6 +97,7 @@ impl Default for ScenarioFile {
             replication: ReplicationSection::default(),
             retry: None,
             app: None,
+            tiers: Vec::new(),
             failures: Vec::new(),
             random_failures: None,
             sweep: BTreeMap::new(),

@@ -17,6 +17,7 @@ pub mod rate;
 pub mod reference;
 mod schema;
 pub mod scheme;
+pub mod tiers;
 mod validate;
 pub mod values;
 mod workload;

@@ -12,7 +12,8 @@ pub fn parse_value(text: &str) -> toml::Value {
         .unwrap_or_else(|| toml::Value::String(text.to_string()))
 }
 
-/// Sets `o.path` in `table`, creating tables on the way.
+/// Sets `o.path` in `table`, creating tables on the way; a number after an
+/// array of tables names one of its entries (`tiers.0.ttl`).
 pub fn apply_override(table: &mut toml::Table, o: &Override) -> Result<(), String> {
     let mut parts: Vec<&str> = o.path.split('.').collect();
     let last = parts.pop().expect("paths are non-empty");
@@ -26,12 +27,52 @@ pub fn apply_override(table: &mut toml::Table, o: &Override) -> Result<(), Strin
         let entry = current
             .entry(part.to_string())
             .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if let toml::Value::Array(items) = entry {
+            return set_in_array(items, o, &walked, &o.path[walked.len() + 1..]);
+        }
         current = entry
             .as_table_mut()
             .ok_or_else(|| format!("cannot set `{}`: `{walked}` is not a table", o.path))?;
     }
     current.insert(last.to_string(), o.value.clone());
     Ok(())
+}
+
+/// Sets `rest` (`N.field...`) in entry N of the array of tables at
+/// `walked`.
+fn set_in_array(
+    items: &mut [toml::Value],
+    o: &Override,
+    walked: &str,
+    rest: &str,
+) -> Result<(), String> {
+    let (number, field) = rest.split_once('.').ok_or_else(|| {
+        format!(
+            "cannot set `{}`: `{walked}` is an array; name an entry and a field (`{walked}.0.field`)",
+            o.path
+        )
+    })?;
+    let i: usize = number.parse().map_err(|_| {
+        format!(
+            "cannot set `{}`: `{walked}` is an array; `{number}` is no entry number",
+            o.path
+        )
+    })?;
+    let count = items.len();
+    let entry = items
+        .get_mut(i)
+        .and_then(toml::Value::as_table_mut)
+        .ok_or_else(|| {
+            format!(
+                "cannot set `{}`: `{walked}` has {count} entries (numbered from 0)",
+                o.path
+            )
+        })?;
+    let inner = Override {
+        path: field.to_string(),
+        value: o.value.clone(),
+    };
+    apply_override(entry, &inner)
 }
 
 /// Removes `[sweep]` from the table and returns its axes in file order.
@@ -101,6 +142,18 @@ mod tests {
         assert_eq!(t["nodes"]["count"].as_integer(), Some(8));
         t.insert("seed".into(), toml::Value::Integer(1));
         assert!(apply_override(&mut t, &Override::parse("seed.x=1").unwrap()).is_err());
+    }
+
+    #[test]
+    fn a_number_after_an_array_of_tables_names_its_entry() {
+        let mut t: toml::Table = toml::from_str("[[tiers]]\nttl = \"1s\"\n[[tiers]]\n").unwrap();
+        apply_override(&mut t, &Override::parse("tiers.1.ttl=5s").unwrap()).unwrap();
+        assert_eq!(t["tiers"][0]["ttl"].as_str(), Some("1s"));
+        assert_eq!(t["tiers"][1]["ttl"].as_str(), Some("5s"));
+        for bad in ["tiers.2.ttl=5s", "tiers.x.ttl=5s", "tiers.ttl=5s"] {
+            let err = apply_override(&mut t, &Override::parse(bad).unwrap()).unwrap_err();
+            assert!(err.contains("`tiers`"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -327,6 +327,7 @@ impl Scenario {
         if let Some(app) = &file.app {
             app.config(file.cache.pattern)?;
         }
+        super::tiers::near_tiers(&file.tiers, file.cache.pattern)?;
 
         if file.cache.on_failure == OnFailure::Gutter {
             check((1..=MAX_NODES).contains(&file.cache.gutter_nodes), || {
@@ -650,6 +651,8 @@ fn typed(
             a.config(file.cache.pattern)
                 .expect("checked when the scenario was validated")
         }),
+        tiers: super::tiers::near_tiers(&file.tiers, file.cache.pattern)
+            .expect("checked when the scenario was validated"),
     }
 }
 

@@ -71,6 +71,7 @@ impl Tally {
             ("lease refused sets", k.lease_refused_sets > 0),
             ("invalidations lost", k.invalidations_lost > 0),
             ("writes lost", k.writes_lost > 0),
+            ("near hits", s.tiers.as_ref().is_some_and(|t| t[0].hits > 0)),
             (
                 "request classes",
                 s.classes.as_ref().is_some_and(|c| c.len() > 1),
@@ -178,6 +179,7 @@ fn field_names() -> &'static Vec<String> {
             "miss_cpu",
             "cache_pool",
             "db_pool",
+            "tiers",
         ];
         let table = Table::try_from(&file).unwrap();
         let mut out: Vec<String> = names.drain(..).map(String::from).collect();
@@ -763,6 +765,27 @@ fn app() -> BoxedStrategy<Option<Table>> {
     prop::option::weighted(0.5, fields).boxed()
 }
 
+/// `[[tiers]]`: one or two near caches (now and then a shared entry, or
+/// settings out of range or that do not go together); absent most of the
+/// time.
+fn tiers() -> BoxedStrategy<Option<Vec<Table>>> {
+    let entry = section(vec![
+        ("placement", word(&["local", "local", "local", "shared"])),
+        ("policy", policy()),
+        (
+            "capacity",
+            or_invalid(bytes(1 << 10, 1 << 20), vec![string("0B")]),
+        ),
+        ("ttl", duration(MS, 2000 * MS)),
+        ("fill", flag()),
+        ("latency", duration(0, MS)),
+        ("invalidation", word(&["ttl", "broadcast", "none"])),
+        ("delay", dist(0, 10 * MS)),
+        ("loss", or_invalid(real(0.0..1.0), vec![Value::Float(1.5)])),
+    ]);
+    prop::option::weighted(0.3, prop::collection::vec(entry, 1..=2)).boxed()
+}
+
 fn consistency() -> BoxedStrategy<Table> {
     section(vec![
         (
@@ -967,7 +990,7 @@ fn scenario_table() -> impl Strategy<Value = Table> {
         consistency(),
         replication(),
         failures(),
-        (sweep(), retry(), app()),
+        (sweep(), retry(), app(), tiers()),
     )
         .prop_map(
             |(
@@ -981,7 +1004,7 @@ fn scenario_table() -> impl Strategy<Value = Table> {
                 k,
                 r,
                 f,
-                (sweep, retry, app),
+                (sweep, retry, app, tiers),
             )| {
                 let (duration, warmup, divisor, random, seed) = clock;
                 let mut t = Table::new();
@@ -1036,6 +1059,12 @@ fn scenario_table() -> impl Strategy<Value = Table> {
                 }
                 if let Some(app) = app {
                     t.insert("app".into(), Value::Table(app));
+                }
+                if let Some(tiers) = tiers {
+                    t.insert(
+                        "tiers".into(),
+                        Value::Array(tiers.into_iter().map(Value::Table).collect()),
+                    );
                 }
                 t
             },

@@ -36,3 +36,4 @@ mod sampled;
 mod scenario_doc;
 mod scenarios;
 mod sweeps;
+mod tiers;

@@ -124,11 +124,12 @@ fn the_reader_fills_in_each_sections_default_and_the_page_says_what_else() {
     assert_eq!(empty, ScenarioFile::default());
     let sections: String = SECTIONS
         .iter()
-        // Arrays of tables and the shapes of a field have no defaults.
+        // Arrays of tables (`[[failures]]`, `[[tiers]]`) and the shapes of a field have no defaults.
         // `[retry]` and `[app]` are off unless given, so given empty they are on.
         .filter(|s| {
             !s.key.is_empty()
                 && !s.key.contains("failures")
+                && s.key != "tiers"
                 && !s.key.contains('.')
                 && s.key != "retry"
                 && s.key != "app"

@@ -319,6 +319,16 @@ const FULL: &str = r#"
         [app]
         cache_pool = 4
         db_pool = 4
+        [[tiers]]
+        placement = "local"
+        policy = "lru"
+        capacity = "1MiB"
+        ttl = "1s"
+        fill = true
+        latency = "1us"
+        invalidation = "broadcast"
+        delay = "1ms"
+        loss = 0.1
         [[clients.spikes]]
         at = "1s"
         length = "2s"

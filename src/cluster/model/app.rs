@@ -232,6 +232,10 @@ impl Sim<'_> {
         let w = &mut app.works[work as usize];
         w.process = process;
         if w.request.op == Op::Get && uses_cache {
+            let (job, server) = (w.job, app.tier.server_of(process));
+            if self.near_get(now, job, server) {
+                return; // a near hit, or a miss that goes on after its lookups
+            }
             self.cache_connection(now, work, Next::Get);
         } else {
             let w = &mut self.app().works[work as usize];
@@ -467,6 +471,14 @@ impl Sim<'_> {
         app.free.push(work);
         if let Some(next) = app.tier.leave(process) {
             self.start_thread(now, next, process);
+        }
+    }
+
+    /// The get in `job` missed its server's near caches: it asks for a
+    /// cache connection, as a get without them does at once.
+    pub(super) fn app_near_missed(&mut self, now: Time, job: u32) {
+        if let Some(work) = self.app().linked(job) {
+            self.cache_connection(now, work, Next::Get);
         }
     }
 

@@ -45,6 +45,9 @@ impl Sim<'_> {
             if let Some(broken) = self.app.as_ref().and_then(|a| a.check()) {
                 self.violation(|| broken);
             }
+            if let Some(broken) = self.near.as_ref().and_then(|n| n.check()) {
+                self.violation(|| broken);
+            }
         }
         if let Some(id) = event.job() {
             let key = self.jobs[id.slot as usize].key;

@@ -244,13 +244,23 @@ impl Sim<'_> {
             self.issue_write(now, job);
             return;
         }
-        match self.cache_target(request.key) {
+        // With `[app]` the tier looked in its server's near cache already.
+        if self.app.is_none() && self.near_get(now, job, 0) {
+            return;
+        }
+        self.shared_get(now, job);
+    }
+
+    /// The get in `job` goes to the shared tier: its node, or the database
+    /// when no node can take it.
+    pub(super) fn shared_get(&mut self, now: Time, job: u32) {
+        let j = self.jobs[job as usize];
+        match self.cache_target(j.key) {
             Target::Node(pool, id) => {
                 self.send_to_node(now, job, pool, id, AtNode::Lookup(Read::FIRST));
             }
             Target::Database => {
-                let class = self.jobs[job as usize].class;
-                self.recorder.outcome(class, now, false, request.size);
+                self.recorder.outcome(j.class, now, false, j.size);
                 self.send_to_database(now, job, AtDb::Read { fill: None });
             }
         }
@@ -366,6 +376,9 @@ impl Sim<'_> {
         if j.answered {
             self.violation(|| format!("a request for key {} answered twice", j.key));
             return;
+        }
+        if j.near_missed > 0 && matches!(class, Class::Hit | Class::Miss) && !j.failed {
+            self.near_fill(now, &j);
         }
         if self.app.is_some() && self.app_complete(now, job, class) {
             return; // the application tier answers the client

@@ -116,6 +116,7 @@ impl Sim<'_> {
         {
             self.send_invalidation(now, key);
         }
+        self.near_broadcast(now, key);
         if counted {
             for (i, delay) in CHECK_DELAYS_S.iter().enumerate() {
                 let at = now + delay * SECOND;

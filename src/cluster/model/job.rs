@@ -43,6 +43,10 @@ pub(super) struct Job {
     /// first), and the wait before it (0 for the first).
     pub attempt: u32,
     pub wait: Time,
+    /// Local tiers: how many of them a get missed (its answer fills those),
+    /// and the local cache it looked in.
+    pub near_missed: u8,
+    pub near_cache: u32,
     pub phase: Phase,
 }
 
@@ -168,6 +172,8 @@ impl Job {
             answered: false,
             attempt: 1,
             wait: 0,
+            near_missed: 0,
+            near_cache: 0,
             phase,
         }
     }

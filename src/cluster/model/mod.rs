@@ -29,6 +29,7 @@ mod consistency;
 mod db;
 mod faults;
 mod job;
+mod near;
 mod retry;
 mod tier;
 
@@ -61,6 +62,7 @@ enum Event {
     Write(WriteEvent),
     Retry(RetryEvent),
     App(app::AppEvent),
+    Near(near::NearEvent),
     WarmupEnd,
     Tick,
 }
@@ -74,6 +76,7 @@ impl Event {
             Event::Db(e) => e.job(),
             Event::Write(e) => e.job(),
             Event::Retry(e) => Some(e.job()),
+            Event::Near(e) => e.job(),
             Event::Fault(_) | Event::App(_) | Event::WarmupEnd | Event::Tick => None,
         }
     }
@@ -136,6 +139,8 @@ pub struct Sim<'a> {
     retry: Option<Box<retry::Retry>>,
     /// The application servers, when on.
     app: Option<Box<app::App>>,
+    /// The local tiers in front of the shared one, when on.
+    near: Option<Box<near::Near>>,
 }
 
 impl<'a> Sim<'a> {
@@ -187,6 +192,7 @@ impl<'a> Sim<'a> {
             audit: None,
             retry,
             app: app::App::new(c, seed),
+            near: near::Near::new(c, seed),
         })
     }
 
@@ -277,6 +283,7 @@ impl<'a> Sim<'a> {
             Event::Write(e) => self.on_write(now, e),
             Event::Retry(e) => self.on_retry(now, e),
             Event::App(e) => self.on_app(now, e),
+            Event::Near(e) => self.on_near(now, e),
             Event::WarmupEnd => {
                 if let Some(app) = &mut self.app {
                     app.warmup_over();

@@ -411,6 +411,7 @@ impl Sim<'_> {
         for waiter in answered {
             let latency = self.tier.node_mut(j.pool, j.node).network_latency();
             self.jobs[waiter as usize].failed = j.failed;
+            self.jobs[waiter as usize].version = j.version;
             self.queue.schedule_in(
                 lane::NODE_REPLY,
                 now + latency,

@@ -602,6 +602,52 @@ pub const SECTIONS: &[Section] = &[
         ],
     },
     Section {
+        key: "tiers",
+        fields: &[
+            unset(
+                "placement",
+                "`\"local\"`",
+                "`local`: a near cache in process, one per application server with `[app]`, else one for the clients; `shared`: the routed nodes of `[nodes]`, allowed as the last entry with no other field",
+            ),
+            unset(
+                "policy",
+                "`\"lru\"`",
+                "eviction policy of each local cache, `name[:param=value,...]` (see `cachelab policies`)",
+            ),
+            unset("capacity", "required", "capacity of each local cache"),
+            unset(
+                "ttl",
+                "none",
+                "lifetime of a local copy from its fill (hits do not extend it); required with `invalidation = \"ttl\"`, refused with `\"none\"`",
+            ),
+            unset(
+                "fill",
+                "`true`",
+                "whether an answer from a tier further down (or the database) fills this tier on its way back; `false`: the tier only serves what something else put there (nothing, in this model)",
+            ),
+            unset(
+                "latency",
+                "`\"0s\"`",
+                "time of one lookup in a local cache, added to every request that looks (a zero latency costs no event)",
+            ),
+            unset(
+                "invalidation",
+                "`\"ttl\"`",
+                "how local copies learn of writes: `ttl` (they do not; staleness is bounded by the TTL), `broadcast` (every commit of a write or delete sends each local cache of the tier a message that drops its copy `delay` later, unless lost: Redis client-side caching with tracking or pub/sub), `none` (copies live until evicted)",
+            ),
+            unset(
+                "delay",
+                "`\"0s\"`",
+                "broadcast: the delay from a commit to the drop of a copy, a distribution",
+            ),
+            unset(
+                "loss",
+                "`0`",
+                "broadcast: the probability that one local cache's message is lost (its copy then lives until its TTL or eviction)",
+            ),
+        ],
+    },
+    Section {
         key: "failures",
         fields: &[
             unset("at", "required", "when"),

@@ -1,0 +1,139 @@
+//! What each cache tier measured, for runs with `[[tiers]]`: lookups (only
+//! those that reached the tier), hits, hit ratio and byte hit ratio over
+//! them, stale reads, and the load the tier takes. The local tiers count
+//! their own lookups; the shared tier's row is what they passed on, so the
+//! tiers' hits add up to the run's hits and their stale reads to its stale
+//! reads, and the overall figures keep their definitions.
+
+use serde::{Deserialize, Serialize};
+
+/// A local tier's counts, by issue time after the warm-up (evictions by
+/// event time, as the nodes' are).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TierCounts {
+    /// Gets that looked in the tier.
+    pub lookups: u64,
+    /// Those that hit.
+    pub hits: u64,
+    /// Bytes of the gets that looked.
+    pub lookup_bytes: u64,
+    /// Bytes of those that hit.
+    pub hit_bytes: u64,
+    /// Hits that returned a value older than the database's.
+    pub stale_reads: u64,
+    /// Objects evicted from the tier's caches.
+    pub evictions: u64,
+}
+
+impl TierCounts {
+    /// The counts the tiers above passed on from `total` (the run's gets,
+    /// with their bytes, hits and stale reads): what reached the next tier.
+    pub fn passed_on(total: TierCounts, above: &[TierCounts]) -> TierCounts {
+        let hits: u64 = above.iter().map(|t| t.hits).sum();
+        let hit_bytes: u64 = above.iter().map(|t| t.hit_bytes).sum();
+        let stale: u64 = above.iter().map(|t| t.stale_reads).sum();
+        TierCounts {
+            lookups: total.lookups - hits,
+            hits: total.hits - hits,
+            lookup_bytes: total.lookup_bytes - hit_bytes,
+            hit_bytes: total.hit_bytes - hit_bytes,
+            stale_reads: total.stale_reads - stale,
+            evictions: total.evictions,
+        }
+    }
+}
+
+/// One tier's figures: summary.json's `tiers` section and a row of
+/// `tiers.csv`, the local tiers in lookup order, the shared tier last.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TierSummary {
+    /// `local-0`, `local-1`, …, or `shared`.
+    pub tier: String,
+    /// `local` or `shared`.
+    pub placement: String,
+    /// The eviction policy of its caches, as the scenario names it.
+    pub policy: String,
+    /// Caches in the tier: local caches, or the routed nodes at the start.
+    pub caches: u32,
+    /// Gets that reached the tier.
+    pub lookups: u64,
+    /// Those that hit.
+    pub hits: u64,
+    /// hits / lookups; no data when none reached it.
+    pub hit_ratio: Option<f64>,
+    /// Hit bytes / looked-up bytes; no data when none reached it.
+    pub byte_hit_ratio: Option<f64>,
+    /// Hits that returned a stale value.
+    pub stale_reads: u64,
+    /// Stale reads over the tier's hits; no data without hits.
+    pub stale_hit_share: Option<f64>,
+    /// Lookups per simulated second after the warm-up: the tier's load.
+    pub lookups_per_s: f64,
+    /// Objects evicted from the tier's caches after the warm-up.
+    pub evictions: u64,
+}
+
+impl TierSummary {
+    /// The row of tier `tier` from its counts over `measured_s` seconds.
+    pub fn new(
+        tier: String,
+        placement: &str,
+        policy: &str,
+        caches: u32,
+        counts: TierCounts,
+        measured_s: f64,
+    ) -> TierSummary {
+        let share = |a: u64, b: u64| (b > 0).then(|| a as f64 / b as f64);
+        TierSummary {
+            tier,
+            placement: placement.to_string(),
+            policy: policy.to_string(),
+            caches,
+            lookups: counts.lookups,
+            hits: counts.hits,
+            hit_ratio: share(counts.hits, counts.lookups),
+            byte_hit_ratio: share(counts.hit_bytes, counts.lookup_bytes),
+            stale_reads: counts.stale_reads,
+            stale_hit_share: share(counts.stale_reads, counts.hits),
+            lookups_per_s: if measured_s > 0.0 {
+                counts.lookups as f64 / measured_s
+            } else {
+                0.0
+            },
+            evictions: counts.evictions,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shared_tier_gets_what_the_local_tiers_passed_on() {
+        let total = TierCounts {
+            lookups: 100,
+            hits: 70,
+            lookup_bytes: 1000,
+            hit_bytes: 700,
+            stale_reads: 5,
+            evictions: 9,
+        };
+        let local = TierCounts {
+            lookups: 100,
+            hits: 40,
+            lookup_bytes: 1000,
+            hit_bytes: 400,
+            stale_reads: 3,
+            evictions: 1,
+        };
+        let shared = TierCounts::passed_on(total, &[local]);
+        // 60 gets missed locally; 30 of them hit the shared tier.
+        assert_eq!((shared.lookups, shared.hits), (60, 30));
+        assert_eq!((shared.lookup_bytes, shared.hit_bytes), (600, 300));
+        assert_eq!((shared.stale_reads, shared.evictions), (2, 9));
+        let row = TierSummary::new("shared".into(), "shared", "lru", 4, shared, 10.0);
+        assert_eq!(row.hit_ratio, Some(0.5));
+        assert_eq!(row.lookups_per_s, 6.0);
+    }
+}
