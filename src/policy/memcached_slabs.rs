@@ -558,7 +558,7 @@ mod tests {
         // page (2 MiB allocated), but not a second one: it evicts its own.
         let mut mc = slabs(PAGE, false);
         let mut evicted = Vec::new();
-        let per_class1 = mc.classes[1].perslab as u64; // 8738 chunks of 120
+        let per_class1 = u64::from(mc.classes[1].perslab); // 8738 chunks of 120
         for key in 0..10_000 {
             assert!(mc.insert(&item(key, 20, 0), &mut evicted));
         }
