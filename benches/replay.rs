@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use cachelab::mrc::Sampling;
-use cachelab::policy::{POLICIES, PolicyChoice};
+use cachelab::policy::{Bound, POLICIES, PolicyChoice};
 use cachelab::replay::{Cell, Replay, Source, StreamOptions, log_spaced, profile};
 use cachelab::request::{RequestStream, annotate_next_access};
 use cachelab::seed::Seed;
@@ -81,9 +81,13 @@ fn main() {
         .iter()
         .filter(|s| wanted.is_empty() || wanted.iter().any(|w| w == s.name))
     {
+        let policy = PolicyChoice::parse(spec.name).unwrap();
+        // A slab allocator's capacity is `-m` bytes: the same 10% of the
+        // objects in 96-byte chunks (a 1-byte value under a short key).
+        let paged = policy.build(1, Seed(1)).bound() == Bound::SlabPages;
         let cell = Cell {
-            policy: PolicyChoice::parse(spec.name).unwrap(),
-            capacity,
+            policy,
+            capacity: if paged { capacity * 96 } else { capacity },
         };
         // Best of three runs, one thread.
         let runs = if spec.name == "crate_moka" { 1 } else { 3 };
@@ -98,7 +102,7 @@ fn main() {
         // and the peak on the way (growth reallocations included).
         let before = counting::live();
         counting::reset_peak();
-        let mut policy = cell.policy.build(capacity, Seed(1));
+        let mut policy = cell.policy.build(cell.capacity, Seed(1));
         let mut stream = source.open().unwrap();
         let mut batch = Vec::with_capacity(4096);
         let mut evicted = Vec::new();

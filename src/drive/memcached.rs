@@ -72,6 +72,27 @@ impl MemcachedConnection {
     /// Reads one reply line, without its `\r\n`, into `self.line`; an
     /// error line (`ERROR`, `CLIENT_ERROR ..`, `SERVER_ERROR ..`) is an error.
     fn read_line(&mut self) -> Result<&str, String> {
+        let text = self.next_line()?;
+        if text == "ERROR" || text.starts_with("CLIENT_ERROR") || text.starts_with("SERVER_ERROR") {
+            return Err(format!("the server answered `{text}`"));
+        }
+        Ok(text)
+    }
+
+    /// Reads the reply to a set: stored, or refused for want of memory
+    /// (`SERVER_ERROR out of memory storing object`, which memcached answers
+    /// when the item's class has no page to get and nothing in COLD or HOT
+    /// to evict): either way the request goes on, and false is returned.
+    fn read_set(&mut self) -> Result<bool, String> {
+        match self.next_line()? {
+            "STORED" => Ok(false),
+            line if line.starts_with("SERVER_ERROR out of memory") => Ok(false),
+            other => Err(format!("the server answered `{other}` to a set")),
+        }
+    }
+
+    /// Reads one reply line, without its `\r\n`, into `self.line`.
+    fn next_line(&mut self) -> Result<&str, String> {
         self.line.clear();
         let n = self
             .stream
@@ -80,13 +101,9 @@ impl MemcachedConnection {
         if n == 0 {
             return Err("the server closed the connection".into());
         }
-        let text = std::str::from_utf8(&self.line)
-            .map_err(|_| "a reply line is not text".to_string())?
-            .trim_end_matches(['\r', '\n']);
-        if text == "ERROR" || text.starts_with("CLIENT_ERROR") || text.starts_with("SERVER_ERROR") {
-            return Err(format!("the server answered `{text}`"));
-        }
-        Ok(text)
+        std::str::from_utf8(&self.line)
+            .map_err(|_| "a reply line is not text".to_string())
+            .map(|text| text.trim_end_matches(['\r', '\n']))
     }
 
     /// Reads the reply to a get: a value then `END`, or `END` alone.
@@ -162,10 +179,7 @@ impl Connection for MemcachedConnection {
             .iter()
             .map(|command| match command {
                 Command::Get(_) => self.read_get(),
-                Command::Set(..) => match self.read_line()? {
-                    "STORED" => Ok(false),
-                    other => Err(format!("unexpected reply to set: `{other}`")),
-                },
+                Command::Set(..) => self.read_set(),
                 Command::Delete(_) => match self.read_line()? {
                     "DELETED" | "NOT_FOUND" => Ok(false),
                     other => Err(format!("unexpected reply to delete: `{other}`")),

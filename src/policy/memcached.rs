@@ -39,7 +39,8 @@
 //! class; with byte accounting an object may need several evictions, so here
 //! the loop runs until the object fits or COLD and HOT are both empty.
 
-use super::parts::list::{Entries, List};
+use super::parts::list::Entries;
+use super::parts::segmented::{Freed, Meta, Segments, Shares, Tuning};
 use super::registry::{BuildArgs, ParamKind, ParamSpec, PolicySpec};
 use super::{Occupancy, Policy};
 use crate::request::Request;
@@ -104,60 +105,12 @@ fn build(args: &BuildArgs) -> Box<dyn Policy> {
     ))
 }
 
-/// The segment sizes and age factors.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Shares {
-    /// HOT's share of the bytes in use.
-    pub hot: f64,
-    /// WARM's share of the bytes in use.
-    pub warm: f64,
-    /// Maximum HOT age as a multiple of the COLD tail's age.
-    pub hot_age: f64,
-    /// Maximum WARM age as a multiple of the COLD tail's age.
-    pub warm_age: f64,
-}
-
-impl Default for Shares {
-    fn default() -> Self {
-        Shares {
-            hot: 0.2,
-            warm: 0.4,
-            hot_age: 0.2,
-            warm_age: 2.0,
-        }
-    }
-}
-
-/// The three queues, used as indices into `Memcached::lists`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Seg {
-    Hot = 0,
-    Warm = 1,
-    Cold = 2,
-}
-
-/// Per-item state: last access time (s), queue, FETCHED and ACTIVE flags.
-#[derive(Clone, Copy, Debug)]
-struct Meta {
-    time: u32,
-    seg: Seg,
-    fetched: bool,
-    active: bool,
-}
-
-/// Shares are applied in millionths, so that `hot = 0.2` gives exactly
-/// memcached's integer `total * 20 / 100`.
-const PPM: u128 = 1_000_000;
-
 /// memcached's segmented LRU over one slab class.
 pub struct Memcached {
     capacity: u64,
     entries: Entries<Meta>,
-    lists: [List; 3],
-    hot_ppm: u128,
-    warm_ppm: u128,
-    hot_age: f64,
-    warm_age: f64,
+    segments: Segments,
+    tuning: Tuning,
     /// The latest request time seen, in seconds; deletes carry no time.
     now: u32,
 }
@@ -165,96 +118,31 @@ pub struct Memcached {
 impl Memcached {
     /// An empty cache of `capacity` bytes.
     pub fn new(capacity: u64, shares: Shares) -> Self {
-        let ppm = |share: f64| (share * PPM as f64).round() as u128;
         Memcached {
             capacity,
             entries: Entries::default(),
-            lists: [List::default(); 3],
-            hot_ppm: ppm(shares.hot),
-            warm_ppm: ppm(shares.warm),
-            hot_age: shares.hot_age,
-            warm_age: shares.warm_age,
+            segments: Segments::default(),
+            tuning: Tuning::new(shares),
             now: 0,
         }
     }
 
-    /// The byte limit of HOT or WARM for `total` bytes in use, as
-    /// `lru_pull_tail` computes it (a HOT limit of 0 falls through to WARM's).
-    fn limit(&self, seg: Seg, total: u64) -> u64 {
-        let share = |ppm: u128| (u128::from(total) * ppm / PPM) as u64;
-        let hot = if seg == Seg::Hot {
-            share(self.hot_ppm)
-        } else {
-            0
-        };
-        if hot == 0 { share(self.warm_ppm) } else { hot }
-    }
-
-    /// Moves `slot`, unlinked, to the head of `to`.
-    fn link(&mut self, slot: u32, to: Seg) {
-        self.entries.node_mut(slot).meta.seg = to;
-        self.lists[to as usize].push_head(self.entries.slab_mut(), slot);
-    }
-
-    fn unlink(&mut self, slot: u32) {
-        let seg = self.entries.node(slot).meta.seg;
-        self.lists[seg as usize].unlink(self.entries.slab_mut(), slot);
-    }
-
-    /// `lru_pull_tail` on HOT or WARM without eviction: returns how many
-    /// items it moved or relinked.
-    fn pull_tail(&mut self, seg: Seg, total: u64, max_age: u32) -> u32 {
-        let limit = self.limit(seg, total);
-        let mut moved = 0;
-        let mut search = self.lists[seg as usize].tail();
-        for _ in 0..5 {
-            let Some(slot) = search else { break };
-            search = List::towards_head(self.entries.slab(), slot);
-            let meta = self.entries.node(slot).meta;
-            if meta.active {
-                self.entries.node_mut(slot).meta.active = false;
-                moved += 1;
-                if seg == Seg::Warm {
-                    // Relinked at the WARM head; the walk goes on upwards.
-                    self.lists[Seg::Warm as usize].move_to_head(self.entries.slab_mut(), slot);
-                    continue;
-                }
-                self.unlink(slot);
-                self.link(slot, Seg::Warm);
-            } else if self.lists[seg as usize].bytes() > limit
-                || self.now.saturating_sub(meta.time) > max_age
-            {
-                self.unlink(slot);
-                self.link(slot, Seg::Cold);
-                moved += 1;
-            }
-            break;
-        }
-        moved
-    }
-
-    /// One maintainer pass (`lru_maintainer_juggle`), until nothing moves.
     fn juggle(&mut self) {
-        let cold_age = self.lists[Seg::Cold as usize].tail().map_or(0, |slot| {
-            self.now.saturating_sub(self.entries.node(slot).meta.time)
-        });
-        // rel_time_t × double, truncated back to whole seconds.
-        let hot_age = (f64::from(cold_age) * self.hot_age) as u32;
-        let warm_age = (f64::from(cold_age) * self.warm_age) as u32;
-        let total = self.used();
-        while self.pull_tail(Seg::Hot, total, hot_age) > 0
-            || self.pull_tail(Seg::Warm, total, warm_age) > 0
-        {}
+        self.segments
+            .juggle(&mut self.entries, &self.tuning, self.now);
     }
 
     /// Frees room as `do_item_alloc_pull` does; false when COLD and HOT are
     /// both empty before `size` fits.
     fn make_room(&mut self, size: u64, evicted: &mut Vec<u64>) -> bool {
-        while self.used() + size > self.capacity {
-            if let Some(slot) = self.lists[Seg::Cold as usize].pop_tail(self.entries.slab_mut()) {
-                evicted.push(self.entries.remove(slot).0);
-            } else if self.pull_tail(Seg::Hot, 0, 0) == 0 {
-                return false;
+        while self.segments.bytes() + size > self.capacity {
+            match self
+                .segments
+                .free_one(&mut self.entries, &self.tuning, self.now)
+            {
+                Freed::Evicted(key, _) => evicted.push(key),
+                Freed::Demoted => {}
+                Freed::Nothing => return false,
             }
         }
         true
@@ -262,12 +150,8 @@ impl Memcached {
 
     /// The keys of one queue, head first.
     #[cfg(test)]
-    fn keys(&self, seg: Seg) -> Vec<u64> {
-        let slab = self.entries.slab();
-        self.lists[seg as usize]
-            .iter(slab)
-            .map(|s| slab.get(s).key)
-            .collect()
+    fn keys(&self, seg: super::parts::segmented::Seg) -> Vec<u64> {
+        self.segments.keys(&self.entries, seg)
     }
 }
 
@@ -277,20 +161,7 @@ impl Policy for Memcached {
             return false;
         };
         self.now = (req.time_ns / 1_000_000_000) as u32;
-        let meta = &mut self.entries.node_mut(slot).meta;
-        if meta.active {
-            // Already active: one hit keeps it so, nothing else changes.
-        } else if !meta.fetched {
-            meta.fetched = true;
-        } else if meta.seg != Seg::Cold {
-            meta.active = true;
-            meta.time = self.now;
-        } else {
-            // Turning ACTIVE in COLD: the bump queue's do_item_update moves it
-            // to the WARM head with a fresh time and the flag cleared.
-            meta.time = self.now;
-            self.unlink(slot);
-            self.link(slot, Seg::Warm);
+        if self.segments.hit(&mut self.entries, slot, self.now) {
             self.juggle();
         }
         true
@@ -307,14 +178,8 @@ impl Policy for Memcached {
             self.juggle();
             return false;
         }
-        let meta = Meta {
-            time: self.now,
-            seg: Seg::Hot,
-            fetched: false,
-            active: false,
-        };
-        let slot = self.entries.add(req.key, req.size, meta);
-        self.link(slot, Seg::Hot);
+        let slot = self.entries.add(req.key, req.size, Meta::new(0, self.now));
+        self.segments.push_new(&mut self.entries, slot);
         self.juggle();
         true
     }
@@ -323,7 +188,7 @@ impl Policy for Memcached {
         let Some(slot) = self.entries.find(key) else {
             return false;
         };
-        self.unlink(slot);
+        self.segments.unlink(&mut self.entries, slot);
         self.entries.remove(slot);
         self.juggle();
         true
@@ -335,49 +200,26 @@ impl Policy for Memcached {
 
     #[inline]
     fn occupancy(&self) -> Occupancy {
-        Occupancy::of_lists(self.capacity, self.lists.each_ref())
+        Occupancy::of_lists(self.capacity, self.segments.lists())
     }
 
     fn check_invariants(&self) {
         self.entries.check();
-        let slab = self.entries.slab();
-        let mut linked = 0;
-        for (i, seg) in [Seg::Hot, Seg::Warm, Seg::Cold].into_iter().enumerate() {
-            let list = &self.lists[i];
-            list.check_tagged(slab, &format!("{seg:?}"), seg, |meta| meta.seg);
-            linked += list.len();
-            for slot in list.iter(slab) {
-                let meta = slab.get(slot).meta;
-                assert!(
-                    !(seg == Seg::Cold && meta.active),
-                    "ACTIVE item {} left in COLD",
-                    slab.get(slot).key
-                );
-            }
-        }
+        let linked = self.segments.check(&self.entries, 0);
         assert_eq!(
             linked,
             self.entries.len(),
             "every item is in exactly one queue"
         );
-        let used = self.used();
-        assert!(used <= self.capacity, "over capacity");
-        let hot = self.lists[Seg::Hot as usize].bytes();
-        let warm = self.lists[Seg::Warm as usize].bytes();
-        assert!(
-            hot <= self.limit(Seg::Hot, used),
-            "HOT holds {hot} of {used} bytes, over its limit"
-        );
-        assert!(
-            warm <= self.limit(Seg::Warm, used),
-            "WARM holds {warm} of {used} bytes, over its limit"
-        );
+        assert!(self.used() <= self.capacity, "over capacity");
+        self.segments.check_limits(&self.tuning);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::parts::segmented::Seg;
     use rustc_hash::FxHashMap;
 
     const SECOND: u64 = 1_000_000_000;
@@ -549,8 +391,8 @@ mod tests {
                 if !mc.get(&req) {
                     mc.insert(&req, &mut evicted);
                     let used = mc.used();
-                    let hot = mc.lists[Seg::Hot as usize].bytes();
-                    let warm = mc.lists[Seg::Warm as usize].bytes();
+                    let hot = mc.segments.list(Seg::Hot).bytes();
+                    let warm = mc.segments.list(Seg::Warm).bytes();
                     assert!(hot * 100 <= used * 20, "HOT {hot} of {used}");
                     assert!(warm * 100 <= used * 40, "WARM {warm} of {used}");
                 }

@@ -24,6 +24,7 @@ mod lirs;
 mod lru;
 mod lruk;
 mod memcached;
+mod memcached_slabs;
 mod mru;
 mod qdlp;
 mod random;
@@ -118,9 +119,30 @@ pub trait Policy: Send {
         self.occupancy().capacity
     }
 
+    /// What the capacity bounds: [`Bound::Sizes`] unless the policy says
+    /// otherwise.
+    #[inline]
+    fn bound(&self) -> Bound {
+        Bound::Sizes
+    }
+
     /// Recomputes the policy's bookkeeping from scratch and panics, naming the
     /// broken invariant, if it disagrees with the incremental state.
     fn check_invariants(&self);
+}
+
+/// How a policy's capacity bounds what it holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bound {
+    /// The resident objects' sizes sum to at most the capacity, and an object
+    /// that fits in the free space is admitted without evictions: the
+    /// contract of [`Policy`].
+    Sizes,
+    /// memcached's slab allocator: the capacity is `-m`, counted in 1 MiB
+    /// pages of chunks; every slab class gets its first page even past it,
+    /// and a store can evict in its own class while others have room. The
+    /// sizes are still the objects' (value) sizes.
+    SlabPages,
 }
 
 /// What a policy holds: how many objects, how many units, out of how many.

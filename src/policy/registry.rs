@@ -104,6 +104,7 @@ pub static POLICIES: &[PolicySpec] = &[
     super::redis_lfu::SPEC,
     super::redis_random::SPEC,
     super::memcached::SPEC,
+    super::memcached_slabs::SPEC,
     super::adapters::crate_lru::SPEC,
     super::adapters::crate_quick_cache::SPEC,
     super::adapters::crate_moka::SPEC,

@@ -58,6 +58,14 @@ pub enum ReplayError {
         /// The sample's rate.
         rate: f64,
     },
+    /// A policy whose memory comes in fixed pages cannot be scaled down.
+    #[error(
+        "policy `{policy}` cannot be sampled: its memory comes in 1 MiB slab pages, which a miniature cache does not scale; replay it unsampled"
+    )]
+    PagesDoNotScale {
+        /// The policy.
+        policy: String,
+    },
 }
 
 impl From<StreamError> for ReplayError {

@@ -77,6 +77,14 @@ impl Replay<'_> {
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<Vec<SampledResult>, ReplayError> {
         let started = Instant::now();
+        if let Some(paged) = policies
+            .iter()
+            .find(|p| p.build(0, self.seed).bound() == crate::policy::Bound::SlabPages)
+        {
+            return Err(ReplayError::PagesDoNotScale {
+                policy: paged.label.clone(),
+            });
+        }
         let rate = sample.rate();
         let miniature = |capacity: u64| -> Result<u64, ReplayError> {
             let scaled = (capacity as f64 * rate).floor() as u64;

@@ -218,3 +218,24 @@ fn bad_sampling_flags_are_refused_by_name() {
     }
     assert!(!out.join("mrc.csv").exists(), "nothing written");
 }
+
+#[test]
+fn a_slab_policy_is_refused_a_miniature() {
+    // Its 1 MiB pages do not shrink with the sample: a miniature would hold
+    // every sampled key in its first pages.
+    let output = cachelab(&[
+        "mrc",
+        "--trace",
+        &trace(),
+        "--policy",
+        "lru,memcached_slabs",
+        "--sample",
+        "0.1",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("policy `memcached_slabs` cannot be sampled"),
+        "{stderr}"
+    );
+}

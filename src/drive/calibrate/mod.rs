@@ -5,7 +5,8 @@
 //! key ([`probe`]), drives the stream through it ([`crate::drive`]) and
 //! reads the keys it held at the end (Redis `INFO keyspace`, memcached
 //! `curr_items`). The model ([`model::model_of`]) is then given that many
-//! objects and replays the same stream in the driver's batches, at the pace
+//! objects (memcached's slab model: the `-m` bytes themselves, the objects
+//! at their sizes) and replays the same stream in the driver's batches, at the pace
 //! the server saw (its measured rate, or `--rate`), so that Redis's
 //! one-second LRU clock ticks as it did in the server. Runs differ in their
 //! seed (the workload's and the model's); the difference of hit ratios
@@ -127,8 +128,10 @@ pub struct SideRun {
 pub struct Run {
     /// The seed of the workload and of the model.
     pub seed: u64,
-    /// The keys the server held at the end: the model's capacity.
+    /// The keys the server held at the end.
     pub keys_held: u64,
+    /// The model's capacity: `keys_held` objects, or memcached's `-m` bytes.
+    pub capacity: model::Capacity,
     /// The server's memory per key.
     pub memory: MemoryModel,
     /// Requests per second the server was driven at (measured when unpaced).
@@ -221,9 +224,13 @@ fn one_run(
         phase_ns,
         rate: outcome.rate.is_none().then_some(rate),
     };
+    let capacity = match (program.protocol(), config.spawn.maxmemory) {
+        (Protocol::Memcached, Some(bytes)) => model::Capacity::Bytes(bytes),
+        _ => model::Capacity::Keys(keys_held),
+    };
     let modelled = model::run(
         &choice,
-        keys_held,
+        capacity,
         &replay,
         config.options.pipeline,
         interval,
@@ -233,6 +240,7 @@ fn one_run(
     let run = Run {
         seed: prepared.seed.0,
         keys_held,
+        capacity,
         memory,
         rate,
         clock_phase_ns: phase_ns,

@@ -8,8 +8,10 @@
 //! rule of [`crate::replay::pipeline`], which the driver's fills follow too.
 //! Connections are modelled as one
 //! sequence of batches: with several, the server interleaves them in an
-//! order no model can know. Every object counts 1, because the model's
-//! capacity is the key count the server held.
+//! order no model can know. The model's capacity is the key count the
+//! server held (Redis: every object then counts 1), or memcached's `-m`
+//! bytes (the slab model: objects keep their sizes, as the driver stores
+//! them: a value of the object's size under the key `cachelab:<n>`).
 
 use std::ops::ControlFlow;
 
@@ -28,7 +30,7 @@ use crate::request::{Op, Request};
 pub fn model_of(program: Program, server: &ServerInfo) -> Result<PolicyChoice, CalibrateError> {
     let config = |name: &str| server.config.get(name).cloned().unwrap_or_default();
     let text = match program {
-        Program::Memcached => "memcached".to_string(),
+        Program::Memcached => "memcached_slabs".to_string(),
         Program::RedisServer | Program::ValkeyServer => {
             let samples = config("maxmemory-samples");
             match config("maxmemory-policy").as_str() {
@@ -63,6 +65,16 @@ pub struct Clock {
     pub rate: Option<f64>,
 }
 
+/// The capacity the model is given.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Capacity {
+    /// Objects, each counting 1: the keys the server held at the end.
+    Keys(u64),
+    /// Bytes of memory (memcached's `-m`), objects counting their sizes.
+    Bytes(u64),
+}
+
 /// What the model did to the counted requests.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelRun {
@@ -74,20 +86,41 @@ pub struct ModelRun {
     pub evictions: u64,
 }
 
-/// Replays `replay`'s stream through `choice` at `capacity` objects in
-/// batches of `pipeline`, tallying per `interval` counted requests. The
+/// Replays `replay`'s stream through `choice` at `capacity` in batches of
+/// `pipeline`, tallying per `interval` counted requests; with a capacity in
+/// bytes, after the probe's stores and deletes. The
 /// model's clock reads `clock.phase_ns` plus, with `clock.rate`, `i / rate`
 /// seconds at request `i` (the pace the server saw), else the request's own
 /// time.
 pub fn run(
     choice: &PolicyChoice,
-    capacity: u64,
+    capacity: Capacity,
     replay: &Replay,
     pipeline: usize,
     interval: u64,
     clock: Clock,
 ) -> Result<ModelRun, ReplayError> {
-    let mut policy = choice.build(capacity, replay.seed);
+    let (units, unit_sizes) = match capacity {
+        Capacity::Keys(keys) => (keys, true),
+        Capacity::Bytes(bytes) => (bytes, false),
+    };
+    let mut policy = choice.build(units, replay.seed);
+    if !unit_sizes {
+        // The probe stored and deleted these before the run: in memcached
+        // the pages they took stay with their classes.
+        let mut evicted = Vec::new();
+        let probed = super::probe::first_keys(replay)?;
+        for &(key, size) in &probed {
+            let request = Request {
+                time_ns: clock.phase_ns,
+                ..Request::get(key, size)
+            };
+            policy.insert(&request, &mut evicted);
+        }
+        for &(key, _) in &probed {
+            policy.remove(key);
+        }
+    }
     let mut out = ModelRun::default();
     let mut evicted = Vec::new();
     let mut batch: Vec<(Request, bool)> = Vec::with_capacity(pipeline);
@@ -135,7 +168,7 @@ pub fn run(
     replay.visit_batches(|requests, counted_from| {
         for (i, request) in requests.iter().enumerate() {
             let mut request = Request {
-                size: 1,
+                size: if unit_sizes { 1 } else { request.size },
                 ..*request
             };
             let since_start = match clock.rate {
@@ -180,10 +213,10 @@ mod tests {
             seed: Seed(1),
         };
         let lru = PolicyChoice::parse("lru").unwrap();
-        let batched = run(&lru, 10, &replay, 4, 2, Clock::default()).unwrap();
+        let batched = run(&lru, Capacity::Keys(10), &replay, 4, 2, Clock::default()).unwrap();
         assert_eq!(batched.total, Tally { gets: 4, hits: 0 });
         assert_eq!(batched.intervals, [Tally { gets: 2, hits: 0 }; 2]);
-        let single = run(&lru, 10, &replay, 1, 2, Clock::default()).unwrap();
+        let single = run(&lru, Capacity::Keys(10), &replay, 1, 2, Clock::default()).unwrap();
         assert_eq!(single.total, Tally { gets: 4, hits: 3 });
         assert_eq!(single.evictions, 0);
     }
@@ -219,7 +252,15 @@ mod tests {
                     capacity: 50,
                 };
                 let replayed = replay.run_cell(&cell, pipeline).unwrap();
-                let modelled = run(&policy, 50, &replay, pipeline, 1000, Clock::default()).unwrap();
+                let modelled = run(
+                    &policy,
+                    Capacity::Keys(50),
+                    &replay,
+                    pipeline,
+                    1000,
+                    Clock::default(),
+                )
+                .unwrap();
                 assert_eq!(
                     modelled.total.gets, replayed.requests,
                     "{choice} B={pipeline}"
@@ -265,6 +306,6 @@ mod tests {
             "{error}"
         );
         let memcached = model_of(Program::Memcached, &ServerInfo::default()).unwrap();
-        assert_eq!(memcached.label, "memcached");
+        assert_eq!(memcached.label, "memcached_slabs");
     }
 }

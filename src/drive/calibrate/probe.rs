@@ -39,7 +39,7 @@ impl MemoryModel {
 }
 
 /// The first [`PROBE_KEYS`] distinct keys of the stream, each with its size.
-fn first_keys(replay: &Replay) -> Result<Vec<(u64, u32)>, ReplayError> {
+pub fn first_keys(replay: &Replay) -> Result<Vec<(u64, u32)>, ReplayError> {
     let mut seen = rustc_hash::FxHashSet::default();
     let mut keys = Vec::new();
     replay.visit_batches(|batch, _| {

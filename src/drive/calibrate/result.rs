@@ -327,8 +327,14 @@ impl Calibration {
             let predicted = self.maxmemory.map_or(String::new(), |limit| {
                 format!(": maxmemory {limit} bytes holds {} keys", m.keys_in(limit))
             });
+            let given = match first.capacity {
+                super::model::Capacity::Keys(_) => "the count of its run, in objects".to_string(),
+                super::model::Capacity::Bytes(bytes) => {
+                    format!("the server's {bytes} bytes, the objects at their sizes")
+                }
+            };
             lines.push(format!(
-                "capacity: the server held {:.0} keys at the end (mean per run); the model is given the count of its run, in objects",
+                "capacity: the server held {:.0} keys at the end (mean per run); the model is given {given}",
                 mean(&|r| r.keys_held as f64)
             ));
             lines.push(format!(

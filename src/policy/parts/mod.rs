@@ -12,7 +12,9 @@ pub mod queue;
 pub mod redis_dict;
 pub mod redis_pool;
 pub mod room;
+pub mod segmented;
 pub mod sketch;
+pub mod slab_automove;
 #[cfg(test)]
 pub mod testing;
 
