@@ -334,14 +334,21 @@ impl FilterChoice {
     }
 }
 
-/// `text` cut at the first `+` that starts a filter name (a `+` followed
-/// by a letter, so that a value such as `1e+6` stays whole).
+/// `text` cut at the first `+` that starts a filter name (a `+` followed,
+/// after any spaces, by a letter, so that a value such as `1e+6` stays
+/// whole); both parts trimmed.
 fn split_filter(text: &str) -> (&str, Option<&str>) {
-    let bytes = text.as_bytes();
-    let at = (0..bytes.len())
-        .find(|&i| bytes[i] == b'+' && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic));
-    match at {
-        Some(i) => (&text[..i], Some(&text[i + 1..])),
+    let starts_name = |i: usize| {
+        text[i + 1..]
+            .trim_start()
+            .starts_with(|c: char| c.is_ascii_alphabetic())
+    };
+    match text
+        .match_indices('+')
+        .map(|(i, _)| i)
+        .find(|&i| starts_name(i))
+    {
+        Some(i) => (text[..i].trim(), Some(text[i + 1..].trim())),
         None => (text, None),
     }
 }
