@@ -246,22 +246,69 @@ impl<R: Uniform> Admission for AdaptSize<R> {
 }
 
 /// The paper's model of a cache of `capacity` under the tabled rates.
+///
+/// Every term of the model's sums depends on an object only through its
+/// (rate, size), and most objects share one with many others (a unit size,
+/// a rate of 1 or 0.3): each term is computed once per distinct pair, its
+/// `class`, and the sums still add one term per object in table order, so
+/// the result is bit for bit the per-object computation's.
 struct Model {
+    /// Each distinct (rate, size) pair.
     rates: Vec<f64>,
     sizes: Vec<f64>,
+    /// Each object's class, in table order.
+    class_of: Vec<u32>,
     capacity: f64,
-    /// Scratch: each object's admission probability at the c being modelled.
+    /// Scratch per class: admission probability, then a sum's term.
     admit: Vec<f64>,
+    term: Vec<f64>,
 }
 
 impl Model {
     fn new(rows: &[Seen], capacity: f64) -> Self {
+        let mut classes: FxHashMap<(u64, u64), u32> = FxHashMap::default();
+        let (mut rates, mut sizes) = (Vec::new(), Vec::new());
+        let class_of = rows
+            .iter()
+            .map(|row| {
+                *classes
+                    .entry((row.rate.to_bits(), row.size))
+                    .or_insert_with(|| {
+                        rates.push(row.rate);
+                        sizes.push(row.size as f64);
+                        (rates.len() - 1) as u32
+                    })
+            })
+            .collect();
         Model {
-            rates: rows.iter().map(|r| r.rate).collect(),
-            sizes: rows.iter().map(|r| r.size as f64).collect(),
+            admit: Vec::with_capacity(rates.len()),
+            term: Vec::with_capacity(rates.len()),
+            rates,
+            sizes,
+            class_of,
             capacity,
-            admit: Vec::with_capacity(rows.len()),
         }
+    }
+
+    /// Σ over objects of `term` of each one's class, in table order.
+    fn sum_terms(&self) -> f64 {
+        let mut sum = 0.0;
+        for &class in &self.class_of {
+            sum += self.term[class as usize];
+        }
+        sum
+    }
+
+    /// Sets each class's term to `f(rate, size, admission probability)`.
+    fn set_terms(&mut self, f: impl Fn(f64, f64, f64) -> f64) {
+        self.term.clear();
+        self.term.extend(
+            self.rates
+                .iter()
+                .zip(&self.sizes)
+                .zip(&self.admit)
+                .map(|((&rate, &size), &p)| f(rate, size, p)),
+        );
     }
 
     /// The log2 c of the highest modelled hit rate, or None when the model
@@ -323,42 +370,36 @@ impl Model {
     /// c = 2^`log2_c`.
     fn hit_rate(&mut self, log2_c: f64) -> f64 {
         let c = 2f64.powf(log2_c);
-        let mut admitted_load = 0.0;
-        for (&rate, &size) in self.rates.iter().zip(&self.sizes) {
-            admitted_load += rate * (-size / c).exp() * size;
-        }
-        if admitted_load <= 0.0 {
-            return 0.0;
-        }
         self.admit.clear();
         self.admit
             .extend(self.sizes.iter().map(|&size| (-size / c).exp()));
-        let t = self.characteristic_time(self.capacity / admitted_load);
-        let mut hits = 0.0;
-        for (&rate, &p) in self.rates.iter().zip(&self.admit) {
-            hits += rate * hit_probability(t, rate, p);
+        self.set_terms(|rate, size, p| rate * p * size);
+        let admitted_load = self.sum_terms();
+        if admitted_load <= 0.0 {
+            return 0.0;
         }
-        hits
+        let t = self.characteristic_time(self.capacity / admitted_load);
+        self.set_terms(|rate, _, p| rate * hit_probability(t, rate, p));
+        self.sum_terms()
     }
 
     /// The characteristic time from `t`: the fixed point of
     /// T ← T · capacity / (expected bytes resident at T).
-    fn characteristic_time(&self, mut t: f64) -> f64 {
+    fn characteristic_time(&mut self, mut t: f64) -> f64 {
         for _ in 0..T_STEPS {
             if t > 1e70 {
                 break;
             }
-            let mut resident = 0.0;
-            for ((&rate, &p), &size) in self.rates.iter().zip(&self.admit).zip(&self.sizes) {
+            self.set_terms(|rate, size, p| {
                 let load = rate * t;
                 if load > 150.0 {
-                    resident += size;
+                    size
                 } else {
                     let grown = p * (load.exp() - 1.0);
-                    resident += size * (grown / (1.0 + grown));
+                    size * (grown / (1.0 + grown))
                 }
-            }
-            t = self.capacity * t / resident;
+            });
+            t = self.capacity * t / self.sum_terms();
         }
         t
     }
@@ -415,9 +456,8 @@ mod tests {
             },
         ];
         let mut model = Model::new(&rows, 200.0);
-        model
-            .admit
-            .extend(model.sizes.iter().map(|&s| (-s / 128.0).exp()));
+        let admit: Vec<f64> = model.sizes.iter().map(|&s| (-s / 128.0).exp()).collect();
+        model.admit = admit;
         let t = model.characteristic_time(1.0);
         let resident: f64 = rows
             .iter()
