@@ -421,13 +421,7 @@ fn hit_probability(t: f64, l: f64, p: f64) -> f64 {
     } else {
         numerator / denominator
     };
-    if h < 0.0 {
-        0.0
-    } else if h > 1.0 {
-        1.0
-    } else {
-        h
-    }
+    h.clamp(0.0, 1.0)
 }
 
 #[cfg(test)]
