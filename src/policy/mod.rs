@@ -6,6 +6,7 @@
 //! libCacheSim, because in cache-aside the insert happens only after the
 //! database has answered.
 
+pub mod admission;
 pub mod parts;
 mod registry;
 
@@ -38,8 +39,10 @@ mod slru;
 mod twoq;
 mod wtinylfu;
 
+pub use admission::{FILTERS, FilterSpec, find_filter};
 pub use registry::{
-    POLICIES, ParamKind, ParamSpec, Params, PolicyChoice, PolicyError, PolicySpec, find_policy,
+    BuildArgs, FilterChoice, POLICIES, ParamKind, ParamSpec, Params, PolicyChoice, PolicyError,
+    PolicySpec, find_policy,
 };
 
 use crate::request::Request;

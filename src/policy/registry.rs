@@ -5,6 +5,7 @@
 use std::fmt;
 
 use super::Policy;
+use super::admission::{FILTERS, FilterSpec, Filtered, find_filter};
 use crate::seed::Seed;
 
 /// The type and allowed range of a policy parameter.
@@ -128,21 +129,41 @@ pub enum PolicyError {
         /// The registered names.
         known: String,
     },
-    /// The policy has no such parameter.
-    #[error("policy `{policy}` has no parameter `{param}`; its parameters: {allowed}")]
+    /// No admission filter has this name.
+    #[error("unknown admission filter `{name}`{hint}; known filters: {known}")]
+    UnknownFilter {
+        /// What was written after the `+`.
+        name: String,
+        /// "; did you mean `x`?" when a known name is close, else empty.
+        hint: String,
+        /// The registered filter names.
+        known: String,
+    },
+    /// More than one `+FILTER` was written.
+    #[error("policy `{text}`: one admission filter at most (POLICY[:params][+FILTER[:params]])")]
+    SeveralFilters {
+        /// What was written.
+        text: String,
+    },
+    /// The policy or filter has no such parameter.
+    #[error("{kind} `{owner}` has no parameter `{param}`; its parameters: {allowed}")]
     UnknownParam {
-        /// The policy.
-        policy: String,
+        /// "policy" or "admission filter".
+        kind: &'static str,
+        /// The policy or filter.
+        owner: String,
         /// What was written.
         param: String,
         /// The parameters it has.
         allowed: String,
     },
     /// The value does not parse or is out of range.
-    #[error("policy `{policy}` parameter `{param}`: `{value}` is not allowed; expected {expected}")]
+    #[error("{kind} `{owner}` parameter `{param}`: `{value}` is not allowed; expected {expected}")]
     BadValue {
-        /// The policy.
-        policy: String,
+        /// "policy" or "admission filter".
+        kind: &'static str,
+        /// The policy or filter.
+        owner: String,
         /// The parameter.
         param: String,
         /// What was written.
@@ -151,10 +172,12 @@ pub enum PolicyError {
         expected: String,
     },
     /// A parameter was not written as `name=value`.
-    #[error("policy `{policy}`: `{text}` is not of the form name=value")]
+    #[error("{kind} `{owner}`: `{text}` is not of the form name=value")]
     Malformed {
-        /// The policy.
-        policy: String,
+        /// "policy" or "admission filter".
+        kind: &'static str,
+        /// The policy or filter.
+        owner: String,
         /// What was written.
         text: String,
     },
@@ -198,16 +221,29 @@ impl Params {
     }
 }
 
-/// A policy with its parameters, as chosen by a user: `s3fifo:small=0.2`.
+/// A policy with its parameters and an optional admission filter, as
+/// chosen by a user: `s3fifo:small=0.2`, `lru+bloom`, `lru+size:c=65536`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PolicyChoice {
     /// The registered policy.
     pub spec: &'static PolicySpec,
     /// Its parameters.
     pub params: Params,
+    /// The admission filter in front of it, if any.
+    pub filter: Option<FilterChoice>,
     /// The name used in results: the policy name, followed by the
-    /// parameters that differ from their defaults.
+    /// parameters that differ from their defaults, then `+` and the
+    /// filter's name and changed parameters.
     pub label: String,
+}
+
+/// An admission filter with its parameters: `bloom`, `size:c=65536`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FilterChoice {
+    /// The registered filter.
+    pub spec: &'static FilterSpec,
+    /// Its parameters.
+    pub params: Params,
 }
 
 impl PartialEq for PolicySpec {
@@ -217,74 +253,161 @@ impl PartialEq for PolicySpec {
 }
 
 impl PolicyChoice {
-    /// Parses `name` or `name:param=value,param=value`.
+    /// Parses `name`, `name:param=value,param=value`, and either followed
+    /// by `+filter` or `+filter:param=value,...`.
     pub fn parse(text: &str) -> Result<PolicyChoice, PolicyError> {
         let text = text.trim();
-        let (name, rest) = text.split_once(':').unwrap_or((text, ""));
+        let (policy_text, filter_text) = split_filter(text);
+        let (name, rest) = policy_text.split_once(':').unwrap_or((policy_text, ""));
+        let name = name.trim();
         let spec = find_policy(name).ok_or_else(|| PolicyError::UnknownPolicy {
             name: name.to_string(),
-            hint: crate::suggest::nearest(name, POLICIES.iter().map(|s| s.name))
-                .map(|n| format!("; did you mean `{n}`?"))
-                .unwrap_or_default(),
-            known: POLICIES
-                .iter()
-                .map(|s| s.name)
-                .collect::<Vec<_>>()
-                .join(", "),
+            hint: hint(name, POLICIES.iter().map(|s| s.name)),
+            known: names(POLICIES.iter().map(|s| s.name)),
         })?;
-        let mut params = Params::defaults(spec.params);
-        for pair in rest.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (param, value) = pair.split_once('=').ok_or_else(|| PolicyError::Malformed {
-                policy: spec.name.to_string(),
-                text: pair.to_string(),
-            })?;
-            let (param, value) = (param.trim(), value.trim());
-            let param_spec = spec
-                .params
-                .iter()
-                .find(|p| p.name == param)
-                .ok_or_else(|| PolicyError::UnknownParam {
-                    policy: spec.name.to_string(),
-                    param: param.to_string(),
-                    allowed: allowed_params(spec),
-                })?;
-            let parsed =
-                parse_value(param_spec.kind, value).ok_or_else(|| PolicyError::BadValue {
-                    policy: spec.name.to_string(),
-                    param: param.to_string(),
-                    value: value.to_string(),
-                    expected: describe_kind(param_spec.kind),
-                })?;
-            let slot = params.values.iter_mut().find(|(n, _)| *n == param);
-            slot.expect("every declared parameter has a value").1 = parsed;
+        let params = parse_params("policy", spec.name, spec.params, rest)?;
+        let filter = filter_text
+            .map(|f| FilterChoice::parse(f, text))
+            .transpose()?;
+        let mut label = label(spec.name, spec.params, &params);
+        if let Some(filter) = &filter {
+            label.push('+');
+            label.push_str(&self::label(
+                filter.spec.name,
+                filter.spec.params,
+                &filter.params,
+            ));
         }
-        let label = label(spec, &params);
         Ok(PolicyChoice {
             spec,
             params,
+            filter,
             label,
         })
     }
 
-    /// Builds an empty policy of `capacity` units.
+    /// Builds an empty policy of `capacity` units, behind its admission
+    /// filter when it has one. The policy's seed does not depend on the
+    /// filter, so `lru+size` and `lru` evict alike given the same admissions.
     pub fn build(&self, capacity: u64, seed: Seed) -> Box<dyn Policy> {
-        (self.spec.build)(&BuildArgs {
+        let policy = (self.spec.build)(&BuildArgs {
             capacity,
             params: &self.params,
             seed: seed.derive(self.spec.name),
-        })
+        });
+        match &self.filter {
+            None => policy,
+            Some(filter) => {
+                let admission = (filter.spec.build)(&BuildArgs {
+                    capacity,
+                    params: &filter.params,
+                    seed: seed.derive(ADMISSION_SEED_LABEL),
+                });
+                Box::new(Filtered::new(policy, admission))
+            }
+        }
     }
 }
 
-fn allowed_params(spec: &PolicySpec) -> String {
-    if spec.params.is_empty() {
+/// The seed label of every admission filter: a policy has one filter at
+/// most, and filters that draw alike (`size` and an `adaptsize` that never
+/// retunes) then draw the same stream.
+const ADMISSION_SEED_LABEL: &str = "admission";
+
+impl FilterChoice {
+    /// Parses `filter` or `filter:param=value,...`; `whole` is the whole
+    /// policy text, for the error when a second filter follows.
+    fn parse(text: &str, whole: &str) -> Result<FilterChoice, PolicyError> {
+        if split_filter(text).1.is_some() {
+            return Err(PolicyError::SeveralFilters {
+                text: whole.to_string(),
+            });
+        }
+        let (name, rest) = text.split_once(':').unwrap_or((text, ""));
+        let name = name.trim();
+        let spec = find_filter(name).ok_or_else(|| PolicyError::UnknownFilter {
+            name: name.to_string(),
+            hint: hint(name, FILTERS.iter().map(|s| s.name)),
+            known: names(FILTERS.iter().map(|s| s.name)),
+        })?;
+        let params = parse_params("admission filter", spec.name, spec.params, rest)?;
+        Ok(FilterChoice { spec, params })
+    }
+}
+
+/// `text` cut at the first `+` that starts a filter name (a `+` followed,
+/// after any spaces, by a letter, so that a value such as `1e+6` stays
+/// whole); both parts trimmed.
+fn split_filter(text: &str) -> (&str, Option<&str>) {
+    let starts_name = |i: usize| {
+        text[i + 1..]
+            .trim_start()
+            .starts_with(|c: char| c.is_ascii_alphabetic())
+    };
+    match text
+        .match_indices('+')
+        .map(|(i, _)| i)
+        .find(|&i| starts_name(i))
+    {
+        Some(i) => (text[..i].trim(), Some(text[i + 1..].trim())),
+        None => (text, None),
+    }
+}
+
+fn hint<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+    crate::suggest::nearest(name, candidates)
+        .map(|n| format!("; did you mean `{n}`?"))
+        .unwrap_or_default()
+}
+
+fn names<'a>(candidates: impl Iterator<Item = &'a str>) -> String {
+    candidates.collect::<Vec<_>>().join(", ")
+}
+
+/// `rest` (`param=value,param=value`) read against `specs`, each value
+/// checked; errors name the `kind` ("policy", "admission filter") and `owner`.
+fn parse_params(
+    kind: &'static str,
+    owner: &str,
+    specs: &'static [ParamSpec],
+    rest: &str,
+) -> Result<Params, PolicyError> {
+    let mut params = Params::defaults(specs);
+    for pair in rest.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (param, value) = pair.split_once('=').ok_or_else(|| PolicyError::Malformed {
+            kind,
+            owner: owner.to_string(),
+            text: pair.to_string(),
+        })?;
+        let (param, value) = (param.trim(), value.trim());
+        let param_spec =
+            specs
+                .iter()
+                .find(|p| p.name == param)
+                .ok_or_else(|| PolicyError::UnknownParam {
+                    kind,
+                    owner: owner.to_string(),
+                    param: param.to_string(),
+                    allowed: allowed_params(specs),
+                })?;
+        let parsed = parse_value(param_spec.kind, value).ok_or_else(|| PolicyError::BadValue {
+            kind,
+            owner: owner.to_string(),
+            param: param.to_string(),
+            value: value.to_string(),
+            expected: describe_kind(param_spec.kind),
+        })?;
+        let slot = params.values.iter_mut().find(|(n, _)| *n == param);
+        slot.expect("every declared parameter has a value").1 = parsed;
+    }
+    Ok(params)
+}
+
+fn allowed_params(specs: &[ParamSpec]) -> String {
+    if specs.is_empty() {
         return "none".to_string();
     }
-    spec.params
-        .iter()
-        .map(|p| p.name)
-        .collect::<Vec<_>>()
-        .join(", ")
+    specs.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
 }
 
 /// Human description of what a parameter kind accepts.
@@ -317,9 +440,8 @@ fn parse_value(kind: ParamKind, text: &str) -> Option<f64> {
     }
 }
 
-fn label(spec: &PolicySpec, params: &Params) -> String {
-    let changed: Vec<String> = spec
-        .params
+fn label(name: &str, specs: &[ParamSpec], params: &Params) -> String {
+    let changed: Vec<String> = specs
         .iter()
         .zip(&params.values)
         .filter(|(p, (_, v))| p.default != *v)
@@ -329,9 +451,9 @@ fn label(spec: &PolicySpec, params: &Params) -> String {
         })
         .collect();
     if changed.is_empty() {
-        spec.name.to_string()
+        name.to_string()
     } else {
-        format!("{}:{}", spec.name, changed.join(","))
+        format!("{name}:{}", changed.join(","))
     }
 }
 

@@ -2,7 +2,7 @@
 //! and as the README's Markdown table.
 
 use crate::metrics::CellResult;
-use crate::policy::{POLICIES, ParamKind, ParamSpec};
+use crate::policy::{FILTERS, POLICIES, ParamKind, ParamSpec};
 use crate::units::format_bytes;
 
 /// A ratio to four places, or "no data".
@@ -73,24 +73,32 @@ pub fn policies_markdown() -> String {
         "| policy | what it does | parameters (defaults) | follows |\n|---|---|---|---|\n",
     );
     for spec in POLICIES {
-        let params: Vec<String> = spec
-            .params
-            .iter()
-            .map(|p| format!("`{}={}`", p.name, param_default(p)))
-            .collect();
-        out.push_str(&format!(
-            "| `{}` | {} | {} | {} |\n",
-            spec.name,
-            spec.about,
-            if params.is_empty() {
-                "—".to_string()
-            } else {
-                params.join(", ")
-            },
-            spec.source
-        ));
+        markdown_row(&mut out, spec.name, spec.about, spec.params, spec.source);
+    }
+    out.push_str(
+        "\nAdmission filters, written after any policy: `POLICY[:params]+FILTER[:params]` \
+         (`lru+bloom`, `s3fifo+adaptsize`, `lru+size:c=65536`).\n\n\
+         | filter | what it does | parameters (defaults) | follows |\n|---|---|---|---|\n",
+    );
+    for spec in FILTERS {
+        markdown_row(&mut out, spec.name, spec.about, spec.params, spec.source);
     }
     out
+}
+
+fn markdown_row(out: &mut String, name: &str, about: &str, params: &[ParamSpec], source: &str) {
+    let params: Vec<String> = params
+        .iter()
+        .map(|p| format!("`{}={}`", p.name, param_default(p)))
+        .collect();
+    out.push_str(&format!(
+        "| `{name}` | {about} | {} | {source} |\n",
+        if params.is_empty() {
+            "—".to_string()
+        } else {
+            params.join(", ")
+        },
+    ));
 }
 
 fn param_default(p: &ParamSpec) -> String {
@@ -104,18 +112,25 @@ fn param_default(p: &ParamSpec) -> String {
 pub fn policies_table() -> String {
     let mut out = String::new();
     for spec in POLICIES {
-        out.push_str(&format!("{:<18} {}\n", spec.name, spec.about));
-        out.push_str(&format!("{:<18} source: {}\n", "", spec.source));
-        for p in spec.params {
-            let default = match p.kind {
-                ParamKind::Bool => (p.default != 0.0).to_string(),
-                _ => p.default.to_string(),
-            };
-            out.push_str(&format!(
-                "{:<18} {}={} — {}\n",
-                "", p.name, default, p.about
-            ));
-        }
+        text_entry(&mut out, spec.name, spec.about, spec.params, spec.source);
+    }
+    out.push_str("\nadmission filters (POLICY[:params]+FILTER[:params], e.g. lru+bloom):\n");
+    for spec in FILTERS {
+        text_entry(&mut out, spec.name, spec.about, spec.params, spec.source);
     }
     out
+}
+
+fn text_entry(out: &mut String, name: &str, about: &str, params: &[ParamSpec], source: &str) {
+    out.push_str(&format!("{name:<18} {about}\n"));
+    out.push_str(&format!("{:<18} source: {source}\n", ""));
+    for p in params {
+        out.push_str(&format!(
+            "{:<18} {}={} — {}\n",
+            "",
+            p.name,
+            param_default(p),
+            p.about
+        ));
+    }
 }

@@ -19,7 +19,7 @@ use super::ScenarioFile;
 use super::reference::{SECTIONS, default_value};
 use super::scheme::SCHEMES;
 use super::values::{NUMBER_PATTERN, anchored};
-use crate::policy::POLICIES;
+use crate::policy::{FILTERS, POLICIES};
 
 /// The JSON Schema (draft 7) of a scenario file.
 pub fn json_schema() -> serde_json::Value {
@@ -173,12 +173,18 @@ pub(super) fn seed(_: &mut SchemaGenerator) -> Schema {
     })
 }
 
-/// `nodes.policy`: a registered name, then optional `:param=value,...`.
+/// `nodes.policy`: a registered name, then optional `:param=value,...`,
+/// then an optional admission filter `+name[:param=value,...]`.
 pub(super) fn policy(_: &mut SchemaGenerator) -> Schema {
     let names: Vec<&str> = POLICIES.iter().map(|spec| spec.name).collect();
+    let filters: Vec<&str> = FILTERS.iter().map(|spec| spec.name).collect();
     json_schema!({
         "type": "string",
-        "pattern": format!(r"^\s*({})(:.*)?$", names.join("|")),
+        "pattern": format!(
+            r"^\s*({})(:([^+]|\+[^a-z])*)?(\+({})(:.*)?)?$",
+            names.join("|"),
+            filters.join("|")
+        ),
         "examples": names,
     })
 }

@@ -74,7 +74,14 @@ const SERIAL: &str = r#"
 fn one_node_gives_the_hits_of_replay() {
     // Policies that read no clock (Redis and memcached do, so their
     // timing differs between the two engines).
-    for policy in ["lru", "s3fifo", "wtinylfu", "arc"] {
+    for policy in [
+        "lru",
+        "s3fifo",
+        "wtinylfu",
+        "arc",
+        "lru+bloom",
+        "s3fifo+bloom:window=0.5",
+    ] {
         let out = run(SERIAL, &[&format!("nodes.policy={policy}")]);
         let s = &out.summary;
         assert!(s.gets > 10_000, "{} gets", s.gets);

@@ -53,6 +53,18 @@ struct Trace {
 /// (every class gets a first page) and evict while there is room in other
 /// classes; its own `check_invariants` checks its pages.
 fn drive(name: &str, policy: &mut dyn Policy, requests: &[Request], check_every: usize) -> Trace {
+    drive_checked(name, policy, requests, check_every, false)
+}
+
+/// [`drive`], where `may_refuse` allows an admission filter to refuse an
+/// object that would fit (everything else in the contract still holds).
+fn drive_checked(
+    name: &str,
+    policy: &mut dyn Policy,
+    requests: &[Request],
+    check_every: usize,
+    may_refuse: bool,
+) -> Trace {
     let capacity = policy.capacity();
     let sized = policy.bound() == Bound::Sizes;
     let mut shadow: BTreeMap<u64, u32> = BTreeMap::new();
@@ -119,7 +131,7 @@ fn drive(name: &str, policy: &mut dyn Policy, requests: &[Request], check_every:
                     "{name}: admitted an object larger than the capacity"
                 );
             }
-            if sized && u64::from(req.size) <= free {
+            if sized && u64::from(req.size) <= free && !may_refuse {
                 assert!(
                     admitted,
                     "{name}: refused an object that fits in the free space (request {i})"
@@ -185,6 +197,38 @@ fn every_policy_keeps_the_contract_with_sizes() {
         for capacity in [5_000, 200_000] {
             let mut policy = build(spec.name, capacity);
             drive(spec.name, policy.as_mut(), &requests, 1);
+        }
+    }
+}
+
+/// Filtered policies: every filter in front of a few policies of each kind.
+fn filtered_suite() -> Vec<String> {
+    let mut names = Vec::new();
+    for filter in cachelab::policy::FILTERS {
+        for policy in ["lru", "s3fifo", "wtinylfu", "arc", "random", "belady"] {
+            names.push(format!("{policy}+{}", filter.name));
+        }
+    }
+    // Short windows and intervals, so that generations and re-tunings happen.
+    names.extend([
+        "lru+bloom:window=0.05".into(),
+        "s3fifo+adaptsize:interval=500".into(),
+    ]);
+    names
+}
+
+#[test]
+fn every_filtered_policy_keeps_the_contract_but_may_refuse() {
+    let unit = stream(30_000, 2_000, "1", 11);
+    let sized = stream(30_000, 2_000, "lognormal:median=1000,sigma=1", 12);
+    for name in filtered_suite() {
+        for (requests, capacity) in [(&unit, 7), (&unit, 100), (&sized, 5_000), (&sized, 200_000)] {
+            let run = || {
+                let mut policy = build(&name, capacity);
+                drive_checked(&name, policy.as_mut(), requests, 7, true)
+            };
+            let first = run();
+            assert_eq!(first, run(), "{name}: two runs differ");
         }
     }
 }

@@ -18,6 +18,14 @@ use cachelab::workload::{SizeLaw, Workload};
 /// (policy, stream, cache size).
 pub(crate) type Key = (String, String, u64);
 
+/// Policies behind admission filters, measured with the registry's.
+const FILTERED: [&str; 4] = [
+    "lru+bloom",
+    "lru+size:c=65536",
+    "lru+adaptsize",
+    "s3fifo+bloom",
+];
+
 fn table_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/misses.csv")
 }
@@ -69,11 +77,11 @@ fn measure() -> BTreeMap<Key, u64> {
             next_access: profile.next_access.as_deref(),
             seed: Seed(1),
         };
-        let cells: Vec<Cell> = POLICIES
-            .iter()
-            .flat_map(|spec| {
-                sizes.iter().map(|s| Cell {
-                    policy: PolicyChoice::parse(spec.name).unwrap(),
+        let names = POLICIES.iter().map(|spec| spec.name).chain(FILTERED);
+        let cells: Vec<Cell> = names
+            .flat_map(|name| {
+                sizes.iter().map(move |s| Cell {
+                    policy: PolicyChoice::parse(name).unwrap(),
                     capacity: s.resolve(profile.working_set, options.ignore_size).unwrap(),
                 })
             })

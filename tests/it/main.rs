@@ -8,6 +8,7 @@
 // allow-unwrap-in-tests reaches #[test] fns only, not these helpers; a failed unwrap here fails the test.
 #![allow(clippy::unwrap_used)]
 
+mod admission;
 mod analyze;
 mod app;
 mod calibrate;

@@ -30,7 +30,13 @@ pub struct Doorkeeper {
 impl Doorkeeper {
     /// An empty filter for a sketch counting `entries` entries.
     pub fn for_entries(entries: usize) -> Self {
-        let insertions = entries.max(1) * INSERTIONS_PER_ENTRY;
+        Doorkeeper::for_insertions(entries.max(1) * INSERTIONS_PER_ENTRY)
+    }
+
+    /// An empty filter with a 1% false-positive rate after `insertions`
+    /// distinct keys (a little more: the filter is blocked).
+    pub fn for_insertions(insertions: usize) -> Self {
+        let insertions = insertions.max(1);
         let bits = (insertions as f64 * BITS_PER_INSERTION).ceil() as usize;
         let words = bits.div_ceil(64).next_power_of_two();
         Doorkeeper {

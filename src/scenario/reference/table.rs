@@ -360,7 +360,7 @@ pub const SECTIONS: &[Section] = &[
             field("count", "number of cache nodes (ids 0 to count−1)"),
             field(
                 "policy",
-                "eviction policy, `name[:param=value,...]` (see `cachelab policies`; not `belady`, which needs the future)",
+                "eviction policy, `name[:param=value,...]`, optionally behind an admission filter `+filter[:param=value,...]` (see `cachelab policies`; not `belady`, which needs the future)",
             ),
             field("capacity", "memory of each node, counted in object sizes"),
             field("service_time", "time a node spends on one request"),
