@@ -40,7 +40,7 @@
 //! the loop runs until the object fits or COLD and HOT are both empty.
 
 use super::parts::list::Entries;
-use super::parts::segmented::{Freed, Meta, Segments, Shares, Tuning};
+use super::parts::segmented::{self, Freed, Meta, Segments, Shares, Tuning};
 use super::registry::{BuildArgs, ParamKind, ParamSpec, PolicySpec};
 use super::{Occupancy, Policy};
 use crate::request::Request;
@@ -69,24 +69,8 @@ pub const SPEC: PolicySpec = PolicySpec {
             default: 0.4,
             about: "WARM share of the bytes in use (warm_lru_pct)",
         },
-        ParamSpec {
-            name: "hot_age",
-            kind: ParamKind::Real {
-                min: 0.0,
-                max: 1000.0,
-            },
-            default: 0.2,
-            about: "HOT items older than this times the COLD tail age go to COLD (hot_max_factor)",
-        },
-        ParamSpec {
-            name: "warm_age",
-            kind: ParamKind::Real {
-                min: 0.0,
-                max: 1000.0,
-            },
-            default: 2.0,
-            about: "WARM items older than this times the COLD tail age go to COLD (warm_max_factor)",
-        },
+        segmented::HOT_AGE,
+        segmented::WARM_AGE,
     ],
     needs_future: false,
     build,
@@ -94,15 +78,7 @@ pub const SPEC: PolicySpec = PolicySpec {
 
 fn build(args: &BuildArgs) -> Box<dyn Policy> {
     let p = args.params;
-    Box::new(Memcached::new(
-        args.capacity,
-        Shares {
-            hot: p.real("hot"),
-            warm: p.real("warm"),
-            hot_age: p.real("hot_age"),
-            warm_age: p.real("warm_age"),
-        },
-    ))
+    Box::new(Memcached::new(args.capacity, Shares::from_params(p)))
 }
 
 /// memcached's segmented LRU over one slab class.

@@ -43,7 +43,7 @@
 //! limit).
 
 use super::parts::list::Entries;
-use super::parts::segmented::{Freed, Meta, Segments, Shares, Tuning};
+use super::parts::segmented::{self, Freed, Meta, Segments, Shares, Tuning};
 use super::parts::slab_automove::{Automover, ClassStats, Move};
 use super::registry::{BuildArgs, ParamKind, ParamSpec, PolicySpec};
 use super::{Bound, Occupancy, Policy};
@@ -73,24 +73,8 @@ pub const SPEC: PolicySpec = PolicySpec {
             default: 0.4,
             about: "WARM share of a class's item bytes (warm_lru_pct)",
         },
-        ParamSpec {
-            name: "hot_age",
-            kind: ParamKind::Real {
-                min: 0.0,
-                max: 1000.0,
-            },
-            default: 0.2,
-            about: "HOT items older than this times the COLD tail age go to COLD (hot_max_factor)",
-        },
-        ParamSpec {
-            name: "warm_age",
-            kind: ParamKind::Real {
-                min: 0.0,
-                max: 1000.0,
-            },
-            default: 2.0,
-            about: "WARM items older than this times the COLD tail age go to COLD (warm_max_factor)",
-        },
+        segmented::HOT_AGE,
+        segmented::WARM_AGE,
         ParamSpec {
             name: "automove",
             kind: ParamKind::Bool,
@@ -122,12 +106,7 @@ pub const SPEC: PolicySpec = PolicySpec {
 
 fn build(args: &BuildArgs) -> Box<dyn Policy> {
     let p = args.params;
-    let shares = Shares {
-        hot: p.real("hot"),
-        warm: p.real("warm"),
-        hot_age: p.real("hot_age"),
-        warm_age: p.real("warm_age"),
-    };
+    let shares = Shares::from_params(p);
     let automove = p.flag("automove").then(|| Automove {
         ratio: p.real("automove_ratio"),
         window: p.int("automove_window") as usize,

@@ -7,6 +7,29 @@
 //! item goes next ([`Segments::free_one`]).
 
 use super::list::{Entries, List};
+use crate::policy::registry::{ParamKind, ParamSpec, Params};
+
+/// The `hot_age` parameter of both memcached policies.
+pub const HOT_AGE: ParamSpec = ParamSpec {
+    name: "hot_age",
+    kind: ParamKind::Real {
+        min: 0.0,
+        max: 1000.0,
+    },
+    default: 0.2,
+    about: "HOT items older than this times the COLD tail age go to COLD (hot_max_factor)",
+};
+
+/// The `warm_age` parameter of both memcached policies.
+pub const WARM_AGE: ParamSpec = ParamSpec {
+    name: "warm_age",
+    kind: ParamKind::Real {
+        min: 0.0,
+        max: 1000.0,
+    },
+    default: 2.0,
+    about: "WARM items older than this times the COLD tail age go to COLD (warm_max_factor)",
+};
 
 /// The segment sizes and age factors.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -19,6 +42,19 @@ pub struct Shares {
     pub hot_age: f64,
     /// Maximum WARM age as a multiple of the COLD tail's age (`warm_max_factor`).
     pub warm_age: f64,
+}
+
+impl Shares {
+    /// The shares a policy's `hot`, `warm`, `hot_age` and `warm_age`
+    /// parameters give.
+    pub fn from_params(p: &Params) -> Shares {
+        Shares {
+            hot: p.real("hot"),
+            warm: p.real("warm"),
+            hot_age: p.real("hot_age"),
+            warm_age: p.real("warm_age"),
+        }
+    }
 }
 
 impl Default for Shares {
