@@ -49,7 +49,7 @@ fn database_alone_is_an_mmc_queue() {
 
 /// One user, no think time, fixed delays: requests reach the node in the
 /// order they are issued, fills included, so the node sees the replay stream.
-const SERIAL: &str = r#"
+pub(crate) const SERIAL: &str = r#"
     duration = "30s"
     [workload]
     alpha = 0.9

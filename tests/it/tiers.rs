@@ -71,33 +71,16 @@ impl PlainLru {
     }
 }
 
-/// One user with no think time and fixed delays: requests are strictly one
-/// after another, and each miss's fill reaches the node before the next
-/// request (see `cluster::SERIAL`); a near cache in front, filled by every
-/// answer.
-const SERIAL: &str = r#"
-    duration = "20s"
-    [workload]
-    alpha = 0.9
-    keys = 20000
-    object_size = "lognormal:median=2KiB,sigma=1"
-    [clients]
-    mode = "closed"
-    users = 1
-    think_time = "0s"
-    [nodes]
-    count = 1
-    capacity = "8MiB"
-    concurrency = 1
-    service_time = "5us"
-    latency = "50us"
-    [database]
-    service_time = "200us"
-    latency = "50us"
-    [[tiers]]
-    capacity = "1MiB"
-    invalidation = "none"
-"#;
+/// A near cache in front of `cluster::SERIAL`'s one node, filled by every
+/// answer: one user with no think time and fixed delays, so requests are
+/// strictly one after another and each miss's fill reaches the node before
+/// the next request. Run for 20 s.
+fn serial_near() -> String {
+    format!(
+        "{}\n    [[tiers]]\n    capacity = \"1MiB\"\n    invalidation = \"none\"\n",
+        crate::cluster::SERIAL
+    )
+}
 
 /// The cluster's request stream, `gets` long.
 fn serial_requests(gets: u64) -> Vec<Request> {
@@ -116,8 +99,9 @@ fn serial_requests(gets: u64) -> Vec<Request> {
 fn a_local_lru_in_front_of_a_shared_lru_gives_the_hits_of_two_plain_lrus() {
     for (local, fill) in [(1u64 << 20, true), (256 << 10, true), (1 << 20, false)] {
         let out = run(
-            SERIAL,
+            &serial_near(),
             &[
+                "duration=20s",
                 &format!("tiers.0.capacity={local}"),
                 &format!("tiers.0.fill={fill}"),
             ],
@@ -318,7 +302,7 @@ fn near_caches_at_application_servers_are_one_per_server_and_audited() {
 
 #[test]
 fn without_tiers_the_summary_has_no_tiers_section() {
-    let out = run(SERIAL.split("[[tiers]]").next().unwrap(), &[]);
+    let out = run(crate::cluster::SERIAL, &[]);
     assert!(out.summary.tiers.is_none());
 }
 
