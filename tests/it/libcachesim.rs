@@ -253,6 +253,11 @@ fn replay(policy: &str, capacity: u64) -> (u64, u64) {
     let mut cache = PolicyChoice::parse(policy)
         .unwrap()
         .build(capacity, Seed(1));
+    count_misses(cache.as_mut())
+}
+
+/// (misses, miss bytes) of `cache` over the trace, as [`replay`] counts them.
+fn count_misses(cache: &mut dyn cachelab::policy::Policy) -> (u64, u64) {
     let mut evicted = Vec::new();
     let (mut misses, mut bytes) = (0, 0);
     for req in requests() {
@@ -329,18 +334,7 @@ fn replay_filtered(
     capacity: u64,
 ) -> (u64, u64) {
     let lru = PolicyChoice::parse("lru").unwrap().build(capacity, Seed(1));
-    let mut cache = cachelab::policy::admission::Filtered::new(lru, filter);
-    let mut evicted = Vec::new();
-    let (mut misses, mut bytes) = (0, 0);
-    for req in requests() {
-        if !cache.get(req) {
-            misses += 1;
-            bytes += u64::from(req.size);
-            cache.insert(req, &mut evicted);
-            evicted.clear();
-        }
-    }
-    (misses, bytes)
+    count_misses(&mut cachelab::policy::admission::Filtered::new(lru, filter))
 }
 
 /// libCacheSim's `test/test_admissionAlgo.c` (develop, 2025): LRU behind
