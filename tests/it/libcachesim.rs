@@ -257,7 +257,7 @@ fn replay(policy: &str, capacity: u64) -> (u64, u64) {
 }
 
 /// (misses, miss bytes) of `cache` over the trace, as [`replay`] counts them.
-fn count_misses(cache: &mut dyn cachelab::policy::Policy) -> (u64, u64) {
+fn count_misses(cache: &mut dyn Policy) -> (u64, u64) {
     let mut evicted = Vec::new();
     let (mut misses, mut bytes) = (0, 0);
     for req in requests() {
