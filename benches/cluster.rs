@@ -12,6 +12,13 @@
 //! 16 MiB LRU, 1 s TTL), which together should cost at most 30 % against
 //! the clients talking to the cache.
 //!
+//! First of all, the floor under the engine: the same requests drawn,
+//! routed and looked up in four LRUs of the same size with no event in
+//! between (a get, and an insert on a miss). What the cluster run takes
+//! beyond that is the engine's own cost (events, queues, latencies,
+//! metrics); the floor bounds how fast any engine could simulate this
+//! workload with these draws and this policy.
+//!
 //! `cargo bench --bench cluster`
 
 // allow-unwrap-in-tests does not reach benches; a bench that cannot set up should stop loudly.
@@ -19,8 +26,12 @@
 
 use std::path::Path;
 
+use std::time::Instant;
+
+use cachelab::cluster::routing;
 use cachelab::cluster::simulate;
-use cachelab::scenario::{self, Override};
+use cachelab::scenario::{self, KeySource, Override};
+use cachelab::seed::Seed;
 
 #[path = "support/counting.rs"]
 mod counting;
@@ -54,6 +65,7 @@ fn main() {
         "{:>10} {:>12} {:>10} {:>14} {:>12} {:>14}",
         "simulated", "requests", "hit ratio", "M events/s", "M req/s", "peak heap MiB"
     );
+    floor(&path);
     for seconds in [20, 80] {
         let set = Override::parse(&format!("duration={seconds}s")).unwrap();
         let plan = scenario::load(&path, &[set], None).unwrap();
@@ -137,6 +149,57 @@ fn main() {
         }
         run_for_20s(&near_path, "[app] + a local tier", &app);
     }
+}
+
+/// Prints the floor: 2 million requests of the bench's workload drawn
+/// alone; drawn and routed; drawn, routed and looked up in four LRUs of the
+/// nodes' capacity (inserted on a miss). Each line is M requests per wall
+/// second.
+fn floor(path: &Path) {
+    let set = Override::parse("duration=20s").unwrap();
+    let plan = scenario::load(path, &[set], None).unwrap();
+    let c = &plan.runs[0].cluster;
+    let KeySource::Synthetic(workload) = &c.workload.keys else {
+        panic!("the bench's workload is synthetic");
+    };
+    let members: Vec<_> = (0..c.nodes.count).collect();
+    let router = routing::build(&c.routing, &members);
+    const REQUESTS: u64 = 2_000_000;
+    println!("floor, {REQUESTS} requests, no engine:");
+    for stage in ["draw", "draw + route", "draw + route + LRU"] {
+        let mut stream = workload.stream(Seed(c.seed));
+        let mut nodes: Vec<_> = (0..c.nodes.count)
+            .map(|i| c.nodes.policy.build(c.nodes.capacity, Seed(u64::from(i))))
+            .collect();
+        let mut evicted = Vec::new();
+        let (mut owners, mut hits) = (0u64, 0u64);
+        let start = Instant::now();
+        for _ in 0..REQUESTS {
+            let request = stream.next_request();
+            if stage == "draw" {
+                owners += request.key & 1;
+                continue;
+            }
+            let owner = router.route(request.key);
+            owners += u64::from(owner);
+            if stage == "draw + route + LRU" {
+                let node = &mut nodes[owner as usize];
+                if node.get(&request) {
+                    hits += 1;
+                } else {
+                    node.insert(&request, &mut evicted);
+                    evicted.clear();
+                }
+            }
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        println!(
+            "{stage:>34} {:>10.4} {:>12.2}   (checksum {owners})",
+            hits as f64 / REQUESTS as f64,
+            REQUESTS as f64 / seconds / 1e6
+        );
+    }
+    println!();
 }
 
 /// One near cache per application server in front of the nodes.

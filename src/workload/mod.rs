@@ -20,6 +20,7 @@ mod motion;
 mod popularity;
 pub mod schedule;
 mod sizes;
+mod zipf;
 
 pub use mixture::Mixture;
 pub use motion::{Drift, FlashCrowd, Motion};

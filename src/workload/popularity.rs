@@ -3,9 +3,9 @@
 //! 10^8 keys cost nothing to set up.
 
 use rand::RngExt;
-use rand_distr::Distribution;
 
 use super::motion::{Drift, Motion};
+use super::zipf::Zipf;
 use crate::seed::Rng;
 use crate::spec::{Spec, SpecError};
 
@@ -173,9 +173,7 @@ impl Popularity {
             Popularity::Zipf { alpha, keys } | Popularity::Latest { alpha, keys, .. }
                 if alpha > 0.0 =>
             {
-                Sampler::Zipf(
-                    rand_distr::Zipf::new(keys as f64, alpha).expect("alpha ≥ 0 and keys ≥ 1"),
-                )
+                Sampler::Zipf(Zipf::new(keys as f64, alpha).expect("alpha > 0 and keys ≥ 1"))
             }
             Popularity::Zipf { keys, .. }
             | Popularity::Uniform { keys }
@@ -195,7 +193,7 @@ impl Popularity {
 /// A ready-to-draw popularity law.
 #[derive(Debug)]
 pub(super) enum Sampler {
-    Zipf(rand_distr::Zipf<f64>),
+    Zipf(Zipf),
     Uniform(u64),
     Hotspot {
         keys: u64,
@@ -209,7 +207,7 @@ impl Sampler {
     #[inline]
     pub(super) fn rank(&self, rng: &mut Rng) -> u64 {
         match *self {
-            Sampler::Zipf(ref zipf) => zipf.sample(rng) as u64,
+            Sampler::Zipf(ref zipf) => zipf.sample(rng),
             Sampler::Uniform(keys) => rng.random_range(1..=keys),
             Sampler::Hotspot {
                 keys,

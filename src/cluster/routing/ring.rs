@@ -28,6 +28,14 @@ pub(super) struct Ring {
     members: Vec<NodeId>,
     points: Vec<u64>,
     owners: Vec<NodeId>,
+    /// An index over the points by the top `bits` bits of a hash: entry
+    /// `j` is the first point at or above `j << (64 - bits)`, and a last
+    /// entry holds the point count. A hash's successor lies between its
+    /// bucket's entry and the next one, so a lookup scans a bucket of about
+    /// one point instead of binary-searching them all (the same point
+    /// either way).
+    buckets: Vec<u32>,
+    bits: u32,
 }
 
 impl Ring {
@@ -42,17 +50,37 @@ impl Ring {
         // Equal points (a 2^-64 event per pair) are ordered by member, so the
         // ring still depends on the member set only.
         ring.sort_unstable();
-        let (points, owners) = ring.into_iter().unzip();
+        let (points, owners): (Vec<u64>, Vec<NodeId>) = ring.into_iter().unzip();
+        // About one point per bucket, at most 2^16 buckets.
+        let bits = points
+            .len()
+            .next_power_of_two()
+            .trailing_zeros()
+            .clamp(1, 16);
+        let buckets = (0..=1u64 << bits)
+            .map(|j| {
+                if j < 1 << bits {
+                    let start = j << (64 - bits);
+                    points.partition_point(|&p| p < start) as u32
+                } else {
+                    points.len() as u32
+                }
+            })
+            .collect();
         Ring {
             members,
             points,
             owners,
+            buckets,
+            bits,
         }
     }
 
     /// The owner of the first point at or after `hash`, wrapping.
     fn owner_of(&self, hash: u64) -> NodeId {
-        let i = self.points.partition_point(|&p| p < hash);
+        let j = (hash >> (64 - self.bits)) as usize;
+        let (from, to) = (self.buckets[j] as usize, self.buckets[j + 1] as usize);
+        let i = from + self.points[from..to].partition_point(|&p| p < hash);
         let i = if i == self.points.len() { 0 } else { i };
         self.owners[i]
     }
@@ -110,6 +138,27 @@ mod tests {
         assert_eq!(ring.owner_of(0), ring.owners[0]);
         assert_eq!(ring.owner_of(ring.points[last]), ring.owners[last]);
         assert_eq!(ring.owner_of(ring.points[last] + 1), ring.owners[0]);
+    }
+
+    /// The bucket index finds the point a search over all points finds,
+    /// for hashes at, just below and just above every point and every
+    /// bucket's edge, and at the ends of the hash space.
+    #[test]
+    fn the_bucket_index_finds_the_successor_a_full_search_finds() {
+        for (members, vnodes) in [(vec![1], 1), (vec![3, 5], 7), (vec![0, 1, 2, 3], 160)] {
+            let ring = Ring::new(members, vnodes);
+            let full = |hash: u64| {
+                let i = ring.points.partition_point(|&p| p < hash);
+                ring.owners[if i == ring.points.len() { 0 } else { i }]
+            };
+            let edges = (0..1u64 << ring.bits).map(|j| j << (64 - ring.bits));
+            let probes = ring.points.iter().copied().chain(edges);
+            for at in probes.chain([0, u64::MAX]) {
+                for hash in [at.wrapping_sub(1), at, at.wrapping_add(1)] {
+                    assert_eq!(ring.owner_of(hash), full(hash), "hash {hash:#x}");
+                }
+            }
+        }
     }
 
     #[test]
