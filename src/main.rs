@@ -111,6 +111,16 @@ struct DriveCommand {
     /// Requests sent together on a connection (then one SET per distinct missed key).
     #[arg(long, default_value_t = 1)]
     pipeline: usize,
+    /// Send each request at its own timestamp in the trace (from the first
+    /// request's), latency measured from that time; not with --rate.
+    #[arg(long)]
+    at_trace_times: bool,
+    /// With --at-trace-times, play the trace's time this many times faster.
+    #[arg(long, requires = "at_trace_times", default_value_t = 1.0)]
+    speedup: f64,
+    /// Intervals of the counted stream in the hit-ratio series (drive-series.csv).
+    #[arg(long, default_value_t = 100)]
+    intervals: u64,
 }
 
 #[derive(Args)]
@@ -413,6 +423,8 @@ fn main() -> ExitCode {
                 policy: cmd.policy,
                 connections: cmd.connections,
                 pipeline: cmd.pipeline,
+                trace_times: cmd.at_trace_times.then_some(cmd.speedup),
+                intervals: cmd.intervals,
                 out: cmd.source.out.clone(),
             },
         )

@@ -47,6 +47,7 @@ pub fn calibrate(source_args: &SourceArgs, args: &CalibrateArgs) -> Result<Outco
         options: DriveOptions {
             connections: args.connections,
             pipeline: args.pipeline,
+            ..DriveOptions::default()
         },
         repeat: args.repeat,
         tolerance: args.tolerance,

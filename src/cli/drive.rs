@@ -6,9 +6,11 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::replay::{AppError, Outcome};
+use crate::drive::calibrate::MAX_INTERVALS;
 use crate::drive::{self, DriveError, DriveOptions, Program, SpawnConfig, Spawned, Target};
 use crate::replay::{Prepared, SourceArgs};
 use crate::report;
+use crate::report::SERIES_FILE;
 
 /// `cachelab drive` arguments.
 #[derive(Clone, Debug, Serialize)]
@@ -26,6 +28,11 @@ pub struct DriveArgs {
     pub connections: usize,
     /// Requests per batch.
     pub pipeline: usize,
+    /// Send requests at the trace's own timestamps, sped up this many
+    /// times (`None`: as fast as possible, or at `--rate`).
+    pub trace_times: Option<f64>,
+    /// Intervals of the counted stream in the hit-ratio series.
+    pub intervals: u64,
     /// Output directory (default `results/drive/<source>`).
     pub out: Option<PathBuf>,
 }
@@ -62,14 +69,23 @@ impl DriveArgs {
 }
 
 /// Drives a server with the source's stream; writes `summary.json`,
-/// `drive.csv` and `run.json`. A run that stopped early is written too,
+/// `drive.csv`, `latency.csv`, `drive-series.csv` (the hit ratio over the
+/// stream), `run.json`, their plots and `report.html`. A run that stopped early is written too,
 /// marked `"complete": false`, and returned as an error.
 pub fn drive(source_args: &SourceArgs, args: &DriveArgs) -> Result<Outcome, AppError> {
     let options = DriveOptions {
         connections: args.connections,
         pipeline: args.pipeline,
+        trace_times: args.trace_times,
     };
     options.check()?;
+    if !(1..=MAX_INTERVALS).contains(&args.intervals) {
+        return Err(DriveError::Input(format!(
+            "--intervals {}: must be from 1 to {MAX_INTERVALS}",
+            args.intervals
+        ))
+        .into());
+    }
     let server = args.server()?;
     // The pre-pass counts the stream and refuses one above --max-requests
     // before anything is sent.
@@ -82,7 +98,12 @@ pub fn drive(source_args: &SourceArgs, args: &DriveArgs) -> Result<Outcome, AppE
             (spawned.target.clone(), Some(spawned))
         }
     };
-    let outcome = drive::drive(&target, &prepared.replay(), options);
+    let counted = prepared
+        .profile
+        .as_ref()
+        .map_or(0, |p| p.requests - prepared.options.warmup);
+    let interval = counted.div_ceil(args.intervals).max(1);
+    let outcome = drive::drive_in_intervals(&target, &prepared.replay(), options, interval);
     drop(spawned);
     let outcome = outcome?;
     let summary = outcome.summary();
@@ -90,13 +111,17 @@ pub fn drive(source_args: &SourceArgs, args: &DriveArgs) -> Result<Outcome, AppE
         .out
         .clone()
         .unwrap_or_else(|| Path::new("results/drive").join(prepared.source.name()));
-    let files = [
+    let mut files = vec![
         dir.join("summary.json"),
         dir.join("drive.csv"),
+        dir.join("latency.csv"),
+        dir.join(SERIES_FILE),
         dir.join("run.json"),
     ];
     report::write_json(&files[0], &summary)?;
     report::write_csv(&files[1], &[summary.row()])?;
+    report::write_csv(&files[2], &outcome.latency_rows())?;
+    report::write_csv(&files[3], &outcome.series_rows(interval))?;
     let run = report::RunRecord::new(
         "drive",
         args,
@@ -106,7 +131,8 @@ pub fn drive(source_args: &SourceArgs, args: &DriveArgs) -> Result<Outcome, AppE
         &[],
     )
     .with_elapsed(outcome.elapsed.as_secs_f64(), outcome.share.driven);
-    report::write_json(&files[2], &run)?;
+    report::write_json(&files[4], &run)?;
+    files.extend(report::plot_directory(&dir, None)?.files);
     let text = format!("{}{}\n", summary.text(), prepared.stream_line());
     if !summary.complete {
         return Err(AppError::Partial {
@@ -116,7 +142,7 @@ pub fn drive(source_args: &SourceArgs, args: &DriveArgs) -> Result<Outcome, AppE
     }
     Ok(Outcome {
         text,
-        files: files.to_vec(),
+        files,
         rows: Vec::new(),
     })
 }

@@ -83,6 +83,11 @@ pub struct Share {
     pub driven: u64,
     /// Latency of each counted request, in nanoseconds.
     pub latency: Histogram<u64>,
+    /// Latency of the counted gets that hit, and of those that missed (the
+    /// GET's round trip; the fill that follows a miss is not in it).
+    pub hit_latency: Histogram<u64>,
+    /// See `hit_latency`.
+    pub miss_latency: Histogram<u64>,
     /// Gets and hits of each interval of counted requests, in stream order
     /// (see [`super::drive_in_intervals`]); intervals no request of this
     /// share fell in are zero or missing at the end.
@@ -96,9 +101,13 @@ impl Share {
     pub fn merge(&mut self, other: Share) {
         self.counts.add(&other.counts);
         self.driven += other.driven;
-        self.latency
-            .add(&other.latency)
-            .expect("histograms of the same bounds");
+        for (mine, theirs) in [
+            (&mut self.latency, &other.latency),
+            (&mut self.hit_latency, &other.hit_latency),
+            (&mut self.miss_latency, &other.miss_latency),
+        ] {
+            mine.add(theirs).expect("histograms of the same bounds");
+        }
         self.error = self.error.take().or(other.error);
         if self.intervals.len() < other.intervals.len() {
             self.intervals
@@ -116,6 +125,8 @@ impl Share {
             counts: Counts::default(),
             driven: 0,
             latency: histogram(),
+            hit_latency: histogram(),
+            miss_latency: histogram(),
             error: None,
             intervals: Vec::new(),
         }
@@ -218,9 +229,13 @@ fn send(
         }
         let from = if paced { due(request) } else { sent };
         let nanos = replied.saturating_duration_since(from).as_nanos();
-        share
-            .latency
-            .saturating_record(u64::try_from(nanos).unwrap_or(u64::MAX).max(1));
+        let nanos = u64::try_from(nanos).unwrap_or(u64::MAX).max(1);
+        share.latency.saturating_record(nanos);
+        match (request.op, hit) {
+            (Op::Get, true) => share.hit_latency.saturating_record(nanos),
+            (Op::Get, false) => share.miss_latency.saturating_record(nanos),
+            _ => {}
+        }
     }
     // The replies are counted before the fills go out, so that a fill the
     // server refuses leaves the counts equal to the server's.

@@ -27,7 +27,7 @@ pub mod target;
 
 pub use client::{Counts, Tally};
 pub use spawn::{Program, SpawnConfig, Spawned};
-pub use summary::{Latency, Row, Summary};
+pub use summary::{Latency, Row, SeriesRow, Summary};
 pub use target::{Counters, Protocol, ServerInfo, Target};
 
 use std::ops::ControlFlow;
@@ -36,6 +36,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::replay::Replay;
 use crate::replay::pipeline::check_pipeline;
+use crate::request::Request;
 use client::{Batch, Share};
 
 /// Why a run could not start.
@@ -80,13 +81,31 @@ pub enum DriveError {
 }
 
 /// How the stream is sent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DriveOptions {
     /// Client connections, each with its own thread (at least 1).
     pub connections: usize,
     /// Requests per batch on a connection (1: no pipelining).
     pub pipeline: usize,
+    /// Send each request at its own timestamp in the trace, counted from
+    /// the first request's, divided by this speed-up (`None`: as fast as
+    /// possible, or at the stream options' rate when one is set).
+    pub trace_times: Option<f64>,
 }
+
+impl Default for DriveOptions {
+    /// One connection, no pipelining, no pacing of its own.
+    fn default() -> Self {
+        DriveOptions {
+            connections: 1,
+            pipeline: 1,
+            trace_times: None,
+        }
+    }
+}
+
+/// The largest speed-up of a trace's own timestamps.
+pub const MAX_SPEEDUP: f64 = 1e6;
 
 /// Most connections a run may open.
 pub const MAX_CONNECTIONS: usize = 1024;
@@ -100,7 +119,33 @@ impl DriveOptions {
                 self.connections
             )));
         }
-        check_pipeline(self.pipeline).map_err(DriveError::Input)
+        check_pipeline(self.pipeline).map_err(DriveError::Input)?;
+        match self.trace_times {
+            Some(speedup) if !(speedup > 0.0 && speedup <= MAX_SPEEDUP) => Err(DriveError::Input(
+                format!("--speedup {speedup}: must be above 0 and at most {MAX_SPEEDUP}"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Refuses pacing at the trace's timestamps for a stream that has none,
+    /// or that a rate re-times.
+    fn check_pacing(&self, replay: &Replay) -> Result<(), DriveError> {
+        if self.trace_times.is_none() {
+            return Ok(());
+        }
+        if replay.options.rate.is_some() {
+            return Err(DriveError::Input(
+                "--at-trace-times sends requests at the trace's own timestamps, and --rate re-times them: give one of the two".into(),
+            ));
+        }
+        if !replay.source.has_times() {
+            return Err(DriveError::Input(format!(
+                "--at-trace-times: {} has no timestamps of its own; pace it with --rate",
+                replay.source.name()
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -156,6 +201,7 @@ pub fn drive_in_intervals(
 ) -> Result<Outcome, DriveError> {
     assert!(interval > 0, "an interval holds at least one request");
     options.check()?;
+    options.check_pacing(replay)?;
     let server_error = |message: String| DriveError::Server {
         target: target.to_string(),
         message,
@@ -167,65 +213,73 @@ pub fn drive_in_intervals(
         .map(|_| target::connect(target))
         .collect::<Result<Vec<_>, _>>()?;
     let rate = replay.options.rate;
+    let paced = rate.is_some() || options.trace_times.is_some();
     let start = Instant::now();
     let started = SystemTime::now();
-    let (shares, streamed) = std::thread::scope(|scope| {
-        let mut senders = Vec::new();
-        let mut clients = Vec::new();
-        for connection in &mut connections {
-            let (sender, batches) = sync_channel::<Batch>(4);
-            senders.push(sender);
-            clients.push(scope.spawn(move || {
-                client::run(
-                    connection.as_mut(),
-                    &batches,
-                    start,
-                    rate.is_some(),
-                    interval,
-                )
-            }));
-        }
-        let mut pending = Batch {
-            requests: Vec::with_capacity(options.pipeline),
-            warmup: 0,
-            counted_before: 0,
-        };
-        let mut counted = 0u64;
-        let mut next = 0;
-        let mut deal = |batch: Batch| {
-            // A client that stopped has dropped its end: the run stops.
-            let sent = senders[next].send(batch).is_ok();
-            next = (next + 1) % senders.len();
-            sent
-        };
-        let streamed = replay.visit_batches(|batch, counted_from| {
-            for (i, request) in batch.iter().enumerate() {
-                pending.requests.push(*request);
-                pending.warmup += usize::from(i < counted_from);
-                counted += u64::from(i >= counted_from);
-                if pending.requests.len() == options.pipeline {
-                    let full = Batch {
-                        requests: Vec::with_capacity(options.pipeline),
-                        warmup: 0,
-                        counted_before: counted,
-                    };
-                    if !deal(std::mem::replace(&mut pending, full)) {
-                        return ControlFlow::Break(());
+    let (shares, streamed) =
+        std::thread::scope(|scope| {
+            let mut senders = Vec::new();
+            let mut clients = Vec::new();
+            for connection in &mut connections {
+                let (sender, batches) = sync_channel::<Batch>(4);
+                senders.push(sender);
+                clients.push(scope.spawn(move || {
+                    client::run(connection.as_mut(), &batches, start, paced, interval)
+                }));
+            }
+            let mut pending = Batch {
+                requests: Vec::with_capacity(options.pipeline),
+                warmup: 0,
+                counted_before: 0,
+            };
+            let mut counted = 0u64;
+            // Pacing at the trace's times: each request is due its distance
+            // from the first request's timestamp, over the speed-up.
+            let mut origin = None;
+            let retime = |request: &mut Request, origin: &mut Option<u64>| {
+                if let Some(speedup) = options.trace_times {
+                    let first = *origin.get_or_insert(request.time_ns);
+                    let since = request.time_ns.saturating_sub(first) as f64 / speedup;
+                    request.time_ns = since as u64;
+                }
+            };
+            let mut next = 0;
+            let mut deal = |batch: Batch| {
+                // A client that stopped has dropped its end: the run stops.
+                let sent = senders[next].send(batch).is_ok();
+                next = (next + 1) % senders.len();
+                sent
+            };
+            let streamed = replay.visit_batches(|batch, counted_from| {
+                for (i, request) in batch.iter().enumerate() {
+                    let mut request = *request;
+                    retime(&mut request, &mut origin);
+                    pending.requests.push(request);
+                    pending.warmup += usize::from(i < counted_from);
+                    counted += u64::from(i >= counted_from);
+                    if pending.requests.len() == options.pipeline {
+                        let full = Batch {
+                            requests: Vec::with_capacity(options.pipeline),
+                            warmup: 0,
+                            counted_before: counted,
+                        };
+                        if !deal(std::mem::replace(&mut pending, full)) {
+                            return ControlFlow::Break(());
+                        }
                     }
                 }
+                ControlFlow::Continue(())
+            });
+            if streamed.is_ok() && !pending.requests.is_empty() {
+                deal(pending);
             }
-            ControlFlow::Continue(())
+            drop(senders);
+            let shares: Vec<Share> = clients
+                .into_iter()
+                .map(|c| c.join().expect("a client thread does not panic"))
+                .collect();
+            (shares, streamed)
         });
-        if streamed.is_ok() && !pending.requests.is_empty() {
-            deal(pending);
-        }
-        drop(senders);
-        let shares: Vec<Share> = clients
-            .into_iter()
-            .map(|c| c.join().expect("a client thread does not panic"))
-            .collect();
-        (shares, streamed)
-    });
     let elapsed = start.elapsed();
     let mut share = Share::empty();
     for other in shares {

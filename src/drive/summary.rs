@@ -8,8 +8,10 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use super::Outcome;
-use super::client::Counts;
+use super::client::{Counts, Tally};
 use super::target::{Counters, Protocol, ServerInfo};
+use crate::metrics::LatencyRow;
+use crate::metrics::recorder::PERCENTILES;
 
 /// Latency percentiles of the counted requests, in nanoseconds.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -76,6 +78,9 @@ pub struct Summary {
     pub pipeline: usize,
     /// The rate requests were paced at (none: as fast as possible).
     pub rate: Option<f64>,
+    /// The speed-up requests were sent at over the trace's own timestamps,
+    /// if they were paced by them.
+    pub trace_times: Option<f64>,
     /// Requests whose replies came back, warm-up included.
     pub driven: u64,
     /// What the requests past the warm-up did.
@@ -145,6 +150,7 @@ impl Outcome {
             connections: self.options.connections,
             pipeline: self.options.pipeline,
             rate: self.rate,
+            trace_times: self.options.trace_times,
             driven: self.share.driven,
             counts,
             hit_ratio: (counts.gets > 0).then(|| counts.hits as f64 / counts.gets as f64),
@@ -155,6 +161,59 @@ impl Outcome {
                 change,
             },
         }
+    }
+}
+
+/// One interval of the counted stream: a row of `drive-series.csv`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct SeriesRow {
+    /// The interval's number, from 0.
+    pub interval: u64,
+    /// Its first counted request's position among the counted requests.
+    pub first_request: u64,
+    /// Gets in it.
+    pub gets: u64,
+    /// Their hits.
+    pub hits: u64,
+    /// `hits / gets`; empty when the interval has no get.
+    pub hit_ratio: Option<f64>,
+}
+
+impl Outcome {
+    /// `latency.csv`, as a cluster run writes it: all counted requests,
+    /// the gets that hit and those that missed, at every percentile of
+    /// [`PERCENTILES`] (empty where a class has no request).
+    pub fn latency_rows(&self) -> Vec<LatencyRow> {
+        let classes = [
+            ("all", &self.share.latency),
+            ("hits", &self.share.hit_latency),
+            ("misses", &self.share.miss_latency),
+        ];
+        classes
+            .into_iter()
+            .flat_map(|(class, h)| {
+                PERCENTILES.map(|percentile| LatencyRow {
+                    class,
+                    percentile,
+                    latency_ns: (!h.is_empty()).then(|| h.value_at_percentile(percentile)),
+                })
+            })
+            .collect()
+    }
+
+    /// `drive-series.csv`: the hit ratio of each `interval` counted
+    /// requests, as [`super::drive_in_intervals`] tallied them.
+    pub fn series_rows(&self, interval: u64) -> Vec<SeriesRow> {
+        (0u64..)
+            .zip(&self.share.intervals)
+            .map(|(i, &Tally { gets, hits })| SeriesRow {
+                interval: i,
+                first_request: i * interval,
+                gets,
+                hits,
+                hit_ratio: (gets > 0).then(|| hits as f64 / gets as f64),
+            })
+            .collect()
     }
 }
 

@@ -26,6 +26,7 @@ pub fn caption(stem: &str) -> String {
         "nodes" => "Per node: load share and hit ratio".into(),
         "policies" => "Policy comparison".into(),
         "mrc" => "Miss-ratio curve".into(),
+        "drive" => "A real server's hit ratio over the stream".into(),
         _ => {
             if let Some(metric) = stem.strip_prefix("heatmap-") {
                 format!(
@@ -78,14 +79,18 @@ impl Writer<'_> {
 /// The files a results directory is recognised by; a directory with none
 /// of them is not one, and `plot` says so. One with any of them gets its
 /// report, whatever it holds to draw.
-const RESULT_FILES: [&str; 6] = [
+const RESULT_FILES: [&str; 7] = [
     "replay.csv",
+    SERIES_FILE,
     "mrc.csv",
     "timeseries.csv",
     "latency.csv",
     "nodes.csv",
     "sweep-summary.csv",
 ];
+
+/// `drive`'s hit-ratio series over the counted stream.
+pub const SERIES_FILE: &str = "drive-series.csv";
 
 /// What a run whose measured window saw no request completed has: said in
 /// notes, the terminal summary and the report.
@@ -208,6 +213,16 @@ pub fn plot_directory(dir: &Path, metric: Option<&str>) -> Result<Plotted, Repor
     if let Some(path) = file("classes-timeseries.csv") {
         let charts = figures::class_charts(&Table::read(&path)?)?;
         w.figure("classes", &charts, stacked_size(charts.len()))?;
+    }
+    if let Some(path) = file(SERIES_FILE) {
+        let title = format!("Hit ratio over the stream: {}", source_name(dir));
+        match figures::drive_series(&Table::read(&path)?, &title)? {
+            Some(chart) => w.figure("drive", &[chart], SIZE)?,
+            None => w.out.notes.push(format!(
+                "{}: no counted get; no hit-ratio plot",
+                path.display()
+            )),
+        }
     }
     if let Some(path) = file("latency.csv") {
         match figures::latency_curve(&Table::read(&path)?)? {

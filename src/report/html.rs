@@ -55,12 +55,14 @@ const ORDER: [&str; 7] = [
 
 /// Writes `<dir>/report.html` from the files in `dir`: `scenario.toml` or
 /// `run.json`, `summary.json` or `sweep-summary.csv` for the headline
-/// numbers, every `*.svg` inline, and the tables of `summary.csv`,
+/// numbers, every `*.svg` inline, and the tables of `drive.csv`, `summary.csv`,
 /// `nodes.csv`, the failures, `replay.csv`, `mrc.csv`, `sweep-summary.csv`
 /// and `sweep.csv`, whichever exist. Returns the path written.
 pub fn write_html_report(dir: &Path) -> Result<PathBuf, ReportError> {
     let summary_path = dir.join("summary.json");
-    let summary = read_json(&summary_path)?;
+    // A simulated run's summary names its scenario; `drive` writes a
+    // summary of its own, shown through `drive.csv`.
+    let summary = read_json(&summary_path)?.filter(|s| s.get("scenario").is_some());
     let title = run_title(dir, summary.as_ref());
     let mut page = format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>\n",
@@ -313,6 +315,7 @@ fn tables(
     sweep: Option<&Sweep>,
 ) -> Result<String, ReportError> {
     let mut html = String::new();
+    html.push_str(&csv_section(dir, "drive.csv", "Real server")?);
     html.push_str(&csv_section(dir, "summary.csv", "Summary")?);
     html.push_str(&csv_section(dir, "classes.csv", "Request classes")?);
     html.push_str(&csv_section(dir, "nodes.csv", "Nodes")?);

@@ -14,7 +14,7 @@ mod run_record;
 pub mod sweep;
 pub mod table;
 
-pub use directory::{NO_REQUEST, Plotted, plot_directory};
+pub use directory::{NO_REQUEST, Plotted, SERIES_FILE, plot_directory};
 pub use html::write_html_report;
 pub use lock::DirLock;
 pub use run_record::RunRecord;

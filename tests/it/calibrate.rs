@@ -48,6 +48,7 @@ fn run(
         options: DriveOptions {
             connections: 1,
             pipeline: 100,
+            ..DriveOptions::default()
         },
         repeat,
         tolerance: 0.005,

@@ -86,6 +86,7 @@ fn run(
     let options = DriveOptions {
         connections,
         pipeline,
+        ..DriveOptions::default()
     };
     drive::drive(target, &replay, options).unwrap()
 }
@@ -211,6 +212,7 @@ fn nothing_listening_is_an_error_naming_the_target() {
         let options = DriveOptions {
             connections: 1,
             pipeline: 1,
+            ..DriveOptions::default()
         };
         let Err(error) = drive::drive(&target, &replay, options) else {
             panic!("{target}: drove a server that is not there");
@@ -261,6 +263,101 @@ fn cachelab(args: &[&str]) -> std::process::Output {
         .expect("cachelab runs")
 }
 
+/// The rows of a CSV file, each a map from header to field.
+fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            headers
+                .iter()
+                .map(String::from)
+                .zip(r.iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+/// `--at-trace-times`: a trace of three bursts 400 ms apart that starts at
+/// t = 5 s, sped up twice, is sent over 400 ms from its first request (not
+/// from time zero, and not as fast as possible), with latencies from each
+/// request's due time staying small; a trace without timestamps, or one
+/// also given a rate, is refused.
+#[test]
+fn a_trace_is_sent_at_its_own_timestamps() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bursts.csv");
+    let mut text = String::from("time,key,size\n");
+    for (burst, at_ms) in [5000, 5400, 5800].into_iter().enumerate() {
+        for i in 0..100 {
+            text.push_str(&format!("{at_ms},{},10\n", burst * 100 + i));
+        }
+    }
+    std::fs::write(&path, text).unwrap();
+    let trace = Trace::new(
+        &path,
+        Some("csv:time=1,key=2,size=3,header=true,time-unit=ms"),
+    )
+    .unwrap();
+    let source = Source::Trace(trace);
+    let options = StreamOptions::default();
+    let replay = Replay {
+        source: &source,
+        options: &options,
+        next_access: None,
+        seed: Seed(1),
+    };
+    let paced = DriveOptions {
+        trace_times: Some(2.0),
+        ..DriveOptions::default()
+    };
+    for program in PROGRAMS {
+        let Some(server) = server(program, None, None) else {
+            continue;
+        };
+        let outcome = drive::drive(&server.target, &replay, paced).unwrap();
+        counts_agree(&outcome);
+        assert_eq!(outcome.share.counts.gets, 300);
+        let elapsed = outcome.elapsed.as_secs_f64();
+        assert!((0.4..2.0).contains(&elapsed), "{program:?}: {elapsed} s");
+        let p99 = outcome.share.latency.value_at_quantile(0.99);
+        assert!(
+            p99 < 100_000_000,
+            "{program:?}: p99 {p99} ns from the due times"
+        );
+        assert_eq!(outcome.summary().trace_times, Some(2.0));
+    }
+    let Some(server) = server(Program::RedisServer, None, None) else {
+        return;
+    };
+    let rated = StreamOptions {
+        rate: Some(100.0),
+        ..StreamOptions::default()
+    };
+    let no_times = Source::Workload {
+        workload: Workload::parse("uniform:keys=10,requests=10", SizeLaw::parse("1").unwrap())
+            .unwrap(),
+        seed: Seed(1),
+    };
+    for (source, options, expected) in [
+        (&source, &rated, "give one of the two"),
+        (&no_times, &options, "has no timestamps of its own"),
+    ] {
+        let replay = Replay {
+            source,
+            options,
+            next_access: None,
+            seed: Seed(1),
+        };
+        let Err(error) = drive::drive(&server.target, &replay, paced) else {
+            panic!("drove a stream it should refuse to pace");
+        };
+        assert!(error.to_string().contains(expected), "{error}");
+    }
+}
+
 fn read_json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -307,6 +404,41 @@ fn the_command_writes_its_results_and_marks_an_error_reply_partial() {
     let run = read_json(&out.join("run.json"));
     assert!(run["wall_clock"]["requests_per_second"].as_f64().unwrap() > 0.0);
     assert!(summary.get("wall_clock").is_none());
+    // The series: 100 intervals of 40 counted requests, gets and hits
+    // adding up to the summary's.
+    let series = csv_rows(&out.join("drive-series.csv"));
+    assert_eq!(series.len(), 100);
+    assert_eq!(series[1]["first_request"], "40");
+    let total = |column: &str| -> u64 {
+        series
+            .iter()
+            .map(|r| r[column].parse::<u64>().unwrap())
+            .sum()
+    };
+    assert_eq!(total("gets"), 4000);
+    assert_eq!(serde_json::json!(total("hits")), summary["counts"]["hits"]);
+    // Latency as a cluster run writes it: all, hits and misses.
+    let latency = csv_rows(&out.join("latency.csv"));
+    let classes: Vec<&str> = latency.iter().map(|r| r["class"].as_str()).collect();
+    assert_eq!(classes.iter().filter(|&&c| c == "hits").count(), 9);
+    assert_eq!(classes.iter().filter(|&&c| c == "misses").count(), 9);
+    let p50 = |class: &str| -> u64 {
+        latency
+            .iter()
+            .find(|r| r["class"] == class && r["percentile"] == "50.0")
+            .unwrap()["latency_ns"]
+            .parse()
+            .unwrap()
+    };
+    assert!(p50("all") > 0 && p50("hits") > 0 && p50("misses") > 0);
+    for file in ["drive.png", "drive.svg", "latency.png", "report.html"] {
+        assert!(out.join(file).is_file(), "{file} not written");
+    }
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains("Real server") && html.contains("<svg"),
+        "report.html"
+    );
 
     // noeviction with 1 MiB: Redis refuses the first fill (OOM).
     let out = dir.path().join("oom");

@@ -97,6 +97,27 @@ pub fn mrc_curve(
     ))
 }
 
+/// The hit ratio of each interval of `drive-series.csv` against the
+/// counted requests before it; an interval without a get is left out, and
+/// a series without any (a run stopped before its first counted get) is
+/// `None`.
+pub fn drive_series(table: &Table, title: &str) -> Result<Option<LineChart>, ReportError> {
+    let first = table.numbers("first_request")?;
+    let ratios = table.optional_numbers("hit_ratio")?;
+    let points: Vec<(f64, f64)> = first
+        .iter()
+        .zip(&ratios)
+        .filter_map(|(&x, &y)| Some((x, y?)))
+        .collect();
+    if points.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(LineChart {
+        series: vec![Series::new("server", points)],
+        ..LineChart::new(title, "counted requests", "hit ratio per interval")
+    }))
+}
+
 /// What a title adds for a sampled `mrc.csv`: how it was sampled, at what
 /// rate (`, sampled: 1% of keys (SHARDS)`); nothing for an exact one.
 pub fn sampled_note(table: &Table) -> Result<String, ReportError> {
