@@ -71,6 +71,9 @@ struct CalibrateCommand {
     /// Its Redis maxmemory-policy: allkeys-lru (default), allkeys-lfu or allkeys-random.
     #[arg(long)]
     policy: Option<String>,
+    /// Its Redis maxmemory-samples, 1 to 64 (default: Redis's, 5); the model samples as many.
+    #[arg(long, value_name = "N")]
+    maxmemory_samples: Option<u32>,
     /// Client connections, one thread each (the model sees one sequence of batches).
     #[arg(long, default_value_t = 1)]
     connections: usize,
@@ -105,6 +108,9 @@ struct DriveCommand {
     /// Redis maxmemory-policy of the --spawn server (default allkeys-lru).
     #[arg(long, requires = "spawn")]
     policy: Option<String>,
+    /// Redis maxmemory-samples of the --spawn server, 1 to 64 (default: Redis's, 5).
+    #[arg(long, requires = "spawn", value_name = "N")]
+    maxmemory_samples: Option<u32>,
     /// Client connections, one thread each.
     #[arg(long, default_value_t = 1)]
     connections: usize,
@@ -421,6 +427,7 @@ fn main() -> ExitCode {
                 spawn: cmd.spawn,
                 maxmemory: cmd.maxmemory,
                 policy: cmd.policy,
+                samples: cmd.maxmemory_samples,
                 connections: cmd.connections,
                 pipeline: cmd.pipeline,
                 trace_times: cmd.at_trace_times.then_some(cmd.speedup),
@@ -435,6 +442,7 @@ fn main() -> ExitCode {
                 spawn: cmd.spawn,
                 maxmemory: cmd.maxmemory,
                 policy: cmd.policy,
+                samples: cmd.maxmemory_samples,
                 connections: cmd.connections,
                 pipeline: cmd.pipeline,
                 repeat: cmd.repeat,

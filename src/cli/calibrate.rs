@@ -21,6 +21,9 @@ pub struct CalibrateArgs {
     pub maxmemory: Option<u64>,
     /// Its Redis eviction policy.
     pub policy: Option<String>,
+    /// Redis's `maxmemory-samples` for the spawned server (the model takes
+    /// the server's own).
+    pub samples: Option<u32>,
     /// Client connections.
     pub connections: usize,
     /// Requests per batch.
@@ -43,6 +46,7 @@ pub fn calibrate(source_args: &SourceArgs, args: &CalibrateArgs) -> Result<Outco
             program: Program::parse(&args.spawn)?,
             maxmemory: args.maxmemory,
             policy: args.policy.clone(),
+            samples: args.samples,
         },
         options: DriveOptions {
             connections: args.connections,

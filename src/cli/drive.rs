@@ -24,6 +24,8 @@ pub struct DriveArgs {
     pub maxmemory: Option<u64>,
     /// Redis eviction policy of the spawned server.
     pub policy: Option<String>,
+    /// Redis `maxmemory-samples` of the spawned server.
+    pub samples: Option<u32>,
     /// Client connections.
     pub connections: usize,
     /// Requests per batch.
@@ -49,9 +51,9 @@ impl DriveArgs {
     fn server(&self) -> Result<Server, DriveError> {
         match (&self.target, &self.spawn) {
             (Some(target), None) => {
-                if self.maxmemory.is_some() || self.policy.is_some() {
+                if self.maxmemory.is_some() || self.policy.is_some() || self.samples.is_some() {
                     return Err(DriveError::Input(
-                        "--maxmemory and --policy configure a --spawn server; a --target server keeps its own configuration".into(),
+                        "--maxmemory, --policy and --maxmemory-samples configure a --spawn server; a --target server keeps its own configuration".into(),
                     ));
                 }
                 Ok(Server::Given(Target::parse(target)?))
@@ -60,6 +62,7 @@ impl DriveArgs {
                 program: Program::parse(program)?,
                 maxmemory: self.maxmemory,
                 policy: self.policy.clone(),
+                samples: self.samples,
             })),
             _ => Err(DriveError::Input(
                 "give either --target redis://HOST:PORT | memcached://HOST:PORT, or --spawn redis-server | valkey-server | memcached".into(),

@@ -43,7 +43,13 @@ pub struct SpawnConfig {
     /// Redis's `maxmemory-policy`; `None` is `allkeys-lru` (a cache: Redis's
     /// own default, `noeviction`, refuses writes once full).
     pub policy: Option<String>,
+    /// Redis's `maxmemory-samples` (keys its eviction samples per pass,
+    /// 1 to 64); `None` keeps the server's default, 5.
+    pub samples: Option<u32>,
 }
+
+/// Redis's bounds on `maxmemory-samples` (`config.c`).
+pub const SAMPLES: std::ops::RangeInclusive<u32> = 1..=64;
 
 impl Program {
     /// Parses `redis-server`, `valkey-server` or `memcached`.
@@ -104,11 +110,21 @@ impl SpawnConfig {
                 }
                 let policy = self.policy.as_deref().unwrap_or("allkeys-lru");
                 args.extend(["--maxmemory-policy".to_string(), policy.to_string()]);
+                if let Some(samples) = self.samples {
+                    if !SAMPLES.contains(&samples) {
+                        return Err(fail(format!(
+                            "--maxmemory-samples {samples}: Redis takes {} to {}",
+                            SAMPLES.start(),
+                            SAMPLES.end()
+                        )));
+                    }
+                    args.extend(["--maxmemory-samples".to_string(), samples.to_string()]);
+                }
             }
             Protocol::Memcached => {
-                if self.policy.is_some() {
+                if self.policy.is_some() || self.samples.is_some() {
                     return Err(fail(
-                        "memcached has no eviction policy to choose (--policy is for Redis)".into(),
+                        "memcached has no eviction policy to choose (--policy and --maxmemory-samples are for Redis)".into(),
                     ));
                 }
                 // `-u` only matters when run as root, which memcached
@@ -272,6 +288,7 @@ pub(super) fn test_server(program: Program) -> Option<Spawned> {
         program,
         maxmemory: None,
         policy: None,
+        samples: None,
     };
     Some(Spawned::start(&config).expect("the server starts"))
 }
@@ -287,6 +304,7 @@ mod tests {
             program: Program::RedisServer,
             maxmemory: Some(2 << 20),
             policy: Some("allkeys-lfu".into()),
+            samples: None,
         };
         let args = redis.arguments(7000, &dir).unwrap().join(" ");
         assert!(args.starts_with(
@@ -296,6 +314,7 @@ mod tests {
         let unlimited = SpawnConfig {
             maxmemory: None,
             policy: None,
+            samples: None,
             ..redis
         };
         let args = unlimited.arguments(7000, &dir).unwrap().join(" ");
@@ -304,6 +323,7 @@ mod tests {
             program: Program::Memcached,
             maxmemory: Some(3 << 20),
             policy: None,
+            samples: None,
         };
         let args = memcached.arguments(7001, &dir).unwrap().join(" ");
         assert_eq!(args, "-p 7001 -l 127.0.0.1 -U 0 -u root -m 3");
@@ -319,9 +339,31 @@ mod tests {
         );
         let policy = SpawnConfig {
             policy: Some("allkeys-lru".into()),
+            samples: None,
             ..memcached
         };
         assert!(policy.arguments(1, &dir).is_err());
+        let sampled = |samples| SpawnConfig {
+            program: Program::RedisServer,
+            maxmemory: None,
+            policy: None,
+            samples: Some(samples),
+        };
+        let args = sampled(10).arguments(7000, &dir).unwrap().join(" ");
+        assert!(
+            args.ends_with("--maxmemory-policy allkeys-lru --maxmemory-samples 10"),
+            "{args}"
+        );
+        for bad in [0, 65] {
+            let error = sampled(bad).arguments(7000, &dir).unwrap_err().to_string();
+            assert!(error.contains("1 to 64"), "{error}");
+        }
+        let on_memcached = SpawnConfig {
+            policy: None,
+            samples: Some(5),
+            ..policy
+        };
+        assert!(on_memcached.arguments(1, &dir).is_err());
         assert!(
             Program::parse("nginx")
                 .unwrap_err()

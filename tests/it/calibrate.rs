@@ -44,6 +44,7 @@ fn run(
             program,
             maxmemory: Some(maxmemory),
             policy: policy.map(String::from),
+            samples: None,
         },
         options: DriveOptions {
             connections: 1,
@@ -307,6 +308,10 @@ fn the_command_writes_its_files_and_refuses_bad_options() {
         (&["--repeat", "0"][..], "--repeat 0: must be from 1"),
         (&["--tolerance", "2"][..], "--tolerance 2: must be"),
         (&["--intervals", "0"][..], "--intervals 0: must be"),
+        (
+            &["--maxmemory-samples", "0"][..],
+            "--maxmemory-samples 0: Redis takes 1 to 64",
+        ),
     ] {
         let output = with(extra);
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -391,4 +396,24 @@ fn the_command_writes_its_files_and_refuses_bad_options() {
             .unwrap();
     assert_eq!(run["command"], "calibrate");
     assert!(run["wall_clock"]["elapsed_seconds"].as_f64().unwrap() > 0.0);
+
+    // --maxmemory-samples reaches the server, and the model samples as many.
+    let sampled = dir.path().join("sampled");
+    let output = with(&[
+        "--maxmemory-samples",
+        "10",
+        "--out",
+        sampled.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sampled.join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["model"], "redis_lru:samples=10");
+    let config = summary.to_string();
+    assert!(config.contains("\"maxmemory-samples\":\"10\""), "{config}");
 }

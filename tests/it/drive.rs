@@ -53,6 +53,7 @@ fn server(program: Program, maxmemory: Option<u64>, policy: Option<&str>) -> Opt
         program,
         maxmemory,
         policy: policy.map(String::from),
+        samples: None,
     };
     Some(Spawned::start(&config).unwrap())
 }
