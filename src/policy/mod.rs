@@ -26,6 +26,7 @@ mod lru;
 mod lruk;
 mod memcached;
 mod memcached_slabs;
+mod mq;
 mod mru;
 mod qdlp;
 mod random;
