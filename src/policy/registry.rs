@@ -93,6 +93,7 @@ pub static POLICIES: &[PolicySpec] = &[
     super::lirs::SPEC,
     super::lruk::SPEC,
     super::mq::SPEC,
+    super::lecar::SPEC,
     super::lfu::SPEC,
     super::slru::SPEC,
     super::lfuda::SPEC,
