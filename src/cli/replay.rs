@@ -283,7 +283,7 @@ mod tests {
     #[test]
     fn repeated_and_listed_policies_parse_alike() {
         let labels = |args: &[&str]| -> Vec<String> {
-            let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+            let args: Vec<String> = args.iter().map(ToString::to_string).collect();
             let policies = parse_policies(&args).unwrap();
             policies.into_iter().map(|p| p.label).collect()
         };
