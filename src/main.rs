@@ -311,8 +311,8 @@ impl SourceOptions {
 struct ReplayCommand {
     #[command(flatten)]
     source: SourceOptions,
-    /// Policies, comma-separated, each name[:param=value,...] (see `cachelab policies`).
-    #[arg(long, value_delimiter = ',', default_value = "lru")]
+    /// Policies, comma-separated or repeated, each name[:param=value,...] (see `cachelab policies`).
+    #[arg(long, default_value = "lru")]
     policy: Vec<String>,
     /// Cache sizes, comma-separated: 10% of the working set, 64MiB, or 1000 (bytes, or objects with --ignore-size).
     #[arg(long, value_delimiter = ',', required = true)]
@@ -329,8 +329,8 @@ struct ReplayCommand {
 struct MrcCommand {
     #[command(flatten)]
     source: SourceOptions,
-    /// Policies, comma-separated (LRU is computed in one pass).
-    #[arg(long, value_delimiter = ',', default_value = "lru")]
+    /// Policies, comma-separated or repeated, each name[:param=value,...] (LRU is computed in one pass).
+    #[arg(long, default_value = "lru")]
     policy: Vec<String>,
     /// Explicit cache sizes; otherwise --points sizes from --min to --max.
     #[arg(long, value_delimiter = ',')]

@@ -89,14 +89,41 @@ pub(super) fn write_run_record<T: Serialize>(
     Ok(report::write_json(&dir.join("run.json"), &run)?)
 }
 
+/// The policies of the `--policy` arguments, each a comma-separated list
+/// ([`split_policy_list`]).
 pub(super) fn parse_policies(list: &[String]) -> Result<Vec<PolicyChoice>, AppError> {
     if list.is_empty() {
         return Err(AppError::Input("give at least one --policy".into()));
     }
     Ok(list
         .iter()
-        .map(|p| PolicyChoice::parse(p))
+        .flat_map(|arg| split_policy_list(arg))
+        .map(PolicyChoice::parse)
         .collect::<Result<_, _>>()?)
+}
+
+/// `lru,s3fifo:small=0.2,ghost=0.8,lru+adaptsize:interval=1000,iterations=5`
+/// cut into its policies. A comma separates parameters as well as policies,
+/// so a piece of the form `name=value` (no `:` or `+` before its `=`)
+/// continues the policy before it; any other piece starts a policy.
+fn split_policy_list(list: &str) -> Vec<&str> {
+    let continues = |piece: &str| {
+        piece
+            .split_once('=')
+            .is_some_and(|(name, _)| !name.contains([':', '+']))
+    };
+    let mut policies: Vec<&str> = Vec::new();
+    let mut start = 0;
+    for (i, _) in list.match_indices(',') {
+        let next = &list[i + 1..];
+        let piece = next.split(',').next().unwrap_or_default();
+        if !continues(piece) {
+            policies.push(&list[start..i]);
+            start = i + 1;
+        }
+    }
+    policies.push(&list[start..]);
+    policies
 }
 
 fn parse_sizes(list: &[String]) -> Result<Vec<CacheSize>, AppError> {
@@ -227,4 +254,54 @@ pub fn replay(
         files: [vec![csv, dir.join("run.json")], plotted.files].concat(),
         rows,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_comma_separates_policies_unless_a_parameter_follows() {
+        assert_eq!(split_policy_list("lru"), ["lru"]);
+        assert_eq!(
+            split_policy_list("lru,fifo,s3fifo"),
+            ["lru", "fifo", "s3fifo"]
+        );
+        assert_eq!(
+            split_policy_list("s3fifo:small=0.2,ghost=0.8,lru+size:c=1e+6,arc"),
+            ["s3fifo:small=0.2,ghost=0.8", "lru+size:c=1e+6", "arc"]
+        );
+        assert_eq!(
+            split_policy_list("lru+adaptsize:interval=1000,iterations=5"),
+            ["lru+adaptsize:interval=1000,iterations=5"]
+        );
+        // A parameter-like first piece has nothing to continue: it stays a
+        // policy name, and the parse reports it.
+        assert_eq!(split_policy_list("small=0.2,lru"), ["small=0.2", "lru"]);
+    }
+
+    #[test]
+    fn repeated_and_listed_policies_parse_alike() {
+        let labels = |args: &[&str]| -> Vec<String> {
+            let args: Vec<String> = args.iter().map(ToString::to_string).collect();
+            let policies = parse_policies(&args).unwrap();
+            policies.into_iter().map(|p| p.label).collect()
+        };
+        let listed =
+            labels(&["lru,s3fifo:small=0.2,ghost=0.5,lru+adaptsize:interval=1000,iterations=5"]);
+        let repeated = labels(&[
+            "lru",
+            "s3fifo:small=0.2,ghost=0.5",
+            "lru+adaptsize:interval=1000,iterations=5",
+        ]);
+        assert_eq!(listed, repeated);
+        assert_eq!(
+            listed,
+            [
+                "lru",
+                "s3fifo:small=0.2,ghost=0.5",
+                "lru+adaptsize:interval=1000,iterations=5"
+            ]
+        );
+    }
 }

@@ -19,6 +19,7 @@ mod clockpro;
 mod fifo;
 mod gdsf;
 mod hyperbolic;
+mod lecar;
 mod lfu;
 mod lfuda;
 mod lirs;
@@ -26,6 +27,7 @@ mod lru;
 mod lruk;
 mod memcached;
 mod memcached_slabs;
+mod mq;
 mod mru;
 mod qdlp;
 mod random;
@@ -40,6 +42,7 @@ mod twoq;
 mod wtinylfu;
 
 pub use admission::{FILTERS, FilterSpec, find_filter};
+pub use lecar::Lecar;
 pub use registry::{
     BuildArgs, FilterChoice, POLICIES, ParamKind, ParamSpec, Params, PolicyChoice, PolicyError,
     PolicySpec, find_policy,

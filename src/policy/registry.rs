@@ -92,6 +92,8 @@ pub static POLICIES: &[PolicySpec] = &[
     super::twoq::SPEC,
     super::lirs::SPEC,
     super::lruk::SPEC,
+    super::mq::SPEC,
+    super::lecar::SPEC,
     super::lfu::SPEC,
     super::slru::SPEC,
     super::lfuda::SPEC,

@@ -974,3 +974,40 @@ fn replay_and_mrc_results_are_byte_identical_across_runs() {
         assert_eq!(written[0], written[1], "{command}.csv differs between runs");
     }
 }
+
+#[test]
+fn policy_lists_keep_multi_parameter_specs_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let og = trace("cloudPhysicsIO.oracleGeneral.bin");
+    let run = |policies: &[&str], out: &str| {
+        let mut args = vec!["--trace", og.as_str(), "--size", "10%"];
+        for policy in policies {
+            args.extend_from_slice(&["--policy", policy]);
+        }
+        replay_rows(&args, &dir.path().join(out))
+    };
+    // Two parameters of one policy, and of one filter, on the command line.
+    let listed = run(
+        &["lru,s3fifo:small=0.2,ghost=0.5,lru+adaptsize:interval=1000,iterations=5"],
+        "listed",
+    );
+    let names: Vec<&str> = listed.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "lru",
+            "s3fifo:small=0.2,ghost=0.5",
+            "lru+adaptsize:interval=1000,iterations=5"
+        ]
+    );
+    // The same policies as repeated flags give the same rows.
+    let repeated = run(
+        &[
+            "lru",
+            "s3fifo:small=0.2,ghost=0.5",
+            "lru+adaptsize:interval=1000,iterations=5",
+        ],
+        "repeated",
+    );
+    assert_eq!(listed, repeated);
+}

@@ -316,15 +316,27 @@ fn policies_match_libcachesims_miss_counts_and_bytes() {
 /// Lehmer's multiplicative generator, a 128-bit state times
 /// 0xda942042e4dd58b5, the high 64 bits returned), whose state its test
 /// runs start at 1 for every cache size; an admission draw is
-/// `next_rand() % 10^7 / 10^7`. (Its comment still names the MMIX LCG it
-/// replaced; that generator, from any of the seeds 0, 1, 42 or rand()'s
-/// first value, does not give the test's numbers, this one does.)
-struct Lehmer(u128);
+/// `next_rand() % 10^7 / 10^7`, LeCaR's `next_rand() % 100 / 100`. (Its
+/// comment still names the MMIX LCG it replaced; that generator, from any
+/// of the seeds 0, 1, 42 or rand()'s first value, does not give the test's
+/// numbers, this one does.)
+struct Lehmer {
+    state: u128,
+    /// The draw is the output modulo this, divided by it.
+    modulus: u64,
+}
+
+impl Lehmer {
+    /// The generator as a test run starts it, drawing in steps of 1/`modulus`.
+    fn new(modulus: u64) -> Self {
+        Lehmer { state: 1, modulus }
+    }
+}
 
 impl cachelab::policy::admission::Uniform for Lehmer {
     fn next_unit(&mut self) -> f64 {
-        self.0 = self.0.wrapping_mul(0xda94_2042_e4dd_58b5);
-        (((self.0 >> 64) as u64) % 10_000_000) as f64 / 10_000_000.0
+        self.state = self.state.wrapping_mul(0xda94_2042_e4dd_58b5);
+        (((self.state >> 64) as u64) % self.modulus) as f64 / self.modulus as f64
     }
 }
 
@@ -375,12 +387,18 @@ fn admission_filters_match_libcachesims_miss_counts_and_bytes() {
         let measured = [
             (
                 "size",
-                replay_filtered(Box::new(SizeAdmission::new(1e6, Lehmer(1))), size),
+                replay_filtered(
+                    Box::new(SizeAdmission::new(1e6, Lehmer::new(10_000_000))),
+                    size,
+                ),
                 size_prob,
             ),
             (
                 "adaptsize",
-                replay_filtered(Box::new(AdaptSize::new(size, 30_000, 15, Lehmer(1))), size),
+                replay_filtered(
+                    Box::new(AdaptSize::new(size, 30_000, 15, Lehmer::new(10_000_000))),
+                    size,
+                ),
                 adaptsize,
             ),
         ];
@@ -393,6 +411,39 @@ fn admission_filters_match_libcachesims_miss_counts_and_bytes() {
                     want_bytes[i]
                 ));
             }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// libCacheSim's `test_LeCaR` (test/test_evictionAlgo.c, develop, 2025):
+/// LeCaR with its defaults and libCacheSim's generator.
+#[test]
+fn lecar_matches_libcachesims_miss_counts_and_bytes() {
+    let misses = [93374, 89067, 80230, 81526, 72159, 67712, 65206, 64541];
+    let miss_bytes = [
+        4214303232u64,
+        4021100032,
+        3593971712,
+        3652036096,
+        3075125760,
+        2886052864,
+        2735856128,
+        2698478080,
+    ];
+    let mut problems = Vec::new();
+    for (i, &size) in SIZES.iter().enumerate() {
+        let mut lecar = cachelab::policy::Lecar::new(size, Lehmer::new(100));
+        let (got, bytes) = count_misses(&mut lecar);
+        if (got, bytes) != (misses[i], miss_bytes[i]) {
+            problems.push(format!(
+                "lecar at {} MiB: {got} misses, {bytes} bytes; libCacheSim {} and {} ({:+}, {:+})",
+                size / MIB,
+                misses[i],
+                miss_bytes[i],
+                got as i64 - misses[i] as i64,
+                bytes as i64 - miss_bytes[i] as i64,
+            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
