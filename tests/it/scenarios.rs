@@ -330,6 +330,14 @@ const FULL: &str = r#"
         invalidation = "broadcast"
         delay = "1ms"
         loss = 0.1
+        [[tiers]]
+        placement = "shared"
+        name = "edge"
+        nodes = 4
+        routing = "region"
+        regional = 0.5
+        capacity = "1MiB"
+        invalidation = "none"
         [[clients.spikes]]
         at = "1s"
         length = "2s"
