@@ -57,8 +57,9 @@ const ORDER: [&str; 8] = [
 /// Writes `<dir>/report.html` from the files in `dir`: `scenario.toml` or
 /// `run.json`, `summary.json` or `sweep-summary.csv` for the headline
 /// numbers, every `*.svg` inline, and the tables of `summary.csv`,
-/// `nodes.csv`, `tiers.csv`, the failures, `replay.csv`, `mrc.csv`, `sweep-summary.csv`
-/// and `sweep.csv`, whichever exist. Returns the path written.
+/// `nodes.csv`, the failures, `replay.csv`, `mrc.csv`, `sweep-summary.csv`
+/// and `sweep.csv`, whichever exist (`tiers.csv` after `nodes.csv`).
+/// Returns the path written.
 pub fn write_html_report(dir: &Path) -> Result<PathBuf, ReportError> {
     let summary_path = dir.join("summary.json");
     let summary = read_json(&summary_path)?;
