@@ -148,6 +148,7 @@ pub(super) fn read_json(path: &Path) -> Result<Option<serde_json::Value>, Report
 ///   time, one line per request class (`classes`);
 /// - `latency.csv`: latency against percentile (`latency`);
 /// - `nodes.csv`: load share and hit ratio per node (`nodes`);
+/// - `tiers.csv`: hit ratio, byte hit ratio and load per tier (`tiers`);
 /// - `sweep-summary.csv`: with `nodes.policy` among at most two axes, bars
 ///   per policy (`policies`); with one other axis, a line against it if its
 ///   values are numbers, sizes or durations, else bars (`sweep-<axis>`);
@@ -237,6 +238,13 @@ pub fn plot_directory(dir: &Path, metric: Option<&str>) -> Result<Plotted, Repor
         w.figure(
             "nodes",
             &figures::node_bars(&Table::read(&path)?)?,
+            stacked_size(2),
+        )?;
+    }
+    if let Some(path) = file("tiers.csv") {
+        w.figure(
+            "tiers",
+            &figures::tier_bars(&Table::read(&path)?)?,
             stacked_size(2),
         )?;
     }

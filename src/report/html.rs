@@ -43,12 +43,13 @@ svg{max-width:100%;height:auto}.wide{overflow-x:auto}";
 
 /// Plot stems in the order the report shows them; any other SVG follows,
 /// by name.
-const ORDER: [&str; 7] = [
+const ORDER: [&str; 8] = [
     "timeseries",
     "breakdown",
     "classes",
     "latency",
     "nodes",
+    "tiers",
     "policies",
     "mrc",
 ];
@@ -57,7 +58,8 @@ const ORDER: [&str; 7] = [
 /// `run.json`, `summary.json` or `sweep-summary.csv` for the headline
 /// numbers, every `*.svg` inline, and the tables of `drive.csv`, `summary.csv`,
 /// `nodes.csv`, the failures, `replay.csv`, `mrc.csv`, `sweep-summary.csv`
-/// and `sweep.csv`, whichever exist. Returns the path written.
+/// and `sweep.csv`, whichever exist (`tiers.csv` after `nodes.csv`).
+/// Returns the path written.
 pub fn write_html_report(dir: &Path) -> Result<PathBuf, ReportError> {
     let summary_path = dir.join("summary.json");
     // A simulated run's summary names its scenario; `drive` writes a
@@ -319,6 +321,7 @@ fn tables(
     html.push_str(&csv_section(dir, "summary.csv", "Summary")?);
     html.push_str(&csv_section(dir, "classes.csv", "Request classes")?);
     html.push_str(&csv_section(dir, "nodes.csv", "Nodes")?);
+    html.push_str(&csv_section(dir, "tiers.csv", "Tiers")?);
     if let Some(summary) = summary {
         let failures = failures_of(summary, summary_path)?;
         if !failures.is_empty() {

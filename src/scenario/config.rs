@@ -16,7 +16,7 @@ use crate::workload::schedule::Schedule;
 
 pub use super::app::{AppConfig, Balance, SetOrder};
 pub use super::file::{Backoff, FailureAction, Jitter, OnFailure, Pattern, WritePolicy};
-pub use super::tiers::{NearInvalidation, NearTier, Placement};
+pub use super::tiers::{NearInvalidation, NearTier, Placement, Route};
 
 /// Everything one cluster run needs.
 #[derive(Clone, Debug)]
@@ -55,8 +55,8 @@ pub struct ClusterConfig {
     pub retry: Option<RetryConfig>,
     /// Application servers between the clients and the cache, when on.
     pub app: Option<AppConfig>,
-    /// Near caches in front of the routed nodes, in lookup order (empty:
-    /// none).
+    /// Tiers in front of the routed nodes (near caches, shared tiers of
+    /// their own), in lookup order (empty: none).
     pub tiers: Vec<NearTier>,
 }
 

@@ -327,7 +327,7 @@ impl Scenario {
         if let Some(app) = &file.app {
             app.config(file.cache.pattern)?;
         }
-        super::tiers::near_tiers(&file.tiers, file.cache.pattern)?;
+        super::tiers::near_tiers(&file.tiers, file.cache.pattern, file.app.is_some())?;
 
         if file.cache.on_failure == OnFailure::Gutter {
             check((1..=MAX_NODES).contains(&file.cache.gutter_nodes), || {
@@ -651,7 +651,7 @@ fn typed(
             a.config(file.cache.pattern)
                 .expect("checked when the scenario was validated")
         }),
-        tiers: super::tiers::near_tiers(&file.tiers, file.cache.pattern)
+        tiers: super::tiers::near_tiers(&file.tiers, file.cache.pattern, file.app.is_some())
             .expect("checked when the scenario was validated"),
     }
 }

@@ -12,6 +12,7 @@ mod admission;
 mod analyze;
 mod app;
 mod calibrate;
+mod cdn;
 mod classes;
 mod cli;
 mod cluster;

@@ -110,8 +110,9 @@ fn every_bundled_scenario_runs_end_to_end() {
 }
 
 /// The result files whose bytes must not change unless on purpose.
-const RESULT_FILES: [&str; 9] = [
+const RESULT_FILES: [&str; 10] = [
     "summary.json",
+    "tiers.csv",
     "classes.csv",
     "classes-timeseries.csv",
     "summary.csv",
@@ -329,6 +330,14 @@ const FULL: &str = r#"
         invalidation = "broadcast"
         delay = "1ms"
         loss = 0.1
+        [[tiers]]
+        placement = "shared"
+        name = "edge"
+        nodes = 4
+        routing = "region"
+        regional = 0.5
+        capacity = "1MiB"
+        invalidation = "none"
         [[clients.spikes]]
         at = "1s"
         length = "2s"

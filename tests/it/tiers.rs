@@ -24,7 +24,7 @@ fn tiers(out: &RunOutput) -> &[TierSummary] {
 /// A plain LRU over byte sizes, written here, independent of the crate's:
 /// last-use stamps in a map, the oldest evicted until the newcomer fits; an
 /// object larger than the capacity is not admitted.
-struct PlainLru {
+pub(crate) struct PlainLru {
     capacity: u64,
     used: u64,
     clock: u64,
@@ -33,7 +33,7 @@ struct PlainLru {
 }
 
 impl PlainLru {
-    fn new(capacity: u64) -> PlainLru {
+    pub(crate) fn new(capacity: u64) -> PlainLru {
         PlainLru {
             capacity,
             used: 0,
@@ -43,7 +43,7 @@ impl PlainLru {
         }
     }
 
-    fn get(&mut self, key: u64) -> bool {
+    pub(crate) fn get(&mut self, key: u64) -> bool {
         self.clock += 1;
         let Some(entry) = self.entries.get_mut(&key) else {
             return false;
@@ -54,7 +54,7 @@ impl PlainLru {
         true
     }
 
-    fn insert(&mut self, key: u64, size: u32) {
+    pub(crate) fn insert(&mut self, key: u64, size: u32) {
         let size64 = u64::from(size);
         if size64 > self.capacity {
             return;
@@ -83,7 +83,7 @@ fn serial_near() -> String {
 }
 
 /// The cluster's request stream, `gets` long.
-fn serial_requests(gets: u64) -> Vec<Request> {
+pub(crate) fn serial_requests(gets: u64) -> Vec<Request> {
     let workload = Workload::parse(
         &format!("zipf:alpha=0.9,keys=20000,requests={gets}"),
         SizeLaw::parse("lognormal:median=2KiB,sigma=1").unwrap(),

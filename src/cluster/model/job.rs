@@ -47,6 +47,8 @@ pub(super) struct Job {
     /// and the local cache it looked in.
     pub near_missed: u8,
     pub near_cache: u32,
+    /// A tier routed by region: the region the get came from.
+    pub region: u16,
     pub phase: Phase,
 }
 
@@ -174,6 +176,7 @@ impl Job {
             wait: 0,
             near_missed: 0,
             near_cache: 0,
+            region: 0,
             phase,
         }
     }

@@ -1,16 +1,25 @@
-//! The local tiers (`[[tiers]]`): near caches in front of the routed nodes,
-//! one per application server with `[app]`, else one for the clients. A get
-//! looks in them in order, in process; a hit answers at once (after the
-//! tiers' lookup latencies, zero by default and then with no event), a miss
-//! goes on to the shared tier. The answer fills the local tiers it passed
-//! on its way back. A commit broadcasts drops to the tiers that take them,
+//! The tiers above the routed nodes (`[[tiers]]`): near caches, one per
+//! application server with `[app]`, else one for the clients, then shared
+//! tiers with nodes of their own (a CDN's edges, routed by the request's
+//! region; a mid-tier, routed by key). A get looks in them in order; a hit
+//! answers at once (after the tiers' lookup latencies, zero by default and
+//! then with no event), a miss goes on to the next tier and past the last
+//! to `[nodes]`. The answer fills the tiers it passed, those that fill, on
+//! its way back. A commit broadcasts drops to the tiers that take them,
 //! delayed and each lost with its probability.
+//!
+//! The nodes of a shared tier of its own are caches without queues: a
+//! lookup costs the tier's `latency` (the round trip and the service) and
+//! nothing waits, as for an edge sized for its region; their load is
+//! counted, their queueing is not modelled. A request's region is drawn
+//! once, at the region-routed tier (see `scenario::tiers` for the skew).
 
 use rand::RngExt;
 
 use super::*;
+use crate::cluster::routing::{self, Router, Scheme};
 use crate::metrics::tiers::{TierCounts, TierSummary};
-use crate::scenario::config::{NearInvalidation, NearTier};
+use crate::scenario::config::{NearInvalidation, NearTier, Route};
 
 /// The local tiers' events.
 #[derive(Clone, Copy, Debug)]
@@ -32,21 +41,58 @@ impl NearEvent {
     }
 }
 
-/// One local tier: its caches and what it counted.
+/// How a get finds its cache in a tier.
+enum Pick {
+    /// The cache of its process (the application server's, or the
+    /// clients').
+    Own,
+    /// The node of its region (see [`Regions`]).
+    Region,
+    /// By key.
+    Hash(Box<dyn Router>),
+}
+
+/// One tier: its caches, how a get picks one, and what it counted.
 struct Layer {
     config: NearTier,
+    pick: Pick,
     caches: Vec<Node>,
     delay: Sampler,
     counts: TierCounts,
 }
 
-/// The local tiers' state.
+/// The regions of a region-routed tier: a request comes from its key's
+/// home region with probability `regional`, else from one drawn uniformly.
+struct Regions {
+    count: u32,
+    regional: f64,
+    /// Salts the keys' hash to home regions (independent of the routing of
+    /// the tiers below, which hashes keys too).
+    salt: u64,
+    rng: Rng,
+}
+
+impl Regions {
+    /// The region a request for `key` comes from.
+    fn draw(&mut self, key: u64) -> u32 {
+        if self.regional > 0.0 && self.rng.random::<f64>() < self.regional {
+            let hash = crate::seed::mix64(key ^ self.salt);
+            ((u128::from(hash) * u128::from(self.count)) >> 64) as u32
+        } else {
+            self.rng.random_range(0..self.count)
+        }
+    }
+}
+
+/// The tiers' state.
 pub(super) struct Near {
     layers: Vec<Layer>,
     /// Draws the broadcasts' losses and delays.
     rng: Rng,
     /// Some tier takes broadcast drops.
     broadcast: bool,
+    /// The regions, with a region-routed tier.
+    regions: Option<Regions>,
 }
 
 impl Near {
@@ -56,7 +102,7 @@ impl Near {
         if config.tiers.is_empty() {
             return None;
         }
-        let caches = config.app.as_ref().map_or(1, |a| a.servers);
+        let own = config.app.as_ref().map_or(1, |a| a.servers);
         let versions = config.workload.op_mix[0] < 1.0
             || matches!(config.workload.keys, crate::scenario::KeySource::Trace(_));
         let layers = config
@@ -75,7 +121,21 @@ impl Near {
                     latency: Sampler::Fixed(tier.latency),
                 };
                 let tier_seed = seed.derive("tiers").derive(&t.to_string());
+                let (caches, pick) = match tier.route {
+                    Route::Local => (own, Pick::Own),
+                    Route::Region { nodes, .. } => (nodes, Pick::Region),
+                    // A tier of its own has a fixed membership: jump hashing
+                    // is balanced and needs no parameter.
+                    Route::Hash { nodes } => (
+                        nodes,
+                        Pick::Hash(routing::build(
+                            &Scheme::Jump,
+                            &(0..nodes).collect::<Vec<_>>(),
+                        )),
+                    ),
+                };
                 Layer {
+                    pick,
                     caches: (0..caches)
                         .map(|c| Node::new(&node, tier_seed.derive(&c.to_string())))
                         .collect(),
@@ -85,7 +145,17 @@ impl Near {
                 }
             })
             .collect();
+        let regions = config.tiers.iter().find_map(|t| match t.route {
+            Route::Region { nodes, regional } => Some(Regions {
+                count: nodes,
+                regional,
+                salt: seed.derive("tiers.home").0,
+                rng: seed.derive("tiers.region").rng(),
+            }),
+            Route::Local | Route::Hash { .. } => None,
+        });
         Some(Box::new(Near {
+            regions,
             layers,
             rng: seed.derive("tiers.broadcast").rng(),
             broadcast: config
@@ -99,13 +169,14 @@ impl Near {
     pub fn check(&self) -> Option<String> {
         for (t, layer) in self.layers.iter().enumerate() {
             let c = &layer.counts;
+            let name = &layer.config.name;
             if c.hits > c.lookups || c.stale_reads > c.hits || c.hit_bytes > c.lookup_bytes {
-                return Some(format!("tier local-{t}: counts {c:?} do not nest"));
+                return Some(format!("tier {name} ({t}): counts {c:?} do not nest"));
             }
             for (i, cache) in layer.caches.iter().enumerate() {
                 if cache.policy.used() > cache.policy.capacity() {
                     return Some(format!(
-                        "tier local-{t} cache {i} holds {} bytes in a capacity of {}",
+                        "tier {name} ({t}) cache {i} holds {} bytes in a capacity of {}",
                         cache.policy.used(),
                         cache.policy.capacity()
                     ));
@@ -115,12 +186,16 @@ impl Near {
         None
     }
 
-    /// The local tiers' rows of the summary, over `measured_s` seconds.
+    /// The tiers' rows of the summary, over `measured_s` seconds.
     fn rows(&self, measured_s: f64) -> impl Iterator<Item = TierSummary> + '_ {
-        self.layers.iter().enumerate().map(move |(t, layer)| {
+        self.layers.iter().map(move |layer| {
+            let placement = match layer.pick {
+                Pick::Own => "local",
+                Pick::Region | Pick::Hash(_) => "shared",
+            };
             TierSummary::new(
-                format!("local-{t}"),
-                "local",
+                layer.config.name.clone(),
+                placement,
                 &layer.config.policy.label,
                 layer.caches.len() as u32,
                 layer.counts,
@@ -155,10 +230,19 @@ impl Sim<'_> {
         let j = self.jobs[job as usize];
         let counted = j.issued >= self.warmup_end;
         let size = u64::from(j.size);
-        let (mut latency, mut passed, mut found) = (0, 0u8, None);
+        let (mut latency, mut passed, mut found, mut region) = (0, 0u8, None, 0);
         for layer in &mut near.layers {
             latency += layer.config.latency;
-            let version = layer.caches[cache as usize].lookup(j.key, j.size, now, false);
+            let index = match &layer.pick {
+                Pick::Own => cache,
+                Pick::Region => {
+                    let regions = near.regions.as_mut().expect("a region-routed tier");
+                    region = regions.draw(j.key);
+                    region
+                }
+                Pick::Hash(router) => router.route(j.key),
+            };
+            let version = layer.caches[index as usize].lookup(j.key, j.size, now, false);
             if counted {
                 layer.counts.lookups += 1;
                 layer.counts.lookup_bytes += size;
@@ -185,6 +269,7 @@ impl Sim<'_> {
         let w = &mut self.jobs[job as usize];
         w.near_missed = passed;
         w.near_cache = cache;
+        w.region = region as u16;
         let id = self.id(job);
         match found {
             Some(version) => {
@@ -224,7 +309,7 @@ impl Sim<'_> {
     }
 
     /// The answer to a get (`j`, with the version it carries) reaches its
-    /// local cache: it fills the local tiers it missed that fill.
+    /// client: it fills the tiers it missed that fill.
     pub(super) fn near_fill(&mut self, now: Time, j: &Job) {
         let counting = now >= self.warmup_end;
         let Some(near) = self.near.as_deref_mut() else {
@@ -232,7 +317,12 @@ impl Sim<'_> {
         };
         for layer in near.layers.iter_mut().take(j.near_missed as usize) {
             if layer.config.fill {
-                let cache = &mut layer.caches[j.near_cache as usize];
+                let index = match &layer.pick {
+                    Pick::Own => j.near_cache,
+                    Pick::Region => u32::from(j.region),
+                    Pick::Hash(router) => router.route(j.key),
+                };
+                let cache = &mut layer.caches[index as usize];
                 let evicted = cache.store(j.key, j.size, j.version, now, false, 0);
                 if counting {
                     layer.counts.evictions += evicted as u64;
@@ -272,8 +362,8 @@ impl Sim<'_> {
         }
     }
 
-    /// The `tiers` section of the summary (local tiers, then the shared
-    /// one), when there are local tiers; `summary` holds the run's totals.
+    /// The `tiers` section of the summary (the tiers of `[[tiers]]`, then
+    /// `[nodes]`'s), when there are tiers; `summary` holds the run's totals.
     pub fn tier_summaries(&self, summary: &crate::metrics::Summary) -> Option<Vec<TierSummary>> {
         let near = self.near.as_deref()?;
         let measured_s = (self.end - self.warmup_end) as f64 / 1e9;
@@ -296,5 +386,41 @@ impl Sim<'_> {
             measured_s,
         );
         Some(near.rows(measured_s).chain([shared]).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn regions(regional: f64) -> Regions {
+        Regions {
+            count: 4,
+            regional,
+            salt: 7,
+            rng: Seed(1).rng(),
+        }
+    }
+
+    #[test]
+    fn fully_regional_keys_always_come_from_their_home_region() {
+        let mut r = regions(1.0);
+        for key in 0..1000 {
+            let home = r.draw(key);
+            assert!(home < 4);
+            assert_eq!(r.draw(key), home, "key {key} moved region");
+        }
+    }
+
+    #[test]
+    fn without_skew_one_key_comes_from_every_region_alike() {
+        // 40 000 requests for one key: about 10 000 from each region
+        // (binomial sd ~87, so 400 is over 4.5 sd).
+        let mut r = regions(0.0);
+        let mut seen = [0u32; 4];
+        for _ in 0..40_000 {
+            seen[r.draw(42) as usize] += 1;
+        }
+        assert!(seen.iter().all(|&n| n.abs_diff(10_000) < 400), "{seen:?}");
     }
 }

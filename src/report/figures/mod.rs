@@ -280,6 +280,51 @@ pub fn node_bars(table: &Table) -> Result<Vec<BarChart>, ReportError> {
     ])
 }
 
+/// Per-tier bars from `tiers.csv`, in lookup order: hit ratio and byte
+/// hit ratio over the lookups that reached each tier, and each tier's
+/// load (lookups per second), one panel each.
+pub fn tier_bars(table: &Table) -> Result<Vec<BarChart>, ReportError> {
+    table.require_rows()?;
+    let tiers = table.texts("tier")?;
+    let series = |label: &str, values: Vec<f64>| BarSeries {
+        label: label.into(),
+        values,
+        whiskers: Vec::new(),
+    };
+    // A tier no get reached has no hit ratio (an empty field): no bar.
+    let ratio = |name: &str| -> Result<Vec<f64>, ReportError> {
+        Ok(table
+            .optional_numbers(name)?
+            .into_iter()
+            .map(|r| r.unwrap_or(f64::NAN))
+            .collect())
+    };
+    let panel = |title: &str, y_label: &str, series: Vec<BarSeries>| BarChart {
+        title: title.into(),
+        x_label: "tier, in lookup order".into(),
+        y_label: y_label.into(),
+        categories: tiers.clone(),
+        series,
+        reference: None,
+        stacked: false,
+    };
+    Ok(vec![
+        panel(
+            "Hit ratio per tier (over the gets that reached it)",
+            "hit ratio",
+            vec![
+                series("hit ratio", ratio("hit_ratio")?),
+                series("byte hit ratio", ratio("byte_hit_ratio")?),
+            ],
+        ),
+        panel(
+            "Load per tier",
+            "lookups / s",
+            vec![series("lookups / s", table.numbers("lookups_per_s")?)],
+        ),
+    ])
+}
+
 /// The time-series panels redrawn from `timeseries.csv`, with the failure
 /// events of `summary.json` (when given) marked.
 pub fn timeseries_charts(

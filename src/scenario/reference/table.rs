@@ -607,14 +607,38 @@ pub const SECTIONS: &[Section] = &[
             unset(
                 "placement",
                 "`\"local\"`",
-                "`local`: a near cache in process, one per application server with `[app]`, else one for the clients; `shared`: the routed nodes of `[nodes]`, allowed as the last entry with no other field",
+                "`local`: a near cache in process, one per application server with `[app]`, else one for the clients; `shared` with `nodes`: a tier of shared nodes of its own above `[nodes]` (a CDN's edges, a mid-tier), after the local entries; `shared` without `nodes`: the routed nodes of `[nodes]`, allowed as the last entry with no other field",
+            ),
+            unset(
+                "name",
+                "`local-<i>` or `shared-<i>`",
+                "the tier's name in `tiers.csv` and summary.json (`<i>`: its position in `[[tiers]]`); distinct, and not `shared` (the last tier's)",
+            ),
+            unset(
+                "nodes",
+                "none",
+                "shared: nodes of its own, 1 to 4096, making the entry a tier above `[nodes]`; its nodes are caches without queues (a lookup costs `latency`) and do not fail; not with `[app]`",
+            ),
+            unset(
+                "routing",
+                "required with `nodes`",
+                "how a get finds its node: `region` (the node of the region the request comes from, drawn per request: a CDN sends a user to a nearby edge, not by key; one such tier at most) or `hash` (by key, jump consistent hashing: a shield or mid-tier)",
+            ),
+            unset(
+                "regional",
+                "`0`",
+                "`routing = \"region\"`: the probability that a request comes from its key's home region (a fixed hash of the key) rather than a uniformly drawn one; 0: every region sees the same popularity, 1: each key is asked for in its home region only",
             ),
             unset(
                 "policy",
                 "`\"lru\"`",
-                "eviction policy of each local cache, `name[:param=value,...]` (see `cachelab policies`)",
+                "eviction policy of each local cache or node, `name[:param=value,...]` (see `cachelab policies`)",
             ),
-            unset("capacity", "required", "capacity of each local cache"),
+            unset(
+                "capacity",
+                "required",
+                "capacity of each local cache or node",
+            ),
             unset(
                 "ttl",
                 "none",
@@ -628,7 +652,7 @@ pub const SECTIONS: &[Section] = &[
             unset(
                 "latency",
                 "`\"0s\"`",
-                "time of one lookup in a local cache, added to every request that looks (a zero latency costs no event)",
+                "time of one lookup, added to every request that looks (a zero latency costs no event): in process for a local cache; for a tier with `nodes`, the round trip to its node and the node's service",
             ),
             unset(
                 "invalidation",
