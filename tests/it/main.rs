@@ -34,6 +34,7 @@ mod reference;
 mod registry;
 mod retries;
 mod sampled;
+mod scans;
 mod scenario_doc;
 mod scenarios;
 mod sweeps;

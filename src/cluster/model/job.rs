@@ -47,6 +47,8 @@ pub(super) struct Job {
     /// and the local cache it looked in.
     pub near_missed: u8,
     pub near_cache: u32,
+    /// The scan this job is a part or a database read of ([`NONE`]: none).
+    pub scan: u32,
     pub phase: Phase,
 }
 
@@ -83,6 +85,9 @@ pub(super) enum AtNode {
     WriteThrough,
     /// A client's write at its node, in write-behind.
     WriteBehind,
+    /// One node's part of a scan (the job's `scan`): the lookups of the
+    /// part's keys.
+    Scan { part: u32 },
 }
 
 /// What a get has learnt at the nodes so far.
@@ -174,6 +179,7 @@ impl Job {
             wait: 0,
             near_missed: 0,
             near_cache: 0,
+            scan: NONE,
             phase,
         }
     }
