@@ -8,7 +8,7 @@ use cachelab::cluster::{Audit, RunOutput, simulate_audited};
 use cachelab::scenario;
 use cachelab::workload::scramble;
 
-use crate::common::run_scenario;
+use crate::common::{cachelab, files_below, run_scenario};
 
 /// Runs `toml` (counting audit only: scans make long runs) and checks the
 /// output from outside.
@@ -235,6 +235,50 @@ fn scans_are_deterministic() {
     assert_eq!(a, b);
     let c = serde_json::to_string(&run_checked(&toml, &["duration=3s", "seed=9"]).summary).unwrap();
     assert_ne!(a, c);
+}
+
+#[test]
+fn a_sweep_of_scans_writes_the_same_bytes_on_one_thread_and_on_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sweep.toml");
+    let toml = E.replace("capacity = \"2MiB\"", "capacity = \"100KiB\"")
+        + "[sweep]\n\"nodes.capacity\" = [\"50KiB\", \"100KiB\", \"250KiB\"]\n";
+    std::fs::write(
+        &path,
+        toml.replace("duration = \"20s\"", "duration = \"2s\""),
+    )
+    .unwrap();
+    let written = |jobs: &str| {
+        let out = dir.path().join(format!("jobs-{jobs}"));
+        let args = [
+            "sweep",
+            path.to_str().unwrap(),
+            "--jobs",
+            jobs,
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        let run = cachelab(&args);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        // The tables, not the pictures (whose encoders may differ by thread).
+        files_below(&out)
+            .into_iter()
+            .filter(|f| f.extension().is_some_and(|e| e == "csv" || e == "json"))
+            .map(|f| {
+                (
+                    f.strip_prefix(&out).unwrap().to_owned(),
+                    std::fs::read(&f).unwrap(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let (one, two) = (written("1"), written("2"));
+    assert!(one.len() >= 3 * 4, "{}", one.len());
+    assert_eq!(one, two);
 }
 
 #[test]
