@@ -3,12 +3,14 @@
 //!
 //! A stationary workload with gets, sets and deletes only is drawn as it
 //! always was ([`Feed::Synthetic`]); one whose popularity moves, or whose
-//! mix has inserts or read-modify-writes, takes each request's simulated
-//! time ([`Feed::Moving`]). There an insert (YCSB's) is a set of a key the
+//! mix has inserts, read-modify-writes or scans, takes each request's
+//! simulated time ([`Feed::Moving`]). There an insert (YCSB's) is a set of a key the
 //! `latest` law has just created: a database write, with the write policy's
 //! cache effect, like any set. A read-modify-write is a get, and the set of
 //! the same key is the feed's next request (issued at the next arrival or
-//! by the next user ready): two requests, each with its own latency.
+//! by the next user ready): two requests, each with its own latency. A
+//! scan (YCSB E) is one request whose keys [`Feed::take_scan`] hands over:
+//! the gets of consecutive key numbers from a drawn start.
 //!
 //! With request classes ([`Feed::Classes`]) each request first picks its
 //! class by share, then draws a key from that class's stream and an
@@ -23,6 +25,7 @@ use crate::scenario::KeySource;
 use crate::seed::{Rng, Seed};
 use crate::sim::Time;
 use crate::trace::TraceError;
+use crate::workload::ScanMix;
 use crate::workload::{Mixture, WorkloadStream};
 
 /// An endless (synthetic) or finite (trace) supply of requests.
@@ -37,7 +40,7 @@ pub enum Feed {
         rng: Rng,
     },
     /// Synthetic keys whose popularity depends on the time, or with
-    /// inserts and read-modify-writes in the mix.
+    /// inserts, read-modify-writes or scans in the mix.
     Moving {
         /// The key stream.
         stream: Box<WorkloadStream>,
@@ -47,6 +50,8 @@ pub enum Feed {
         rng: Rng,
         /// The set of a read-modify-write whose get was the last request.
         pending: Option<Request>,
+        /// Scans, when the mix has them.
+        scans: Option<Box<Scans>>,
     },
     /// Request classes, each with its own stationary stream and mix.
     Classes {
@@ -70,6 +75,17 @@ pub enum Feed {
     },
 }
 
+/// The scans of a feed: where their share starts among the draws, their
+/// length law and its own random stream, and the keys of the scan the
+/// last request started.
+pub struct Scans {
+    /// A draw at or above this is a scan (1 − the scans' share).
+    from: f64,
+    config: ScanMix,
+    rng: Rng,
+    keys: Vec<Request>,
+}
+
 /// An operation drawn from the shares of get, set and delete `mix`.
 #[inline]
 fn draw_op(mix: &[f64; 3], rng: &mut Rng) -> Op {
@@ -85,10 +101,18 @@ fn draw_op(mix: &[f64; 3], rng: &mut Rng) -> Op {
 
 impl Feed {
     /// The feed of `source`, seeded from `seed`; `mix` is the shares of
-    /// get, set, delete, insert and read-modify-write.
-    pub fn new(source: &KeySource, mix: [f64; 5], seed: Seed) -> Result<Feed, TraceError> {
+    /// get, set, delete, insert and read-modify-write, and `scan` the
+    /// scans (a synthetic workload's only).
+    pub fn new(
+        source: &KeySource,
+        mix: [f64; 5],
+        scan: Option<ScanMix>,
+        seed: Seed,
+    ) -> Result<Feed, TraceError> {
         Ok(match source {
-            KeySource::Synthetic(workload) if workload.moves() || mix[3] + mix[4] > 0.0 => {
+            KeySource::Synthetic(workload)
+                if workload.moves() || mix[3] + mix[4] > 0.0 || scan.is_some() =>
+            {
                 let mut bounds = [0.0; 4];
                 let mut sum = 0.0;
                 for (bound, share) in bounds.iter_mut().zip(mix) {
@@ -100,6 +124,14 @@ impl Feed {
                     bounds,
                     rng: seed.derive("ops").rng(),
                     pending: None,
+                    scans: scan.map(|config| {
+                        Box::new(Scans {
+                            from: 1.0 - config.share,
+                            config,
+                            rng: seed.derive("scans").rng(),
+                            keys: Vec::new(),
+                        })
+                    }),
                 }
             }
             KeySource::Synthetic(workload) => Feed::Synthetic {
@@ -147,7 +179,20 @@ impl Feed {
         }
     }
 
+    /// The keys of the scan the request [`Feed::next`] returned last
+    /// starts, in order (none when it is not a scan).
+    #[inline]
+    pub fn take_scan(&mut self) -> Option<Vec<Request>> {
+        match self {
+            Feed::Moving {
+                scans: Some(scans), ..
+            } if !scans.keys.is_empty() => Some(std::mem::take(&mut scans.keys)),
+            _ => None,
+        }
+    }
+
     /// The next request, issued at `now`, or `None` when a trace has ended.
+    /// A scan's is its first key's get (its keys: [`Feed::take_scan`]).
     /// A trace request keeps its own time; a synthetic one has time zero.
     #[inline]
     pub fn next(&mut self, now: Time) -> Result<Option<Request>, TraceError> {
@@ -178,6 +223,7 @@ impl Feed {
                 bounds,
                 rng,
                 pending,
+                scans,
             } => {
                 if let Some(set) = pending.take() {
                     return Ok(Some(set));
@@ -186,6 +232,14 @@ impl Feed {
                     return Ok(Some(stream.request_at(now)));
                 }
                 let u: f64 = rng.random();
+                if let Some(scans) = scans
+                    && u >= scans.from
+                {
+                    let length = scans.config.length.draw(&mut scans.rng);
+                    scans.keys.clear();
+                    stream.scan(length, &mut scans.keys);
+                    return Ok(Some(scans.keys[0]));
+                }
                 let mut request = if u >= bounds[2] && u < bounds[3] {
                     // Validation allows inserts with `latest` only, whose
                     // stream always creates a key.

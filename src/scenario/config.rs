@@ -11,8 +11,8 @@ use super::scheme::Scheme;
 use crate::policy::PolicyChoice;
 use crate::sim::Time;
 use crate::sim::dist::Dist;
-use crate::workload::Workload;
 use crate::workload::schedule::Schedule;
+use crate::workload::{ScanMix, Workload};
 
 pub use super::app::{AppConfig, Balance, SetOrder};
 pub use super::file::{Backoff, FailureAction, Jitter, OnFailure, Pattern, WritePolicy};
@@ -66,9 +66,10 @@ pub struct WorkloadConfig {
     /// Keys and sizes: a synthetic workload or a trace.
     pub keys: KeySource,
     /// Shares of get, set, delete, insert and read-modify-write, summing
-    /// to 1 (inserts only with the `latest` law); with classes, their
-    /// share-weighted mix.
+    /// to 1 with the scans' share; with classes, their share-weighted mix.
     pub op_mix: [f64; 5],
+    /// Scans (YCSB E), when the mix has them.
+    pub scan: Option<ScanMix>,
     /// Requests arrive at the trace's own timestamps (not the clients').
     pub trace_timed: bool,
 }

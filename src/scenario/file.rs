@@ -171,6 +171,22 @@ pub enum TraceTiming {
     Clients,
 }
 
+/// How many keys a scan reads.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ScanLengthKind {
+    /// Uniform from 1 to `max_scan_length` (YCSB's `uniform`).
+    Uniform,
+    /// Always `max_scan_length` (YCSB's `constant`).
+    Fixed,
+}
+
+impl ScanLengthKind {
+    fn is_uniform(&self) -> bool {
+        *self == ScanLengthKind::Uniform
+    }
+}
+
 /// A YCSB core workload (`workloads/workloada` … `workloadf`).
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
@@ -183,7 +199,7 @@ pub enum Preset {
     YcsbC,
     /// D: read 0.95, insert 0.05, latest.
     YcsbD,
-    /// E: scan 0.95, insert 0.05 (scans are not modelled: refused).
+    /// E: scan 0.95, insert 0.05 (scans as multi-gets of consecutive keys).
     YcsbE,
     /// F: read 0.5, read-modify-write 0.5.
     YcsbF,
@@ -246,12 +262,24 @@ pub struct WorkloadSection {
     pub set: f64,
     /// Share of deletes.
     pub delete: f64,
-    /// Share of inserts (latest: a write of a new key).
+    /// Share of inserts (a write of a new key: the newest under latest, the
+    /// one after the last under zipf, uniform or hotspot).
     #[serde(skip_serializing_if = "is_zero")]
     pub insert: f64,
     /// Share of read-modify-writes (a get, then a set of the same key).
     #[serde(skip_serializing_if = "is_zero")]
     pub rmw: f64,
+    /// Share of scans (YCSB E): gets of the keys of consecutive numbers
+    /// from a drawn one, sent as one multi-get, one part per node.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub scan: f64,
+    /// uniform (1 to `max_scan_length` keys, YCSB's default) or fixed
+    /// (always `max_scan_length` keys).
+    #[serde(skip_serializing_if = "ScanLengthKind::is_uniform")]
+    pub scan_length: ScanLengthKind,
+    /// The longest scan, in keys (YCSB's `maxscanlength`; E sets 100).
+    #[serde(skip_serializing_if = "is_default_max_scan_length")]
+    pub max_scan_length: u64,
     /// Latest: each insert deletes the oldest key.
     #[serde(skip_serializing_if = "is_false")]
     pub churn: bool,
@@ -354,6 +382,9 @@ impl Default for WorkloadSection {
             delete: 0.0,
             insert: 0.0,
             rmw: 0.0,
+            scan: 0.0,
+            scan_length: ScanLengthKind::Uniform,
+            max_scan_length: DEFAULT_MAX_SCAN_LENGTH,
             churn: false,
             drift: None,
             flash_crowds: Vec::new(),
@@ -363,6 +394,13 @@ impl Default for WorkloadSection {
             classes: Vec::new(),
         }
     }
+}
+
+/// YCSB E's `maxscanlength`.
+pub const DEFAULT_MAX_SCAN_LENGTH: u64 = 100;
+
+fn is_default_max_scan_length(n: &u64) -> bool {
+    *n == DEFAULT_MAX_SCAN_LENGTH
 }
 
 fn is_zero(x: &f64) -> bool {

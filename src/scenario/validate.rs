@@ -201,6 +201,7 @@ impl Scenario {
             }
         };
         let mut op_mix = workload::mix(w)?;
+        let scan = workload::scans(&file)?;
         if let KeySource::Classes(list) = &keys {
             op_mix = classes::overall_mix(list);
         }
@@ -476,6 +477,7 @@ impl Scenario {
         let workload = WorkloadConfig {
             keys,
             op_mix,
+            scan,
             trace_timed,
         };
         let cluster = typed(&name, &label, &file, policy, scheme, workload, load);

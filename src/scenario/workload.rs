@@ -1,11 +1,16 @@
 //! The checks of `[workload]`'s moving parts and operation mix: a drift,
-//! flash crowds, inserts and churn (which need `latest`), read-modify-writes
-//! and YCSB E's refusal. Errors name the field, the value and what is
-//! allowed.
+//! flash crowds, inserts, churn (which needs `latest`), read-modify-writes
+//! and scans. Errors name the field, the value and what is allowed.
 
-use super::file::{DriftEntry, FlashCrowdEntry, PopularityKind, Preset, WorkloadSection};
+use super::file::{
+    DriftEntry, FlashCrowdEntry, Pattern, PopularityKind, ScanLengthKind, ScenarioFile,
+    WorkloadSection,
+};
 use crate::units::format_duration;
-use crate::workload::{Drift, FlashCrowd, Motion};
+use crate::workload::{Drift, FlashCrowd, Motion, ScanLength, ScanMix};
+
+/// The longest scan a scenario may ask for, in keys.
+const MAX_SCAN_LENGTH: u64 = crate::workload::MAX_SCAN_LENGTH;
 
 /// Most flash crowds in one scenario.
 const MAX_CROWDS: usize = 10_000;
@@ -21,36 +26,90 @@ fn share(name: &str, value: f64) -> Result<(), String> {
 }
 
 /// The shares of get, set, delete, insert and read-modify-write, checked
-/// to be shares summing to 1, and allowed by the popularity law.
+/// to be shares summing to 1 with the scans' share, and allowed by the
+/// popularity law.
 pub(super) fn mix(w: &WorkloadSection) -> Result<[f64; 5], String> {
-    check(w.preset != Some(Preset::YcsbE), || {
-        "workload.preset = \"ycsb-e\": scans (multi-key reads) are not modelled yet; allowed: ycsb-a, ycsb-b, ycsb-c, ycsb-d, ycsb-f".into()
-    })?;
     let mix = [w.get, w.set, w.delete, w.insert, w.rmw];
-    for (field, value) in ["get", "set", "delete", "insert", "rmw"].iter().zip(mix) {
+    for (field, value) in ["get", "set", "delete", "insert", "rmw", "scan"]
+        .iter()
+        .zip(mix.into_iter().chain([w.scan]))
+    {
         share(&format!("workload.{field}"), value)?;
     }
-    let total: f64 = mix.iter().sum();
+    let total: f64 = mix.iter().sum::<f64>() + w.scan;
     check((total - 1.0).abs() < 1e-9, || {
-        format!("workload.get + set + delete + insert + rmw = {total}: the shares must sum to 1")
+        format!(
+            "workload.get + set + delete + insert + rmw + scan = {total}: the shares must sum to 1"
+        )
     })?;
     let trace = w.popularity == PopularityKind::Trace;
     check(!trace || (w.insert == 0.0 && w.rmw == 0.0), || {
         "workload.insert, workload.rmw: a trace has its own operations; leave them 0".into()
     })?;
     check(
-        w.insert == 0.0 || w.popularity == PopularityKind::Latest,
+        w.insert == 0.0 || (w.drift.is_none() && w.flash_crowds.is_empty()),
         || {
             format!(
-                "workload.insert = {}: inserts create keys, which only popularity = \"latest\" requests (popularity is {:?})",
-                w.insert, w.popularity
+                "workload.insert = {}: inserts create keys, and a drift or flash crowds move ranks over a fixed key space; remove one or the other",
+                w.insert
             )
         },
     )?;
+    check(w.classes.is_empty() || w.insert == 0.0, || {
+        format!(
+            "workload.insert = {}: request classes have fixed key spaces; leave it 0 with workload.classes",
+            w.insert
+        )
+    })?;
     check(!w.churn || w.popularity == PopularityKind::Latest, || {
         "workload.churn = true: churn deletes the oldest keys of popularity = \"latest\"".into()
     })?;
     Ok(mix)
+}
+
+/// The scans of `file`'s workload (none when its `scan` share is 0),
+/// checked against the parts of the model a multi-get does not go through.
+pub(super) fn scans(file: &ScenarioFile) -> Result<Option<ScanMix>, String> {
+    let w = &file.workload;
+    let max = w.max_scan_length;
+    check((1..=MAX_SCAN_LENGTH).contains(&max), || {
+        format!("workload.max_scan_length = {max}: a scan reads from 1 to {MAX_SCAN_LENGTH} keys")
+    })?;
+    if w.scan == 0.0 {
+        return Ok(None);
+    }
+    let refuse = |ok: bool, what: &str| {
+        check(ok, || {
+            format!(
+                "workload.scan = {}: scans are modelled as cache-aside multi-gets without {what}",
+                w.scan
+            )
+        })
+    };
+    refuse(
+        w.popularity != PopularityKind::Trace,
+        "a trace (a trace has its own operations)",
+    )?;
+    refuse(w.classes.is_empty(), "request classes (workload.classes)")?;
+    refuse(
+        w.drift.is_none() && w.flash_crowds.is_empty(),
+        "a drift or flash crowds (key numbers must stay in place)",
+    )?;
+    refuse(
+        file.cache.pattern != Pattern::ReadThrough,
+        "read-through (cache.pattern = \"read-through\")",
+    )?;
+    refuse(!file.consistency.leases, "leases (consistency.leases)")?;
+    refuse(file.retry.is_none(), "retries ([retry])")?;
+    refuse(file.app.is_none(), "application servers ([app])")?;
+    refuse(file.tiers.is_empty(), "near tiers ([[tiers]])")?;
+    Ok(Some(ScanMix {
+        share: w.scan,
+        length: match w.scan_length {
+            ScanLengthKind::Uniform => ScanLength::Uniform { max },
+            ScanLengthKind::Fixed => ScanLength::Fixed(max),
+        },
+    }))
 }
 
 /// The drift and flash crowds of `w` over `keys` keys, times in ns.

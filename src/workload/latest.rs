@@ -42,6 +42,12 @@ impl Recency {
     /// The key of the next read: the r-th newest, r drawn from the Zipf.
     #[inline]
     pub(super) fn key(&mut self, rng: &mut Rng) -> u64 {
+        scramble(self.number(rng))
+    }
+
+    /// The number (creation index) of the next read's key.
+    #[inline]
+    pub(super) fn number(&mut self, rng: &mut Rng) -> u64 {
         let live = self.window.unwrap_or(self.created);
         if live != self.support {
             self.support = live;
@@ -52,7 +58,12 @@ impl Recency {
             .sampler();
         }
         let rank = self.sampler.rank(rng);
-        scramble(self.created - rank + 1)
+        self.created - rank + 1
+    }
+
+    /// The number of the newest key.
+    pub(super) fn newest(&self) -> u64 {
+        self.created
     }
 
     /// Creates a key (deleting the oldest, with churn) and returns it.

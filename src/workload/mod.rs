@@ -18,6 +18,7 @@ mod latest;
 mod mixture;
 mod motion;
 mod popularity;
+mod scan;
 pub mod schedule;
 mod sizes;
 mod zipf;
@@ -25,6 +26,7 @@ mod zipf;
 pub use mixture::Mixture;
 pub use motion::{Drift, FlashCrowd, Motion};
 pub use popularity::Popularity;
+pub use scan::{MAX_LENGTH as MAX_SCAN_LENGTH, ScanLength, ScanMix};
 pub use sizes::SizeLaw;
 
 use rand::RngExt;
@@ -48,6 +50,10 @@ pub struct Workload {
     /// (replay's `latest:insert=`; the cluster draws inserts from its
     /// operation mix and leaves this 0).
     pub inserts: f64,
+    /// Scans drawn by the stream itself, each becoming its keys' gets in
+    /// order (replay's `scan=`; the cluster draws scans from its operation
+    /// mix, sends each as one multi-get, and leaves this `None`).
+    pub scans: Option<ScanMix>,
     /// Ranks start after this many: a request class's place in a key
     /// space shared by several laws, so that their keys never meet (0 for
     /// a workload alone; only a stationary law has one).
@@ -64,6 +70,7 @@ impl Workload {
             requests: parsed.requests,
             motion: parsed.motion,
             inserts: parsed.inserts,
+            scans: parsed.scans,
             key_offset: 0,
         })
     }
@@ -76,6 +83,7 @@ impl Workload {
             requests,
             motion: Motion::default(),
             inserts: 0.0,
+            scans: None,
             key_offset: 0,
         }
     }
@@ -125,7 +133,16 @@ impl Workload {
             rng: seed.derive("keys").rng(),
             remaining: self.requests,
             offset: self.key_offset,
+            last: self.key_offset + self.popularity.keys(),
             moving,
+            scans: self.scans.map(|mix| {
+                Box::new(ReplayScans {
+                    mix,
+                    rng: seed.derive("scans").rng(),
+                    keys: Vec::new(),
+                    next: 0,
+                })
+            }),
         }
     }
 }
@@ -139,8 +156,22 @@ pub struct WorkloadStream {
     remaining: u64,
     /// Ranks start after this many (see [`Workload::key_offset`]).
     offset: u64,
+    /// A stationary law: the number of its newest key (`offset + keys`,
+    /// then one more per insert).
+    last: u64,
     /// What moves (none for a stationary workload).
     moving: Option<Box<Moving>>,
+    /// Replay's scans, when the workload has them.
+    scans: Option<Box<ReplayScans>>,
+}
+
+/// Replay's scans: the mix, their own random stream, and the keys of the
+/// scan being replayed with the next to hand out.
+struct ReplayScans {
+    mix: ScanMix,
+    rng: Rng,
+    keys: Vec<Request>,
+    next: usize,
 }
 
 /// The state of a moving workload's stream.
@@ -189,11 +220,41 @@ impl WorkloadStream {
         self.request(key, Op::Get)
     }
 
-    /// A set of a newly created key (`latest` only: YCSB's insert), or
-    /// `None` for a law whose key space does not grow.
+    /// A set of a newly created key (YCSB's insert), or `None` for a law
+    /// whose key space does not grow (a drift or flash crowds). Under
+    /// `latest` the new key is the newest, the most requested; under a
+    /// stationary law it takes the number after the last, and its reads
+    /// keep their law over the first `keys` (only a scan that runs past
+    /// them reads it).
     pub fn insert(&mut self) -> Option<Request> {
-        let key = self.moving.as_deref_mut()?.recency.as_mut()?.insert();
+        let key = match self.moving.as_deref_mut() {
+            Some(moving) => moving.recency.as_mut()?.insert(),
+            None => {
+                self.last += 1;
+                scramble(self.last)
+            }
+        };
         Some(self.request(key, Op::Set))
+    }
+
+    /// A scan of `length` keys (see [`ScanLength`]): pushes onto `out` the
+    /// gets of the keys of consecutive numbers from a start drawn from the
+    /// law, clipped at the newest key. Only a stationary law or `latest`
+    /// without a drift or crowds scans (the scenario checks it).
+    pub fn scan(&mut self, length: u64, out: &mut Vec<Request>) {
+        let (start, last) = match self.moving.as_deref_mut() {
+            None => (self.sampler.rank(&mut self.rng) + self.offset, self.last),
+            Some(moving) => {
+                let recency = moving
+                    .recency
+                    .as_mut()
+                    .expect("validated: scans under latest or a stationary law");
+                (recency.number(&mut self.rng), recency.newest())
+            }
+        };
+        for number in scan::numbers(start, length, last) {
+            out.push(self.request(scramble(number), Op::Get));
+        }
     }
 
     #[inline]
@@ -224,6 +285,30 @@ impl WorkloadStream {
         self.request_at(t)
     }
 
+    /// The next request in replay order when the workload scans: the next
+    /// key of the scan under way, or a new draw (a share of scans start
+    /// one, and the rest are the stream's usual requests).
+    fn next_scanned(&mut self) -> Request {
+        let mut scans = self.scans.take().expect("a workload that scans");
+        if scans.next == scans.keys.len() {
+            scans.keys.clear();
+            scans.next = 0;
+            if scans.rng.random::<f64>() < scans.mix.share {
+                let length = scans.mix.length.draw(&mut scans.rng);
+                self.scan(length, &mut scans.keys);
+            }
+        }
+        let request = match scans.keys.get(scans.next) {
+            Some(&key) => {
+                scans.next += 1;
+                key
+            }
+            None => self.next_replayed(),
+        };
+        self.scans = Some(scans);
+        request
+    }
+
     /// The next request (a get of the next key, at time zero), ignoring
     /// the workload's request count.
     #[inline]
@@ -242,7 +327,12 @@ impl WorkloadStream {
 impl RequestStream for WorkloadStream {
     fn next_batch(&mut self, batch: &mut Vec<Request>, max: usize) -> Result<usize, StreamError> {
         let n = (max as u64).min(self.remaining) as usize;
-        if self.moving.is_some() {
+        if self.scans.is_some() {
+            for _ in 0..n {
+                let request = self.next_scanned();
+                batch.push(request);
+            }
+        } else if self.moving.is_some() {
             for _ in 0..n {
                 let request = self.next_replayed();
                 batch.push(request);

@@ -58,6 +58,8 @@ pub struct Parsed {
     pub motion: Motion,
     /// Share of requests that create a key.
     pub inserts: f64,
+    /// Scans, each a run of gets (none without `scan`).
+    pub scans: Option<super::ScanMix>,
 }
 
 /// The hot share of a hotspot law: above 0 (no hot keys at all would send
@@ -75,12 +77,49 @@ fn hot_share(spec: &Spec) -> Result<f64, SpecError> {
 
 fn allowed(kind: &str) -> &'static [&'static str] {
     match kind {
-        "zipf" => &["alpha", "keys", "requests", "period", "shift", "replace"],
-        "uniform" => &["keys", "requests", "period", "shift", "replace"],
-        "hotspot" => &[
-            "keys", "hot", "share", "requests", "period", "shift", "replace",
+        "zipf" => &[
+            "alpha",
+            "keys",
+            "requests",
+            "period",
+            "shift",
+            "replace",
+            "scan",
+            "scan_length",
+            "max_scan_length",
         ],
-        "latest" => &["alpha", "keys", "requests", "insert", "churn"],
+        "uniform" => &[
+            "keys",
+            "requests",
+            "period",
+            "shift",
+            "replace",
+            "scan",
+            "scan_length",
+            "max_scan_length",
+        ],
+        "hotspot" => &[
+            "keys",
+            "hot",
+            "share",
+            "requests",
+            "period",
+            "shift",
+            "replace",
+            "scan",
+            "scan_length",
+            "max_scan_length",
+        ],
+        "latest" => &[
+            "alpha",
+            "keys",
+            "requests",
+            "insert",
+            "churn",
+            "scan",
+            "scan_length",
+            "max_scan_length",
+        ],
         _ => &[],
     }
 }
@@ -146,14 +185,23 @@ impl Popularity {
                 share: spec.real("share", 0.8, 0.0, 1.0)?,
             },
         };
+        let drift = drift(&spec)?;
+        let scans = super::scan::parse(&spec)?;
+        if scans.is_some() && drift.is_some() {
+            return Err(spec.fail(
+                "`scan` reads consecutive key numbers, which a drift moves; give one or the other"
+                    .to_string(),
+            ));
+        }
         Ok(Parsed {
             popularity,
             requests,
             motion: Motion {
-                drift: drift(&spec)?,
+                drift,
                 crowds: Vec::new(),
             },
             inserts: spec.real("insert", 0.0, 0.0, 1.0)?,
+            scans,
         })
     }
 

@@ -35,6 +35,7 @@ mod reference;
 mod registry;
 mod retries;
 mod sampled;
+mod scans;
 mod scenario_doc;
 mod scenarios;
 mod sweeps;

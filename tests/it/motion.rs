@@ -279,10 +279,9 @@ fn refusals_name_the_field_the_value_and_what_is_allowed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.toml");
     for (text, wanted) in [
-        (ycsb("ycsb-e", ""), "ycsb-e"),
         (ycsb("ycsb-z", ""), "ycsb-z"),
         (
-            "[workload]\ninsert = 0.1\nget = 0.9\n".to_string(),
+            "[workload]\ninsert = 0.1\nget = 0.9\n[[workload.flash_crowds]]\nat = \"1s\"\nlength = \"1s\"\nkeys = 1\nshare = 0.5\n".to_string(),
             "workload.insert = 0.1",
         ),
         (

@@ -286,6 +286,9 @@ const FULL: &str = r#"
         preset = "ycsb-a"
         insert = 0.1
         rmw = 0.1
+        scan = 0.1
+        scan_length = "fixed"
+        max_scan_length = 50
         churn = true
         drift = { period = "1s", shift = 1, replace = 0.1 }
         trace = "t.oracleGeneral.bin"

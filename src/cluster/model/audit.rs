@@ -63,7 +63,8 @@ impl Sim<'_> {
             .iter()
             .zip(&self.generations)
             .filter(|(j, g)| *g % 2 == 1 && !j.answered)
-            .count() as u64;
+            .count() as u64
+            + self.scans.in_flight;
         if self.answered + in_flight != self.issued {
             let (issued, answered) = (self.issued, self.answered);
             self.violation(|| {

@@ -106,7 +106,12 @@ impl Clients {
             Load::Closed { think, .. } => (Pacing::None, think.sampler()),
         };
         Ok(Clients {
-            feed: Feed::new(&config.workload.keys, config.workload.op_mix, seed)?,
+            feed: Feed::new(
+                &config.workload.keys,
+                config.workload.op_mix,
+                config.workload.scan,
+                seed,
+            )?,
             pacing,
             arrival_rng: seed.derive("arrivals").rng(),
             think,
@@ -136,6 +141,13 @@ impl Clients {
     /// (none when a trace is over).
     pub fn next_request(&mut self, now: Time) -> Result<Option<(Request, u16)>, TraceError> {
         Ok(self.feed.next(now)?.map(|r| (r, self.feed.class())))
+    }
+
+    /// The keys of the scan the request [`Clients::next_request`] returned
+    /// last starts (none when it is not a scan).
+    #[inline]
+    pub fn take_scan(&mut self) -> Option<Vec<Request>> {
+        self.feed.take_scan()
     }
 
     /// Open loop: when the arrival after one at `now` comes (a schedule's
@@ -218,6 +230,10 @@ impl Sim<'_> {
     /// A client issues `request` of `class` at `now` (for `user`, or
     /// [`NO_USER`]).
     pub(super) fn issue(&mut self, now: Time, request: Request, user: u32, class: u16) {
+        if let Some(keys) = self.clients.take_scan() {
+            self.issue_scan(now, keys, user, class);
+            return;
+        }
         self.issued += 1;
         let by_app = self.app.is_some();
         let job = self.allocate(Job {
@@ -304,6 +320,7 @@ impl Sim<'_> {
                 self.release(job);
             }
             Phase::Node(AtNode::Lookup(read)) => self.got_answer(now, job, read),
+            Phase::Node(AtNode::Scan { part }) => self.scan_part_answered(now, job, part),
             Phase::Node(AtNode::WarmRead { read, home }) => {
                 if read.hit {
                     // A warm copy had it: answer, and add it to the warming node.
@@ -361,7 +378,9 @@ impl Sim<'_> {
     pub(super) fn client_timeout(&mut self, now: Time, job: u32) {
         let j = self.jobs[job as usize];
         self.recorder.timeout(j.issued);
-        if let Phase::Node(AtNode::Lookup(_) | AtNode::WarmRead { .. }) = j.phase {
+        if let Phase::Node(AtNode::Scan { part }) = j.phase {
+            self.scan_part_timed_out(now, job, part);
+        } else if let Phase::Node(AtNode::Lookup(_) | AtNode::WarmRead { .. }) = j.phase {
             self.recorder.outcome(j.class, j.issued, false, j.size);
             self.send_to_database(now, job, AtDb::Read { fill: None });
         } else {
@@ -373,6 +392,11 @@ impl Sim<'_> {
     /// The client's request is answered: record it and wake its user.
     pub(super) fn complete(&mut self, now: Time, job: u32, class: Class) {
         let j = self.jobs[job as usize];
+        if j.scan != super::job::NONE {
+            // A scan's database read: the scan is answered after its last.
+            self.scan_answered(now, j.scan, class);
+            return;
+        }
         if j.answered {
             self.violation(|| format!("a request for key {} answered twice", j.key));
             return;

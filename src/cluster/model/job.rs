@@ -49,6 +49,8 @@ pub(super) struct Job {
     pub near_cache: u32,
     /// A tier routed by region: the region the get came from.
     pub region: u16,
+    /// The scan this job is a part or a database read of ([`NONE`]: none).
+    pub scan: u32,
     pub phase: Phase,
 }
 
@@ -85,6 +87,9 @@ pub(super) enum AtNode {
     WriteThrough,
     /// A client's write at its node, in write-behind.
     WriteBehind,
+    /// One node's part of a scan (the job's `scan`): the lookups of the
+    /// part's keys.
+    Scan { part: u32 },
 }
 
 /// What a get has learnt at the nodes so far.
@@ -177,6 +182,7 @@ impl Job {
             near_missed: 0,
             near_cache: 0,
             region: 0,
+            scan: NONE,
             phase,
         }
     }

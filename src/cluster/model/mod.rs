@@ -15,7 +15,9 @@
 //!   write-behind flushes and consistency checks;
 //! - `faults.rs`: the failure plan as it unfolds and what a failure does;
 //! - `retry.rs`: time-outs, retries, the budget and the breaker of the
-//!   clients' database reads.
+//!   clients' database reads;
+//! - `scan.rs`: scans as multi-gets, one part per node, and their keys'
+//!   database reads.
 //!
 //! A job's life (`job.rs`) is an enum of its phases. This file holds the
 //! engine's side: the state that binds the components, the event loop, its
@@ -31,6 +33,7 @@ mod faults;
 mod job;
 mod near;
 mod retry;
+mod scan;
 mod tier;
 
 use super::database::contention::Usl;
@@ -141,6 +144,8 @@ pub struct Sim<'a> {
     app: Option<Box<app::App>>,
     /// The local tiers in front of the shared one, when on.
     near: Option<Box<near::Near>>,
+    /// The scans in flight.
+    scans: scan::Scans,
 }
 
 impl<'a> Sim<'a> {
@@ -193,6 +198,7 @@ impl<'a> Sim<'a> {
             retry,
             app: app::App::new(c, seed),
             near: near::Near::new(c, seed),
+            scans: scan::Scans::default(),
         })
     }
 
@@ -388,7 +394,8 @@ impl<'a> Sim<'a> {
             .iter()
             .zip(&self.generations)
             .filter(|(j, g)| *g % 2 == 1 && !j.answered)
-            .count() as u64;
+            .count() as u64
+            + self.scans.in_flight;
         let mut found = self.violations.clone();
         if self.answered + in_flight != self.issued {
             found.push(format!(

@@ -240,6 +240,7 @@ impl Sim<'_> {
                 self.send_to_database(now, job, AtDb::NodeWrite { epoch, acks: 0 });
             }
             AtNode::WriteBehind => self.write_behind(now, job, counting),
+            AtNode::Scan { part } => self.serve_scan_part(now, job, part, counting),
         }
     }
 
@@ -448,7 +449,8 @@ impl Sim<'_> {
                 AtNode::Lookup(_)
                 | AtNode::WarmRead { .. }
                 | AtNode::WriteThrough
-                | AtNode::WriteBehind,
+                | AtNode::WriteBehind
+                | AtNode::Scan { .. },
             )
             | Phase::Db(AtDb::NodeWrite { .. }) => {
                 let at = (j.sent + self.clients.timeout).max(now);

@@ -46,7 +46,7 @@ pub const SECTIONS: &[Section] = &[
             unset(
                 "preset",
                 "none",
-                "a YCSB core workload, `ycsb-a` … `ycsb-f` (below), whose settings fill the `[workload]` fields the file leaves out; `ycsb-e` (scans) is refused",
+                "a YCSB core workload, `ycsb-a` … `ycsb-f` (below), whose settings fill the `[workload]` fields the file leaves out",
             ),
             field(
                 "popularity",
@@ -75,12 +75,27 @@ pub const SECTIONS: &[Section] = &[
             unset(
                 "insert",
                 "0",
-                "`latest`: share of inserts, each a set of a newly created key (a database write, then the write policy's effect on the cache, as any set)",
+                "share of inserts, each a set of a newly created key (a database write, then the write policy's effect on the cache, as any set): under `latest` the newest, the most requested; under zipf, uniform or hotspot the key number after the last, which gets never draw (their law stays over the first `keys`) and scans reach when they run past the end",
             ),
             unset(
                 "rmw",
                 "0",
                 "share of read-modify-writes: a get, then a set of the same key as the next request issued (two requests, each with its own latency)",
+            ),
+            unset(
+                "scan",
+                "0",
+                "share of scans (YCSB E): a start key drawn from the popularity law, then the keys of the next key numbers (n, n + 1, …, clipped at the newest key; the number is the rank under zipf, uniform and hotspot, the creation index under `latest`), sent as one multi-get: one part per node that owns some of the keys, all at once, each one service time at its node; each miss is read from the database (one query per key) and set. One request for latency (its last part or read); every key one get for the hit ratio and the nodes' counts. No range index, no lease, retry, `[app]`, `[[tiers]]`, read-through, trace, classes, drift or crowds with scans",
+            ),
+            unset(
+                "scan_length",
+                "`uniform`",
+                "`uniform` (1 to `max_scan_length` keys, YCSB's default) or `fixed` (always `max_scan_length`)",
+            ),
+            unset(
+                "max_scan_length",
+                "100",
+                "the longest scan, 1 to 100000 keys (YCSB's `maxscanlength`; workload E sets 100)",
             ),
             unset(
                 "churn",
