@@ -241,8 +241,8 @@ impl Feed {
                     return Ok(Some(scans.keys[0]));
                 }
                 let mut request = if u >= bounds[2] && u < bounds[3] {
-                    // Validation allows inserts with `latest` only, whose
-                    // stream always creates a key.
+                    // A law whose key space cannot grow (a drift, flash
+                    // crowds) has no insert; validation refuses that mix.
                     stream.insert().unwrap_or_else(|| stream.request_at(now))
                 } else {
                     stream.request_at(now)

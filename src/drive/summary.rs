@@ -11,7 +11,7 @@ use super::Outcome;
 use super::client::{Counts, Tally};
 use super::target::{Counters, Protocol, ServerInfo};
 use crate::metrics::LatencyRow;
-use crate::metrics::recorder::PERCENTILES;
+use crate::metrics::recorder::latency_rows;
 
 /// Latency percentiles of the counted requests, in nanoseconds.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -181,24 +181,11 @@ pub struct SeriesRow {
 
 impl Outcome {
     /// `latency.csv`, as a cluster run writes it: all counted requests,
-    /// the gets that hit and those that missed, at every percentile of
-    /// [`PERCENTILES`] (empty where a class has no request).
+    /// the gets that hit and those that missed (empty where a class has no
+    /// request).
     pub fn latency_rows(&self) -> Vec<LatencyRow> {
-        let classes = [
-            ("all", &self.share.latency),
-            ("hits", &self.share.hit_latency),
-            ("misses", &self.share.miss_latency),
-        ];
-        classes
-            .into_iter()
-            .flat_map(|(class, h)| {
-                PERCENTILES.map(|percentile| LatencyRow {
-                    class,
-                    percentile,
-                    latency_ns: (!h.is_empty()).then(|| h.value_at_percentile(percentile)),
-                })
-            })
-            .collect()
+        let share = &self.share;
+        latency_rows(&share.latency, &share.hit_latency, &share.miss_latency)
     }
 
     /// `drive-series.csv`: the hit ratio of each `interval` counted

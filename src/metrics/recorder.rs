@@ -411,19 +411,29 @@ impl Recorder {
 
     /// `latency.csv`: every class at every percentile of [`PERCENTILES`].
     pub fn latency_rows(&self) -> Vec<LatencyRow> {
-        let mut rows = Vec::new();
         let [all, hits, misses] = self.latency_totals();
-        for (class, h) in [("all", &all), ("hits", &hits), ("misses", &misses)] {
-            for p in PERCENTILES {
-                rows.push(LatencyRow {
-                    class,
-                    percentile: p,
-                    latency_ns: (!h.is_empty()).then(|| h.value_at_percentile(p)),
-                });
-            }
-        }
-        rows
+        latency_rows(&all, &hits, &misses)
     }
+}
+
+/// The rows of `latency.csv` for the histograms of all requests, hits and
+/// misses: each at every percentile of [`PERCENTILES`], empty where a
+/// histogram has no request (a cluster run's and `drive`'s alike).
+pub fn latency_rows(
+    all: &Histogram<u64>,
+    hits: &Histogram<u64>,
+    misses: &Histogram<u64>,
+) -> Vec<LatencyRow> {
+    [("all", all), ("hits", hits), ("misses", misses)]
+        .into_iter()
+        .flat_map(|(class, h)| {
+            PERCENTILES.map(|percentile| LatencyRow {
+                class,
+                percentile,
+                latency_ns: (!h.is_empty()).then(|| h.value_at_percentile(percentile)),
+            })
+        })
+        .collect()
 }
 
 /// `part / whole`, or no data when `whole` is 0.
