@@ -11,15 +11,32 @@ use std::collections::VecDeque;
 /// Simulated time in nanoseconds.
 pub type Time = u64;
 
+/// An event with its place in the order: time in the high 64 bits, the
+/// sequence number in the low ones, so that one integer comparison orders
+/// by (time, seq).
 struct Entry<E> {
-    time: Time,
-    seq: u64,
+    key: u128,
     event: E,
 }
 
+/// The order key of an event scheduled at `time` with sequence number `seq`.
+#[inline]
+fn order_key(time: Time, seq: u64) -> u128 {
+    (u128::from(time) << 64) | u128::from(seq)
+}
+
+/// The time of an order key.
+#[inline]
+fn key_time(key: u128) -> Time {
+    (key >> 64) as Time
+}
+
+/// The key of no event: later than every real one.
+const NO_KEY: u128 = u128::MAX;
+
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, other: &Self) -> bool {
-        (self.time, self.seq) == (other.time, other.seq)
+        self.key == other.key
     }
 }
 
@@ -34,7 +51,7 @@ impl<E> PartialOrd for Entry<E> {
 impl<E> Ord for Entry<E> {
     /// Reversed, so that the max-heap pops the earliest (time, seq) first.
     fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
+        other.key.cmp(&self.key)
     }
 }
 
@@ -52,10 +69,16 @@ pub const LANES: usize = 6;
 /// when it is not earlier than the lane's last event (so every lane stays
 /// sorted by (time, seq)), and to the heap otherwise. A pop takes the least
 /// (time, seq) of the lanes' fronts and the heap's top, so the order is
-/// exactly the heap's alone, at a deque's cost for most events.
+/// exactly the heap's alone, at a deque's cost for most events. The fronts'
+/// keys and the lanes' last times are kept in small arrays of their own, so
+/// that a pop compares seven integers rather than walking seven deques.
 pub struct EventQueue<E> {
     heap: QuaternaryHeap<Entry<E>>,
     lanes: [VecDeque<Entry<E>>; LANES],
+    /// The key of each lane's front event ([`NO_KEY`]: the lane is empty).
+    fronts: [u128; LANES],
+    /// The time of each lane's last event (0 when empty: any time fits).
+    backs: [Time; LANES],
     next_seq: u64,
     now: Time,
     processed: u64,
@@ -66,6 +89,8 @@ impl<E> Default for EventQueue<E> {
         EventQueue {
             heap: QuaternaryHeap::new(),
             lanes: std::array::from_fn(|_| VecDeque::new()),
+            fronts: [NO_KEY; LANES],
+            backs: [0; LANES],
             next_seq: 0,
             now: 0,
             processed: 0,
@@ -88,8 +113,12 @@ impl<E> EventQueue<E> {
     pub fn schedule_in(&mut self, lane: usize, time: Time, event: E) {
         let entry = self.entry(time, event);
         match self.lanes.get_mut(lane) {
-            Some(lane) if lane.back().is_none_or(|last| last.time <= time) => {
-                lane.push_back(entry);
+            Some(deque) if self.backs[lane] <= time => {
+                if deque.is_empty() {
+                    self.fronts[lane] = entry.key;
+                }
+                self.backs[lane] = time;
+                deque.push_back(entry);
             }
             _ => self.heap.push(entry),
         }
@@ -100,7 +129,10 @@ impl<E> EventQueue<E> {
         debug_assert!(time >= self.now, "event scheduled in the past");
         let seq = self.next_seq;
         self.next_seq += 1;
-        Entry { time, seq, event }
+        Entry {
+            key: order_key(time, seq),
+            event,
+        }
     }
 
     /// Schedules `event` after `delay` from now.
@@ -112,24 +144,33 @@ impl<E> EventQueue<E> {
     /// Removes the earliest event and advances the clock to its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(Time, E)> {
-        let mut least: Option<(Time, u64)> = self.heap.peek().map(|e| (e.time, e.seq));
-        // The lane holding the least event; `None` for the heap's top.
-        let mut from = None;
-        for (i, lane) in self.lanes.iter().enumerate() {
-            if let Some(front) = lane.front()
-                && least.is_none_or(|key| (front.time, front.seq) < key)
-            {
-                least = Some((front.time, front.seq));
-                from = Some(i);
+        let mut least = self.heap.peek().map_or(NO_KEY, |e| e.key);
+        // The lane holding the least event; `LANES` for the heap's top.
+        let mut from = LANES;
+        for (i, &front) in self.fronts.iter().enumerate() {
+            if front < least {
+                least = front;
+                from = i;
             }
         }
-        let entry = match from {
-            Some(i) => self.lanes[i].pop_front()?,
-            None => self.heap.pop()?,
+        let entry = if from < LANES {
+            let lane = &mut self.lanes[from];
+            let entry = lane.pop_front()?;
+            match lane.front() {
+                Some(next) => self.fronts[from] = next.key,
+                None => {
+                    self.fronts[from] = NO_KEY;
+                    self.backs[from] = 0;
+                }
+            }
+            entry
+        } else {
+            self.heap.pop()?
         };
-        self.now = entry.time;
+        let time = key_time(entry.key);
+        self.now = time;
         self.processed += 1;
-        Some((entry.time, entry.event))
+        Some((time, entry.event))
     }
 
     /// The current time: that of the last event popped.
