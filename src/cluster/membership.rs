@@ -169,6 +169,17 @@ impl Membership {
     /// are several), else the failover route.
     #[inline]
     pub fn read_target(&mut self, key: u64) -> Target {
+        // One copy per key and no hot keys: the primary, when it is up
+        // (what `copies` would find, without building the list).
+        if self.copies <= 1
+            && self.hot.is_empty()
+            && let Some(router) = &self.router
+        {
+            let primary = router.route(key);
+            if !self.down[primary as usize] {
+                return Target::Node(Pool::Main, primary);
+            }
+        }
         let copies = self.copies(key);
         if copies.len == 0 {
             return Target::Database;
