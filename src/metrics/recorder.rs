@@ -49,6 +49,28 @@ struct Counts {
     evictions: u64,
 }
 
+impl Counts {
+    /// A get of `size` bytes, a hit or not.
+    #[inline]
+    fn get(&mut self, hit: bool, size: u32) {
+        self.gets += 1;
+        self.get_bytes += u64::from(size);
+        if hit {
+            self.hits += 1;
+            self.hit_bytes += u64::from(size);
+        }
+    }
+
+    /// A request answered, failed or not.
+    #[inline]
+    fn request(&mut self, failed: bool) {
+        self.requests += 1;
+        if failed {
+            self.errors += 1;
+        }
+    }
+}
+
 /// Database load over a stretch of time, from cumulative counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct DbLoad {
@@ -182,16 +204,9 @@ impl Recorder {
         if let Some(classes) = &mut self.classes {
             classes.outcome(class, counted, hit, size);
         }
-        for counts in [&mut self.interval]
-            .into_iter()
-            .chain(counted.then_some(&mut self.totals))
-        {
-            counts.gets += 1;
-            counts.get_bytes += u64::from(size);
-            if hit {
-                counts.hits += 1;
-                counts.hit_bytes += u64::from(size);
-            }
+        self.interval.get(hit, size);
+        if counted {
+            self.totals.get(hit, size);
         }
     }
 
@@ -210,14 +225,10 @@ impl Recorder {
         if let Some(classes) = &mut self.classes {
             classes.complete(request_class, counted, latency, class);
         }
-        for counts in [&mut self.interval]
-            .into_iter()
-            .chain(counted.then_some(&mut self.totals))
-        {
-            counts.requests += 1;
-            if class == Class::Failed {
-                counts.errors += 1;
-            }
+        let failed = class == Class::Failed;
+        self.interval.request(failed);
+        if counted {
+            self.totals.request(failed);
         }
         self.interval_latency.saturating_record(latency);
         // With classes, the run's histograms are the sum of the classes'
