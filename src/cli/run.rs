@@ -433,7 +433,11 @@ fn terminal_summary(scenario: &Scenario, s: &Summary) -> String {
             "  at {:.1}s {}{}: database {:.0} queries/s before, at most {:.0} after, raised {:.1}s; hit ratio {:.3} before, at least {:.3} after, back to 90% {}{}\n",
             f.time_s,
             f.action,
-            f.node.map(|n| format!(" node {n}")).unwrap_or_default(),
+            match (&f.tier, f.node) {
+                (Some(tier), Some(n)) => format!(" {tier} node {n}"),
+                (None, Some(n)) => format!(" node {n}"),
+                (_, None) => String::new(),
+            },
             f.db_rps_before,
             f.db_rps_peak,
             f.db_raised_s,

@@ -22,6 +22,9 @@ pub struct FailureImpact {
     pub action: String,
     /// The node.
     pub node: Option<u32>,
+    /// The tier above `[nodes]` the node belongs to (none: `[nodes]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
     /// Share of keys whose node changed, when membership changed.
     pub keys_moved: Option<f64>,
     /// Mean database queries/s over the intervals before.
@@ -81,6 +84,8 @@ pub struct FailureEvent {
     pub action: Happening,
     /// The node.
     pub node: Option<u32>,
+    /// The tier above `[nodes]` the node belongs to (none: `[nodes]`).
+    pub tier: Option<String>,
     /// Share of keys whose node changed, when routing changed.
     pub keys_moved: Option<f64>,
 }
@@ -101,6 +106,7 @@ pub fn failure_impacts(
             time_s,
             action,
             node,
+            tier,
             keys_moved,
         } = event;
         let until = events[i + 1..]
@@ -144,6 +150,7 @@ pub fn failure_impacts(
             time_s: *time_s,
             action: action.to_string(),
             node: *node,
+            tier: tier.clone(),
             keys_moved: *keys_moved,
             db_rps_before: db_before,
             db_rps_peak: after.iter().map(|r| r.db_rps).fold(0.0, f64::max),
@@ -189,6 +196,7 @@ mod tests {
             time_s: 5.0,
             action: Happening::Action(FailureAction::Crash),
             node: Some(1),
+            tier: None,
             keys_moved: None,
         };
         let impacts = failure_impacts(&rows, &[crash], 0.0);

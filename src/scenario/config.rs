@@ -290,6 +290,9 @@ pub struct ScheduledFault {
     pub node: u32,
     /// `slow`: the service-time multiplier (1 for every other action).
     pub factor: f64,
+    /// The tier above `[nodes]` (its index in [`ClusterConfig::tiers`])
+    /// whose node it is; `None` for `[nodes]`.
+    pub tier: Option<u8>,
 }
 
 /// Every node crashes after an exponential time with mean `mtbf` and

@@ -637,6 +637,10 @@ pub struct FailureEntry {
     #[schemars(with = "f64")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub factor: Option<f64>,
+    /// The `[[tiers]]` tier whose node fails (default: `[nodes]`'s).
+    #[schemars(with = "String")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
 }
 
 /// `[random_failures]`: every node crashes after an exponential time with

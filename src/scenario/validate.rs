@@ -10,11 +10,12 @@ use super::config::{
     ReplicationConfig, RetryConfig, ScheduledFault, WorkloadConfig,
 };
 use super::file::{
-    ClientMode, DatabaseSection, OnFailure, Pattern, PopularityKind, RetrySection, ScenarioFile,
-    TraceTiming, WritePolicy,
+    ClientMode, DatabaseSection, FailureAction, FailureEntry, OnFailure, Pattern, PopularityKind,
+    RetrySection, ScenarioFile, TraceTiming, WritePolicy,
 };
 use super::rate::{self, Pace, Rate};
 use super::scheme::Scheme;
+use super::tiers::{NearTier, Route};
 use super::workload;
 use crate::policy::PolicyChoice;
 use crate::trace::Trace;
@@ -408,6 +409,7 @@ impl Scenario {
         })?;
         file.failures.sort_by_key(|f| f.at);
         let mut next_id = n.count;
+        let tiers = super::tiers::near_tiers(&file.tiers, file.cache.pattern, file.app.is_some())?;
         for (i, f) in file.failures.iter().enumerate() {
             let here = format!(
                 "failures[{i}] ({:?} at {})",
@@ -417,6 +419,10 @@ impl Scenario {
             check(f.at < file.duration, || {
                 format!("{here}: after the end of the run")
             })?;
+            if let Some(name) = &f.tier {
+                check_tier_failure(&here, f, name, &tiers)?;
+                continue;
+            }
             if f.action.takes_node() {
                 let node = f
                     .node
@@ -559,11 +565,18 @@ fn typed(
     let d = &file.database;
     let k = &file.consistency;
     let mut next_id = n.count;
+    let near = super::tiers::near_tiers(&file.tiers, file.cache.pattern, file.app.is_some())
+        .expect("checked when the scenario was validated");
     let scheduled = file
         .failures
         .iter()
         .map(|f| {
-            let node = if f.action.takes_node() {
+            let tier = f.tier.as_ref().map(|name| {
+                near.iter()
+                    .position(|t| &t.name == name)
+                    .expect("checked when the scenario was validated") as u8
+            });
+            let node = if tier.is_some() || f.action.takes_node() {
                 f.node.unwrap_or_default()
             } else {
                 next_id += 1;
@@ -574,6 +587,7 @@ fn typed(
                 action: f.action,
                 node,
                 factor: f.factor.unwrap_or(1.0),
+                tier,
             }
         })
         .collect();
@@ -653,9 +667,56 @@ fn typed(
             a.config(file.cache.pattern)
                 .expect("checked when the scenario was validated")
         }),
-        tiers: super::tiers::near_tiers(&file.tiers, file.cache.pattern, file.app.is_some())
-            .expect("checked when the scenario was validated"),
+        tiers: near,
     }
+}
+
+/// A failure of a node of the tier `name` above `[nodes]`: a tier with
+/// nodes of its own, one of them, and a crash or a recovery.
+fn check_tier_failure(
+    here: &str,
+    f: &FailureEntry,
+    name: &str,
+    tiers: &[NearTier],
+) -> Result<(), String> {
+    let with_nodes: Vec<&NearTier> = tiers
+        .iter()
+        .filter(|t| !matches!(t.route, Route::Local))
+        .collect();
+    let names = || {
+        if with_nodes.is_empty() {
+            "there is none".to_string()
+        } else {
+            let list: Vec<String> = with_nodes.iter().map(|t| format!("{:?}", t.name)).collect();
+            format!("they are {}", list.join(", "))
+        }
+    };
+    let Some(tier) = with_nodes.iter().find(|t| t.name == name) else {
+        return Err(format!(
+            "{here}: tier = {name:?} is not a [[tiers]] tier with nodes of its own ({}); leave tier out for [nodes]",
+            names()
+        ));
+    };
+    check(
+        matches!(f.action, FailureAction::Crash | FailureAction::Recover),
+        || format!("{here}: a node of tier {name:?} can only crash or recover"),
+    )?;
+    check(f.factor.is_none(), || {
+        format!("{here}: factor only goes with slow")
+    })?;
+    let count = match tier.route {
+        Route::Region { nodes, .. } | Route::Hash { nodes } => nodes,
+        Route::Local => 0,
+    };
+    let node = f
+        .node
+        .ok_or_else(|| format!("{here}: which node of tier {name:?}? give node = N"))?;
+    check(node < count, || {
+        format!(
+            "{here}: tier {name:?} has no node {node} (its nodes are 0..{})",
+            count - 1
+        )
+    })
 }
 
 /// The typed retry policy of a validated `[retry]`.

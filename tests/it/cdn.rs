@@ -283,3 +283,163 @@ fn bad_shared_tiers_are_refused_naming_the_field() {
         );
     }
 }
+
+/// `EDGES` with every region fully regional and the given failures of the
+/// edge tier's nodes, as `[[failures]]` entries `(at, action, node)`.
+fn edges_failing(failures: &[(&str, &str, u32)], extra: &[&str]) -> RunOutput {
+    let entries: String = failures
+        .iter()
+        .map(|(at, action, node)| {
+            format!(
+                "    [[failures]]\n    at = \"{at}\"\n    action = \"{action}\"\n    node = {node}\n    tier = \"edge\"\n"
+            )
+        })
+        .collect();
+    let mut set = vec!["tiers.0.regional=1"];
+    set.extend_from_slice(extra);
+    common::run_scenario_with(&format!("{EDGES}{entries}"), &set, Audit::Counts)
+}
+
+#[test]
+fn every_edge_down_from_the_start_is_the_same_run_without_edges() {
+    // With all four edges down, every get goes past them (no lookup, no
+    // latency, no fill) to the shield: the run is the shield alone, to the
+    // byte, since the region draws have a stream of their own.
+    let down: Vec<(&str, &str, u32)> = (0..4).map(|n| ("0s", "crash", n)).collect();
+    let out = edges_failing(&down, &["duration=60s", "warmup=10s"]);
+    let t = tiers(&out);
+    assert_eq!((t[0].lookups, t[0].hits), (0, 0), "{:?}", t[0]);
+    let without = EDGES.split("    [[tiers]]").next().unwrap();
+    let alone = common::run_scenario_with(without, &["duration=60s", "warmup=10s"], Audit::Counts);
+    let s = (&out.summary, &alone.summary);
+    assert_eq!((s.0.gets, s.0.hits), (s.1.gets, s.1.hits));
+    assert_eq!(s.0.db_queries, s.1.db_queries);
+    assert_eq!(t[1].lookups, s.1.gets);
+    let failures = &out.summary.failures;
+    assert_eq!(failures.len(), 4);
+    assert!(
+        failures
+            .iter()
+            .all(|f| f.tier.as_deref() == Some("edge") && f.action == "crash"),
+        "{failures:?}"
+    );
+}
+
+#[test]
+fn a_crashed_edge_sends_its_region_to_the_next_edge_and_comes_back_empty() {
+    let steady = edges_failing(&[], &[]);
+    let crashed = edges_failing(&[("150s", "crash", 1), ("200s", "recover", 1)], &[]);
+    // A blip: down for a millisecond, so only the loss of its contents
+    // shows.
+    let emptied = edges_failing(&[("150s", "crash", 1), ("150.001s", "recover", 1)], &[]);
+    let (a, b, c) = (tiers(&steady), tiers(&crashed), tiers(&emptied));
+    let hit = |t: &[TierSummary]| t[0].hit_ratio.unwrap();
+    println!(
+        "edge hit ratio: steady {:.4}, edge 1 down 50 s {:.4}, emptied {:.4}",
+        hit(a),
+        hit(b),
+        hit(c)
+    );
+    for (out, t) in [(&crashed, b), (&emptied, c)] {
+        // The region's users went to another edge: every get still looked
+        // in the edge tier, and the shield saw exactly the edges' misses.
+        let in_flight = t[0].lookups - out.summary.gets;
+        assert!(
+            in_flight <= 5,
+            "{} lookups, {} gets",
+            t[0].lookups,
+            out.summary.gets
+        );
+        let shield_gets: u64 = out.nodes.iter().map(|n| n.gets).sum();
+        assert_eq!(shield_gets, t[0].lookups - t[0].hits);
+        let f = &out.summary.failures;
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert_eq!(
+            (f[0].action.as_str(), f[0].node, f[0].tier.as_deref()),
+            ("crash", Some(1), Some("edge"))
+        );
+        assert_eq!(f[1].action, "recover");
+    }
+    // A quarter of the keys lose their edge copy; while it is down their
+    // users share edge 2 with its own, whose capacity does not grow.
+    assert!(hit(b) < hit(a) - 0.01, "{} vs {}", hit(b), hit(a));
+    // Coming back empty costs the region's warm copies once.
+    assert!(hit(c) < hit(a), "{} vs {}", hit(c), hit(a));
+    assert!(hit(b) < hit(c), "{} vs {}", hit(b), hit(c));
+    assert!(crashed.summary.db_queries >= steady.summary.db_queries);
+}
+
+#[test]
+fn a_down_node_of_a_hash_tier_is_passed_over_by_its_keys() {
+    // One user, strictly serial: a hash-routed tier of two nodes over
+    // `[nodes]`, node 0 down all along. Its keys go straight on to
+    // `[nodes]`; node 1 is a plain LRU of the keys routed to it.
+    let toml = format!(
+        "{}\n    [[tiers]]\n    placement = \"shared\"\n    name = \"mid\"\n    nodes = 2\n    routing = \"hash\"\n    capacity = \"1MiB\"\n    invalidation = \"none\"\n    [[failures]]\n    at = \"0s\"\n    action = \"crash\"\n    node = 0\n    tier = \"mid\"\n",
+        crate::cluster::SERIAL
+    );
+    let out = run(&toml, &["duration=20s"]);
+    let t = tiers(&out);
+    let gets = out.summary.gets;
+    use cachelab::cluster::routing::{self, Scheme};
+    let router = routing::build(&Scheme::Jump, &[0, 1]);
+    let requests = serial_requests(gets + 1);
+    let mut node1 = PlainLru::new(1 << 20);
+    let (mut looked, mut hits) = (Vec::new(), Vec::new());
+    for r in &requests {
+        if router.route(r.key) == 1 {
+            let hit = node1.get(r.key);
+            if !hit {
+                node1.insert(r.key, r.size);
+            }
+            hits.push(hit);
+        }
+        looked.push(hits.len() as u64);
+    }
+    let expected_hits = |n: u64| hits[..n as usize].iter().filter(|&&h| h).count() as u64;
+    // The last get may be in flight at the end (see the test above).
+    let (at_end, one_more) = (looked[gets as usize - 1], looked[gets as usize]);
+    println!(
+        "mid tier: {} lookups, {} hits; replay {at_end}..{one_more}",
+        t[0].lookups, t[0].hits
+    );
+    assert!((at_end..=one_more).contains(&t[0].lookups), "{:?}", t[0]);
+    assert_eq!(t[0].hits, expected_hits(t[0].lookups));
+    assert!(t[0].lookups < gets * 2 / 3 && t[0].lookups > gets / 3);
+}
+
+#[test]
+fn bad_tier_failures_are_refused_naming_the_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    let failure = |body: &str| format!("{EDGES}    [[failures]]\n    at = \"10s\"\n{body}");
+    for (toml, expected) in [
+        (
+            failure("    action = \"crash\"\n    node = 1\n    tier = \"edges\"\n"),
+            "failures[0] (Crash at 10s): tier = \"edges\" is not a [[tiers]] tier with nodes of its own (they are \"edge\")",
+        ),
+        (
+            failure("    action = \"slow\"\n    factor = 2\n    node = 1\n    tier = \"edge\"\n"),
+            "a node of tier \"edge\" can only crash or recover",
+        ),
+        (
+            failure("    action = \"crash\"\n    node = 4\n    tier = \"edge\"\n"),
+            "tier \"edge\" has no node 4 (its nodes are 0..3)",
+        ),
+        (
+            failure("    action = \"crash\"\n    tier = \"edge\"\n"),
+            "which node of tier \"edge\"? give node = N",
+        ),
+        (
+            format!(
+                "{}\n    [[tiers]]\n    name = \"near\"\n    capacity = \"1MiB\"\n    invalidation = \"none\"\n    [[failures]]\n    at = \"1s\"\n    action = \"crash\"\n    node = 0\n    tier = \"near\"\n",
+                crate::cluster::SERIAL
+            ),
+            "tier = \"near\" is not a [[tiers]] tier with nodes of its own (there is none)",
+        ),
+    ] {
+        std::fs::write(&path, &toml).unwrap();
+        let err = scenario::load(&path, &[], None).unwrap_err().to_string();
+        assert!(err.contains(expected), "expected {expected:?} in: {err}");
+    }
+}

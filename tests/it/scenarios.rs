@@ -351,6 +351,11 @@ const FULL: &str = r#"
         action = "slow"
         node = 0
         factor = 2.0
+        [[failures]]
+        at = "2s"
+        action = "crash"
+        node = 0
+        tier = "edge"
         [random_failures]
         mtbf = "1h"
         mttr = "1min"

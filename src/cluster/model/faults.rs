@@ -70,7 +70,20 @@ impl Faults {
             time_s: now as f64 / 1e9,
             action,
             node,
+            tier: None,
             keys_moved: moved,
+        });
+    }
+
+    /// Notes what happened at `now` to node `node` of the tier `tier` above
+    /// `[nodes]`.
+    pub fn record_in_tier(&mut self, now: Time, action: Happening, tier: &str, node: u32) {
+        self.happened.push(FailureEvent {
+            time_s: now as f64 / 1e9,
+            action,
+            node: Some(node),
+            tier: Some(tier.to_string()),
+            keys_moved: None,
         });
     }
 
@@ -97,7 +110,10 @@ impl Sim<'_> {
         match event {
             FaultEvent::Scheduled(index) => {
                 let fault = self.config.faults.scheduled[index as usize];
-                self.apply_failure(now, fault.action, fault.node, fault.factor);
+                match fault.tier {
+                    Some(tier) => self.near_failure(now, tier, fault.node, fault.action),
+                    None => self.apply_failure(now, fault.action, fault.node, fault.factor),
+                }
             }
             FaultEvent::Crash(node) => {
                 if self.tier.nodes[node as usize].up {

@@ -46,6 +46,9 @@ pub(super) struct Job {
     /// Local tiers: how many of them a get missed (its answer fills those),
     /// and the local cache it looked in.
     pub near_missed: u8,
+    /// The local tiers it went past without a lookup (bit t: tier t, whose
+    /// node was down), which its answer does not fill.
+    pub near_skipped: u8,
     pub near_cache: u32,
     /// A tier routed by region: the region the get came from.
     pub region: u16,
@@ -180,6 +183,7 @@ impl Job {
             attempt: 1,
             wait: 0,
             near_missed: 0,
+            near_skipped: 0,
             near_cache: 0,
             region: 0,
             scan: NONE,

@@ -13,13 +13,20 @@
 //! nothing waits, as for an edge sized for its region; their load is
 //! counted, their queueing is not modelled. A request's region is drawn
 //! once, at the region-routed tier (see `scenario::tiers` for the skew).
+//!
+//! Such a node may crash and recover (`[[failures]]` with `tier`): it comes
+//! back empty. While an edge is down its region's users go to the next
+//! edge that is up (a CDN steering users to a neighbour); while a node of a
+//! hash-routed tier is down its keys go past the tier (the clients know
+//! its membership), with no lookup, no latency and no fill there.
 
 use rand::RngExt;
 
 use super::*;
 use crate::cluster::routing::{self, Router, Scheme};
+use crate::metrics::Happening;
 use crate::metrics::tiers::{TierCounts, TierSummary};
-use crate::scenario::config::{NearInvalidation, NearTier, Route};
+use crate::scenario::config::{FailureAction, NearInvalidation, NearTier, Route};
 
 /// The local tiers' events.
 #[derive(Clone, Copy, Debug)]
@@ -231,17 +238,29 @@ impl Sim<'_> {
         let counted = j.issued >= self.warmup_end;
         let size = u64::from(j.size);
         let (mut latency, mut passed, mut found, mut region) = (0, 0u8, None, 0);
-        for layer in &mut near.layers {
-            latency += layer.config.latency;
+        let mut skipped = 0u8;
+        for (t, layer) in near.layers.iter_mut().enumerate() {
             let index = match &layer.pick {
-                Pick::Own => cache,
+                Pick::Own => Some(cache),
                 Pick::Region => {
                     let regions = near.regions.as_mut().expect("a region-routed tier");
-                    region = regions.draw(j.key);
-                    region
+                    let drawn = regions.draw(j.key);
+                    let edge = first_up(&layer.caches, drawn);
+                    region = edge.unwrap_or(drawn);
+                    edge
                 }
-                Pick::Hash(router) => router.route(j.key),
+                Pick::Hash(router) => {
+                    Some(router.route(j.key)).filter(|&i| layer.caches[i as usize].up)
+                }
             };
+            let Some(index) = index else {
+                // Its node is down: the get goes past this tier, as the
+                // clients know (no lookup, no latency, no fill).
+                skipped |= 1 << t;
+                passed += 1;
+                continue;
+            };
+            latency += layer.config.latency;
             let version = layer.caches[index as usize].lookup(j.key, j.size, now, false);
             if counted {
                 layer.counts.lookups += 1;
@@ -268,6 +287,7 @@ impl Sim<'_> {
         }
         let w = &mut self.jobs[job as usize];
         w.near_missed = passed;
+        w.near_skipped = skipped;
         w.near_cache = cache;
         w.region = region as u16;
         let id = self.id(job);
@@ -315,14 +335,22 @@ impl Sim<'_> {
         let Some(near) = self.near.as_deref_mut() else {
             return;
         };
-        for layer in near.layers.iter_mut().take(j.near_missed as usize) {
-            if layer.config.fill {
+        for (t, layer) in near
+            .layers
+            .iter_mut()
+            .enumerate()
+            .take(j.near_missed as usize)
+        {
+            if layer.config.fill && j.near_skipped & (1 << t) == 0 {
                 let index = match &layer.pick {
                     Pick::Own => j.near_cache,
                     Pick::Region => u32::from(j.region),
                     Pick::Hash(router) => router.route(j.key),
                 };
                 let cache = &mut layer.caches[index as usize];
+                if !cache.up {
+                    continue; // it crashed since the lookup
+                }
                 let evicted = cache.store(j.key, j.size, j.version, now, false, 0);
                 if counting {
                     layer.counts.evictions += evicted as u64;
@@ -362,6 +390,30 @@ impl Sim<'_> {
         }
     }
 
+    /// A scheduled crash or recovery of node `node` of tier `tier` (an
+    /// index into the tiers above `[nodes]`): a crash loses its contents, a
+    /// recovery brings it back empty.
+    pub(super) fn near_failure(&mut self, now: Time, tier: u8, node: u32, action: FailureAction) {
+        let Some(near) = self.near.as_deref_mut() else {
+            self.violation(|| format!("a failure of tier {tier}, and there are no tiers"));
+            return;
+        };
+        let layer = &mut near.layers[tier as usize];
+        let cache = &mut layer.caches[node as usize];
+        match action {
+            FailureAction::Crash if cache.up => {
+                // An edge holds no jobs: its lookups cost a fixed latency.
+                let lost = cache.crash();
+                debug_assert!(lost.is_empty());
+            }
+            FailureAction::Recover => cache.up = true,
+            _ => {}
+        }
+        let name = layer.config.name.clone();
+        self.faults
+            .record_in_tier(now, Happening::Action(action), &name, node);
+    }
+
     /// The `tiers` section of the summary (the tiers of `[[tiers]]`, then
     /// `[nodes]`'s), when there are tiers; `summary` holds the run's totals.
     pub fn tier_summaries(&self, summary: &crate::metrics::Summary) -> Option<Vec<TierSummary>> {
@@ -387,6 +439,16 @@ impl Sim<'_> {
         );
         Some(near.rows(measured_s).chain([shared]).collect())
     }
+}
+
+/// The first cache from `region` on (wrapping around) that is up: where a
+/// region's users are sent while their own edge is down (a CDN's steering
+/// to a neighbouring edge), `None` when every edge is down.
+fn first_up(caches: &[Node], region: u32) -> Option<u32> {
+    let count = caches.len() as u32;
+    (0..count)
+        .map(|k| (region + k) % count)
+        .find(|&i| caches[i as usize].up)
 }
 
 #[cfg(test)]

@@ -482,6 +482,7 @@ pub fn failures_of(
                     .ok_or_else(|| invalid(i, "action"))?
                     .to_string(),
                 node: f.get("node").and_then(Value::as_u64).map(|n| n as u32),
+                tier: f.get("tier").and_then(Value::as_str).map(str::to_string),
                 keys_moved: optional("keys_moved"),
                 db_rps_before: number("db_rps_before")?,
                 db_rps_peak: number("db_rps_peak")?,

@@ -364,7 +364,8 @@ pub fn timeseries(
     let markers: Vec<(f64, String)> = events
         .iter()
         .map(|e| {
-            let node = e.node.map(|n| format!(" {n}")).unwrap_or_default();
+            let tier = e.tier.as_ref().map(|t| format!(" {t}")).unwrap_or_default();
+            let node = e.node.map(|n| format!("{tier} {n}")).unwrap_or_default();
             (e.time_s, format!(" {}{node}", e.action))
         })
         .collect();

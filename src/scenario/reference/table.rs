@@ -701,6 +701,11 @@ pub const SECTIONS: &[Section] = &[
                 "which node (every action but `add`; added nodes get the next ids)",
             ),
             unset("factor", "—", "`slow`: the service-time multiplier"),
+            unset(
+                "tier",
+                "`[nodes]`",
+                "the name of a `[[tiers]]` tier with nodes of its own whose node fails, `crash` and `recover` only: a crashed edge's region is served by the next edge that is up (a CDN steering users to a neighbour), a crashed node of a hash-routed tier is passed over (its keys go on to the tier below); it comes back empty",
+            ),
         ],
     },
     Section {
