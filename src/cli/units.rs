@@ -177,6 +177,10 @@ const CLASS_FILES: [&str; 2] = ["classes.csv", "classes-timeseries.csv"];
 /// The file only a run with `[[tiers]]` writes.
 const TIERS_FILE: &str = "tiers.csv";
 
+/// The file only a run with a tier of nodes of its own above `[nodes]`
+/// writes.
+const TIER_NODES_FILE: &str = "tier-nodes.csv";
+
 /// Writes a unit's results, then draws its plots from them and writes its
 /// report; `report.html` comes last, as the mark of completion. Holds the
 /// unit's exclusive lock throughout, so two processes never mix their
@@ -200,6 +204,9 @@ pub fn write(unit: &Unit, output: &RunOutput) -> Result<Vec<PathBuf>, AppError> 
         }
         if summary.tiers.is_some() {
             files.push(dir.join(TIERS_FILE));
+        }
+        if dir.join(TIER_NODES_FILE).is_file() {
+            files.push(dir.join(TIER_NODES_FILE));
         }
         files.push(dir.join("report.html"));
         return Ok(files);
@@ -234,6 +241,12 @@ pub fn write(unit: &Unit, output: &RunOutput) -> Result<Vec<PathBuf>, AppError> 
             files.push(dir.join(TIERS_FILE));
         }
         None => remove_if_present(&dir.join(TIERS_FILE))?,
+    }
+    if output.tier_nodes.is_empty() {
+        remove_if_present(&dir.join(TIER_NODES_FILE))?;
+    } else {
+        report::write_csv(&dir.join(TIER_NODES_FILE), &output.tier_nodes)?;
+        files.push(dir.join(TIER_NODES_FILE));
     }
     files.extend(report::plot_directory(dir, None)?.files);
     Ok(files)

@@ -42,6 +42,9 @@ pub struct RunOutput {
     pub latency: Vec<LatencyRow>,
     /// One row per interval and request class (empty without classes).
     pub classes: Vec<ClassIntervalRow>,
+    /// One row per node of each tier above `[nodes]` with nodes of its own
+    /// (empty without such tiers).
+    pub tier_nodes: Vec<crate::metrics::tiers::TierNodeRow>,
 }
 
 /// How closely a run checks the model's own invariants.
@@ -155,6 +158,7 @@ pub fn simulate_audited(
         nodes,
         latency: sim.recorder.latency_rows(),
         classes: sim.recorder.class_rows().to_vec(),
+        tier_nodes: sim.tier_node_rows(),
     })
 }
 

@@ -105,6 +105,63 @@ impl TierSummary {
     }
 }
 
+/// One node of a tier with nodes of its own (a CDN's edge, a mid-tier's
+/// node): a row of `tier-nodes.csv`, so that a reader sees how evenly the
+/// tier's load spreads, and where a failed node's load went.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TierNodeRow {
+    /// The tier's name.
+    pub tier: String,
+    /// The node's index in its tier.
+    pub node: u32,
+    /// Gets that looked in it, after the warm-up.
+    pub lookups: u64,
+    /// Those that hit.
+    pub hits: u64,
+    /// hits / lookups; no data when none looked.
+    pub hit_ratio: Option<f64>,
+    /// Hit bytes / looked-up bytes; no data when none looked.
+    pub byte_hit_ratio: Option<f64>,
+    /// Lookups per simulated second after the warm-up.
+    pub lookups_per_s: f64,
+    /// Its lookups over the mean of its tier's nodes (1: an even share).
+    pub load_share: f64,
+    /// Objects evicted from it after the warm-up.
+    pub evictions: u64,
+}
+
+impl TierNodeRow {
+    /// The rows of the nodes of tier `tier`, from their counts over
+    /// `measured_s` seconds.
+    pub fn rows(tier: &str, nodes: &[TierCounts], measured_s: f64) -> Vec<TierNodeRow> {
+        let share = |a: u64, b: u64| (b > 0).then(|| a as f64 / b as f64);
+        let mean = nodes.iter().map(|c| c.lookups as f64).sum::<f64>() / nodes.len().max(1) as f64;
+        nodes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| TierNodeRow {
+                tier: tier.to_string(),
+                node: i as u32,
+                lookups: c.lookups,
+                hits: c.hits,
+                hit_ratio: share(c.hits, c.lookups),
+                byte_hit_ratio: share(c.hit_bytes, c.lookup_bytes),
+                lookups_per_s: if measured_s > 0.0 {
+                    c.lookups as f64 / measured_s
+                } else {
+                    0.0
+                },
+                load_share: if mean > 0.0 {
+                    c.lookups as f64 / mean
+                } else {
+                    0.0
+                },
+                evictions: c.evictions,
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,5 +192,22 @@ mod tests {
         let row = TierSummary::new("shared".into(), "shared", "lru", 4, shared, 10.0);
         assert_eq!(row.hit_ratio, Some(0.5));
         assert_eq!(row.lookups_per_s, 6.0);
+    }
+
+    #[test]
+    fn a_node_rows_load_share_is_its_lookups_over_its_tiers_mean() {
+        let node = |lookups, hits| TierCounts {
+            lookups,
+            hits,
+            lookup_bytes: lookups * 10,
+            hit_bytes: hits * 10,
+            ..TierCounts::default()
+        };
+        let rows = TierNodeRow::rows("edge", &[node(30, 15), node(10, 1), node(0, 0)], 2.0);
+        let shares: Vec<f64> = rows.iter().map(|r| r.load_share).collect();
+        assert_eq!(shares, [2.25, 0.75, 0.0]);
+        assert_eq!((rows[0].hit_ratio, rows[2].hit_ratio), (Some(0.5), None));
+        assert_eq!((rows[1].node, rows[1].lookups_per_s), (1, 5.0));
+        assert_eq!(rows[0].byte_hit_ratio, Some(0.5));
     }
 }

@@ -322,6 +322,11 @@ fn tables(
     html.push_str(&csv_section(dir, "classes.csv", "Request classes")?);
     html.push_str(&csv_section(dir, "nodes.csv", "Nodes")?);
     html.push_str(&csv_section(dir, "tiers.csv", "Tiers")?);
+    html.push_str(&csv_section(
+        dir,
+        "tier-nodes.csv",
+        "Nodes of the tiers above [nodes]",
+    )?);
     if let Some(summary) = summary {
         let failures = failures_of(summary, summary_path)?;
         if !failures.is_empty() {

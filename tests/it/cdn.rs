@@ -360,6 +360,31 @@ fn a_crashed_edge_sends_its_region_to_the_next_edge_and_comes_back_empty() {
         );
         assert_eq!(f[1].action, "recover");
     }
+    // Node by node: the rows add up to the tier's, and while edge 1 was
+    // down (a quarter of the measured time) edge 2 took its region's load.
+    for (out, t) in [(&steady, a), (&crashed, b)] {
+        let rows = &out.tier_nodes;
+        assert_eq!(rows.len(), 4);
+        assert!(rows.iter().all(|r| r.tier == "edge"));
+        assert_eq!(rows.iter().map(|r| r.lookups).sum::<u64>(), t[0].lookups);
+        assert_eq!(rows.iter().map(|r| r.hits).sum::<u64>(), t[0].hits);
+        assert_eq!(
+            rows.iter().map(|r| r.evictions).sum::<u64>(),
+            t[0].evictions
+        );
+    }
+    let (before, during) = (&steady.tier_nodes, &crashed.tier_nodes);
+    let moved = before[1].lookups - during[1].lookups;
+    println!(
+        "edge 1: {} lookups steady, {} with 50 s down; edge 2: {} and {}",
+        before[1].lookups, during[1].lookups, before[2].lookups, during[2].lookups
+    );
+    assert!(out_of(moved as f64, before[1].lookups as f64 / 4.0) < 0.02 * before[1].lookups as f64);
+    assert_eq!(during[2].lookups - before[2].lookups, moved);
+    assert_eq!(
+        (during[0].lookups, during[3].lookups),
+        (before[0].lookups, before[3].lookups)
+    );
     // A quarter of the keys lose their edge copy; while it is down their
     // users share edge 2 with its own, whose capacity does not grow.
     assert!(hit(b) < hit(a) - 0.01, "{} vs {}", hit(b), hit(a));

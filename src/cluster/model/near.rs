@@ -25,7 +25,7 @@ use rand::RngExt;
 use super::*;
 use crate::cluster::routing::{self, Router, Scheme};
 use crate::metrics::Happening;
-use crate::metrics::tiers::{TierCounts, TierSummary};
+use crate::metrics::tiers::{TierCounts, TierNodeRow, TierSummary};
 use crate::scenario::config::{FailureAction, NearInvalidation, NearTier, Route};
 
 /// The local tiers' events.
@@ -66,6 +66,8 @@ struct Layer {
     caches: Vec<Node>,
     delay: Sampler,
     counts: TierCounts,
+    /// The same counts by cache.
+    per_cache: Vec<TierCounts>,
 }
 
 /// The regions of a region-routed tier: a request comes from its key's
@@ -149,6 +151,7 @@ impl Near {
                     delay: tier.delay.sampler(),
                     config: tier.clone(),
                     counts: TierCounts::default(),
+                    per_cache: vec![TierCounts::default(); caches as usize],
                 }
             })
             .collect();
@@ -239,6 +242,7 @@ impl Sim<'_> {
         let size = u64::from(j.size);
         let (mut latency, mut passed, mut found, mut region) = (0, 0u8, None, 0);
         let mut skipped = 0u8;
+        let mut found_in = 0;
         for (t, layer) in near.layers.iter_mut().enumerate() {
             let index = match &layer.pick {
                 Pick::Own => Some(cache),
@@ -262,16 +266,20 @@ impl Sim<'_> {
             };
             latency += layer.config.latency;
             let version = layer.caches[index as usize].lookup(j.key, j.size, now, false);
+            let own = &mut layer.per_cache[index as usize];
             if counted {
-                layer.counts.lookups += 1;
-                layer.counts.lookup_bytes += size;
+                for c in [&mut layer.counts, &mut *own] {
+                    c.lookups += 1;
+                    c.lookup_bytes += size;
+                    if version.is_some() {
+                        c.hits += 1;
+                        c.hit_bytes += size;
+                    }
+                }
             }
             if let Some(version) = version {
-                if counted {
-                    layer.counts.hits += 1;
-                    layer.counts.hit_bytes += size;
-                }
                 found = Some(version);
+                found_in = index;
                 break;
             }
             passed += 1;
@@ -279,7 +287,9 @@ impl Sim<'_> {
         let stale_since = found.and_then(|v| self.consistency.versions.stale_since(j.key, v));
         if let (Some(since), Some(version)) = (stale_since, found) {
             if counted && let Some(near) = self.near.as_deref_mut() {
-                near.layers[passed as usize].counts.stale_reads += 1;
+                let layer = &mut near.layers[passed as usize];
+                layer.counts.stale_reads += 1;
+                layer.per_cache[found_in as usize].stale_reads += 1;
             }
             let lag = self.consistency.versions.committed(j.key) - version;
             self.recorder
@@ -354,6 +364,7 @@ impl Sim<'_> {
                 let evicted = cache.store(j.key, j.size, j.version, now, false, 0);
                 if counting {
                     layer.counts.evictions += evicted as u64;
+                    layer.per_cache[index as usize].evictions += evicted as u64;
                 }
             }
         }
@@ -412,6 +423,20 @@ impl Sim<'_> {
         let name = layer.config.name.clone();
         self.faults
             .record_in_tier(now, Happening::Action(action), &name, node);
+    }
+
+    /// One row per node of each tier with nodes of its own (empty without
+    /// such tiers).
+    pub fn tier_node_rows(&self) -> Vec<TierNodeRow> {
+        let Some(near) = self.near.as_deref() else {
+            return Vec::new();
+        };
+        let measured_s = (self.end - self.warmup_end) as f64 / 1e9;
+        near.layers
+            .iter()
+            .filter(|l| !matches!(l.pick, Pick::Own))
+            .flat_map(|l| TierNodeRow::rows(&l.config.name, &l.per_cache, measured_s))
+            .collect()
     }
 
     /// The `tiers` section of the summary (the tiers of `[[tiers]]`, then
