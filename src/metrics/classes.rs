@@ -11,21 +11,9 @@
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use super::recorder::{Class, latency_summary, share};
+use super::recorder::{Class, Counts, latency_summary, share};
 use super::summary::LatencySummary;
 use crate::sim::Time;
-
-/// Counts of one class over a stretch of time.
-#[derive(Clone, Copy, Debug, Default)]
-struct Counts {
-    requests: u64,
-    gets: u64,
-    hits: u64,
-    get_bytes: u64,
-    hit_bytes: u64,
-    errors: u64,
-    stale_reads: u64,
-}
 
 /// One class's tallies.
 struct Tally {
@@ -218,12 +206,7 @@ impl ClassRecorder {
     #[inline]
     pub fn outcome(&mut self, class: u16, counted: bool, hit: bool, size: u32) {
         both(&mut self.tallies[class as usize], counted, |c| {
-            c.gets += 1;
-            c.get_bytes += u64::from(size);
-            if hit {
-                c.hits += 1;
-                c.hit_bytes += u64::from(size);
-            }
+            c.get(hit, size);
         });
     }
 
@@ -231,10 +214,7 @@ impl ClassRecorder {
     #[inline]
     pub fn complete(&mut self, class: u16, counted: bool, latency: Time, outcome: Class) {
         let tally = &mut self.tallies[class as usize];
-        both(tally, counted, |c| {
-            c.requests += 1;
-            c.errors += u64::from(outcome == Class::Failed);
-        });
+        both(tally, counted, |c| c.request(outcome == Class::Failed));
         tally.interval_latency.saturating_record(latency);
         if counted {
             match outcome {

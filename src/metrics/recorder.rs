@@ -37,22 +37,25 @@ pub enum Class {
     Failed,
 }
 
+/// Outcome counts over a stretch of time: the run's, and each request
+/// class's (see `classes`, which also counts stale reads here).
 #[derive(Clone, Copy, Debug, Default)]
-struct Counts {
-    requests: u64,
-    gets: u64,
-    hits: u64,
-    get_bytes: u64,
-    hit_bytes: u64,
-    timeouts: u64,
-    errors: u64,
-    evictions: u64,
+pub(super) struct Counts {
+    pub requests: u64,
+    pub gets: u64,
+    pub hits: u64,
+    pub get_bytes: u64,
+    pub hit_bytes: u64,
+    pub timeouts: u64,
+    pub errors: u64,
+    pub evictions: u64,
+    pub stale_reads: u64,
 }
 
 impl Counts {
     /// A get of `size` bytes, a hit or not.
     #[inline]
-    fn get(&mut self, hit: bool, size: u32) {
+    pub(super) fn get(&mut self, hit: bool, size: u32) {
         self.gets += 1;
         self.get_bytes += u64::from(size);
         if hit {
@@ -63,7 +66,7 @@ impl Counts {
 
     /// A request answered, failed or not.
     #[inline]
-    fn request(&mut self, failed: bool) {
+    pub(super) fn request(&mut self, failed: bool) {
         self.requests += 1;
         if failed {
             self.errors += 1;
