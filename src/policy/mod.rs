@@ -7,6 +7,7 @@
 //! database has answered.
 
 pub mod admission;
+pub mod expiry;
 pub mod parts;
 mod registry;
 
