@@ -295,3 +295,96 @@ fn pipelined_and_sampled_replays_with_ttls_are_refused_by_flag() {
     );
     assert!(stderr.contains("--ignore-ttl"), "{stderr}");
 }
+
+/// A one-node cluster reading `trace` at its own timestamps, with no
+/// latency anywhere, so each miss is filled at the instant of its get.
+fn cluster_toml(trace: &Path, capacity: &str, policy: &str, extra: &str) -> String {
+    format!(
+        r#"
+        duration = "700s"
+        [workload]
+        popularity = "trace"
+        trace = "{}"
+        {extra}
+        [clients]
+        rate = 1000
+        [nodes]
+        count = 1
+        capacity = "{capacity}"
+        policy = "{policy}"
+        service_time = "0s"
+        latency = "0s"
+        [database]
+        service_time = "0s"
+        latency = "0s"
+        "#,
+        trace.display()
+    )
+}
+
+#[test]
+fn a_cluster_expires_entries_by_their_requests_ttls_and_falls_back_to_cache_ttl() {
+    // K has no TTL of its own, J lives 2 s:
+    //   K at 0, 3, 5: with cache.ttl = 4s K dies at 4, so 5 misses;
+    //                 without, 3 and 5 hit.
+    //   J at 10, 11, 12: dies at 12 whatever cache.ttl says: 11 hits only.
+    // With the trace's TTLs dropped, J lives as K does.
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("small.twitter");
+    let text = [
+        line(0, "K", 0),
+        line(3, "K", 0),
+        line(5, "K", 0),
+        line(10, "J", 2),
+        line(11, "J", 2),
+        line(12, "J", 2),
+    ]
+    .concat();
+    std::fs::write(&trace, text).unwrap();
+    for (extra, hits) in [
+        ("[cache]\nttl = \"4s\"", 2),
+        ("", 3),
+        ("trace_ttl = false\n[cache]\nttl = \"4s\"", 3),
+        ("trace_ttl = false", 4),
+    ] {
+        let toml = cluster_toml(&trace, "1MiB", "lru", extra);
+        let s = crate::common::run_scenario(&toml, &[]).summary;
+        assert_eq!((s.gets, s.hits), (6, hits), "{extra:?}");
+    }
+}
+
+#[test]
+fn a_cluster_fed_a_ttl_trace_counts_what_replay_counts() {
+    // One request a second (so the cluster's order of gets and fills is
+    // replay's), 40 keys with TTLs of 0, 5, 20 and 60 s; caches of 10
+    // objects (evictions and expiries both matter) and of all of them.
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("ttls.twitter");
+    let records = ttl_records(&[0, 5, 20, 60], 9);
+    let text: String = records
+        .iter()
+        .take(600)
+        .enumerate()
+        .map(|(i, r)| {
+            line(
+                i as u64,
+                &format!("k{}", r.request.key % 40),
+                [0, 5, 20, 60][(r.request.key % 4) as usize],
+            )
+        })
+        .collect();
+    std::fs::write(&trace, text).unwrap();
+    for policy in ["lru", "lru+expire", "s3fifo", "s3fifo+expire"] {
+        for capacity in [10, 1000] {
+            let toml = cluster_toml(&trace, &format!("{capacity}B"), policy, "");
+            let s = crate::common::run_scenario(&toml, &[]).summary;
+            let rows = replay_rows(&trace, &[policy], &[&capacity.to_string()], false);
+            assert_eq!(s.gets, rows[0].requests);
+            assert_eq!(s.misses, rows[0].misses, "{policy} at {capacity}");
+            if capacity == 1000 {
+                // Nothing is evicted: every miss but the 40 first is an expiry.
+                assert_eq!(rows[0].expired, Some(s.misses - 40), "{policy}");
+            }
+        }
+    }
+}

@@ -323,7 +323,7 @@ impl Sim<'_> {
                     Pick::Hash(router) => router.route(j.key),
                 };
                 let cache = &mut layer.caches[index as usize];
-                let evicted = cache.store(j.key, j.size, j.version, now, false, 0);
+                let evicted = cache.store(j.key, j.size, j.version, now, false, 0, 0);
                 if counting {
                     layer.counts.evictions += evicted as u64;
                 }
