@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap;
 
-use crate::policy::expiry::ExpiryQueue;
+use crate::policy::parts::expiry::ExpiryQueue;
 use crate::policy::{Policy, PolicyChoice};
 use crate::request::{NEVER, Op, Request};
 use crate::seed::{Rng, Seed};
@@ -250,7 +250,7 @@ impl Node {
     /// access would); either way its lifetime restarts: `ttl_s` seconds when
     /// the trace gave its request a TTL, else that of its request `class`.
     /// With `+expire`, expired entries leave first when the object needs
-    /// room ([`crate::policy::expiry`]). Returns how many objects were
+    /// room ([`crate::policy::parts::expiry`]). Returns how many objects were
     /// evicted (expired entries removed to make room are not evictions).
     #[allow(clippy::too_many_arguments)]
     pub fn store(
@@ -305,7 +305,7 @@ impl Node {
         let Some(queue) = self.expiring.as_mut() else {
             return;
         };
-        while crate::policy::expiry::needs_room(self.policy.as_ref(), size) {
+        while crate::policy::parts::expiry::needs_room(self.policy.as_ref(), size) {
             let entries = &self.entries;
             let Some(key) = queue.pop_expired(now, |k| entries.get(&k).map(|e| e.expires)) else {
                 break;

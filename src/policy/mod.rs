@@ -7,7 +7,6 @@
 //! database has answered.
 
 pub mod admission;
-pub mod expiry;
 pub mod parts;
 mod registry;
 

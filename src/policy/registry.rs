@@ -250,7 +250,7 @@ pub struct PolicyChoice {
     pub filter: Option<FilterChoice>,
     /// `+expire`: when an insert needs room, objects whose lifetime has
     /// ended leave before the policy evicts anything
-    /// ([`super::expiry`]). The caller, which keeps the lifetimes, does it.
+    /// ([`super::parts::expiry`]). The caller, which keeps the lifetimes, does it.
     pub expire_first: bool,
     /// The name used in results: the policy name, followed by the
     /// parameters that differ from their defaults, then `+` and the
@@ -391,7 +391,7 @@ fn expire_first_fits(spec: &PolicySpec, params: &Params) -> bool {
         params,
         seed: Seed(0),
     });
-    super::expiry::supports_expire_first(probe.as_ref())
+    super::parts::expiry::supports_expire_first(probe.as_ref())
 }
 
 /// Whether a `+expire` piece is left anywhere in `text`.

@@ -23,7 +23,7 @@ use rustc_hash::FxHashMap;
 
 use crate::metrics::{CellResult, MissCounts};
 use crate::mrc::StackDistances;
-use crate::policy::expiry::Lifetimes;
+use crate::policy::parts::expiry::Lifetimes;
 use crate::policy::{Policy, PolicyChoice};
 use crate::request::{NEVER, Request, StreamError};
 use crate::seed::Seed;
@@ -228,7 +228,7 @@ impl Client {
     /// Sends `batch`, whose requests have the TTLs `ttls` (seconds, 0: none),
     /// counting from index `counted_from`. A resident object whose lifetime
     /// has ended is removed at its lookup, which misses and counts as an
-    /// expiry ([`crate::policy::expiry`]); a miss is filled at once, and
+    /// expiry ([`crate::policy::parts::expiry`]); a miss is filled at once, and
     /// the object expires its TTL after the fill. A hit leaves the expiry
     /// as it was: replay sees every request as a get (as libCacheSim's
     /// `cache_get_base` does), and a get does not restart a lifetime.

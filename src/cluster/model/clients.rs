@@ -43,11 +43,14 @@ pub(super) struct Clients {
     think_rng: Rng,
     /// Trace timing: the next request (with its trace TTL) and the first
     /// one's timestamp.
-    next_trace: Option<(Request, u32)>,
+    next_trace: Option<TracedRequest>,
     trace_origin: Time,
     /// How long a client waits for an unreachable node.
     pub timeout: Time,
 }
+
+/// A trace's request with the TTL the trace gave it (seconds, 0: none).
+type TracedRequest = (Request, u32);
 
 /// The clients' first events: when each is due.
 pub(super) enum Start {
@@ -176,7 +179,7 @@ impl Clients {
     pub fn trace_arrival(
         &mut self,
         now: Time,
-    ) -> Result<(Option<(Request, u32)>, Option<Time>), TraceError> {
+    ) -> Result<(Option<TracedRequest>, Option<Time>), TraceError> {
         let due = self.next_trace.take();
         self.next_trace = self.feed.next(now)?.map(|r| (r, self.feed.ttl_s()));
         let next = self

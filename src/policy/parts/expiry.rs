@@ -35,7 +35,7 @@ use std::collections::BinaryHeap;
 
 use rustc_hash::FxHashMap;
 
-use super::{Bound, Policy};
+use crate::policy::{Bound, Policy};
 
 /// Residents with a lifetime ordered by expiry, soonest first.
 ///
