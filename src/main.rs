@@ -262,6 +262,10 @@ struct SourceOptions {
     /// Give every object size 1: capacities then count objects.
     #[arg(long)]
     ignore_size: bool,
+    /// replay, mrc: drop the TTLs a Twitter or lcs (v3+) trace gives; by default an object
+    /// expires its TTL (trace time) after its insert, and a later get misses.
+    #[arg(long)]
+    ignore_ttl: bool,
     /// Requests at the start not counted: a count (100000) or a share (20%).
     #[arg(long)]
     warmup: Option<String>,
@@ -298,6 +302,7 @@ impl SourceOptions {
             workload: self.workload.clone(),
             object_size: self.object_size.clone(),
             ignore_size: self.ignore_size,
+            ignore_ttl: self.ignore_ttl,
             warmup: self.warmup.clone(),
             rate: self.rate,
             seed: self.seed,

@@ -24,7 +24,7 @@ use crate::request::{Op, Request, RequestStream};
 use crate::scenario::KeySource;
 use crate::seed::{Rng, Seed};
 use crate::sim::Time;
-use crate::trace::TraceError;
+use crate::trace::{Record, RecordStream, TraceError};
 use crate::workload::ScanMix;
 use crate::workload::{Mixture, WorkloadStream};
 
@@ -73,6 +73,15 @@ pub enum Feed {
         /// Next position in `batch`.
         next: usize,
     },
+    /// A trace whose TTLs are honoured, read in batches of records.
+    TraceTtls {
+        /// The reader.
+        stream: Box<dyn RecordStream>,
+        /// Records read ahead.
+        batch: Vec<Record>,
+        /// Next position in `batch`.
+        next: usize,
+    },
 }
 
 /// The scans of a feed: where their share starts among the draws, their
@@ -101,13 +110,15 @@ fn draw_op(mix: &[f64; 3], rng: &mut Rng) -> Op {
 
 impl Feed {
     /// The feed of `source`, seeded from `seed`; `mix` is the shares of
-    /// get, set, delete, insert and read-modify-write, and `scan` the
-    /// scans (a synthetic workload's only).
+    /// get, set, delete, insert and read-modify-write, `scan` the scans (a
+    /// synthetic workload's only), and `trace_ttls` whether a trace's TTLs
+    /// are honoured ([`Feed::ttl_s`]).
     pub fn new(
         source: &KeySource,
         mix: [f64; 5],
         scan: Option<ScanMix>,
         seed: Seed,
+        trace_ttls: bool,
     ) -> Result<Feed, TraceError> {
         Ok(match source {
             KeySource::Synthetic(workload)
@@ -161,6 +172,11 @@ impl Feed {
                     last: 0,
                 }
             }
+            KeySource::Trace(trace) if trace_ttls => Feed::TraceTtls {
+                stream: trace.records()?,
+                batch: Vec::with_capacity(4096),
+                next: 0,
+            },
             KeySource::Trace(trace) => Feed::Trace {
                 stream: trace.open()?,
                 batch: Vec::with_capacity(4096),
@@ -175,6 +191,16 @@ impl Feed {
     pub fn class(&self) -> u16 {
         match self {
             Feed::Classes { last, .. } => *last,
+            _ => 0,
+        }
+    }
+
+    /// The TTL the trace gave the request [`Feed::next`] returned last, in
+    /// seconds (0: none given, or a feed that does not honour TTLs).
+    #[inline]
+    pub fn ttl_s(&self) -> u32 {
+        match self {
+            Feed::TraceTtls { batch, next, .. } if *next > 0 => batch[*next - 1].ttl_s,
             _ => 0,
         }
     }
@@ -276,6 +302,21 @@ impl Feed {
                 }
                 *next += 1;
                 Ok(Some(batch[*next - 1]))
+            }
+            Feed::TraceTtls {
+                stream,
+                batch,
+                next,
+            } => {
+                if *next == batch.len() {
+                    batch.clear();
+                    *next = 0;
+                    if stream.next_records(batch, 4096)? == 0 {
+                        return Ok(None);
+                    }
+                }
+                *next += 1;
+                Ok(Some(batch[*next - 1].request))
             }
         }
     }

@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap;
 
+use crate::policy::parts::expiry::ExpiryQueue;
 use crate::policy::{Policy, PolicyChoice};
 use crate::request::{NEVER, Op, Request};
 use crate::seed::{Rng, Seed};
@@ -64,6 +65,9 @@ pub struct Node {
     track: bool,
     /// Expiry and version of each resident entry, when tracked.
     entries: FxHashMap<u64, Entry>,
+    /// With `+expire` (and entries tracked): the entries with a lifetime by
+    /// expiry, for TTL-aware eviction.
+    expiring: Option<ExpiryQueue>,
     /// Outstanding lease tokens by key.
     leases: FxHashMap<u64, Lease>,
     /// Warm-up: until when the node fills its misses from its peers.
@@ -134,6 +138,7 @@ impl Node {
             ttls: config.ttls.clone(),
             track: config.versions || config.ttls.iter().any(Option::is_some),
             entries: FxHashMap::default(),
+            expiring: config.policy.expire_first.then(ExpiryQueue::new),
             leases: FxHashMap::default(),
             warming_until: 0,
             deleted_at: FxHashMap::default(),
@@ -242,8 +247,12 @@ impl Node {
 
     /// A set of `version`: stores the object, or, if it is already resident,
     /// overwrites its value as memcached's `set` does (touching it as an
-    /// access would); either way its lifetime, that of its request
-    /// `class`, restarts. Returns how many objects were evicted.
+    /// access would); either way its lifetime restarts: `ttl_s` seconds when
+    /// the trace gave its request a TTL, else that of its request `class`.
+    /// With `+expire`, expired entries leave first when the object needs
+    /// room ([`crate::policy::parts::expiry`]). Returns how many objects were
+    /// evicted (expired entries removed to make room are not evictions).
+    #[allow(clippy::too_many_arguments)]
     pub fn store(
         &mut self,
         key: u64,
@@ -252,6 +261,7 @@ impl Node {
         now: Time,
         counting: bool,
         class: u16,
+        ttl_s: u32,
     ) -> usize {
         if counting {
             self.stats.requests += 1;
@@ -261,6 +271,7 @@ impl Node {
         let resident = if self.policy.contains(key) {
             self.policy.get(&request)
         } else {
+            self.make_room(u64::from(size), now);
             self.policy.insert(&request, &mut self.evicted)
         };
         if self.track {
@@ -268,14 +279,40 @@ impl Node {
                 self.entries.remove(key);
             }
             if resident {
-                let expires = self.ttls[class as usize].map_or(Time::MAX, |ttl| now + ttl);
+                let expires = match ttl_s {
+                    0 => self.ttls[class as usize].map_or(Time::MAX, |ttl| now + ttl),
+                    ttl => now.saturating_add(Time::from(ttl) * 1_000_000_000),
+                };
                 self.entries.insert(key, Entry { expires, version });
+                if let Some(queue) = self.expiring.as_mut()
+                    && expires != Time::MAX
+                {
+                    queue.push(key, expires);
+                    let entries = &self.entries;
+                    queue.compact(entries.len(), |k| entries.get(&k).map(|e| e.expires));
+                }
             }
         }
         if counting {
             self.stats.evictions += self.evicted.len() as u64;
         }
         self.evicted.len()
+    }
+
+    /// TTL-aware eviction (`+expire`): removes expired entries, soonest
+    /// expiry first, while an object of `size` would not fit the free space.
+    fn make_room(&mut self, size: u64, now: Time) {
+        let Some(queue) = self.expiring.as_mut() else {
+            return;
+        };
+        while crate::policy::parts::expiry::needs_room(self.policy.as_ref(), size) {
+            let entries = &self.entries;
+            let Some(key) = queue.pop_expired(now, |k| entries.get(&k).map(|e| e.expires)) else {
+                break;
+            };
+            self.entries.remove(&key);
+            self.policy.remove(key);
+        }
     }
 
     /// A delete at `now`; it also voids any lease token of the key, and
@@ -314,7 +351,8 @@ impl Node {
         now < self.warming_until
     }
 
-    /// A warm-up add (of a request of `class`): stored only if the key is
+    /// A warm-up add (of a request of `class` with the trace TTL `ttl_s`, as
+    /// [`Node::store`] takes them): stored only if the key is
     /// absent and no delete reached the node within `hold_off`. Returns
     /// whether it was stored, and the evictions it caused.
     #[allow(clippy::too_many_arguments)]
@@ -327,6 +365,7 @@ impl Node {
         hold_off: Time,
         counting: bool,
         class: u16,
+        ttl_s: u32,
     ) -> (bool, usize) {
         let held = self
             .deleted_at
@@ -335,7 +374,10 @@ impl Node {
         if held || self.policy.contains(key) {
             return (false, 0);
         }
-        (true, self.store(key, size, version, now, counting, class))
+        (
+            true,
+            self.store(key, size, version, now, counting, class, ttl_s),
+        )
     }
 
     /// Starts warming up at `now` for `duration`.
@@ -403,6 +445,9 @@ impl Node {
                 self.seed.derive("policy").derive(&self.epoch.to_string()),
             );
             self.entries.clear();
+            if let Some(queue) = self.expiring.as_mut() {
+                *queue = ExpiryQueue::new();
+            }
         }
         self.leases.clear();
         lost
@@ -448,11 +493,11 @@ mod tests {
         // Warming up: a delete at 100 holds adds of key 3 off until 102.
         n.start_warm_up(90, 50);
         n.invalidate(3, 100, false);
-        assert_eq!(n.add(3, 1, 1, 101, 2, true, 0), (false, 0));
-        assert!(n.add(3, 1, 1, 102, 2, true, 0).0);
+        assert_eq!(n.add(3, 1, 1, 101, 2, true, 0, 0), (false, 0));
+        assert!(n.add(3, 1, 1, 102, 2, true, 0, 0).0);
         assert_eq!(n.lookup(3, 1, 103, false), Some(1));
         // An add of a resident key changes nothing.
-        assert!(!n.add(3, 1, 9, 104, 2, true, 0).0);
+        assert!(!n.add(3, 1, 9, 104, 2, true, 0, 0).0);
         assert_eq!(n.entry(3, 105).map(|e| e.version), Some(1));
     }
 }

@@ -14,6 +14,9 @@ pub struct MissCounts {
     pub bytes: u64,
     /// Bytes missed.
     pub byte_misses: u64,
+    /// Misses of objects that were resident but whose lifetime had ended
+    /// (0 unless the stream's TTLs are honoured).
+    pub expired: u64,
 }
 
 /// The outcome of one cell: a row of `replay.csv`.
@@ -32,6 +35,11 @@ pub struct CellResult {
     pub miss_ratio: Option<f64>,
     /// Bytes missed / bytes requested; `None` when no byte was counted.
     pub byte_miss_ratio: Option<f64>,
+    /// Misses among `misses` of objects whose lifetime had ended, when the
+    /// stream's TTLs are honoured; otherwise `None`, and the column is not
+    /// written (a TTL-less replay keeps its columns).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expired: Option<u64>,
     /// Requests processed per second of wall time, warm-up and reading
     /// included, when measured in this process. A wall-clock figure: it
     /// differs between runs, so it stays out of the CSV and goes to
@@ -57,7 +65,16 @@ impl CellResult {
             misses: counts.misses,
             miss_ratio: ratio(counts.misses, counts.requests),
             byte_miss_ratio: ratio(counts.byte_misses, counts.bytes),
+            expired: None,
             throughput_rps: (seconds > 0.0).then(|| processed as f64 / seconds),
+        }
+    }
+
+    /// The row with its count of expired misses (a replay honouring TTLs).
+    pub fn with_expired(self, expired: u64) -> Self {
+        CellResult {
+            expired: Some(expired),
+            ..self
         }
     }
 }
@@ -140,6 +157,7 @@ impl SampledResult {
             misses: self.misses,
             miss_ratio: self.miss_ratio,
             byte_miss_ratio: self.byte_miss_ratio,
+            expired: None,
             throughput_rps: self.throughput_rps,
         }
     }

@@ -141,6 +141,20 @@ pub enum PolicyError {
         /// The registered filter names.
         known: String,
     },
+    /// `+expire` was written before something else.
+    #[error("policy `{text}`: `+expire` comes last (POLICY[:params][+FILTER[:params]][+expire])")]
+    ExpireNotLast {
+        /// What was written.
+        text: String,
+    },
+    /// `+expire` on a policy whose capacity does not bound the sum of sizes.
+    #[error(
+        "policy `{policy}+expire`: TTL-aware eviction needs to know when an insert needs room, and `{policy}` fills memory in slab pages; use `{policy}` (lazy expiry only)"
+    )]
+    ExpireNeedsSizes {
+        /// The policy.
+        policy: String,
+    },
     /// More than one `+FILTER` was written.
     #[error("policy `{text}`: one admission filter at most (POLICY[:params][+FILTER[:params]])")]
     SeveralFilters {
@@ -223,8 +237,9 @@ impl Params {
     }
 }
 
-/// A policy with its parameters and an optional admission filter, as
-/// chosen by a user: `s3fifo:small=0.2`, `lru+bloom`, `lru+size:c=65536`.
+/// A policy with its parameters, an optional admission filter and
+/// optionally TTL-aware eviction, as chosen by a user: `s3fifo:small=0.2`,
+/// `lru+bloom`, `lru+size:c=65536`, `lru+expire`, `lru+bloom+expire`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PolicyChoice {
     /// The registered policy.
@@ -233,9 +248,13 @@ pub struct PolicyChoice {
     pub params: Params,
     /// The admission filter in front of it, if any.
     pub filter: Option<FilterChoice>,
+    /// `+expire`: when an insert needs room, objects whose lifetime has
+    /// ended leave before the policy evicts anything
+    /// ([`super::parts::expiry`]). The caller, which keeps the lifetimes, does it.
+    pub expire_first: bool,
     /// The name used in results: the policy name, followed by the
     /// parameters that differ from their defaults, then `+` and the
-    /// filter's name and changed parameters.
+    /// filter's name and changed parameters, then `+expire`.
     pub label: String,
 }
 
@@ -256,10 +275,16 @@ impl PartialEq for PolicySpec {
 
 impl PolicyChoice {
     /// Parses `name`, `name:param=value,param=value`, and either followed
-    /// by `+filter` or `+filter:param=value,...`.
+    /// by `+filter` or `+filter:param=value,...`, and then by `+expire`.
     pub fn parse(text: &str) -> Result<PolicyChoice, PolicyError> {
         let text = text.trim();
-        let (policy_text, filter_text) = split_filter(text);
+        let (rest, expire_first) = split_expire(text);
+        if split_expire_anywhere(rest) {
+            return Err(PolicyError::ExpireNotLast {
+                text: text.to_string(),
+            });
+        }
+        let (policy_text, filter_text) = split_filter(rest);
         let (name, rest) = policy_text.split_once(':').unwrap_or((policy_text, ""));
         let name = name.trim();
         let spec = find_policy(name).ok_or_else(|| PolicyError::UnknownPolicy {
@@ -268,6 +293,11 @@ impl PolicyChoice {
             known: names(POLICIES.iter().map(|s| s.name)),
         })?;
         let params = parse_params("policy", spec.name, spec.params, rest)?;
+        if expire_first && !expire_first_fits(spec, &params) {
+            return Err(PolicyError::ExpireNeedsSizes {
+                policy: spec.name.to_string(),
+            });
+        }
         let filter = filter_text
             .map(|f| FilterChoice::parse(f, text))
             .transpose()?;
@@ -280,10 +310,14 @@ impl PolicyChoice {
                 &filter.params,
             ));
         }
+        if expire_first {
+            label.push_str(EXPIRE_SUFFIX);
+        }
         Ok(PolicyChoice {
             spec,
             params,
             filter,
+            expire_first,
             label,
         })
     }
@@ -335,6 +369,37 @@ impl FilterChoice {
         let params = parse_params("admission filter", spec.name, spec.params, rest)?;
         Ok(FilterChoice { spec, params })
     }
+}
+
+/// The suffix that turns on TTL-aware eviction.
+const EXPIRE_SUFFIX: &str = "+expire";
+
+/// `text` without a final `+expire` (spaces around the `+` allowed), and
+/// whether it had one.
+fn split_expire(text: &str) -> (&str, bool) {
+    match text.rfind('+') {
+        Some(i) if text[i + 1..].trim() == "expire" => (text[..i].trim(), true),
+        _ => (text, false),
+    }
+}
+
+/// Whether TTL-aware eviction can run in front of `spec` with `params`: its
+/// capacity bounds the sum of sizes (asked of a small instance).
+fn expire_first_fits(spec: &PolicySpec, params: &Params) -> bool {
+    let probe = (spec.build)(&BuildArgs {
+        capacity: 1 << 20,
+        params,
+        seed: Seed(0),
+    });
+    super::parts::expiry::supports_expire_first(probe.as_ref())
+}
+
+/// Whether a `+expire` piece is left anywhere in `text`.
+fn split_expire_anywhere(text: &str) -> bool {
+    text.split('+').skip(1).any(|piece| {
+        let name = piece.split(':').next().unwrap_or_default();
+        name.trim() == "expire"
+    })
 }
 
 /// `text` cut at the first `+` that starts a filter name (a `+` followed,

@@ -23,6 +23,7 @@ use rustc_hash::FxHashMap;
 
 use crate::metrics::{CellResult, MissCounts};
 use crate::mrc::StackDistances;
+use crate::policy::parts::expiry::Lifetimes;
 use crate::policy::{Policy, PolicyChoice};
 use crate::request::{NEVER, Request, StreamError};
 use crate::seed::Seed;
@@ -58,6 +59,19 @@ pub enum ReplayError {
         /// The sample's rate.
         rate: f64,
     },
+    /// A pipelined client was asked for while the trace's TTLs are honoured.
+    #[error(
+        "--pipeline {pipeline} with the trace's TTLs: a pipelined replay does not model lifetimes; give --pipeline 1, or --ignore-ttl"
+    )]
+    PipelinedTtls {
+        /// The batch size asked for.
+        pipeline: usize,
+    },
+    /// A sampled curve was asked for while the trace's TTLs are honoured.
+    #[error(
+        "a sampled curve (--sample) with the trace's TTLs: miniature caches do not model lifetimes; drop --sample, or give --ignore-ttl"
+    )]
+    SampledTtls,
     /// A policy whose memory comes in fixed pages cannot be scaled down.
     #[error(
         "policy `{policy}` cannot be sampled: its memory comes in 1 MiB slab pages, which a miniature cache does not scale; replay it unsampled"
@@ -183,6 +197,9 @@ pub(crate) struct Client {
     fills: pipeline::Fills,
     in_batch: usize,
     pipeline: usize,
+    /// The residents' expiries, when the stream's TTLs are honoured
+    /// ([`Client::feed_with_ttls`]).
+    lifetimes: Option<Box<Lifetimes>>,
 }
 
 impl Client {
@@ -195,6 +212,49 @@ impl Client {
             fills: pipeline::Fills::default(),
             in_batch: 0,
             pipeline,
+            lifetimes: None,
+        }
+    }
+
+    /// A client of `policy` honouring the requests' TTLs, filling each miss
+    /// at once; expired objects leave first when `expire_first` (`+expire`).
+    pub(crate) fn with_ttls(policy: Box<dyn Policy>, expire_first: bool) -> Self {
+        Client {
+            lifetimes: Some(Box::new(Lifetimes::new(expire_first))),
+            ..Client::new(policy, 1)
+        }
+    }
+
+    /// Sends `batch`, whose requests have the TTLs `ttls` (seconds, 0: none),
+    /// counting from index `counted_from`. A resident object whose lifetime
+    /// has ended is removed at its lookup, which misses and counts as an
+    /// expiry ([`crate::policy::parts::expiry`]); a miss is filled at once, and
+    /// the object expires its TTL after the fill. A hit leaves the expiry
+    /// as it was: replay sees every request as a get (as libCacheSim's
+    /// `cache_get_base` does), and a get does not restart a lifetime.
+    pub(crate) fn feed_with_ttls(&mut self, batch: &[Request], ttls: &[u32], counted_from: usize) {
+        let lifetimes = self.lifetimes.as_mut().expect("a client built with_ttls");
+        for (i, (req, &ttl_s)) in batch.iter().zip(ttls).enumerate() {
+            let expired = lifetimes.expire_if_due(self.policy.as_mut(), req.key, req.time_ns);
+            let hit = self.policy.get(req);
+            debug_assert!(!(hit && expired), "an expired object was removed");
+            if !hit {
+                lifetimes.make_room(self.policy.as_mut(), u64::from(req.size), req.time_ns);
+                let admitted = self.policy.insert(req, &mut self.evicted);
+                let expires = (ttl_s > 0)
+                    .then(|| req.time_ns.saturating_add(u64::from(ttl_s) * 1_000_000_000));
+                lifetimes.stored(req.key, admitted, expires, &self.evicted);
+                self.evicted.clear();
+            }
+            if i >= counted_from {
+                self.counts.requests += 1;
+                self.counts.bytes += u64::from(req.size);
+                if !hit {
+                    self.counts.misses += 1;
+                    self.counts.byte_misses += u64::from(req.size);
+                    self.counts.expired += u64::from(expired);
+                }
+            }
         }
     }
 
@@ -298,25 +358,82 @@ impl Replay<'_> {
         }
     }
 
+    /// [`Replay::for_each_batch`] over the source's records, each batch's
+    /// requests with their TTLs beside them (seconds, 0: none): the stream a
+    /// replay that honours TTLs sees. A TTL-less source never comes here, so
+    /// its replay keeps the 32-byte requests and their loop.
+    fn for_each_batch_with_ttls(
+        &self,
+        wants_next_access: bool,
+        mut visit: impl FnMut(&[Request], &[u32], usize) -> ControlFlow<()>,
+    ) -> Result<u64, ReplayError> {
+        let adjuster = self.adjuster(wants_next_access);
+        let mut stream = self.source.open_records()?;
+        let mut records = Vec::with_capacity(BATCH);
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut ttls = Vec::with_capacity(BATCH);
+        let mut position = 0u64;
+        loop {
+            records.clear();
+            let n = stream.next_records(&mut records, BATCH)?;
+            if n == 0 {
+                return Ok(position);
+            }
+            if position + n as u64 > self.options.max_requests {
+                return Err(too_many(self.source, self.options, false));
+            }
+            batch.clear();
+            ttls.clear();
+            batch.extend(records.iter().map(|r| r.request));
+            ttls.extend(records.iter().map(|r| r.ttl_s));
+            adjuster.apply(&mut batch, position);
+            let warm_end = self.options.warmup.saturating_sub(position).min(n as u64) as usize;
+            position += n as u64;
+            if visit(&batch, &ttls, warm_end).is_break() {
+                return Ok(position);
+            }
+        }
+    }
+
     /// Runs one cell as a client sends its requests in batches of
     /// `pipeline` ([`pipeline`]'s rule: every request is a get; the fills of
     /// a batch's misses go in after it). With 1, each miss is filled at once.
     pub fn run_cell(&self, cell: &Cell, pipeline: usize) -> Result<CellResult, ReplayError> {
         let started = Instant::now();
-        let mut client = Client::new(cell.policy.build(cell.capacity, self.seed), pipeline);
+        let policy = cell.policy.build(cell.capacity, self.seed);
         let wants_next_access = cell.policy.spec.needs_future;
-        let processed = self.for_each_batch(wants_next_access, |batch, counted_from| {
-            client.feed(batch, counted_from);
-            ControlFlow::Continue(())
-        })?;
+        let (processed, counts) = if self.options.ttls {
+            if pipeline > 1 {
+                return Err(ReplayError::PipelinedTtls { pipeline });
+            }
+            let mut client = Client::with_ttls(policy, cell.policy.expire_first);
+            let processed =
+                self.for_each_batch_with_ttls(wants_next_access, |batch, ttls, counted_from| {
+                    client.feed_with_ttls(batch, ttls, counted_from);
+                    ControlFlow::Continue(())
+                })?;
+            (processed, client.counts)
+        } else {
+            let mut client = Client::new(policy, pipeline);
+            let processed = self.for_each_batch(wants_next_access, |batch, counted_from| {
+                client.feed(batch, counted_from);
+                ControlFlow::Continue(())
+            })?;
+            (processed, client.counts)
+        };
         let seconds = started.elapsed().as_secs_f64();
-        Ok(CellResult::new(
+        let row = CellResult::new(
             cell.policy.label.clone(),
             cell.capacity,
-            client.counts,
+            counts,
             processed,
             seconds,
-        ))
+        );
+        Ok(if self.options.ttls {
+            row.with_expired(counts.expired)
+        } else {
+            row
+        })
     }
 
     /// Runs every cell in parallel, in batches of `pipeline`; results in
@@ -347,16 +464,18 @@ impl Replay<'_> {
         capacities: &[u64],
         run: impl FnOnce(&[Cell]) -> Result<Vec<CellResult>, E>,
     ) -> Result<Vec<CellResult>, E> {
-        let lru_rows = if policies.iter().any(|p| p.label == "lru") {
+        // Stack distances know no lifetimes: with TTLs, LRU replays per cell.
+        let by_stack = |p: &PolicyChoice| p.label == "lru" && !self.options.ttls;
+        let lru_rows = if policies.iter().any(by_stack) {
             self.lru_curve(capacities)?
         } else {
             Vec::new()
         };
-        let others: Vec<&PolicyChoice> = policies.iter().filter(|p| p.label != "lru").collect();
+        let others: Vec<&PolicyChoice> = policies.iter().filter(|p| !by_stack(p)).collect();
         let other_rows = run(&grid(&others, capacities))?;
         let mut rows = Vec::new();
         for policy in policies {
-            let source = if policy.label == "lru" {
+            let source = if by_stack(policy) {
                 &lru_rows
             } else {
                 &other_rows
@@ -386,6 +505,7 @@ impl Replay<'_> {
                     misses: curve.requests - curve.hits[i],
                     bytes: curve.bytes,
                     byte_misses: curve.bytes - curve.byte_hits[i],
+                    expired: 0,
                 };
                 CellResult::new("lru".to_string(), size, counts, processed, seconds)
             })

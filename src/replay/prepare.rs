@@ -30,6 +30,10 @@ pub struct SourceArgs {
     pub object_size: String,
     /// Count objects instead of bytes.
     pub ignore_size: bool,
+    /// Drop the TTLs a trace gives (Twitter, lcs v3 and later), which
+    /// replay otherwise honours. Recorded in `run.json` only when set.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ignore_ttl: bool,
     /// Requests (`100000`) or share of the stream (`20%`) not counted.
     pub warmup: Option<String>,
     /// Re-time requests at this rate (requests per second).
@@ -187,6 +191,7 @@ impl Prepared {
             rate: args.rate,
             warmup: 0,
             max_requests,
+            ttls: !args.ignore_ttl && source.carries_ttls()?,
         };
         let profile = if need_profile || need_next_access || warmup_percent.is_some() {
             Some(profile(&source, &options, need_next_access)?)
@@ -276,6 +281,9 @@ impl Prepared {
         let mut text = self.stream_line();
         if let Some(rate) = self.options.effective_rate(&self.source) {
             text.push_str(&format!(", timed at {rate} requests/s"));
+        }
+        if self.options.ttls {
+            text.push_str(", the trace's TTLs honoured (--ignore-ttl drops them)");
         }
         if let Some(problem) = &self.wrong_next_access {
             text.push_str(&format!(

@@ -76,6 +76,9 @@ impl Replay<'_> {
         sampling: Sampling,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<Vec<SampledResult>, ReplayError> {
+        if self.options.ttls {
+            return Err(ReplayError::SampledTtls);
+        }
         let started = Instant::now();
         if let Some(paged) = policies
             .iter()
@@ -184,6 +187,7 @@ impl Replay<'_> {
                             misses: curve.requests - curve.hits[i],
                             bytes: curve.bytes,
                             byte_misses: curve.bytes - curve.byte_hits[i],
+                            expired: 0,
                         };
                         estimate.row("lru", capacity, &counts)
                     })

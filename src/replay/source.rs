@@ -3,6 +3,7 @@
 
 use crate::request::{NEVER, Request, RequestStream};
 use crate::seed::Seed;
+use crate::trace::record::{PlainRecords, RecordStream};
 use crate::trace::{Trace, TraceError};
 use crate::workload::Workload;
 
@@ -30,6 +31,24 @@ impl Source {
         match self {
             Source::Trace(trace) => trace.open(),
             Source::Workload { workload, seed } => Ok(Box::new(workload.stream(*seed))),
+        }
+    }
+
+    /// A fresh stream of records from the beginning: requests with the
+    /// trace's own TTLs where its format has them.
+    pub fn open_records(&self) -> Result<Box<dyn RecordStream>, TraceError> {
+        match self {
+            Source::Trace(trace) => trace.records(),
+            Source::Workload { .. } => Ok(Box::new(PlainRecords::new(self.open()?))),
+        }
+    }
+
+    /// Whether requests may carry TTLs: a Twitter trace, an lcs trace of
+    /// version 3 or later (reads its header).
+    pub fn carries_ttls(&self) -> Result<bool, TraceError> {
+        match self {
+            Source::Trace(trace) => trace.carries_ttls(),
+            Source::Workload { .. } => Ok(false),
         }
     }
 
@@ -90,6 +109,10 @@ pub struct StreamOptions {
     pub warmup: u64,
     /// Most requests a pass reads; a longer stream is an error.
     pub max_requests: u64,
+    /// Honour the TTLs the trace gives (a source that [`Source::carries_ttls`],
+    /// unless `--ignore-ttl`): each object expires its TTL after its insert,
+    /// in the requests' time.
+    pub ttls: bool,
 }
 
 impl Default for StreamOptions {
@@ -99,6 +122,7 @@ impl Default for StreamOptions {
             rate: None,
             warmup: 0,
             max_requests: DEFAULT_MAX_REQUESTS,
+            ttls: false,
         }
     }
 }

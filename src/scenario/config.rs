@@ -72,6 +72,10 @@ pub struct WorkloadConfig {
     pub scan: Option<ScanMix>,
     /// Requests arrive at the trace's own timestamps (not the clients').
     pub trace_timed: bool,
+    /// Entries expire by their requests' own TTLs: the workload is a trace
+    /// that carries them (Twitter, lcs v3 and later) and `trace_ttl` is not
+    /// false.
+    pub trace_ttls: bool,
 }
 
 /// One request class: its share of the requests, its own stationary

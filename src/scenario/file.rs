@@ -300,6 +300,11 @@ pub struct WorkloadSection {
     pub trace_format: Option<String>,
     /// own: the trace's timestamps; clients: the clients' arrival process.
     pub trace_timing: TraceTiming,
+    /// Honour the TTLs a trace gives (Twitter, lcs v3 and later; unset:
+    /// true): each entry expires its request's TTL after its store, a TTL of
+    /// 0 falling back to `cache.ttl`. false drops them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_ttl: Option<bool>,
     /// Request classes, each with its own share of the traffic, key space,
     /// popularity, sizes, mix and TTL (none: one class, this section).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -391,6 +396,7 @@ impl Default for WorkloadSection {
             trace: None,
             trace_format: None,
             trace_timing: TraceTiming::Own,
+            trace_ttl: None,
             classes: Vec::new(),
         }
     }

@@ -136,6 +136,7 @@ impl Scenario {
 
         let mut resolved_trace = None;
         let mut untimed_trace = false;
+        let mut trace_ttls = false;
         let w = &file.workload;
         let sizes =
             SizeLaw::parse(&w.object_size).map_err(|e| format!("workload.object_size: {e}"))?;
@@ -160,6 +161,10 @@ impl Scenario {
                 // from wherever it is written.
                 resolved_trace = Some(path.canonicalize().unwrap_or(path));
                 untimed_trace = !trace.has_times();
+                trace_ttls = w.trace_ttl != Some(false)
+                    && trace
+                        .carries_ttls()
+                        .map_err(|e| format!("workload.trace: {e}"))?;
                 // Refuses a drift or flash crowds: a trace's keys are its own.
                 workload::motion(w, u64::MAX)?;
                 KeySource::Trace(trace)
@@ -485,6 +490,7 @@ impl Scenario {
             op_mix,
             scan,
             trace_timed,
+            trace_ttls,
         };
         let cluster = typed(&name, &label, &file, policy, scheme, workload, load);
         Ok(Scenario {

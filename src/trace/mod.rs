@@ -127,6 +127,16 @@ impl Trace {
         })
     }
 
+    /// Whether records may carry TTLs: Twitter's format always, lcs from
+    /// version 3 (reads the header); no other format has them.
+    pub fn carries_ttls(&self) -> Result<bool, TraceError> {
+        Ok(match &self.format {
+            TraceFormat::Twitter => true,
+            TraceFormat::Lcs => self.lcs_header()?.is_some_and(|h| h.version >= 3),
+            _ => false,
+        })
+    }
+
     /// The header of an lcs trace (`None` for other formats).
     pub fn lcs_header(&self) -> Result<Option<LcsHeader>, TraceError> {
         if self.format != TraceFormat::Lcs {

@@ -40,3 +40,4 @@ mod scenario_doc;
 mod scenarios;
 mod sweeps;
 mod tiers;
+mod ttl;

@@ -294,6 +294,7 @@ const FULL: &str = r#"
         drift = { period = "1s", shift = 1, replace = 0.1 }
         trace = "t.oracleGeneral.bin"
         trace_format = "oracleGeneral"
+        trace_ttl = true
         [[workload.flash_crowds]]
         at = "1s"
         length = "2s"

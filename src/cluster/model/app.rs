@@ -62,6 +62,8 @@ struct Work {
     user: u32,
     /// Its request class (`[[workload.classes]]`; 0 without classes).
     request_class: u16,
+    /// The TTL its trace gave it (seconds, 0: none), for its SET.
+    ttl_s: u32,
     class: Class,
     /// The part it is in since `mark`, and the time spent in each.
     part: Part,
@@ -187,7 +189,11 @@ impl Sim<'_> {
 
     /// A client's request (in `job`, for `user`) reaches the tier.
     pub(super) fn app_arrive(&mut self, now: Time, job: u32, request: Request, user: u32) {
-        let request_class = self.jobs[job as usize].class;
+        let Job {
+            class: request_class,
+            ttl_s,
+            ..
+        } = self.jobs[job as usize];
         let app = self.app();
         let work = Work {
             job,
@@ -196,6 +202,7 @@ impl Sim<'_> {
             issued: now,
             user,
             request_class,
+            ttl_s,
             class: Class::Failed,
             part: Part::Queue,
             mark: now,
@@ -270,6 +277,7 @@ impl Sim<'_> {
                 let job = self.allocate_internal(Job {
                     version: fill.version,
                     class: w.request_class,
+                    ttl_s: w.ttl_s,
                     ..Job::new(
                         w.request.key,
                         w.request.size,

@@ -41,12 +41,16 @@ pub(super) struct Clients {
     /// Closed loop: the think time between a reply and the next request.
     think: Sampler,
     think_rng: Rng,
-    /// Trace timing: the next request and the first one's timestamp.
-    next_trace: Option<Request>,
+    /// Trace timing: the next request (with its trace TTL) and the first
+    /// one's timestamp.
+    next_trace: Option<TracedRequest>,
     trace_origin: Time,
     /// How long a client waits for an unreachable node.
     pub timeout: Time,
 }
+
+/// A trace's request with the TTL the trace gave it (seconds, 0: none).
+type TracedRequest = (Request, u32);
 
 /// The clients' first events: when each is due.
 pub(super) enum Start {
@@ -111,6 +115,7 @@ impl Clients {
                 config.workload.op_mix,
                 config.workload.scan,
                 seed,
+                config.workload.trace_ttls,
             )?,
             pacing,
             arrival_rng: seed.derive("arrivals").rng(),
@@ -125,8 +130,8 @@ impl Clients {
     /// What starts the run.
     pub fn start(&mut self, config: &ClusterConfig) -> Result<Start, TraceError> {
         if config.workload.trace_timed {
-            self.next_trace = self.feed.next(0)?;
-            if let Some(first) = self.next_trace {
+            self.next_trace = self.feed.next(0)?.map(|r| (r, self.feed.ttl_s()));
+            if let Some((first, _)) = self.next_trace {
                 self.trace_origin = first.time_ns;
             }
             return Ok(Start::Trace(self.next_trace.is_some()));
@@ -137,10 +142,14 @@ impl Clients {
         })
     }
 
-    /// The next request of the feed, issued at `now`, with its class
-    /// (none when a trace is over).
-    pub fn next_request(&mut self, now: Time) -> Result<Option<(Request, u16)>, TraceError> {
-        Ok(self.feed.next(now)?.map(|r| (r, self.feed.class())))
+    /// The next request of the feed, issued at `now`, with its class and
+    /// the TTL its trace gave it (seconds, 0: none; none when a trace is
+    /// over).
+    pub fn next_request(&mut self, now: Time) -> Result<Option<(Request, u16, u32)>, TraceError> {
+        Ok(self
+            .feed
+            .next(now)?
+            .map(|r| (r, self.feed.class(), self.feed.ttl_s())))
     }
 
     /// The keys of the scan the request [`Clients::next_request`] returned
@@ -165,17 +174,17 @@ impl Clients {
         self.think.sample(&mut self.think_rng)
     }
 
-    /// Trace timing: the request due now, and when the one after it is due
-    /// (never before `now`).
+    /// Trace timing: the request due now with its trace TTL, and when the
+    /// one after it is due (never before `now`).
     pub fn trace_arrival(
         &mut self,
         now: Time,
-    ) -> Result<(Option<Request>, Option<Time>), TraceError> {
+    ) -> Result<(Option<TracedRequest>, Option<Time>), TraceError> {
         let due = self.next_trace.take();
-        self.next_trace = self.feed.next(now)?;
+        self.next_trace = self.feed.next(now)?.map(|r| (r, self.feed.ttl_s()));
         let next = self
             .next_trace
-            .map(|next| next.time_ns.saturating_sub(self.trace_origin).max(now));
+            .map(|(next, _)| next.time_ns.saturating_sub(self.trace_origin).max(now));
         Ok((due, next))
     }
 }
@@ -201,19 +210,19 @@ impl Sim<'_> {
                 let next = self.clients.next_arrival(now);
                 self.queue
                     .schedule_in(lane::ARRIVAL, next, Event::Client(ClientEvent::Arrival));
-                if let Some((request, class)) = self.clients.next_request(now)? {
-                    self.issue(now, request, NO_USER, class);
+                if let Some((request, class, ttl_s)) = self.clients.next_request(now)? {
+                    self.issue(now, request, NO_USER, class, ttl_s);
                 }
             }
             ClientEvent::UserReady(user) => {
-                if let Some((request, class)) = self.clients.next_request(now)? {
-                    self.issue(now, request, user, class);
+                if let Some((request, class, ttl_s)) = self.clients.next_request(now)? {
+                    self.issue(now, request, user, class, ttl_s);
                 }
             }
             ClientEvent::TraceArrival => {
                 let (due, next) = self.clients.trace_arrival(now)?;
-                if let Some(request) = due {
-                    self.issue(now, request, NO_USER, 0);
+                if let Some((request, ttl_s)) = due {
+                    self.issue(now, request, NO_USER, 0, ttl_s);
                 }
                 if let Some(at) = next {
                     self.queue
@@ -228,8 +237,8 @@ impl Sim<'_> {
     }
 
     /// A client issues `request` of `class` at `now` (for `user`, or
-    /// [`NO_USER`]).
-    pub(super) fn issue(&mut self, now: Time, request: Request, user: u32, class: u16) {
+    /// [`NO_USER`]), with the TTL its trace gave it (seconds, 0: none).
+    pub(super) fn issue(&mut self, now: Time, request: Request, user: u32, class: u16, ttl_s: u32) {
         if let Some(keys) = self.clients.take_scan() {
             self.issue_scan(now, keys, user, class);
             return;
@@ -240,6 +249,7 @@ impl Sim<'_> {
             // With `[app]` the tier answers the user.
             user: if by_app { NO_USER } else { user },
             class,
+            ttl_s,
             ..Job::new(
                 request.key,
                 request.size,

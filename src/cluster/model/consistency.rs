@@ -209,7 +209,8 @@ impl Sim<'_> {
                     return;
                 }
                 if !j.failed {
-                    let evicted = n.store(j.key, j.size, j.version, now, counting, j.class);
+                    let evicted =
+                        n.store(j.key, j.size, j.version, now, counting, j.class, j.ttl_s);
                     self.recorder.evictions(now, evicted);
                 }
                 let copies = self.tier.membership.write_targets(j.key);
@@ -274,7 +275,7 @@ impl Sim<'_> {
         let j = self.jobs[job as usize];
         let version = self.consistency.versions.issue(j.key);
         let n = self.tier.node_mut(j.pool, j.node);
-        let evicted = n.store(j.key, j.size, version, now, counting, j.class);
+        let evicted = n.store(j.key, j.size, version, now, counting, j.class, j.ttl_s);
         let (latency, incarnation) = (n.network_latency(), n.incarnation);
         self.recorder.evictions(now, evicted);
         self.queue.schedule_in(

@@ -26,6 +26,9 @@ pub(super) struct Job {
     pub user: u32,
     /// The request class of the request it serves (0 without classes).
     pub class: u16,
+    /// The TTL the trace gave the request it serves, in seconds (0: none
+    /// given, or not a trace honouring TTLs: its class's lifetime applies).
+    pub ttl_s: u32,
     /// The node it is at, or was last at (a database read's fill goes
     /// there).
     pub pool: Pool,
@@ -174,6 +177,7 @@ impl Job {
             sent: now,
             user: NO_USER,
             class: 0,
+            ttl_s: 0,
             pool: Pool::Main,
             node: 0,
             ticket: NONE,

@@ -361,7 +361,7 @@ impl Sim<'_> {
                 if !cache.up {
                     continue; // it crashed since the lookup
                 }
-                let evicted = cache.store(j.key, j.size, j.version, now, false, 0);
+                let evicted = cache.store(j.key, j.size, j.version, now, false, 0, 0);
                 if counting {
                     layer.counts.evictions += evicted as u64;
                     layer.per_cache[index as usize].evictions += evicted as u64;

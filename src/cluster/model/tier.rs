@@ -211,7 +211,7 @@ impl Sim<'_> {
             AtNode::Fill { token } => self.serve_fill(now, job, token, counting),
             AtNode::Update { writer } => {
                 let n = self.tier.node_mut(j.pool, j.node);
-                let evicted = n.store(j.key, j.size, j.version, now, counting, j.class);
+                let evicted = n.store(j.key, j.size, j.version, now, counting, j.class, j.ttl_s);
                 let latency = n.network_latency();
                 self.recorder.evictions(now, evicted);
                 if let Some(writer) = writer {
@@ -228,10 +228,9 @@ impl Sim<'_> {
             }
             AtNode::WarmAdd => {
                 let hold_off = self.tier.hold_off;
-                let (_, evicted) = self
-                    .tier
-                    .node_mut(j.pool, j.node)
-                    .add(j.key, j.size, j.version, now, hold_off, counting, j.class);
+                let (_, evicted) = self.tier.node_mut(j.pool, j.node).add(
+                    j.key, j.size, j.version, now, hold_off, counting, j.class, j.ttl_s,
+                );
                 self.recorder.evictions(now, evicted);
                 self.release(job);
             }
@@ -369,7 +368,7 @@ impl Sim<'_> {
         let n = self.tier.node_mut(j.pool, j.node);
         let accepted = !leases || n.redeem(j.key, token);
         if accepted {
-            let evicted = n.store(j.key, j.size, j.version, now, counting, j.class);
+            let evicted = n.store(j.key, j.size, j.version, now, counting, j.class, j.ttl_s);
             self.recorder.evictions(now, evicted);
         }
         self.recorder.fill(now, accepted && stale, !accepted);
@@ -404,7 +403,7 @@ impl Sim<'_> {
             n.pending.remove(&j.key);
         }
         if !j.failed {
-            let evicted = n.store(j.key, j.size, j.version, now, counting, j.class);
+            let evicted = n.store(j.key, j.size, j.version, now, counting, j.class, j.ttl_s);
             self.recorder.evictions(now, evicted);
             let stale = j.version < self.consistency.versions.committed(j.key);
             self.recorder.fill(now, stale, false);

@@ -6,6 +6,7 @@
 pub mod adaptive;
 pub mod dense;
 pub mod doorkeeper;
+pub mod expiry;
 pub mod ghost;
 pub mod list;
 pub mod queue;

@@ -33,6 +33,7 @@ fn cell_results(table: &Table) -> Result<Vec<CellResult>, ReportError> {
             misses: misses[i] as u64,
             miss_ratio: miss[i],
             byte_miss_ratio: byte_miss[i],
+            expired: None,
             throughput_rps: None,
         })
         .collect())

@@ -127,6 +127,11 @@ pub const SECTIONS: &[Section] = &[
                 "`own`: requests at the trace's timestamps; `clients`: issued by the clients, in trace order. A trace without timestamps (txt, csv without a time column) is always timed by the clients; `validate` and `run` say so",
             ),
             unset(
+                "trace_ttl",
+                "true",
+                "a trace that carries TTLs (Twitter, lcs v3 and later): each entry expires its request's TTL (simulated time) after its store, and a TTL of 0 (none given) falls back to `cache.ttl`; `false` drops the trace's TTLs",
+            ),
+            unset(
                 "classes",
                 "none (one class: this section)",
                 "request classes, `[[workload.classes]]` entries (below), each with its share of the requests, its own keys, law, sizes, mix and TTL; the fields of `[workload]` are the defaults of every class",
