@@ -48,6 +48,11 @@ impl Ladder {
         (self.lowest != NIL).then_some(self.lowest)
     }
 
+    /// Buckets allocated, linked or free.
+    pub fn allocated(&self) -> usize {
+        self.buckets.len()
+    }
+
     /// The count of bucket `id`.
     #[inline]
     pub fn count(&self, id: u32) -> u64 {
