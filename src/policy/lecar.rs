@@ -189,10 +189,7 @@ impl<R: Uniform> Lecar<R> {
 
     /// The LFU expert's victim: the oldest arrival at the lowest count.
     fn lfu_victim(&self) -> u32 {
-        let lowest = self
-            .buckets
-            .lowest()
-            .expect("eviction from an empty cache");
+        let lowest = self.buckets.lowest().expect("eviction from an empty cache");
         let node = self
             .buckets
             .items(lowest)

@@ -61,11 +61,7 @@ impl Lfu {
     /// Evicts the least recently used object of the lowest count; returns its key.
     fn evict_one(&mut self) -> u64 {
         let id = self.buckets.lowest().expect("evicting from an empty lfu");
-        let slot = self
-            .buckets
-            .items(id)
-            .tail()
-            .expect("empty bucket linked");
+        let slot = self.buckets.items(id).tail().expect("empty bucket linked");
         self.buckets.remove(self.entries.slab_mut(), slot, id);
         let (key, size) = self.entries.remove(slot);
         self.used -= u64::from(size);

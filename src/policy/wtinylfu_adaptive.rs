@@ -271,8 +271,7 @@ impl<R: Uniform> WTinyLfuAdaptive<R> {
     /// is demoted by the [`climb`](Self::climb) that follows.
     fn on_probation_hit(&mut self, slot: u32) {
         if self.size_of(slot) > self.protected_max {
-            self.probation
-                .move_to_head(self.entries.slab_mut(), slot);
+            self.probation.move_to_head(self.entries.slab_mut(), slot);
             return;
         }
         self.probation.unlink(self.entries.slab_mut(), slot);
@@ -396,7 +395,11 @@ impl<R: Uniform> WTinyLfuAdaptive<R> {
         if self.protected_max == 0 {
             return;
         }
-        let mut quota = self.climber.adjustment.unsigned_abs().min(self.protected_max);
+        let mut quota = self
+            .climber
+            .adjustment
+            .unsigned_abs()
+            .min(self.protected_max);
         self.protected_max -= quota;
         self.window_max += quota;
         self.demote_from_protected();
@@ -627,7 +630,7 @@ mod tests {
     fn the_climber_keeps_direction_while_the_hit_rate_holds_and_reverses_when_it_falls() {
         // A cache of 1000 units, samples of 100 requests.
         let mut c = Climber::new(1000);
-        let mut sample = |c: &mut Climber, hits: u64| {
+        let sample = |c: &mut Climber, hits: u64| {
             (c.hits, c.misses) = (hits, 100 - hits);
             c.determine(true, 100, 1000);
             assert_eq!((c.hits, c.misses), (0, 0), "a new sample starts");
@@ -692,7 +695,10 @@ mod tests {
         c.climber.adjustment = 25;
         c.increase_window();
         c.check_invariants();
-        assert_eq!((c.window_max, c.protected_max, c.climber.adjustment), (26, 54, 0));
+        assert_eq!(
+            (c.window_max, c.protected_max, c.climber.adjustment),
+            (26, 54, 0)
+        );
         let mut window: Vec<u64> = (80..=99).chain(1..=5).rev().collect();
         window.push(100);
         assert_eq!(keys(&c, &c.window), window);
@@ -711,7 +717,10 @@ mod tests {
         c.climber.adjustment = -30;
         c.decrease_window();
         c.check_invariants();
-        assert_eq!((c.window_max, c.protected_max, c.climber.adjustment), (1, 79, 0));
+        assert_eq!(
+            (c.window_max, c.protected_max, c.climber.adjustment),
+            (1, 79, 0)
+        );
         assert_eq!(keys(&c, &c.window), [5]);
         assert_eq!(c.probation.len(), 45);
         // A window at one unit does not shrink further.
@@ -803,7 +812,10 @@ mod tests {
         // the window's newest object stays and nothing else is evicted.
         assert!(!c.insert(&Request::get(99, 5), &mut evicted));
         assert!(!c.contains(99));
-        assert!(evicted.is_empty(), "no resident had to make room: {evicted:?}");
+        assert!(
+            evicted.is_empty(),
+            "no resident had to make room: {evicted:?}"
+        );
         assert_eq!(keys(&c, &c.window), [10]);
         c.check_invariants();
     }
