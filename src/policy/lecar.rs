@@ -5,7 +5,9 @@
 //! HotStorage 2018, with the implementation choices of libCacheSim's
 //! `LeCaR.c` so that its unit-test miss counts can be matched. The resident
 //! objects are kept in LRU order and in LFU order (in-cache counts from 1,
-//! ties to the object that reached its count first). To make room, when the
+//! ties to the object that reached its count first), the latter in O(1)
+//! frequency buckets ([`crate::policy::parts::buckets`]) over a second slab
+//! of one node per resident, so that a hit moves links and allocates nothing. To make room, when the
 //! two experts name the same victim it is evicted and forgotten; otherwise a
 //! uniform draw below the weight of LRU evicts LRU's victim, else LFU's, and
 //! the victim's key joins that expert's history (H_LRU or H_LFU, FIFO, each
@@ -26,9 +28,8 @@
 //! `update-weight=0`), so `lru_weight=1` is LRU and `lru_weight=0` is LFU. An
 //! invalidation forgets a resident object; history entries are left alone.
 
-use std::collections::BTreeMap;
-
 use super::admission::Uniform;
+use super::parts::buckets::Ladder;
 use super::parts::list::{Entries, List, Slab};
 use super::parts::room::make_room;
 use super::registry::{BuildArgs, ParamKind, ParamSpec, PolicySpec};
@@ -93,9 +94,9 @@ enum Expert {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Meta {
     Resident {
-        /// In-cache accesses, from 1.
-        frequency: u32,
-        /// Its node in the LFU buckets' slab.
+        /// Its frequency bucket (in-cache accesses, from 1).
+        bucket: u32,
+        /// Its node in the LFU buckets' slab, for as long as it is resident.
         lfu: u32,
     },
     Ghost {
@@ -130,7 +131,7 @@ pub struct Lecar<R> {
     /// One node per resident, holding its slot in `entries`.
     lfu_nodes: Slab<u32>,
     /// Residents by frequency; in each bucket the newest arrival at the head.
-    buckets: BTreeMap<u32, List>,
+    buckets: Ladder,
     history_lru: List,
     history_lfu: List,
     rng: R,
@@ -159,7 +160,7 @@ impl<R: Uniform> Lecar<R> {
             entries: Entries::default(),
             lru: List::default(),
             lfu_nodes: Slab::default(),
-            buckets: BTreeMap::new(),
+            buckets: Ladder::default(),
             history_lru: List::default(),
             history_lfu: List::default(),
             rng,
@@ -188,47 +189,27 @@ impl<R: Uniform> Lecar<R> {
 
     /// The LFU expert's victim: the oldest arrival at the lowest count.
     fn lfu_victim(&self) -> u32 {
-        let (_, bucket) = self
+        let lowest = self.buckets.lowest().expect("eviction from an empty cache");
+        let node = self
             .buckets
-            .first_key_value()
-            .expect("eviction from an empty cache");
-        let node = bucket.tail().expect("empty buckets are dropped");
+            .items(lowest)
+            .tail()
+            .expect("empty buckets are dropped");
         self.lfu_nodes.get(node).meta
     }
 
-    /// Adds the resident `slot` of `frequency` to its bucket.
-    fn enter_bucket(&mut self, slot: u32, frequency: u32) {
-        let node = self.lfu_nodes.alloc(0, self.entries.node(slot).size, slot);
-        self.buckets
-            .entry(frequency)
-            .or_default()
-            .push_head(&mut self.lfu_nodes, node);
-        self.entries.node_mut(slot).meta = Meta::Resident {
-            frequency,
-            lfu: node,
-        };
-    }
-
-    /// Takes the resident `slot` out of its bucket; returns its frequency.
-    fn leave_bucket(&mut self, slot: u32) -> u32 {
-        let Meta::Resident { frequency, lfu } = self.entries.node(slot).meta else {
+    /// Takes the resident `slot` out of its bucket and frees its LFU node.
+    fn leave_buckets(&mut self, slot: u32) {
+        let Meta::Resident { bucket, lfu } = self.entries.node(slot).meta else {
             panic!("slot {slot} is not resident");
         };
-        let bucket = self
-            .buckets
-            .get_mut(&frequency)
-            .expect("bucket of a resident");
-        bucket.unlink(&mut self.lfu_nodes, lfu);
-        if bucket.is_empty() {
-            self.buckets.remove(&frequency);
-        }
+        self.buckets.remove(&mut self.lfu_nodes, lfu, bucket);
         self.lfu_nodes.free(lfu);
-        frequency
     }
 
     /// Unlinks the resident `slot` from both experts' orders.
     fn unlink_resident(&mut self, slot: u32) {
-        self.leave_bucket(slot);
+        self.leave_buckets(slot);
         self.lru.unlink(self.entries.slab_mut(), slot);
     }
 
@@ -273,10 +254,10 @@ impl<R: Uniform> Policy for Lecar<R> {
             return false;
         };
         match self.entries.node(slot).meta {
-            Meta::Resident { .. } => {
+            Meta::Resident { bucket, lfu } => {
                 self.lru.move_to_head(self.entries.slab_mut(), slot);
-                let frequency = self.leave_bucket(slot);
-                self.enter_bucket(slot, frequency.saturating_add(1));
+                let bucket = self.buckets.promote(&mut self.lfu_nodes, lfu, bucket);
+                self.entries.node_mut(slot).meta = Meta::Resident { bucket, lfu };
                 true
             }
             Meta::Ghost { expert, evicted_at } => {
@@ -293,7 +274,7 @@ impl<R: Uniform> Policy for Lecar<R> {
     }
 
     fn insert(&mut self, req: &Request, evicted: &mut Vec<u64>) -> bool {
-        assert!(
+        debug_assert!(
             !self.contains(req.key),
             "insert of resident key {}",
             req.key
@@ -301,24 +282,23 @@ impl<R: Uniform> Policy for Lecar<R> {
         if !make_room(self, req.size, evicted, Lecar::evict_one) {
             return false;
         }
-        let slot = self.entries.add(
-            req.key,
-            req.size,
-            Meta::Resident {
-                frequency: 1,
-                lfu: 0,
-            },
-        );
+        let lfu = self.lfu_nodes.alloc(0, req.size, 0);
+        let bucket = self.buckets.insert(&mut self.lfu_nodes, lfu);
+        let slot = self
+            .entries
+            .add(req.key, req.size, Meta::Resident { bucket, lfu });
+        self.lfu_nodes.get_mut(lfu).meta = slot;
         self.lru.push_head(self.entries.slab_mut(), slot);
-        self.enter_bucket(slot, 1);
         true
     }
 
     fn remove(&mut self, key: u64) -> bool {
-        if !self.contains(key) {
+        let Some(slot) = self.entries.find(key) else {
+            return false;
+        };
+        if !matches!(self.entries.node(slot).meta, Meta::Resident { .. }) {
             return false;
         }
-        let slot = self.entries.find(key).expect("resident");
         self.unlink_resident(slot);
         self.entries.remove(slot);
         true
@@ -360,22 +340,19 @@ impl<R: Uniform> Policy for Lecar<R> {
             self.entries.len(),
             "every key is listed"
         );
-        let mut in_buckets = 0;
-        for (&count, bucket) in &self.buckets {
-            bucket.check(&self.lfu_nodes);
-            assert!(!bucket.is_empty(), "empty bucket {count} kept");
+        let (in_buckets, bucket_bytes) = self.buckets.check(&self.lfu_nodes);
+        for (id, count, bucket) in self.buckets.iter() {
             for node in bucket.iter(&self.lfu_nodes) {
                 let slot = self.lfu_nodes.get(node).meta;
                 let expected = Meta::Resident {
-                    frequency: count,
+                    bucket: id,
                     lfu: node,
                 };
                 assert_eq!(
                     slab.get(slot).meta,
                     expected,
-                    "bucket {count} and its object"
+                    "bucket of count {count} and its object"
                 );
-                in_buckets += 1;
             }
         }
         assert_eq!(
@@ -383,6 +360,7 @@ impl<R: Uniform> Policy for Lecar<R> {
             self.lru.len(),
             "every resident is in one bucket"
         );
+        assert_eq!(bucket_bytes, self.lru.bytes(), "bucket bytes");
         assert_eq!(self.lfu_nodes.live(), in_buckets, "LFU nodes");
         assert!(self.used() <= self.capacity, "over capacity");
         assert!(

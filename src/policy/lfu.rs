@@ -12,10 +12,12 @@
 //! Where the paper leaves the order inside a bucket open, here each bucket is
 //! an LRU list (an object enters at the head when its count changes, which
 //! is exactly when it is accessed), so ties go to the least recently used.
-//! No parameters. Sizes are bytes: the policy evicts until the new object
-//! fits.
+//! The buckets are [`crate::policy::parts::buckets`], shared with LeCaR's
+//! LFU expert. No parameters. Sizes are bytes: the policy evicts until the
+//! new object fits.
 
-use super::parts::list::{Entries, List, NIL};
+use super::parts::buckets::Ladder;
+use super::parts::list::Entries;
 use super::parts::room::make_room;
 use super::registry::{BuildArgs, PolicySpec};
 use super::{Occupancy, Policy};
@@ -35,30 +37,14 @@ fn build(args: &BuildArgs) -> Box<dyn Policy> {
     Box::new(Lfu::new(args.capacity))
 }
 
-/// The objects that share one count.
-#[derive(Clone, Debug)]
-struct Bucket {
-    count: u64,
-    /// Head: most recently accessed; tail: least.
-    items: List,
-    /// The bucket of the next lower count, or NIL.
-    lower: u32,
-    /// The bucket of the next higher count, or NIL; threads the free list
-    /// while the bucket is unused.
-    higher: u32,
-}
-
 /// In-cache LFU with LRU tie-breaking.
 pub struct Lfu {
     capacity: u64,
     used: u64,
     /// Per object: the bucket it is in.
     entries: Entries<u32>,
-    buckets: Vec<Bucket>,
-    /// The bucket with the lowest count, or NIL.
-    lowest: u32,
-    /// Unused buckets, threaded through `higher`.
-    free: u32,
+    /// Objects by count; in each bucket the most recently accessed at the head.
+    buckets: Ladder,
 }
 
 impl Lfu {
@@ -68,74 +54,15 @@ impl Lfu {
             capacity,
             used: 0,
             entries: Entries::default(),
-            buckets: Vec::new(),
-            lowest: NIL,
-            free: NIL,
+            buckets: Ladder::default(),
         }
-    }
-
-    /// Links a new empty bucket of `count` right after `lower` (or first,
-    /// when `lower` is NIL) and returns it.
-    fn new_bucket(&mut self, count: u64, lower: u32) -> u32 {
-        let higher = if lower == NIL {
-            self.lowest
-        } else {
-            self.buckets[lower as usize].higher
-        };
-        let bucket = Bucket {
-            count,
-            items: List::default(),
-            lower,
-            higher,
-        };
-        let id = if self.free == NIL {
-            self.buckets.push(bucket);
-            u32::try_from(self.buckets.len() - 1).expect("more than 2^32 buckets")
-        } else {
-            let id = self.free;
-            self.free = self.buckets[id as usize].higher;
-            self.buckets[id as usize] = bucket;
-            id
-        };
-        if lower == NIL {
-            self.lowest = id;
-        } else {
-            self.buckets[lower as usize].higher = id;
-        }
-        if higher != NIL {
-            self.buckets[higher as usize].lower = id;
-        }
-        id
-    }
-
-    /// Unlinks `id` if it has no objects left, and recycles it.
-    fn drop_if_empty(&mut self, id: u32) {
-        let bucket = &self.buckets[id as usize];
-        if !bucket.items.is_empty() {
-            return;
-        }
-        let (lower, higher) = (bucket.lower, bucket.higher);
-        if lower == NIL {
-            self.lowest = higher;
-        } else {
-            self.buckets[lower as usize].higher = higher;
-        }
-        if higher != NIL {
-            self.buckets[higher as usize].lower = lower;
-        }
-        self.buckets[id as usize].higher = self.free;
-        self.free = id;
     }
 
     /// Evicts the least recently used object of the lowest count; returns its key.
     fn evict_one(&mut self) -> u64 {
-        let id = self.lowest;
-        assert!(id != NIL, "evicting from an empty lfu");
-        let slot = self.buckets[id as usize]
-            .items
-            .pop_tail(self.entries.slab_mut())
-            .expect("empty bucket linked");
-        self.drop_if_empty(id);
+        let id = self.buckets.lowest().expect("evicting from an empty lfu");
+        let slot = self.buckets.items(id).tail().expect("empty bucket linked");
+        self.buckets.remove(self.entries.slab_mut(), slot, id);
         let (key, size) = self.entries.remove(slot);
         self.used -= u64::from(size);
         key
@@ -149,22 +76,8 @@ impl Policy for Lfu {
             return false;
         };
         let from = self.entries.node(slot).meta;
-        let bucket = &self.buckets[from as usize];
-        let count = bucket.count + 1;
-        let higher = bucket.higher;
-        let to = if higher != NIL && self.buckets[higher as usize].count == count {
-            higher
-        } else {
-            self.new_bucket(count, from)
-        };
-        self.buckets[from as usize]
-            .items
-            .unlink(self.entries.slab_mut(), slot);
-        self.buckets[to as usize]
-            .items
-            .push_head(self.entries.slab_mut(), slot);
+        let to = self.buckets.promote(self.entries.slab_mut(), slot, from);
         self.entries.node_mut(slot).meta = to;
-        self.drop_if_empty(from);
         true
     }
 
@@ -175,16 +88,9 @@ impl Policy for Lfu {
         if !fits {
             return false;
         }
-        let lowest = self.lowest;
-        let to = if lowest != NIL && self.buckets[lowest as usize].count == 1 {
-            lowest
-        } else {
-            self.new_bucket(1, NIL)
-        };
-        let slot = self.entries.add(req.key, req.size, to);
-        self.buckets[to as usize]
-            .items
-            .push_head(self.entries.slab_mut(), slot);
+        let slot = self.entries.add(req.key, req.size, 0);
+        let to = self.buckets.insert(self.entries.slab_mut(), slot);
+        self.entries.node_mut(slot).meta = to;
         self.used += u64::from(req.size);
         true
     }
@@ -194,10 +100,7 @@ impl Policy for Lfu {
             return false;
         };
         let id = self.entries.node(slot).meta;
-        self.buckets[id as usize]
-            .items
-            .unlink(self.entries.slab_mut(), slot);
-        self.drop_if_empty(id);
+        self.buckets.remove(self.entries.slab_mut(), slot, id);
         self.used -= u64::from(self.entries.remove(slot).1);
         true
     }
@@ -218,41 +121,13 @@ impl Policy for Lfu {
     fn check_invariants(&self) {
         let slab = self.entries.slab();
         self.entries.check();
-        let (mut objects, mut bytes, mut buckets) = (0usize, 0u64, 0usize);
-        let (mut lower, mut id, mut last_count) = (NIL, self.lowest, 0u64);
-        while id != NIL {
-            let bucket = &self.buckets[id as usize];
-            assert_eq!(bucket.lower, lower, "broken back link at bucket {id}");
-            assert!(
-                bucket.count > last_count,
-                "bucket counts not increasing at {}",
-                bucket.count
-            );
-            assert!(
-                !bucket.items.is_empty(),
-                "empty bucket of count {} is linked",
-                bucket.count
-            );
-            bucket
-                .items
-                .check_tagged(slab, &format!("bucket {id}"), id, |&meta| meta);
-            objects += bucket.items.len();
-            bytes += bucket.items.bytes();
-            buckets += 1;
-            assert!(buckets <= self.buckets.len(), "cycle in the bucket list");
-            (lower, last_count, id) = (id, bucket.count, bucket.higher);
+        let (objects, bytes) = self.buckets.check(slab);
+        for (id, _, items) in self.buckets.iter() {
+            items.check_tagged(slab, &format!("bucket {id}"), id, |&meta| meta);
         }
         assert_eq!(objects, self.entries.len(), "every entry is in a bucket");
         assert_eq!(bytes, self.used, "byte count");
         assert!(self.used <= self.capacity, "over capacity");
-        let mut free = 0;
-        let mut id = self.free;
-        while id != NIL {
-            free += 1;
-            assert!(free <= self.buckets.len(), "cycle in the free buckets");
-            id = self.buckets[id as usize].higher;
-        }
-        assert_eq!(buckets + free, self.buckets.len(), "buckets lost");
     }
 }
 
@@ -272,17 +147,10 @@ mod tests {
     /// (count, keys from most to least recently used) for each bucket.
     fn buckets(lfu: &Lfu) -> Vec<(u64, Vec<u64>)> {
         let slab = lfu.entries.slab();
-        let mut out = Vec::new();
-        let mut id = lfu.lowest;
-        while id != NIL {
-            let b = &lfu.buckets[id as usize];
-            out.push((
-                b.count,
-                b.items.iter(slab).map(|s| slab.get(s).key).collect(),
-            ));
-            id = b.higher;
-        }
-        out
+        lfu.buckets
+            .iter()
+            .map(|(_, count, items)| (count, items.iter(slab).map(|s| slab.get(s).key).collect()))
+            .collect()
     }
 
     #[test]
@@ -329,9 +197,9 @@ mod tests {
         // 1 walked through counts 1..=4, reusing freed buckets.
         assert_eq!(buckets(&lfu), [(1, vec![2]), (4, vec![1])]);
         assert!(
-            lfu.buckets.len() <= 3,
+            lfu.buckets.allocated() <= 3,
             "{} buckets allocated",
-            lfu.buckets.len()
+            lfu.buckets.allocated()
         );
         // 2 jumps to count 2, a bucket that no longer exists: it is created
         // between 1 (now empty, dropped) and 4.

@@ -40,6 +40,7 @@ mod sieve;
 mod slru;
 mod twoq;
 mod wtinylfu;
+mod wtinylfu_adaptive;
 
 pub use admission::{FILTERS, FilterSpec, find_filter};
 pub use lecar::Lecar;

@@ -100,6 +100,7 @@ pub static POLICIES: &[PolicySpec] = &[
     super::gdsf::SPEC,
     super::mru::SPEC,
     super::wtinylfu::SPEC,
+    super::wtinylfu_adaptive::SPEC,
     super::random::SPEC,
     super::hyperbolic::SPEC,
     super::belady::SPEC,

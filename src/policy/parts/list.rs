@@ -164,6 +164,22 @@ impl List {
         (prev != NIL).then_some(prev)
     }
 
+    /// The slot one step from `slot` towards the tail.
+    #[inline]
+    pub fn towards_tail<T>(slab: &Slab<T>, slot: u32) -> Option<u32> {
+        let next = slab.get(slot).next;
+        (next != NIL).then_some(next)
+    }
+
+    /// Links an unlinked slot at the tail.
+    #[inline]
+    pub fn push_tail<T>(&mut self, slab: &mut Slab<T>, slot: u32) {
+        match self.tail() {
+            Some(tail) => self.push_behind(slab, tail, slot),
+            None => self.push_head(slab, slot),
+        }
+    }
+
     /// Links an unlinked slot at the head.
     #[inline]
     pub fn push_head<T>(&mut self, slab: &mut Slab<T>, slot: u32) {

@@ -1,9 +1,11 @@
 //! Machinery several policies share: slab-backed intrusive lists with a key
-//! index, a dense key set for uniform sampling, Redis's eviction pool, a ghost
-//! FIFO of evicted keys' fingerprints, TinyLFU's frequency sketch with its
-//! doorkeeper, the evict-until-it-fits loop, and helpers for unit tests.
+//! index, O(1) frequency buckets, a dense key set for uniform sampling,
+//! Redis's eviction pool, a ghost FIFO of evicted keys' fingerprints,
+//! TinyLFU's frequency sketch with its doorkeeper (and Caffeine's without),
+//! the evict-until-it-fits loop, and helpers for unit tests.
 
 pub mod adaptive;
+pub mod buckets;
 pub mod dense;
 pub mod doorkeeper;
 pub mod expiry;

@@ -19,6 +19,10 @@
 //! (forgetting all counts) only when it must double; between rebuilds the
 //! sample size follows the largest resident count seen.
 //!
+//! [`FrequencySketch`] is Caffeine's production variant of the same
+//! counters, for the policies that follow Caffeine's cache rather than the
+//! paper: no doorkeeper, lazily sized, and Caffeine's sample accounting.
+//!
 //! Keys are hashed with a fixed mixer, so estimates are the same run after run.
 
 use super::doorkeeper::Doorkeeper;
@@ -26,6 +30,9 @@ use super::hash_key;
 
 /// Keeps the low three bits of every nibble: a word's counters halved after `>> 1`.
 const RESET_MASK: u64 = 0x7777_7777_7777_7777;
+
+/// The lowest bit of every nibble: a word's odd counters.
+const ONE_MASK: u64 = 0x1111_1111_1111_1111;
 
 /// The largest value of a 4-bit counter.
 const MAX_COUNT: u64 = 15;
@@ -98,11 +105,15 @@ impl CountMin4 {
         least as u8
     }
 
-    /// Halves every counter, rounding down.
-    pub fn halve(&mut self) {
+    /// Halves every counter, rounding down; returns how many counters were
+    /// odd (the count the halving truncated by one half each).
+    pub fn halve(&mut self) -> u64 {
+        let mut odd = 0;
         for word in &mut self.table {
+            odd += u64::from((*word & ONE_MASK).count_ones());
             *word = (*word >> 1) & RESET_MASK;
         }
+        odd
     }
 }
 
@@ -197,6 +208,93 @@ impl TinyLfu {
     }
 }
 
+/// Caffeine's production `FrequencySketch` (caffeine/src/main/java/com/
+/// github/benmanes/caffeine/cache/FrequencySketch.java), over the layout of
+/// [`CountMin4`]: no doorkeeper; nothing counted until the cache sizes it
+/// with [`FrequencySketch::ensure_capacity`]; the sample counts only the
+/// increments that changed a counter, and after 10 × the sized entries of
+/// them every counter is halved and the sample restarts from
+/// (sample − odd counters / 4) / 2, subtracting the halving's truncation.
+#[derive(Clone, Debug, Default)]
+pub struct FrequencySketch {
+    /// None until sized.
+    sketch: Option<CountMin4>,
+    sample_size: u64,
+    size: u64,
+}
+
+impl FrequencySketch {
+    /// An unsized sketch: it estimates 0 and counts nothing.
+    pub fn new() -> Self {
+        FrequencySketch::default()
+    }
+
+    /// True once [`FrequencySketch::ensure_capacity`] has sized it.
+    #[inline]
+    pub fn is_initialized(&self) -> bool {
+        self.sketch.is_some()
+    }
+
+    /// Caffeine's `ensureCapacity`: unless the table already has at least
+    /// `maximum` words, rebuilds it empty with one word per entry (rounded
+    /// up to a power of two, at least 8) and a sample of 10 × `maximum`
+    /// (10 for 0), forgetting every count.
+    #[inline]
+    pub fn ensure_capacity(&mut self, maximum: u64) {
+        let maximum = maximum.min(u64::from(i32::MAX as u32 >> 1));
+        if self
+            .sketch
+            .as_ref()
+            .is_some_and(|s| s.words() as u64 >= maximum)
+        {
+            return;
+        }
+        self.sketch = Some(CountMin4::for_entries(maximum as usize));
+        self.sample_size = if maximum == 0 {
+            SAMPLE_PER_ENTRY
+        } else {
+            SAMPLE_PER_ENTRY * maximum
+        };
+        self.size = 0;
+    }
+
+    /// Counts one access to `key` (nothing while unsized); ages the sketch
+    /// when the sample is complete.
+    #[inline]
+    pub fn increment(&mut self, key: u64) {
+        let Some(sketch) = self.sketch.as_mut() else {
+            return;
+        };
+        if sketch.increment(hash_key(key)) {
+            self.size += 1;
+            if self.size == self.sample_size {
+                let odd = sketch.halve();
+                self.size = (self.size - odd / 4) / 2;
+            }
+        }
+    }
+
+    /// The estimated recent accesses to `key`, 0..=15 (0 while unsized).
+    #[inline]
+    pub fn frequency(&self, key: u64) -> u8 {
+        self.sketch
+            .as_ref()
+            .map_or(0, |sketch| sketch.estimate(hash_key(key)))
+    }
+
+    /// Counted increments that trigger the next halving (0 while unsized);
+    /// Caffeine's hill climber samples as many requests.
+    #[inline]
+    pub fn sample_size(&self) -> u64 {
+        self.sample_size
+    }
+
+    /// Increments counted in the current sample.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,5 +369,55 @@ mod tests {
         // 129 entries need 256 words: rebuilt empty.
         lfu.ensure_capacity(129);
         assert_eq!(lfu.frequency(3), 0);
+    }
+
+    #[test]
+    fn caffeines_sketch_counts_nothing_until_sized() {
+        let mut sketch = FrequencySketch::new();
+        sketch.increment(1);
+        assert!(!sketch.is_initialized());
+        assert_eq!((sketch.frequency(1), sketch.sample_size()), (0, 0));
+        // Sized for 100 entries: 128 words, a sample of 1000 increments.
+        sketch.ensure_capacity(100);
+        sketch.increment(1);
+        assert_eq!((sketch.frequency(1), sketch.sample_size()), (1, 1000));
+        // A smaller or equal size keeps the table and its counts; a larger
+        // one than the table's 128 words rebuilds it empty.
+        sketch.ensure_capacity(128);
+        assert_eq!((sketch.frequency(1), sketch.sample_size()), (1, 1000));
+        sketch.ensure_capacity(129);
+        assert_eq!((sketch.frequency(1), sketch.sample_size()), (0, 1290));
+    }
+
+    #[test]
+    fn caffeines_sketch_halves_and_subtracts_the_truncation() {
+        let mut sketch = FrequencySketch::new();
+        sketch.ensure_capacity(10);
+        assert_eq!(sketch.sample_size(), 100);
+        // Key 7 saturates at 15 after 15 increments; the 16th changes no
+        // counter and is not part of the sample.
+        for _ in 0..16 {
+            sketch.increment(7);
+        }
+        assert_eq!((sketch.frequency(7), sketch.size()), (15, 15));
+        // Fresh keys bring the sample to 99 counted increments.
+        let mut key = 1000;
+        while sketch.size() < 99 {
+            sketch.increment(key);
+            key += 1;
+        }
+        // The table as the 100th increment leaves it, before the halving.
+        let mut full = sketch.sketch.clone().unwrap();
+        assert!(full.increment(hash_key(key)));
+        let odd: u64 = full
+            .table
+            .iter()
+            .map(|w| u64::from((w & ONE_MASK).count_ones()))
+            .sum();
+        sketch.increment(key);
+        // The 100th completes the sample: every counter halved (15 -> 7)
+        // and the sample restarts at (100 - odd / 4) / 2.
+        assert_eq!(sketch.frequency(7), 7);
+        assert_eq!(sketch.size(), (100 - odd / 4) / 2);
     }
 }
