@@ -12,6 +12,27 @@ pub fn zipf_probabilities(n: usize, alpha: f64) -> Vec<f64> {
     weights.into_iter().map(|w| w / total).collect()
 }
 
+/// The share of the key reads of scans (YCSB E) that go to each key
+/// number, for scans that start at number s (0-based) with probability
+/// `start[s]` and read uniform 1 to `max` consecutive numbers, clipped at
+/// the last: number p is read by a scan with probability
+/// q_p = Σ_{s ≤ p} start[s] · P(length > p − s) = Σ start[s] (max − (p − s)) / max,
+/// normalised to sum to 1. Each scan reads a key at most once and scans
+/// start independently, so a key's reads are Bernoulli over scans, and
+/// the IRM models above apply to these shares approximately (the reads of
+/// neighbours come together).
+pub fn scan_key_probabilities(start: &[f64], max: usize) -> Vec<f64> {
+    let reads: Vec<f64> = (0..start.len())
+        .map(|p| {
+            (p.saturating_sub(max - 1)..=p)
+                .map(|s| start[s] * (max - (p - s)) as f64 / max as f64)
+                .sum()
+        })
+        .collect();
+    let total: f64 = reads.iter().sum();
+    reads.into_iter().map(|q| q / total).collect()
+}
+
 /// Finds t with f(t) = target for an increasing f, by bisection on [0, ∞).
 fn solve_increasing(f: impl Fn(f64) -> f64, target: f64) -> f64 {
     let mut high = 1.0;

@@ -187,6 +187,23 @@ impl ScanLengthKind {
     }
 }
 
+/// How a scan workload lays its keys out in key-number order.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ScanOrderKind {
+    /// A keyed permutation of the ranks (YCSB's scrambled zipfian with
+    /// hashed keys): a scan's neighbours have unrelated popularity.
+    Scrambled,
+    /// Key number = rank: a scan from a hot key reads the next-hottest.
+    Ranked,
+}
+
+impl ScanOrderKind {
+    fn is_scrambled(&self) -> bool {
+        *self == ScanOrderKind::Scrambled
+    }
+}
+
 /// A YCSB core workload (`workloads/workloada` … `workloadf`).
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
@@ -280,6 +297,10 @@ pub struct WorkloadSection {
     /// The longest scan, in keys (YCSB's `maxscanlength`; E sets 100).
     #[serde(skip_serializing_if = "is_default_max_scan_length")]
     pub max_scan_length: u64,
+    /// scrambled (YCSB's: keys in an order unrelated to popularity) or
+    /// ranked (key number = rank); with scans only.
+    #[serde(skip_serializing_if = "ScanOrderKind::is_scrambled")]
+    pub scan_order: ScanOrderKind,
     /// Latest: each insert deletes the oldest key.
     #[serde(skip_serializing_if = "is_false")]
     pub churn: bool,
@@ -390,6 +411,7 @@ impl Default for WorkloadSection {
             scan: 0.0,
             scan_length: ScanLengthKind::Uniform,
             max_scan_length: DEFAULT_MAX_SCAN_LENGTH,
+            scan_order: ScanOrderKind::Scrambled,
             churn: false,
             drift: None,
             flash_crowds: Vec::new(),

@@ -18,8 +18,11 @@
 //! E's scans read uniform 1 to `max_scan_length` keys (YCSB's
 //! `maxscanlength=100`, `scanlengthdistribution=uniform`, the field's
 //! default); a scan is a multi-get of the keys of consecutive key numbers
-//! from a zipfian start, and an insert writes the key after the last (see
-//! `workload::scan` for what is and is not modelled).
+//! from a zipfian start, the keys laid out in the scrambled order of
+//! YCSB's default `ScrambledZipfianGenerator` and `insertorder=hashed`
+//! (`workload.scan_order`, see `workload::order`), and an insert writes the
+//! key after the last (see `workload::scan` for what is and is not
+//! modelled).
 //!
 //! A field the file gives wins over the preset; the operation mix counts as
 //! one field, so giving any of `get`, `set`, `delete`, `insert`, `rmw`,

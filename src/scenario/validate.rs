@@ -145,7 +145,7 @@ impl Scenario {
         } else {
             Some(classes::classes(w, file.cache.ttl)?)
         };
-        let keys = match w.popularity {
+        let mut keys = match w.popularity {
             PopularityKind::Trace => {
                 let path = w
                     .trace
@@ -207,7 +207,11 @@ impl Scenario {
             }
         };
         let mut op_mix = workload::mix(w)?;
-        let scan = workload::scans(&file)?;
+        let scans = workload::scans(&file)?;
+        if let (Some((_, order)), KeySource::Synthetic(workload)) = (scans, &mut keys) {
+            workload.scan_order = order;
+        }
+        let scan = scans.map(|(mix, _)| mix);
         if let KeySource::Classes(list) = &keys {
             op_mix = classes::overall_mix(list);
         }

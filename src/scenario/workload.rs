@@ -3,11 +3,11 @@
 //! and scans. Errors name the field, the value and what is allowed.
 
 use super::file::{
-    DriftEntry, FlashCrowdEntry, Pattern, PopularityKind, ScanLengthKind, ScenarioFile,
-    WorkloadSection,
+    DriftEntry, FlashCrowdEntry, Pattern, PopularityKind, ScanLengthKind, ScanOrderKind,
+    ScenarioFile, WorkloadSection,
 };
 use crate::units::format_duration;
-use crate::workload::{Drift, FlashCrowd, Motion, ScanLength, ScanMix};
+use crate::workload::{Drift, FlashCrowd, Motion, ScanLength, ScanMix, ScanOrder};
 
 /// The longest scan a scenario may ask for, in keys.
 const MAX_SCAN_LENGTH: u64 = crate::workload::MAX_SCAN_LENGTH;
@@ -67,9 +67,10 @@ pub(super) fn mix(w: &WorkloadSection) -> Result<[f64; 5], String> {
     Ok(mix)
 }
 
-/// The scans of `file`'s workload (none when its `scan` share is 0),
-/// checked against the parts of the model a multi-get does not go through.
-pub(super) fn scans(file: &ScenarioFile) -> Result<Option<ScanMix>, String> {
+/// The scans of `file`'s workload and the order of its keys (none when its
+/// `scan` share is 0), checked against the parts of the model a multi-get
+/// does not go through.
+pub(super) fn scans(file: &ScenarioFile) -> Result<Option<(ScanMix, ScanOrder)>, String> {
     let w = &file.workload;
     let max = w.max_scan_length;
     check((1..=MAX_SCAN_LENGTH).contains(&max), || {
@@ -103,13 +104,21 @@ pub(super) fn scans(file: &ScenarioFile) -> Result<Option<ScanMix>, String> {
     refuse(file.retry.is_none(), "retries ([retry])")?;
     refuse(file.app.is_none(), "application servers ([app])")?;
     refuse(file.tiers.is_empty(), "near tiers ([[tiers]])")?;
-    Ok(Some(ScanMix {
+    let order = match w.scan_order {
+        ScanOrderKind::Scrambled => ScanOrder::Scrambled,
+        ScanOrderKind::Ranked => ScanOrder::Ranked,
+    };
+    check(order == ScanOrder::Ranked || !w.churn, || {
+        "workload.scan_order = \"scrambled\": with workload.churn the oldest keys are deleted, and a scan would read their places in the scrambled order; set workload.scan_order = \"ranked\"".into()
+    })?;
+    let mix = ScanMix {
         share: w.scan,
         length: match w.scan_length {
             ScanLengthKind::Uniform => ScanLength::Uniform { max },
             ScanLengthKind::Fixed => ScanLength::Fixed(max),
         },
-    }))
+    };
+    Ok(Some((mix, order)))
 }
 
 /// The drift and flash crowds of `w` over `keys` keys, times in ns.

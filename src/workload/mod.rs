@@ -17,6 +17,7 @@
 mod latest;
 mod mixture;
 mod motion;
+mod order;
 mod popularity;
 mod scan;
 pub mod schedule;
@@ -25,6 +26,7 @@ mod zipf;
 
 pub use mixture::Mixture;
 pub use motion::{Drift, FlashCrowd, Motion};
+pub use order::{Permutation, ScanOrder};
 pub use popularity::Popularity;
 pub use scan::{MAX_LENGTH as MAX_SCAN_LENGTH, ScanLength, ScanMix};
 pub use sizes::SizeLaw;
@@ -54,6 +56,9 @@ pub struct Workload {
     /// order (replay's `scan=`; the cluster draws scans from its operation
     /// mix, sends each as one multi-get, and leaves this `None`).
     pub scans: Option<ScanMix>,
+    /// How keys are laid out in key-number order, which scans read along
+    /// ([`ScanOrder::Ranked`], the identity, for a workload without scans).
+    pub scan_order: ScanOrder,
     /// Ranks start after this many: a request class's place in a key
     /// space shared by several laws, so that their keys never meet (0 for
     /// a workload alone; only a stationary law has one).
@@ -71,6 +76,7 @@ impl Workload {
             motion: parsed.motion,
             inserts: parsed.inserts,
             scans: parsed.scans,
+            scan_order: parsed.scan_order,
             key_offset: 0,
         })
     }
@@ -84,6 +90,7 @@ impl Workload {
             motion: Motion::default(),
             inserts: 0.0,
             scans: None,
+            scan_order: ScanOrder::Ranked,
             key_offset: 0,
         }
     }
@@ -91,6 +98,18 @@ impl Workload {
     /// True when which keys are hot changes over time (or with inserts).
     pub fn moves(&self) -> bool {
         !self.motion.is_still() || matches!(self.popularity, Popularity::Latest { .. })
+    }
+
+    /// The key number of popularity rank `rank` (the creation index under
+    /// `latest`) in the streams of `seed`: its place in the order scans
+    /// read along, and the number [`scramble`] makes its key of.
+    pub fn key_number(&self, seed: Seed, rank: u64) -> u64 {
+        let table = order::Table::new(
+            self.scan_order,
+            self.popularity.keys(),
+            seed.derive("table"),
+        );
+        number_of(&table, rank)
     }
 
     /// A fresh stream of this workload; equal seeds give equal streams.
@@ -105,6 +124,10 @@ impl Workload {
         assert!(
             self.key_offset == 0 || !self.moves(),
             "only a stationary law has a key offset"
+        );
+        assert!(
+            self.key_offset == 0 || self.scan_order == ScanOrder::Ranked,
+            "a class's keys (with an offset) are not laid out for scans"
         );
         let moving = self.moves().then(|| {
             let recency = match self.popularity {
@@ -134,6 +157,11 @@ impl Workload {
             remaining: self.requests,
             offset: self.key_offset,
             last: self.key_offset + self.popularity.keys(),
+            table: order::Table::new(
+                self.scan_order,
+                self.popularity.keys(),
+                seed.derive("table"),
+            ),
             moving,
             scans: self.scans.map(|mix| {
                 Box::new(ReplayScans {
@@ -159,6 +187,9 @@ pub struct WorkloadStream {
     /// A stationary law: the number of its newest key (`offset + keys`,
     /// then one more per insert).
     last: u64,
+    /// The key number of each rank when scans read a scrambled order
+    /// (none: the rank itself).
+    table: Option<order::Table>,
     /// What moves (none for a stationary workload).
     moving: Option<Box<Moving>>,
     /// Replay's scans, when the workload has them.
@@ -190,22 +221,29 @@ impl WorkloadStream {
     #[inline]
     pub fn next_key(&mut self) -> u64 {
         match self.moving {
-            None => scramble(self.sampler.rank(&mut self.rng) + self.offset),
+            None => scramble(self.stationary_number()),
             Some(_) => self.key_at(0),
         }
+    }
+
+    /// The key number of a stationary law's next draw: its rank after the
+    /// offset, laid out by the table.
+    #[inline]
+    fn stationary_number(&mut self) -> u64 {
+        number_of(&self.table, self.sampler.rank(&mut self.rng) + self.offset)
     }
 
     /// The key of a read at time `t` (times never decrease).
     #[inline]
     pub fn key_at(&mut self, t: u64) -> u64 {
         let Some(moving) = self.moving.as_deref_mut() else {
-            return scramble(self.sampler.rank(&mut self.rng) + self.offset);
+            return scramble(self.stationary_number());
         };
         if let Some(key) = moving.mover.crowd_key(t) {
             return key;
         }
         match &mut moving.recency {
-            Some(recency) => recency.key(&mut self.rng),
+            Some(recency) => scramble(number_of(&self.table, recency.number(&mut self.rng))),
             None => {
                 let rank = self.sampler.rank(&mut self.rng);
                 moving.mover.key(rank, moving.keys, t)
@@ -243,13 +281,14 @@ impl WorkloadStream {
     /// without a drift or crowds scans (the scenario checks it).
     pub fn scan(&mut self, length: u64, out: &mut Vec<Request>) {
         let (start, last) = match self.moving.as_deref_mut() {
-            None => (self.sampler.rank(&mut self.rng) + self.offset, self.last),
+            None => (self.stationary_number(), self.last),
             Some(moving) => {
                 let recency = moving
                     .recency
                     .as_mut()
                     .expect("validated: scans under latest or a stationary law");
-                (recency.number(&mut self.rng), recency.newest())
+                let number = recency.number(&mut self.rng);
+                (number_of(&self.table, number), recency.newest())
             }
         };
         for number in scan::numbers(start, length, last) {
@@ -345,6 +384,16 @@ impl RequestStream for WorkloadStream {
         }
         self.remaining -= n as u64;
         Ok(n)
+    }
+}
+
+/// The key number of rank (or creation index) `rank` under `table` (the
+/// rank itself without one).
+#[inline]
+fn number_of(table: &Option<order::Table>, rank: u64) -> u64 {
+    match table {
+        None => rank,
+        Some(table) => table.number(rank),
     }
 }
 

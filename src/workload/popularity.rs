@@ -60,6 +60,8 @@ pub struct Parsed {
     pub inserts: f64,
     /// Scans, each a run of gets (none without `scan`).
     pub scans: Option<super::ScanMix>,
+    /// The keys' order for scans (ranked without scans).
+    pub scan_order: super::ScanOrder,
 }
 
 /// The hot share of a hotspot law: above 0 (no hot keys at all would send
@@ -87,6 +89,7 @@ fn allowed(kind: &str) -> &'static [&'static str] {
             "scan",
             "scan_length",
             "max_scan_length",
+            "scan_order",
         ],
         "uniform" => &[
             "keys",
@@ -97,6 +100,7 @@ fn allowed(kind: &str) -> &'static [&'static str] {
             "scan",
             "scan_length",
             "max_scan_length",
+            "scan_order",
         ],
         "hotspot" => &[
             "keys",
@@ -109,6 +113,7 @@ fn allowed(kind: &str) -> &'static [&'static str] {
             "scan",
             "scan_length",
             "max_scan_length",
+            "scan_order",
         ],
         "latest" => &[
             "alpha",
@@ -119,6 +124,7 @@ fn allowed(kind: &str) -> &'static [&'static str] {
             "scan",
             "scan_length",
             "max_scan_length",
+            "scan_order",
         ],
         _ => &[],
     }
@@ -187,6 +193,15 @@ impl Popularity {
         };
         let drift = drift(&spec)?;
         let scans = super::scan::parse(&spec)?;
+        let scan_order = super::scan::order(&spec, scans.is_some())?;
+        if scan_order == super::ScanOrder::Scrambled
+            && matches!(popularity, Popularity::Latest { churn: true, .. })
+        {
+            return Err(spec.fail(
+                "`scan_order=scrambled` with `churn=true` would scan the places of deleted keys; use `scan_order=ranked`"
+                    .to_string(),
+            ));
+        }
         if scans.is_some() && drift.is_some() {
             return Err(spec.fail(
                 "`scan` reads consecutive key numbers, which a drift moves; give one or the other"
@@ -202,6 +217,7 @@ impl Popularity {
             },
             inserts: spec.real("insert", 0.0, 0.0, 1.0)?,
             scans,
+            scan_order,
         })
     }
 

@@ -5,7 +5,9 @@
 use cachelab::check::check;
 use cachelab::cluster::routing::build;
 use cachelab::cluster::{Audit, RunOutput, simulate_audited};
-use cachelab::scenario;
+use cachelab::scenario::{self, KeySource};
+use cachelab::seed::Seed;
+use cachelab::theory::{che_lru_hit_ratio, scan_key_probabilities, zipf_probabilities};
 use cachelab::workload::scramble;
 
 use crate::common::{cachelab, files_below, run_scenario};
@@ -43,17 +45,45 @@ const E: &str = r#"
     service_time = "100us"
 "#;
 
-/// The mean length of a scan from a Zipf(`alpha`) start over `keys` key
-/// numbers, uniform 1..=`max` keys, clipped at the last key.
-fn clipped_mean(alpha: f64, keys: u64, max: u64) -> f64 {
-    let weights: Vec<f64> = (1..=keys).map(|r| (r as f64).powf(-alpha)).collect();
-    let total: f64 = weights.iter().sum();
+/// The plan of `toml` (with `overrides`), for the test's own oracle.
+fn plan_of(toml: &str, overrides: &[&str]) -> scenario::Plan {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.toml");
+    std::fs::write(&path, toml).unwrap();
+    let overrides: Vec<_> = overrides
+        .iter()
+        .map(|o| scenario::Override::parse(o).unwrap())
+        .collect();
+    scenario::load(&path, &overrides, None).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The probability that a scan of the run starts at each key number
+/// (0-based): Zipf(`alpha`) over the ranks, each rank at the number the
+/// run's workload gives it.
+fn start_probabilities(plan: &scenario::Plan, alpha: f64) -> Vec<f64> {
+    let cluster = &plan.runs[0].cluster;
+    let KeySource::Synthetic(workload) = &cluster.workload.keys else {
+        panic!("a synthetic workload");
+    };
+    let keys = workload.popularity.keys();
+    let seed = Seed(cluster.seed).derive("workload");
+    let mut start = vec![0.0; keys as usize];
+    for (rank, q) in (1..).zip(zipf_probabilities(keys as usize, alpha)) {
+        start[workload.key_number(seed, rank) as usize - 1] = q;
+    }
+    start
+}
+
+/// The mean length of a scan from a start drawn from `start` (by key
+/// number), uniform 1..=`max` keys, clipped at the last key.
+fn clipped_mean(start: &[f64], max: u64) -> f64 {
+    let keys = start.len() as u64;
     (1..=keys)
-        .zip(&weights)
-        .map(|(start, w)| {
-            let room = keys - start + 1;
+        .zip(start)
+        .map(|(n, p)| {
+            let room = keys - n + 1;
             let mean: f64 = (1..=max).map(|l| l.min(room) as f64).sum::<f64>() / max as f64;
-            w / total * mean
+            p * mean
         })
         .sum()
 }
@@ -65,16 +95,89 @@ fn ycsb_e_is_95_percent_scans_of_uniform_length_and_5_percent_inserts() {
     let inserts = s.consistency.writes as f64 / n;
     let band = 4.0 * (0.05 * 0.95 / n).sqrt();
     assert!((inserts - 0.05).abs() < band, "inserts {inserts} ± {band}");
-    // Every get is a key of a scan: the mean scan reads (100 + 1) / 2 keys,
-    // less the scans clipped at the last key number.
+    // Every get is a key of a scan: the mean scan reads (100 + 1) / 2
+    // keys. Inserts add keys after the last within the first 0.4 s, so a
+    // scan from near the end of the first 1000 runs on into them.
     let scans = (s.requests - s.consistency.writes) as f64;
     let mean = s.gets as f64 / scans;
-    let expected = clipped_mean(0.99, 1000, 100);
-    assert!(expected < 50.5 && expected > 49.0, "{expected}");
     let band = 5.0 * ((100.0f64 * 100.0 - 1.0) / 12.0 / scans).sqrt();
+    assert!((mean - 50.5).abs() < band, "{mean} vs 50.5 ± {band}");
+}
+
+#[test]
+fn without_inserts_scans_are_clipped_where_the_order_puts_their_starts() {
+    // A ranked Zipf starts near number 1, far from the end; the scrambled
+    // order puts some hot starts among the last 99 numbers.
+    let toml = E.replace(
+        "preset = \"ycsb-e\"",
+        "preset = \"ycsb-e\"\nscan = 1.0\nget = 0.0",
+    );
+    let mut means = Vec::new();
+    for order in ["scrambled", "ranked"] {
+        let set = format!("workload.scan_order={order}");
+        let s = run_checked(&toml, &[&set]).summary;
+        let want = clipped_mean(&start_probabilities(&plan_of(&toml, &[&set]), 0.99), 100);
+        let mean = s.gets as f64 / s.requests as f64;
+        let band = 5.0 * ((100.0f64 * 100.0 - 1.0) / 12.0 / s.requests as f64).sqrt();
+        assert!(
+            (mean - want).abs() < band,
+            "{order}: {mean} vs {want} ± {band}"
+        );
+        means.push(mean);
+    }
+    // Expected 49.69 scrambled and 50.26 ranked; each mean has a standard
+    // error under 0.1.
+    assert!(means[1] - means[0] > 0.3, "{means:?}");
+}
+
+/// Scans only (uniform 1 to 20 keys) over 10 000 keys of 1 KiB, on one LRU
+/// node that holds 1000 of them, and a database fast enough that fills
+/// follow misses closely.
+const ONE_NODE: &str = r#"
+    duration = "24s"
+    warmup = "4s"
+    [workload]
+    keys = 10000
+    object_size = "1KiB"
+    get = 0.0
+    scan = 1.0
+    max_scan_length = 20
+    [clients]
+    rate = 5000
+    [nodes]
+    count = 1
+    capacity = "1000KiB"
+    [database]
+    connections = 256
+    service_time = "100us"
+"#;
+
+#[test]
+fn scrambled_scans_hit_less_than_ranked_ones_as_che_predicts() {
+    let hit_ratio = |order: &str| {
+        let toml = ONE_NODE.replace(
+            "max_scan_length = 20",
+            &format!("max_scan_length = 20\nscan_order = \"{order}\""),
+        );
+        let s = run_checked(&toml, &[]).summary;
+        let che = che_lru_hit_ratio(
+            &scan_key_probabilities(&start_probabilities(&plan_of(&toml, &[]), 0.99), 20),
+            1000,
+        );
+        (s.hits as f64 / s.gets as f64, che)
+    };
+    let (scrambled, che_scrambled) = hit_ratio("scrambled");
+    let (ranked, che_ranked) = hit_ratio("ranked");
+    // Measured 0.384 against Che's 0.383 scrambled, 0.664 against 0.663
+    // ranked.
+    assert!(ranked - scrambled > 0.2, "{ranked} vs {scrambled}");
     assert!(
-        (mean - expected).abs() < band,
-        "{mean} vs {expected} ± {band}"
+        (scrambled - che_scrambled).abs() < 0.01,
+        "{scrambled} vs Che {che_scrambled}"
+    );
+    assert!(
+        (ranked - che_ranked).abs() < 0.01,
+        "{ranked} vs Che {che_ranked}"
     );
 }
 
@@ -91,8 +194,8 @@ fn without_clipping_the_mean_length_is_half_of_max_plus_one() {
 }
 
 /// One scan of the 20 keys 1..=20 (a start of rank 1 under Zipf(10), drawn
-/// with probability 0.999; any other start reads fewer than 20 keys),
-/// over 4 nodes.
+/// with probability 0.999, at number 1 in the ranked order; any other
+/// start reads fewer than 20 keys), over 4 nodes.
 const ONE_SCAN: &str = r#"
     duration = "15ms"
     warmup = "0s"
@@ -103,6 +206,7 @@ const ONE_SCAN: &str = r#"
     scan = 1.0
     scan_length = "fixed"
     max_scan_length = 20
+    scan_order = "ranked"
     [clients]
     mode = "closed"
     users = 1
@@ -318,6 +422,14 @@ fn refusals_name_the_field() {
         (
             "[workload]\ninsert = 0.1\nget = 0.9\n[workload.drift]\nperiod = \"1s\"\nshift = 5\n",
             "workload.insert = 0.1",
+        ),
+        (
+            "[workload]\nscan = 1.0\nget = 0.0\nscan_order = \"sorted\"\n",
+            "scan_order",
+        ),
+        (
+            "[workload]\npopularity = \"latest\"\nchurn = true\nscan = 0.9\nget = 0.0\ninsert = 0.1\n",
+            "workload.scan_order = \"scrambled\": with workload.churn",
         ),
     ] {
         std::fs::write(&path, text).unwrap();

@@ -290,6 +290,7 @@ const FULL: &str = r#"
         scan = 0.1
         scan_length = "fixed"
         max_scan_length = 50
+        scan_order = "ranked"
         churn = true
         drift = { period = "1s", shift = 1, replace = 0.1 }
         trace = "t.oracleGeneral.bin"

@@ -85,7 +85,7 @@ pub const SECTIONS: &[Section] = &[
             unset(
                 "scan",
                 "0",
-                "share of scans (YCSB E): a start key drawn from the popularity law, then the keys of the next key numbers (n, n + 1, …, clipped at the newest key; the number is the rank under zipf, uniform and hotspot, the creation index under `latest`), sent as one multi-get: one part per node that owns some of the keys, all at once, each one service time at its node; each miss is read from the database (one query per key) and set. One request for latency (its last part or read); every key one get for the hit ratio and the nodes' counts. No range index, no lease, retry, `[app]`, `[[tiers]]`, read-through, trace, classes, drift or crowds with scans",
+                "share of scans (YCSB E): a start key drawn from the popularity law, then the keys of the next key numbers (n, n + 1, …, clipped at the newest key; see `scan_order` for which key has which number), sent as one multi-get: one part per node that owns some of the keys, all at once, each one service time at its node; each miss is read from the database (one query per key) and set. One request for latency (its last part or read); every key one get for the hit ratio and the nodes' counts. No range index, no lease, retry, `[app]`, `[[tiers]]`, read-through, trace, classes, drift or crowds with scans",
             ),
             unset(
                 "scan_length",
@@ -96,6 +96,11 @@ pub const SECTIONS: &[Section] = &[
                 "max_scan_length",
                 "100",
                 "the longest scan, 1 to 100000 keys (YCSB's `maxscanlength`; workload E sets 100)",
+            ),
+            unset(
+                "scan_order",
+                "`scrambled`",
+                "with scans, which key has which number: `scrambled` (YCSB's scrambled zipfian with `insertorder=hashed`: a keyed permutation of the ranks, so a scan's neighbours have unrelated popularity) or `ranked` (the number is the rank under zipf, uniform and hotspot, the creation index under `latest`: a scan from a hot key reads the next-hottest). Reads, updates and scans use the same numbers; inserted keys follow the first `keys` in creation order. `scrambled` is refused with `churn`",
             ),
             unset(
                 "churn",
