@@ -8,6 +8,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use super::recorder::{Class, latency_summary};
+use super::runs::RunHistogram;
 use super::summary::LatencySummary;
 use crate::sim::Time;
 
@@ -35,7 +36,7 @@ const CLASSES: [&str; 3] = ["all", "hits", "misses"];
 pub struct AppMetrics {
     warmup_end: Time,
     /// One histogram per part, over all requests.
-    parts: Vec<Histogram<u64>>,
+    parts: [RunHistogram; 4],
     /// Sum of each part's time, per class (all, hits, misses).
     sums: [[u128; 4]; 3],
     counts: [u64; 3],
@@ -49,7 +50,7 @@ impl AppMetrics {
         let histogram = || Histogram::new_with_bounds(1, highest, 3).expect("valid bounds");
         AppMetrics {
             warmup_end,
-            parts: (0..4).map(|_| histogram()).collect(),
+            parts: std::array::from_fn(|_| RunHistogram::new(histogram())),
             sums: [[0; 4]; 3],
             counts: [0; 3],
         }
@@ -68,7 +69,7 @@ impl AppMetrics {
             Class::Write | Class::Failed => {}
         }
         for (h, &t) in self.parts.iter_mut().zip(spent) {
-            h.saturating_record(t);
+            h.record(t);
         }
     }
 
@@ -84,7 +85,8 @@ impl AppMetrics {
     pub fn summary(&self, busy_ns: &[u128], cores: u32, measured_ns: Time) -> AppSummary {
         let capacity = f64::from(cores) * measured_ns.max(1) as f64;
         let utilisation: Vec<f64> = busy_ns.iter().map(|&b| b as f64 / capacity).collect();
-        let [queue, cpu, cache, database] = [0, 1, 2, 3].map(|p| latency_summary(&self.parts[p]));
+        let [queue, cpu, cache, database] =
+            [0, 1, 2, 3].map(|p| latency_summary(&self.parts[p].snapshot()));
         AppSummary {
             utilisation_mean: utilisation.iter().sum::<f64>() / utilisation.len().max(1) as f64,
             utilisation,

@@ -12,6 +12,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use super::recorder::{Class, Counts, latency_summary, share};
+use super::runs::RunHistogram;
 use super::summary::LatencySummary;
 use crate::sim::Time;
 
@@ -21,10 +22,10 @@ struct Tally {
     interval: Counts,
     /// Latencies of its writes and failures; all of its requests' are
     /// these + hits + misses (see [`Tally::all`]).
-    others: Histogram<u64>,
-    hits: Histogram<u64>,
-    misses: Histogram<u64>,
-    interval_latency: Histogram<u64>,
+    others: RunHistogram,
+    hits: RunHistogram,
+    misses: RunHistogram,
+    interval_latency: RunHistogram,
     /// Database queries its requests caused, since the start.
     db_queries: u64,
     db_at_warmup_end: u64,
@@ -35,9 +36,10 @@ impl Tally {
     /// Latencies of all its requests after the warm-up: the sum of its
     /// parts, exact since they share their bounds.
     fn all(&self) -> Histogram<u64> {
-        let mut all = self.others.clone();
+        let mut all = self.others.snapshot().into_owned();
         for part in [&self.hits, &self.misses] {
-            all.add(part).expect("histograms of the same bounds");
+            all.add(part.snapshot().as_ref())
+                .expect("histograms of the same bounds");
         }
         all
     }
@@ -178,8 +180,11 @@ impl ClassRecorder {
     /// Tallies for classes named `names` with configured `shares`, their
     /// histograms up to `highest` ns.
     pub fn new(names: Vec<String>, shares: Vec<f64>, highest: Time) -> ClassRecorder {
-        let histogram =
-            || Histogram::new_with_bounds(1, highest, 3).expect("valid histogram bounds");
+        let histogram = || {
+            RunHistogram::new(
+                Histogram::new_with_bounds(1, highest, 3).expect("valid histogram bounds"),
+            )
+        };
         let tallies = names
             .iter()
             .map(|_| Tally {
@@ -215,12 +220,12 @@ impl ClassRecorder {
     pub fn complete(&mut self, class: u16, counted: bool, latency: Time, outcome: Class) {
         let tally = &mut self.tallies[class as usize];
         both(tally, counted, |c| c.request(outcome == Class::Failed));
-        tally.interval_latency.saturating_record(latency);
+        tally.interval_latency.record(latency);
         if counted {
             match outcome {
-                Class::Hit => tally.hits.saturating_record(latency),
-                Class::Miss => tally.misses.saturating_record(latency),
-                Class::Write | Class::Failed => tally.others.saturating_record(latency),
+                Class::Hit => tally.hits.record(latency),
+                Class::Miss => tally.misses.record(latency),
+                Class::Write | Class::Failed => tally.others.record(latency),
             }
         }
     }
@@ -249,7 +254,8 @@ impl ClassRecorder {
     pub fn tick(&mut self, time_s: f64, seconds: f64) {
         for (name, t) in self.names.iter().zip(&mut self.tallies) {
             let c = t.interval;
-            let h = &t.interval_latency;
+            t.interval_latency.flush();
+            let h = t.interval_latency.snapshot();
             self.rows.push(ClassIntervalRow {
                 time_s,
                 class: name.clone(),
@@ -276,7 +282,8 @@ impl ClassRecorder {
             .map(|()| Histogram::new_with_bounds(1, highest, 3).expect("valid histogram bounds"));
         for t in &self.tallies {
             for (sum, h) in sums.iter_mut().zip([&t.others, &t.hits, &t.misses]) {
-                sum.add(h).expect("histograms of the same bounds");
+                sum.add(h.snapshot().as_ref())
+                    .expect("histograms of the same bounds");
             }
         }
         let [mut all, hits, misses] = sums;
@@ -315,8 +322,8 @@ impl ClassRecorder {
                     stale_reads: c.stale_reads,
                     stale_read_ratio: share(c.stale_reads, c.gets),
                     latency_all: latency_summary(&t.all()),
-                    latency_hits: latency_summary(&t.hits),
-                    latency_misses: latency_summary(&t.misses),
+                    latency_hits: latency_summary(&t.hits.snapshot()),
+                    latency_misses: latency_summary(&t.misses.snapshot()),
                 }
             })
             .collect()

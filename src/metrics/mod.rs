@@ -11,6 +11,7 @@ pub mod consistency;
 mod impact;
 pub mod recorder;
 pub mod retries;
+pub mod runs;
 pub mod stats;
 mod summary;
 pub mod tiers;

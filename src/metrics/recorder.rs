@@ -9,6 +9,7 @@ use hdrhistogram::Histogram;
 use super::classes::{ClassIntervalRow, ClassRecorder, ClassSummary};
 use super::consistency::Consistency;
 use super::retries::RetryCounts;
+use super::runs::RunHistogram;
 use super::summary::{IntervalRow, LatencyRow, LatencySummary};
 use crate::sim::Time;
 
@@ -105,10 +106,10 @@ pub struct Recorder {
     highest: Time,
     /// Latencies of requests that were neither hits nor misses (writes,
     /// failures); "all" is hits + misses + these, summed at the end.
-    others: Histogram<u64>,
-    hits: Histogram<u64>,
-    misses: Histogram<u64>,
-    interval_latency: Histogram<u64>,
+    others: RunHistogram,
+    hits: RunHistogram,
+    misses: RunHistogram,
+    interval_latency: RunHistogram,
     totals: Counts,
     interval: Counts,
     rows: Vec<IntervalRow>,
@@ -131,10 +132,10 @@ impl Recorder {
         Recorder {
             warmup_end,
             highest,
-            others: histogram(highest),
-            hits: histogram(highest),
-            misses: histogram(highest),
-            interval_latency: histogram(highest),
+            others: RunHistogram::new(histogram(highest)),
+            hits: RunHistogram::new(histogram(highest)),
+            misses: RunHistogram::new(histogram(highest)),
+            interval_latency: RunHistogram::new(histogram(highest)),
             totals: Counts::default(),
             interval: Counts::default(),
             rows: Vec::new(),
@@ -233,14 +234,14 @@ impl Recorder {
         if counted {
             self.totals.request(failed);
         }
-        self.interval_latency.saturating_record(latency);
+        self.interval_latency.record(latency);
         // With classes, the run's histograms are the sum of the classes'
         // (see `latency_totals`): each latency is recorded once.
         if counted && self.classes.is_none() {
             match class {
-                Class::Hit => self.hits.saturating_record(latency),
-                Class::Miss => self.misses.saturating_record(latency),
-                Class::Write | Class::Failed => self.others.saturating_record(latency),
+                Class::Hit => self.hits.record(latency),
+                Class::Miss => self.misses.record(latency),
+                Class::Write | Class::Failed => self.others.record(latency),
             }
         }
     }
@@ -319,6 +320,8 @@ impl Recorder {
         let load = db.minus(self.db_at_last_tick);
         let seconds = span as f64 / 1e9;
         let c = self.interval;
+        self.interval_latency.flush();
+        let interval_latency = self.interval_latency.snapshot();
         self.rows.push(IntervalRow {
             time_s: now as f64 / 1e9,
             offered_rps: None,
@@ -333,10 +336,9 @@ impl Recorder {
             timeouts: c.timeouts,
             errors: c.errors,
             evictions: c.evictions,
-            p50_ns: (!self.interval_latency.is_empty())
-                .then(|| self.interval_latency.value_at_quantile(0.5)),
-            p99_ns: (!self.interval_latency.is_empty())
-                .then(|| self.interval_latency.value_at_quantile(0.99)),
+            p50_ns: (!interval_latency.is_empty()).then(|| interval_latency.value_at_quantile(0.5)),
+            p99_ns: (!interval_latency.is_empty())
+                .then(|| interval_latency.value_at_quantile(0.99)),
             stale_reads: self.consistency.interval_stale_reads,
             nodes_up,
             ..IntervalRow::default()
@@ -409,15 +411,13 @@ impl Recorder {
     fn latency_totals(&self) -> [Cow<'_, Histogram<u64>>; 3] {
         match &self.classes {
             None => {
-                let mut all = self.others.clone();
-                for part in [&self.hits, &self.misses] {
-                    all.add(part).expect("histograms of the same bounds");
+                let (hits, misses) = (self.hits.snapshot(), self.misses.snapshot());
+                let mut all = self.others.snapshot().into_owned();
+                for part in [&hits, &misses] {
+                    all.add(part.as_ref())
+                        .expect("histograms of the same bounds");
                 }
-                [
-                    Cow::Owned(all),
-                    Cow::Borrowed(&self.hits),
-                    Cow::Borrowed(&self.misses),
-                ]
+                [Cow::Owned(all), hits, misses]
             }
             Some(classes) => classes.latency_totals(self.highest).map(Cow::Owned),
         }
