@@ -507,7 +507,8 @@ mod tests {
         let gap = 100_000_000;
         let (c, seed) = (200, Seed(7));
         let lfu = || Counter::new(10, 1, seed.derive("log_incr").rng());
-        let pairs: [(&str, Box<dyn Policy>, Box<dyn Policy>); 4] = [
+        type Pair = (&'static str, Box<dyn Policy>, Box<dyn Policy>);
+        let pairs: [Pair; 4] = [
             (
                 "lru",
                 Box::new(RedisVolatile::new(c, 5, ByLru, seed)),
