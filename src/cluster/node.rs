@@ -268,21 +268,23 @@ impl Node {
         }
         let request = Self::request(key, size, now);
         self.evicted.clear();
+        let expires = match ttl_s {
+            0 => self.ttls[class as usize].map_or(Time::MAX, |ttl| now + ttl),
+            ttl => now.saturating_add(Time::from(ttl) * 1_000_000_000),
+        };
         let resident = if self.policy.contains(key) {
             self.policy.get(&request)
         } else {
             self.make_room(u64::from(size), now);
-            self.policy.insert(&request, &mut self.evicted)
+            let lifetime = (expires != Time::MAX).then_some(expires);
+            self.policy
+                .insert_expiring(&request, lifetime, &mut self.evicted)
         };
         if self.track {
             for key in &self.evicted {
                 self.entries.remove(key);
             }
             if resident {
-                let expires = match ttl_s {
-                    0 => self.ttls[class as usize].map_or(Time::MAX, |ttl| now + ttl),
-                    ttl => now.saturating_add(Time::from(ttl) * 1_000_000_000),
-                };
                 self.entries.insert(key, Entry { expires, version });
                 if let Some(queue) = self.expiring.as_mut()
                     && expires != Time::MAX

@@ -34,6 +34,10 @@ mod random;
 mod redis_lfu;
 mod redis_lru;
 mod redis_random;
+mod redis_volatile_lfu;
+mod redis_volatile_lru;
+mod redis_volatile_random;
+mod redis_volatile_ttl;
 mod s3fifo;
 mod s3fifo_v0;
 mod sieve;
@@ -79,6 +83,21 @@ pub trait Policy: Send {
     /// `evicted`. Returns false when the object was not admitted (too large,
     /// or refused by an admission rule); it is then not resident.
     fn insert(&mut self, req: &Request, evicted: &mut Vec<u64>) -> bool;
+
+    /// [`Policy::insert`] of an object that expires at `expires_ns` (on the
+    /// requests' clock; `None`: never). The lifetime is the caller's to
+    /// enforce (lazy expiry, `+expire`); a policy that ranks by lifetimes
+    /// (Redis's `volatile-*`) reads it here, the others ignore it.
+    #[inline]
+    fn insert_expiring(
+        &mut self,
+        req: &Request,
+        expires_ns: Option<u64>,
+        evicted: &mut Vec<u64>,
+    ) -> bool {
+        let _ = expires_ns;
+        self.insert(req, evicted)
+    }
 
     /// One request of a cache that fetches on a miss: [`Policy::get`], then,
     /// on a miss, [`Policy::insert`] (pushing its evictions onto `evicted`).

@@ -83,28 +83,48 @@ const LFU_INIT_VAL: u8 = 5;
 
 /// The 16-bit minute clock at `time_ns` (`LFUGetTimeInMinutes`).
 #[inline]
-fn minutes(time_ns: u64) -> u16 {
+pub(super) fn minutes(time_ns: u64) -> u16 {
     (time_ns / 1_000_000_000 / 60) as u16
 }
 
 /// Redis's 24-bit LFU field: last decrement time and counter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Lfu {
+pub(super) struct Lfu {
     /// Minutes (mod 2^16) when the counter was last updated.
-    ldt: u16,
+    pub(super) ldt: u16,
     /// The logarithmic access counter.
-    counter: u8,
+    pub(super) counter: u8,
+}
+
+impl Lfu {
+    /// The field of a key created at minute `now`.
+    pub(super) fn fresh(now: u16) -> Lfu {
+        Lfu {
+            ldt: now,
+            counter: LFU_INIT_VAL,
+        }
+    }
 }
 
 /// The counting rules, separate from the keyspace so tests can drive them.
 #[derive(Clone, Debug)]
-struct Counter {
+pub(super) struct Counter {
     log_factor: u64,
     decay_minutes: u64,
     rng: Rng,
 }
 
 impl Counter {
+    /// The rules of `lfu-log-factor` and `lfu-decay-time` (minutes), the
+    /// increments drawn from `rng`.
+    pub(super) fn new(log_factor: u64, decay_minutes: u64, rng: Rng) -> Self {
+        Counter {
+            log_factor,
+            decay_minutes,
+            rng,
+        }
+    }
+
     /// Minutes since `ldt`, wrapping once as `LFUTimeElapsed` does.
     #[inline]
     fn elapsed(now: u16, ldt: u16) -> u64 {
@@ -117,7 +137,7 @@ impl Counter {
 
     /// The counter after decay, not written back (`LFUDecrAndReturn`).
     #[inline]
-    fn decayed(&self, lfu: Lfu, now: u16) -> u8 {
+    pub(super) fn decayed(&self, lfu: Lfu, now: u16) -> u8 {
         if self.decay_minutes == 0 {
             return lfu.counter;
         }
@@ -142,7 +162,7 @@ impl Counter {
 
     /// A hit (`updateLFU`): decay, increment, stamp the minute.
     #[inline]
-    fn touch(&mut self, lfu: Lfu, now: u16) -> Lfu {
+    pub(super) fn touch(&mut self, lfu: Lfu, now: u16) -> Lfu {
         let counter = self.log_incr(self.decayed(lfu, now));
         Lfu { ldt: now, counter }
     }
@@ -165,11 +185,7 @@ impl RedisLfu {
     ) -> Self {
         RedisLfu {
             keys: Keyspace::new(capacity, samples, seed.derive("samples")),
-            counter: Counter {
-                log_factor,
-                decay_minutes,
-                rng: seed.derive("log_incr").rng(),
-            },
+            counter: Counter::new(log_factor, decay_minutes, seed.derive("log_incr").rng()),
         }
     }
 }
@@ -195,11 +211,7 @@ impl Policy for RedisLfu {
             evicted.push(redis.keys.evict_one(score));
         });
         if admitted {
-            let fresh = Lfu {
-                ldt: now,
-                counter: LFU_INIT_VAL,
-            };
-            self.keys.add(req.key, req.size, fresh);
+            self.keys.add(req.key, req.size, Lfu::fresh(now));
         }
         admitted
     }

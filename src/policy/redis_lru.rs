@@ -65,14 +65,14 @@ const LRU_CLOCK_RESOLUTION_MS: u64 = 1000;
 
 /// The LRU clock at `time_ns`: whole seconds, wrapping at 2^24.
 #[inline]
-fn lru_clock(time_ns: u64) -> u32 {
+pub(super) fn lru_clock(time_ns: u64) -> u32 {
     ((time_ns / 1_000_000 / LRU_CLOCK_RESOLUTION_MS) & u64::from(LRU_CLOCK_MAX)) as u32
 }
 
 /// Idle milliseconds of an object stamped `stamp`, as
 /// `estimateObjectIdleTime` computes them (including its wrap formula).
 #[inline]
-fn idle_ms(clock: u32, stamp: u32) -> u64 {
+pub(super) fn idle_ms(clock: u32, stamp: u32) -> u64 {
     let ticks = if clock >= stamp {
         clock - stamp
     } else {

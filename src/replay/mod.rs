@@ -240,9 +240,9 @@ impl Client {
             debug_assert!(!(hit && expired), "an expired object was removed");
             if !hit {
                 lifetimes.make_room(self.policy.as_mut(), u64::from(req.size), req.time_ns);
-                let admitted = self.policy.insert(req, &mut self.evicted);
                 let expires = (ttl_s > 0)
                     .then(|| req.time_ns.saturating_add(u64::from(ttl_s) * 1_000_000_000));
+                let admitted = self.policy.insert_expiring(req, expires, &mut self.evicted);
                 lifetimes.stored(req.key, admitted, expires, &self.evicted);
                 self.evicted.clear();
             }

@@ -33,17 +33,26 @@ pub fn model_of(program: Program, server: &ServerInfo) -> Result<PolicyChoice, C
         Program::Memcached => "memcached_slabs".to_string(),
         Program::RedisServer | Program::ValkeyServer => {
             let samples = config("maxmemory-samples");
-            match config("maxmemory-policy").as_str() {
+            let policy = config("maxmemory-policy");
+            match policy.as_str() {
                 "allkeys-lru" => format!("redis_lru:samples={samples}"),
-                "allkeys-lfu" => format!(
-                    "redis_lfu:samples={samples},log_factor={},decay_minutes={}",
+                "volatile-lru" => format!("redis_volatile_lru:samples={samples}"),
+                "allkeys-lfu" | "volatile-lfu" => format!(
+                    "{}:samples={samples},log_factor={},decay_minutes={}",
+                    if policy == "allkeys-lfu" {
+                        "redis_lfu"
+                    } else {
+                        "redis_volatile_lfu"
+                    },
                     config("lfu-log-factor"),
                     config("lfu-decay-time")
                 ),
                 "allkeys-random" => "redis_random".to_string(),
+                "volatile-random" => "redis_volatile_random".to_string(),
+                "volatile-ttl" => format!("redis_volatile_ttl:samples={samples}"),
                 other => {
                     return Err(CalibrateError::NoModel(format!(
-                        "--policy {other}: cachelab models allkeys-lru (redis_lru), allkeys-lfu (redis_lfu) and allkeys-random (redis_random)"
+                        "--policy {other}: cachelab models allkeys-lru, allkeys-lfu, allkeys-random (redis_lru, redis_lfu, redis_random) and volatile-lru, volatile-lfu, volatile-random, volatile-ttl (redis_volatile_*)"
                     )));
                 }
             }
@@ -290,6 +299,10 @@ mod tests {
             ("allkeys-lru", "redis_lru:samples=10"),
             ("allkeys-lfu", "redis_lfu:samples=10"),
             ("allkeys-random", "redis_random"),
+            ("volatile-lru", "redis_volatile_lru:samples=10"),
+            ("volatile-lfu", "redis_volatile_lfu:samples=10"),
+            ("volatile-random", "redis_volatile_random"),
+            ("volatile-ttl", "redis_volatile_ttl:samples=10"),
         ] {
             server
                 .config
@@ -299,12 +312,9 @@ mod tests {
         }
         server
             .config
-            .insert("maxmemory-policy".into(), "volatile-ttl".into());
+            .insert("maxmemory-policy".into(), "noeviction".into());
         let error = model_of(Program::ValkeyServer, &server).unwrap_err();
-        assert!(
-            error.to_string().contains("--policy volatile-ttl"),
-            "{error}"
-        );
+        assert!(error.to_string().contains("--policy noeviction"), "{error}");
         let memcached = model_of(Program::Memcached, &ServerInfo::default()).unwrap();
         assert_eq!(memcached.label, "memcached_slabs");
     }

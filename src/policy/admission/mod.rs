@@ -113,6 +113,16 @@ impl Policy for Filtered {
         self.filter.admit(req) && self.policy.insert(req, evicted)
     }
 
+    #[inline]
+    fn insert_expiring(
+        &mut self,
+        req: &Request,
+        expires_ns: Option<u64>,
+        evicted: &mut Vec<u64>,
+    ) -> bool {
+        self.filter.admit(req) && self.policy.insert_expiring(req, expires_ns, evicted)
+    }
+
     fn remove(&mut self, key: u64) -> bool {
         self.policy.remove(key)
     }

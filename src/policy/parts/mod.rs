@@ -1,6 +1,6 @@
 //! Machinery several policies share: slab-backed intrusive lists with a key
 //! index, O(1) frequency buckets, a dense key set for uniform sampling,
-//! Redis's eviction pool, a ghost FIFO of evicted keys' fingerprints,
+//! Redis's eviction pool and its expires dict, a ghost FIFO of evicted keys' fingerprints,
 //! TinyLFU's frequency sketch with its doorkeeper (and Caffeine's without),
 //! the evict-until-it-fits loop, and helpers for unit tests.
 
@@ -14,6 +14,7 @@ pub mod list;
 pub mod queue;
 pub mod redis_dict;
 pub mod redis_pool;
+pub mod redis_volatile;
 pub mod room;
 pub mod segmented;
 pub mod sketch;
