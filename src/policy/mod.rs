@@ -21,6 +21,7 @@ mod gdsf;
 mod hyperbolic;
 mod lecar;
 mod lfu;
+mod lhd;
 mod lfuda;
 mod lirs;
 mod lru;
