@@ -660,15 +660,38 @@ mod tests {
         let lhd = hit_ratio(&mut Lhd::new(1000, config(10_000), Seed(1)), &requests);
         let lru = hit_ratio(&mut Lru::new(1000), &requests);
         assert_eq!(lru, 0.0);
+        // Measured 0.4637 of a possible 0.5 (every hot read a hit).
         assert!(lhd > 0.4, "lhd {lhd} vs lru {lru}");
     }
 
+    /// Hit ratio of `policy` over `requests[skip..]`, all of them replayed.
+    fn tail_hit_ratio(policy: &mut dyn Policy, requests: &[Request], skip: usize) -> f64 {
+        let mut evicted = Vec::new();
+        let mut hits = 0u64;
+        for (i, req) in requests.iter().enumerate() {
+            let hit = policy.access(req, &mut evicted);
+            hits += u64::from(hit && i >= skip);
+            evicted.clear();
+        }
+        hits as f64 / (requests.len() - skip) as f64
+    }
+
+    /// The paper finds LHD at or above ARC and LRU on most traces. After
+    /// its warm-up (50 rebuilds of 20 000 accesses), LHD's hit ratio on
+    /// the second million requests of a Zipf(0.9) stream over 20 000 keys,
+    /// cache 1000, is within one point of the better of LRU and ARC
+    /// (measured: LHD 0.5623, ARC 0.5617, LRU 0.4761).
     #[test]
     fn is_near_the_best_of_lru_and_arc_on_zipf() {
-        let requests = unit_stream("zipf:alpha=0.9,keys=20000,requests=1000000", 7);
-        let lhd = hit_ratio(&mut Lhd::new(1000, config(20_000), Seed(1)), &requests);
-        let lru = hit_ratio(&mut Lru::new(1000), &requests);
-        let arc = hit_ratio(&mut Arc::new(1000), &requests);
+        let requests = unit_stream("zipf:alpha=0.9,keys=20000,requests=2000000", 7);
+        let skip = 1_000_000;
+        let lhd = tail_hit_ratio(
+            &mut Lhd::new(1000, config(20_000), Seed(1)),
+            &requests,
+            skip,
+        );
+        let lru = tail_hit_ratio(&mut Lru::new(1000), &requests, skip);
+        let arc = tail_hit_ratio(&mut Arc::new(1000), &requests, skip);
         assert!(
             lhd > lru.max(arc) - 0.01,
             "lhd {lhd}, lru {lru}, arc {arc}"
