@@ -22,6 +22,7 @@ mod hyperbolic;
 mod lecar;
 mod lfu;
 mod lfuda;
+mod lhd;
 mod lirs;
 mod lru;
 mod lruk;

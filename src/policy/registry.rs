@@ -103,6 +103,7 @@ pub static POLICIES: &[PolicySpec] = &[
     super::wtinylfu_adaptive::SPEC,
     super::random::SPEC,
     super::hyperbolic::SPEC,
+    super::lhd::SPEC,
     super::belady::SPEC,
     super::redis_lru::SPEC,
     super::redis_lfu::SPEC,

@@ -233,6 +233,24 @@ const ROWS: &[Row] = &[
             -930304, 415744, -3444224, 1532416, 1784320, -6559232, -2587648, -4346880,
         ],
     },
+    Row {
+        policy: "lhd",
+        misses: [90534, 86891, 82334, 77339, 71355, 66938, 63677, 61116],
+        miss_bytes: [
+            4211037696, 4059153920, 3834546176, 3596945408, 3326034944, 3115964416, 2951718912,
+            2804600832,
+        ],
+        // Sampled (src/policy/lhd.rs), and the trace is shorter than one
+        // rebuild interval (2^20 accesses), so both run on the initial
+        // GDSF-like table with 8 samples. cachelab misses 0.7% to 2.3% less
+        // (seeds 1 to 6 spread by about ±0.1% only, so the gap is not the
+        // draws alone); the cause is not found (see the file's doc).
+        more_misses: [-972, -1994, -1918, -1638, -859, -748, -802, -663],
+        more_miss_bytes: [
+            -11601408, -50316288, -92873216, -146961408, -192324096, -213510144, -186225664,
+            -130587648,
+        ],
+    },
 ];
 
 /// The trace's requests, read once.
