@@ -23,6 +23,9 @@ use crate::request::{Op, Request};
 pub(super) struct Batch {
     /// The requests (with `time_ns` the intended send time when paced).
     pub(super) requests: Vec<Request>,
+    /// Each request's TTL in seconds (0: none), beside it; empty when the
+    /// stream gives none.
+    pub(super) ttls: Vec<u32>,
     /// How many of the first requests are warm-up, not counted.
     pub(super) warmup: usize,
     /// Requests counted before this batch's first counted one, in stream
@@ -134,12 +137,18 @@ impl Share {
 }
 
 /// The commands of a batch, in stream order.
-pub(super) fn commands(requests: &[Request]) -> Vec<Command> {
+/// The TTL of request `i` of a batch whose TTLs are `ttls` (empty: none).
+fn ttl_of(ttls: &[u32], i: usize) -> u32 {
+    ttls.get(i).copied().unwrap_or(0)
+}
+
+pub(super) fn commands(requests: &[Request], ttls: &[u32]) -> Vec<Command> {
     requests
         .iter()
-        .map(|r| match r.op {
+        .enumerate()
+        .map(|(i, r)| match r.op {
             Op::Get => Command::Get(r.key),
-            Op::Set => Command::Set(r.key, r.size),
+            Op::Set => Command::Set(r.key, r.size, ttl_of(ttls, i)),
             Op::Delete => Command::Delete(r.key),
         })
         .collect()
@@ -148,16 +157,24 @@ pub(super) fn commands(requests: &[Request]) -> Vec<Command> {
 /// The fills after a batch whose gets hit as `hits` says, by the batch rule
 /// of [`crate::replay::pipeline`]: one SET per distinct key that missed, in
 /// the order of first misses.
-pub(super) fn fills(requests: &[Request], hits: &[bool]) -> Vec<Command> {
+pub(super) fn fills(requests: &[Request], ttls: &[u32], hits: &[bool]) -> Vec<Command> {
     let mut fills = Fills::default();
-    for (request, &hit) in requests.iter().zip(hits) {
+    // The TTL of each key's first miss, which its fill carries.
+    let mut first_ttl = rustc_hash::FxHashMap::default();
+    for (i, (request, &hit)) in requests.iter().zip(hits).enumerate() {
         if request.op == Op::Get && !hit {
             fills.missed(request);
+            if !ttls.is_empty() {
+                first_ttl.entry(request.key).or_insert(ttls[i]);
+            }
         }
     }
     fills
         .drain()
-        .map(|request| Command::Set(request.key, request.size))
+        .map(|request| {
+            let ttl_s = first_ttl.get(&request.key).copied().unwrap_or(0);
+            Command::Set(request.key, request.size, ttl_s)
+        })
         .collect()
 }
 
@@ -201,7 +218,8 @@ fn send(
         }
     }
     let sent = Instant::now();
-    let hits = connection.exchange(&commands(requests))?;
+    let ttls = &batch.ttls;
+    let hits = connection.exchange(&commands(requests, ttls))?;
     let replied = Instant::now();
     share.driven += requests.len() as u64;
     let counted = &requests[batch.warmup..];
@@ -239,12 +257,12 @@ fn send(
     }
     // The replies are counted before the fills go out, so that a fill the
     // server refuses leaves the counts equal to the server's.
-    let sets = fills(requests, &hits);
+    let sets = fills(requests, ttls, &hits);
     if !sets.is_empty() {
         connection.exchange(&sets)?;
     }
     // Fills of misses in the warm-up are not counted.
-    share.counts.fills += fills(counted, counted_hits).len() as u64;
+    share.counts.fills += fills(counted, &[], counted_hits).len() as u64;
     Ok(())
 }
 
@@ -263,18 +281,23 @@ mod tests {
         let batch = [get(1), get(2), get(3), get(1), get(3)];
         let hits = [false, true, false, false, false];
         assert_eq!(
-            fills(&batch, &hits),
-            [Command::Set(1, 10), Command::Set(3, 10)]
+            fills(&batch, &[], &hits),
+            [Command::Set(1, 10, 0), Command::Set(3, 10, 0)]
+        );
+        // A fill carries the TTL of its key's first miss.
+        assert_eq!(
+            fills(&batch, &[7, 8, 9, 4, 5], &hits),
+            [Command::Set(1, 10, 7), Command::Set(3, 10, 9)]
         );
         let delete = Request {
             op: Op::Delete,
             ..get(4)
         };
         assert_eq!(
-            commands(&[get(1), delete]),
+            commands(&[get(1), delete], &[]),
             [Command::Get(1), Command::Delete(4)]
         );
         // A trace's delete is no miss to fill.
-        assert!(fills(&[delete], &[false]).is_empty());
+        assert!(fills(&[delete], &[], &[false]).is_empty());
     }
 }

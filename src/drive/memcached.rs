@@ -9,6 +9,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::time::SystemTime;
 
 use super::target::{Command, Connection, Counters, ServerInfo, TIMEOUT, key_name};
 
@@ -24,6 +25,24 @@ const COUNTERS: [&str; 7] = [
 ];
 
 /// The `stats settings` fields recorded as configuration.
+/// The longest exptime memcached reads as an offset from now: 30 days.
+/// A larger number is a Unix time (its `protocol.txt`, "Storage commands").
+const MAX_RELATIVE_EXPTIME: u32 = 60 * 60 * 24 * 30;
+
+/// The exptime field of a set whose TTL is `ttl_s` seconds (0: none),
+/// sent at `now`: the TTL itself up to 30 days, and past that the Unix
+/// time it ends at, since memcached would read the longer offset as a
+/// time in 1970 and the item would be born expired.
+fn exptime(ttl_s: u32, now: SystemTime) -> u64 {
+    if ttl_s <= MAX_RELATIVE_EXPTIME {
+        return u64::from(ttl_s);
+    }
+    let unix_now = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs());
+    unix_now + u64::from(ttl_s)
+}
+
 const SETTINGS: [&str; 6] = [
     "maxbytes",
     "growth_factor",
@@ -157,13 +176,14 @@ impl Connection for MemcachedConnection {
                     self.out
                         .extend_from_slice(format!("get {}\r\n", key_name(key)).as_bytes());
                 }
-                Command::Set(key, size) => {
+                Command::Set(key, size, ttl_s) => {
                     let size = size as usize;
                     if self.value.len() < size {
                         self.value.resize(size, b'x');
                     }
+                    let exptime = exptime(ttl_s, SystemTime::now());
                     self.out.extend_from_slice(
-                        format!("set {} 0 0 {size}\r\n", key_name(key)).as_bytes(),
+                        format!("set {} 0 {exptime} {size}\r\n", key_name(key)).as_bytes(),
                     );
                     self.out.extend_from_slice(&self.value[..size]);
                     self.out.extend_from_slice(b"\r\n");
@@ -218,5 +238,20 @@ impl Connection for MemcachedConnection {
             Some(missing) => Err(format!("stats has no `{missing}`")),
             None => Ok(counters),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn an_exptime_is_the_ttl_up_to_30_days_and_a_unix_time_past_it() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        assert_eq!(exptime(0, now), 0, "no TTL: never expires");
+        assert_eq!(exptime(5, now), 5);
+        assert_eq!(exptime(2_592_000, now), 2_592_000, "30 days, an offset");
+        assert_eq!(exptime(2_592_001, now), 1_800_000_000 + 2_592_001);
     }
 }

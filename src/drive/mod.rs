@@ -6,6 +6,9 @@
 //! workload, warm-up, `--rate`, `--max-requests`), cut into batches of
 //! `pipeline` requests dealt round-robin to `connections` client threads,
 //! each with its own connection (see [`client`] for what a batch sends).
+//! When the stream honours its trace's TTLs (Twitter and lcs traces, unless
+//! `--ignore-ttl`), a set and the fill after a miss carry the request's TTL:
+//! `SET … EX t` on Redis, the set's exptime on memcached.
 //! With a rate the run is open-loop: requests are due at their re-timed
 //! `time_ns` whatever the server's speed, and latencies run from the due
 //! time; without one each connection sends as fast as replies come back.
@@ -229,6 +232,7 @@ pub fn drive_in_intervals(
             }
             let mut pending = Batch {
                 requests: Vec::with_capacity(options.pipeline),
+                ttls: Vec::new(),
                 warmup: 0,
                 counted_before: 0,
             };
@@ -250,16 +254,20 @@ pub fn drive_in_intervals(
                 next = (next + 1) % senders.len();
                 sent
             };
-            let streamed = replay.visit_batches(|batch, counted_from| {
+            let streamed = replay.visit_batches_with_ttls(|batch, ttls, counted_from| {
                 for (i, request) in batch.iter().enumerate() {
                     let mut request = *request;
                     retime(&mut request, &mut origin);
                     pending.requests.push(request);
+                    if let Some(&ttl_s) = ttls.get(i) {
+                        pending.ttls.push(ttl_s);
+                    }
                     pending.warmup += usize::from(i < counted_from);
                     counted += u64::from(i >= counted_from);
                     if pending.requests.len() == options.pipeline {
                         let full = Batch {
                             requests: Vec::with_capacity(options.pipeline),
+                            ttls: Vec::new(),
                             warmup: 0,
                             counted_before: counted,
                         };

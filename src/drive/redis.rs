@@ -74,7 +74,7 @@ impl Connection for RedisConnection {
         let largest = commands
             .iter()
             .map(|c| match c {
-                Command::Set(_, size) => *size as usize,
+                Command::Set(_, size, _) => *size as usize,
                 _ => 0,
             })
             .max()
@@ -86,10 +86,15 @@ impl Connection for RedisConnection {
         for command in commands {
             match *command {
                 Command::Get(key) => pipe.cmd("GET").arg(key_name(key)),
-                Command::Set(key, size) => pipe
-                    .cmd("SET")
-                    .arg(key_name(key))
-                    .arg(&self.value[..size as usize]),
+                Command::Set(key, size, ttl_s) => {
+                    pipe.cmd("SET")
+                        .arg(key_name(key))
+                        .arg(&self.value[..size as usize]);
+                    if ttl_s > 0 {
+                        pipe.arg("EX").arg(ttl_s);
+                    }
+                    &mut pipe
+                }
                 Command::Delete(key) => pipe.cmd("DEL").arg(key_name(key)),
             };
         }

@@ -128,8 +128,8 @@ impl fmt::Display for Target {
 pub enum Command {
     /// Read the object.
     Get(u64),
-    /// Store a value of the given size.
-    Set(u64, u32),
+    /// Store a value of the given size, with a TTL in seconds (0: none).
+    Set(u64, u32, u32),
     /// Remove the object.
     Delete(u64),
 }
@@ -200,9 +200,9 @@ mod tests {
         let replies = connection
             .exchange(&[
                 Command::Get(1),
-                Command::Set(1, 0),
+                Command::Set(1, 0, 0),
                 Command::Get(1),
-                Command::Set(2, 300_000),
+                Command::Set(2, 300_000, 0),
                 Command::Get(2),
                 Command::Delete(1),
                 Command::Get(1),

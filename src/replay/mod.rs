@@ -329,6 +329,21 @@ impl Replay<'_> {
         self.for_each_batch(false, visit)
     }
 
+    /// [`Replay::visit_batches`] with each batch's TTLs beside its requests
+    /// (`visit(batch, ttls, counted_from)`, seconds, 0: none) when the
+    /// stream honours them ([`StreamOptions::ttls`]), and an empty `ttls`
+    /// otherwise.
+    pub fn visit_batches_with_ttls(
+        &self,
+        mut visit: impl FnMut(&[Request], &[u32], usize) -> ControlFlow<()>,
+    ) -> Result<u64, ReplayError> {
+        if self.options.ttls {
+            self.for_each_batch_with_ttls(false, visit)
+        } else {
+            self.for_each_batch(false, |batch, counted_from| visit(batch, &[], counted_from))
+        }
+    }
+
     /// [`Replay::visit_batches`], with Belady's next-access positions when
     /// `wants_next_access`.
     fn for_each_batch(

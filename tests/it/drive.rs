@@ -481,3 +481,64 @@ fn the_command_writes_its_results_and_marks_an_error_reply_partial() {
         "{stderr}"
     );
 }
+
+/// A trace's TTLs reach the server: a key filled with a TTL of 2 s hits a
+/// second later and misses three seconds after that, on Redis (`SET … EX`)
+/// and memcached (the set's exptime), while a key without a TTL keeps
+/// hitting; with the TTLs dropped both keys hit. Two seconds leave room
+/// for memcached's one-second clock.
+#[test]
+fn a_trace_ttl_expires_the_filled_key_on_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ttls.twitter");
+    let text: String = [0, 1, 4]
+        .iter()
+        .flat_map(|t| {
+            [
+                format!("{t},short,4,6,1,get,2\n"),
+                format!("{t},kept,4,6,1,get,0\n"),
+            ]
+        })
+        .collect();
+    std::fs::write(&path, text).unwrap();
+    let source = Source::Trace(Trace::new(&path, Some("twitter")).unwrap());
+    let run = |server: &Spawned, options: &StreamOptions, speedup: f64| {
+        let replay = Replay {
+            source: &source,
+            options,
+            next_access: None,
+            seed: Seed(1),
+        };
+        let paced = DriveOptions {
+            trace_times: Some(speedup),
+            ..DriveOptions::default()
+        };
+        drive::drive(&server.target, &replay, paced).unwrap()
+    };
+    let honoured = StreamOptions {
+        ttls: true,
+        ..StreamOptions::default()
+    };
+    let dropped = StreamOptions::default();
+    for program in PROGRAMS {
+        let Some(server) = server(program, None, None) else {
+            continue;
+        };
+        let outcome = run(&server, &honoured, 1.0);
+        counts_agree(&outcome);
+        let counts = outcome.share.counts;
+        // short: miss, hit, miss (expired); kept: miss, hit, hit.
+        assert_eq!((counts.gets, counts.hits), (6, 3), "{program:?}");
+        assert_eq!(counts.fills, 3, "{program:?}");
+    }
+    let Some(server) = server(Program::RedisServer, None, None) else {
+        return;
+    };
+    // Without TTLs nothing expires, so the run can go four times faster.
+    let outcome = run(&server, &dropped, 4.0);
+    counts_agree(&outcome);
+    assert_eq!(
+        (outcome.share.counts.gets, outcome.share.counts.hits),
+        (6, 4)
+    );
+}

@@ -159,6 +159,14 @@ pub fn calibrate(
             ..source.clone()
         };
         let prepared = Prepared::new(&args, true, false)?;
+        if prepared.options.ttls {
+            // The server would expire what the model keeps.
+            return Err(CalibrateError::Input(
+                "the trace carries TTLs, which calibrate's model does not honour yet: \
+                 pass --ignore-ttl to compare without them"
+                    .into(),
+            ));
+        }
         let (run, server, choice) = one_run(&prepared, config, r + 1)?;
         described.get_or_insert((server, choice.label, prepared.stream_line()));
         runs.push(run);

@@ -76,7 +76,7 @@ pub fn measure(
     let [before, evicted_before] = read(connection)?;
     let sets: Vec<Command> = keys
         .iter()
-        .map(|&(key, size)| Command::Set(key, size))
+        .map(|&(key, size)| Command::Set(key, size, 0))
         .collect();
     connection.exchange(&sets)?;
     let [after, evicted_after] = read(connection)?;
