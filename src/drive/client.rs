@@ -156,25 +156,17 @@ pub(super) fn commands(requests: &[Request], ttls: &[u32]) -> Vec<Command> {
 
 /// The fills after a batch whose gets hit as `hits` says, by the batch rule
 /// of [`crate::replay::pipeline`]: one SET per distinct key that missed, in
-/// the order of first misses.
+/// the order of first misses, with the TTL of its first miss.
 pub(super) fn fills(requests: &[Request], ttls: &[u32], hits: &[bool]) -> Vec<Command> {
     let mut fills = Fills::default();
-    // The TTL of each key's first miss, which its fill carries.
-    let mut first_ttl = rustc_hash::FxHashMap::default();
     for (i, (request, &hit)) in requests.iter().zip(hits).enumerate() {
         if request.op == Op::Get && !hit {
-            fills.missed(request);
-            if !ttls.is_empty() {
-                first_ttl.entry(request.key).or_insert(ttls[i]);
-            }
+            fills.missed(request, ttl_of(ttls, i));
         }
     }
     fills
         .drain()
-        .map(|request| {
-            let ttl_s = first_ttl.get(&request.key).copied().unwrap_or(0);
-            Command::Set(request.key, request.size, ttl_s)
-        })
+        .map(|(request, ttl_s)| Command::Set(request.key, request.size, ttl_s))
         .collect()
 }
 

@@ -154,13 +154,22 @@ impl Connection for RedisConnection {
             .filter(|(k, _)| COUNTERS.contains(&k.as_str()))
             .filter_map(|(k, v)| Some((k.clone(), v.parse().ok()?)))
             .collect();
-        // `db0:keys=N,expires=M,avg_ttl=T`: the keys held.
-        let keys = fields
+        // `db0:keys=N,expires=M,avg_ttl=T`: the keys held, and those of
+        // them with a TTL.
+        let db0 = fields
             .iter()
             .find(|(k, _)| k == "db0")
-            .and_then(|(_, v)| v.split(',').next()?.strip_prefix("keys=")?.parse().ok())
-            .unwrap_or(0);
-        counters.insert("keys".to_string(), keys);
+            .map(|(_, v)| v.as_str());
+        for name in ["keys", "expires"] {
+            let value = db0
+                .and_then(|v| {
+                    v.split(',')
+                        .find_map(|field| field.strip_prefix(name)?.strip_prefix('='))
+                })
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            counters.insert(name.to_string(), value);
+        }
         match COUNTERS.iter().find(|c| !counters.contains_key(**c)) {
             Some(missing) => Err(format!("INFO has no `{missing}`")),
             None => Ok(counters),

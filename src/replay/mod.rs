@@ -267,7 +267,7 @@ impl Client {
                     self.policy.insert(req, &mut self.evicted);
                     self.evicted.clear();
                 } else {
-                    self.fills.missed(req);
+                    self.fills.missed(req, 0);
                 }
             }
             if i >= counted_from {
@@ -282,7 +282,7 @@ impl Client {
                 self.in_batch += 1;
                 if self.in_batch == self.pipeline {
                     self.in_batch = 0;
-                    for fill in self.fills.drain() {
+                    for (fill, _) in self.fills.drain() {
                         self.policy.insert(&fill, &mut self.evicted);
                         self.evicted.clear();
                     }

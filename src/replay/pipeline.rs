@@ -27,26 +27,28 @@ pub fn check_pipeline(pipeline: usize) -> Result<(), String> {
 }
 
 /// The fills one batch owes: the requests whose get missed, one per
-/// distinct key, in the order of first misses.
+/// distinct key, in the order of first misses, each with the TTL of its
+/// first miss (seconds, 0: none), which its fill carries.
 #[derive(Clone, Debug, Default)]
 pub struct Fills {
     keys: FxHashSet<u64>,
-    queue: Vec<Request>,
+    queue: Vec<(Request, u32)>,
 }
 
 impl Fills {
-    /// Notes that `request`'s get missed; a key already noted since the
-    /// last [`Fills::drain`] is not queued again.
+    /// Notes that `request`'s get, with TTL `ttl_s`, missed; a key already
+    /// noted since the last [`Fills::drain`] is not queued again (its fill
+    /// keeps the first miss's TTL).
     #[inline]
-    pub fn missed(&mut self, request: &Request) {
+    pub fn missed(&mut self, request: &Request, ttl_s: u32) {
         if self.keys.insert(request.key) {
-            self.queue.push(*request);
+            self.queue.push((*request, ttl_s));
         }
     }
 
-    /// The batch's fills, in the order of first misses; the next batch
-    /// starts empty.
-    pub fn drain(&mut self) -> std::vec::Drain<'_, Request> {
+    /// The batch's fills with their TTLs, in the order of first misses;
+    /// the next batch starts empty.
+    pub fn drain(&mut self) -> std::vec::Drain<'_, (Request, u32)> {
         self.keys.clear();
         self.queue.drain(..)
     }
@@ -59,15 +61,22 @@ mod tests {
     #[test]
     fn a_key_missed_twice_is_filled_once_in_first_miss_order() {
         let mut fills = Fills::default();
-        for key in [3, 1, 3, 2, 1] {
-            fills.missed(&Request::get(key, 1));
+        for (key, ttl_s) in [(3, 30), (1, 10), (3, 31), (2, 0), (1, 11)] {
+            fills.missed(&Request::get(key, 1), ttl_s);
         }
-        let keys: Vec<u64> = fills.drain().map(|r| r.key).collect();
-        assert_eq!(keys, [3, 1, 2]);
+        let owed: Vec<(u64, u32)> = fills.drain().map(|(r, ttl)| (r.key, ttl)).collect();
+        // Each key once, with the TTL of its first miss.
+        assert_eq!(owed, [(3, 30), (1, 10), (2, 0)]);
         // A new batch owes nothing yet, and may fill 3 again.
         assert_eq!(fills.drain().count(), 0);
-        fills.missed(&Request::get(3, 1));
-        assert_eq!(fills.drain().map(|r| r.key).collect::<Vec<_>>(), [3]);
+        fills.missed(&Request::get(3, 1), 7);
+        assert_eq!(
+            fills
+                .drain()
+                .map(|(r, ttl)| (r.key, ttl))
+                .collect::<Vec<_>>(),
+            [(3, 7)]
+        );
     }
 
     #[test]

@@ -8,7 +8,10 @@
 //! objects (memcached's slab model: the `-m` bytes themselves, the objects
 //! at their sizes) and replays the same stream in the driver's batches, at the pace
 //! the server saw (its measured rate, or `--rate`), so that Redis's
-//! one-second LRU clock ticks as it did in the server. Runs differ in their
+//! one-second LRU clock ticks as it did in the server. A trace's TTLs go
+//! to both sides alike (sets and fills carry them; the model expires a key
+//! as [`model`] says), and a `volatile-*` policy needs them: without TTLs
+//! such a server can evict nothing, so calibrate refuses the pair. Runs differ in their
 //! seed (the workload's and the model's); the difference of hit ratios
 //! (server − model) gets a 95% interval over the runs, and the verdict is
 //! whether that interval lies within ± the tolerance.
@@ -121,6 +124,9 @@ pub struct SideRun {
     pub intervals: Vec<Tally>,
     /// Keys evicted over the whole run, warm-up included.
     pub evictions: u64,
+    /// Keys with a TTL held at the end (Redis's `expires=` of `db0`;
+    /// memcached does not count them: 0).
+    pub held_with_ttl: u64,
 }
 
 /// One run: both sides, the capacity and the pace.
@@ -159,13 +165,13 @@ pub fn calibrate(
             ..source.clone()
         };
         let prepared = Prepared::new(&args, true, false)?;
-        if prepared.options.ttls {
-            // The server would expire what the model keeps.
-            return Err(CalibrateError::Input(
-                "the trace carries TTLs, which calibrate's model does not honour yet: \
-                 pass --ignore-ttl to compare without them"
-                    .into(),
-            ));
+        if let Some(policy) = volatile_without_ttls(config, &prepared) {
+            return Err(CalibrateError::Input(format!(
+                "--policy {policy} evicts only keys with a TTL, and this stream carries none \
+                 (a --workload, a trace format without TTLs, or --ignore-ttl): once memory is \
+                 full the server would refuse every write with -OOM; give an allkeys-* policy, \
+                 or a trace whose requests carry TTLs (Twitter, lcs v3 and later)"
+            )));
         }
         let (run, server, choice) = one_run(&prepared, config, r + 1)?;
         described.get_or_insert((server, choice.label, prepared.stream_line()));
@@ -173,6 +179,13 @@ pub fn calibrate(
     }
     let (server, model, stream) = described.expect("at least one run");
     Ok(Calibration::new(config, server, model, stream, runs))
+}
+
+/// The `volatile-*` policy asked for, when the stream carries no TTLs
+/// for it to evict by.
+fn volatile_without_ttls<'a>(config: &'a CalibrateConfig, prepared: &Prepared) -> Option<&'a str> {
+    let policy = config.spawn.policy.as_deref()?;
+    (policy.starts_with("volatile-") && !prepared.options.ttls).then_some(policy)
 }
 
 /// One run on a fresh server.
@@ -260,11 +273,13 @@ fn one_run(
             intervals: outcome.share.intervals.clone(),
             evictions: count(evictions)
                 .saturating_sub(outcome.before.get(evictions).copied().unwrap_or(0)),
+            held_with_ttl: count("expires"),
         },
         model: SideRun {
             total: modelled.total,
             intervals: modelled.intervals,
             evictions: modelled.evictions,
+            held_with_ttl: modelled.held_with_ttl,
         },
     };
     Ok((run, server_info, choice))

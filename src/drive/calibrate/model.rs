@@ -12,6 +12,15 @@
 //! server held (Redis: every object then counts 1), or memcached's `-m`
 //! bytes (the slab model: objects keep their sizes, as the driver stores
 //! them: a value of the object's size under the key `cachelab:<n>`).
+//!
+//! TTLs, when the stream honours them, go as the driver sends them: a set
+//! carries its own TTL from its own time, a fill the TTL of its key's first
+//! miss in the batch from the batch's last request (when the server has
+//! answered the batch), and a set or delete ends the key's old lifetime.
+//! An expired key leaves when it is looked up (Redis's `expireIfNeeded`,
+//! memcached's lazy check) or, with `+expire`, when an insert needs room
+//! (close to Redis's active expire cycle, which frees expired keys before
+//! eviction has to).
 
 use std::ops::ControlFlow;
 
@@ -19,7 +28,8 @@ use super::CalibrateError;
 use crate::drive::Tally;
 use crate::drive::spawn::Program;
 use crate::drive::target::ServerInfo;
-use crate::policy::PolicyChoice;
+use crate::policy::parts::expiry::Lifetimes;
+use crate::policy::{Policy, PolicyChoice};
 use crate::replay::pipeline::Fills;
 use crate::replay::{Replay, ReplayError};
 use crate::request::{Op, Request};
@@ -93,6 +103,9 @@ pub struct ModelRun {
     pub intervals: Vec<Tally>,
     /// Objects evicted, warm-up included (as the server counts them).
     pub evictions: u64,
+    /// Residents with a TTL at the end (Redis's `expires=` of `db0`),
+    /// expired ones that no lookup removed included.
+    pub held_with_ttl: u64,
 }
 
 /// Replays `replay`'s stream through `choice` at `capacity` in batches of
@@ -131,20 +144,27 @@ pub fn run(
         }
     }
     let mut out = ModelRun::default();
+    let mut lifetimes = Lifetimes::new(choice.expire_first);
     let mut evicted = Vec::new();
-    let mut batch: Vec<(Request, bool)> = Vec::with_capacity(pipeline);
+    let mut batch: Vec<Sent> = Vec::with_capacity(pipeline);
     let mut position = 0u64;
     let mut counted = 0u64;
     let mut fills = Fills::default();
-    let mut flush = |batch: &mut Vec<(Request, bool)>, out: &mut ModelRun| {
-        for (request, counts) in batch.iter() {
+    let mut flush = |batch: &mut Vec<Sent>, out: &mut ModelRun| {
+        let Some(last) = batch.last() else {
+            return;
+        };
+        let fill_time = last.request.time_ns;
+        for sent in batch.iter() {
+            let request = &sent.request;
             match request.op {
                 Op::Get => {
+                    lifetimes.expire_if_due(policy.as_mut(), request.key, request.time_ns);
                     let hit = policy.get(request);
                     if !hit {
-                        fills.missed(request);
+                        fills.missed(request, sent.ttl_s);
                     }
-                    if *counts {
+                    if sent.counts {
                         let index = (counted / interval) as usize;
                         if out.intervals.len() <= index {
                             out.intervals.resize(index + 1, Tally::default());
@@ -157,24 +177,34 @@ pub fn run(
                 }
                 Op::Set => {
                     policy.remove(request.key);
-                    policy.insert(request, &mut evicted);
+                    lifetimes.forget(request.key);
+                    out.evictions += store(
+                        policy.as_mut(),
+                        &mut lifetimes,
+                        request,
+                        sent.ttl_s,
+                        &mut evicted,
+                    );
                 }
                 Op::Delete => {
                     policy.remove(request.key);
+                    lifetimes.forget(request.key);
                 }
             }
-            counted += u64::from(*counts);
+            counted += u64::from(sent.counts);
         }
-        for request in fills.drain() {
+        for (request, ttl_s) in fills.drain() {
             if !policy.contains(request.key) {
-                policy.insert(&request, &mut evicted);
+                let fill = Request {
+                    time_ns: fill_time,
+                    ..request
+                };
+                out.evictions += store(policy.as_mut(), &mut lifetimes, &fill, ttl_s, &mut evicted);
             }
         }
-        out.evictions += evicted.len() as u64;
-        evicted.clear();
         batch.clear();
     };
-    replay.visit_batches(|requests, counted_from| {
+    replay.visit_batches_with_ttls(|requests, ttls, counted_from| {
         for (i, request) in requests.iter().enumerate() {
             let mut request = Request {
                 size: if unit_sizes { 1 } else { request.size },
@@ -186,7 +216,11 @@ pub fn run(
             };
             request.time_ns = clock.phase_ns + since_start;
             position += 1;
-            batch.push((request, i >= counted_from));
+            batch.push(Sent {
+                request,
+                ttl_s: ttls.get(i).copied().unwrap_or(0),
+                counts: i >= counted_from,
+            });
             if batch.len() == pipeline {
                 flush(&mut batch, &mut out);
             }
@@ -194,7 +228,36 @@ pub fn run(
         ControlFlow::Continue(())
     })?;
     flush(&mut batch, &mut out);
+    out.held_with_ttl = lifetimes.len() as u64;
     Ok(out)
+}
+
+/// Stores `request` with its TTL `ttl_s` (seconds, 0: none) from its own
+/// time, expired objects leaving first with `+expire`; returns how many
+/// objects were evicted for it.
+fn store(
+    policy: &mut dyn Policy,
+    lifetimes: &mut Lifetimes,
+    request: &Request,
+    ttl_s: u32,
+    evicted: &mut Vec<u64>,
+) -> u64 {
+    let now = request.time_ns;
+    lifetimes.make_room(policy, u64::from(request.size), now);
+    let expires = (ttl_s > 0).then(|| now.saturating_add(u64::from(ttl_s) * 1_000_000_000));
+    let admitted = policy.insert_expiring(request, expires, evicted);
+    lifetimes.stored(request.key, admitted, expires, evicted);
+    let count = evicted.len() as u64;
+    evicted.clear();
+    count
+}
+
+/// A request of the batch being sent: its TTL (seconds, 0: none) and
+/// whether it is past the warm-up.
+struct Sent {
+    request: Request,
+    ttl_s: u32,
+    counts: bool,
 }
 
 #[cfg(test)]
@@ -283,6 +346,62 @@ mod tests {
             }
         }
         assert!(hits[1] < hits[0], "lru: {hits:?}");
+    }
+
+    /// Hits and keys with a TTL at the end when `lines` (a Twitter trace)
+    /// are replayed by the model into an LRU of 10 objects, one request
+    /// per batch at the trace's own times, its TTLs honoured or not.
+    fn twitter_run(lines: &[&str], ttls: bool) -> (u64, u64) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.twitter");
+        std::fs::write(&path, lines.concat()).unwrap();
+        let source = Source::Trace(crate::trace::Trace::new(&path, None).unwrap());
+        let options = StreamOptions {
+            ttls,
+            ..StreamOptions::default()
+        };
+        let replay = Replay {
+            source: &source,
+            options: &options,
+            next_access: None,
+            seed: Seed(1),
+        };
+        let lru = PolicyChoice::parse("lru").unwrap();
+        let out = run(&lru, Capacity::Keys(10), &replay, 1, 100, Clock::default()).unwrap();
+        (out.total.hits, out.held_with_ttl)
+    }
+
+    #[test]
+    fn a_filled_key_expires_its_ttl_after_the_fill() {
+        // A misses at 0 s and is filled with its TTL of 5 s: it hits at
+        // 4 s and has expired at 6 s (a miss, filled again for 5 s more).
+        let lines = [
+            "0,A,1,9,1,get,5\n",
+            "4,A,1,9,1,get,5\n",
+            "6,A,1,9,1,get,5\n",
+        ];
+        assert_eq!(twitter_run(&lines, true), (1, 1));
+        // Without the TTLs it hits twice, and holds no key with a TTL.
+        assert_eq!(twitter_run(&lines, false), (2, 0));
+    }
+
+    #[test]
+    fn a_set_replaces_the_lifetime_of_a_resident_key() {
+        // A is filled at 0 s for 5 s; a set at 3 s without a TTL ends that
+        // lifetime, so A still hits at 10 s. A set with a TTL of 100 s
+        // gives it that one instead.
+        let get = |t: u32| format!("{t},A,1,9,1,get,5\n");
+        let set = |t: u32, ttl: u32| format!("{t},A,1,9,1,set,{ttl}\n");
+        let forever = [get(0), set(3, 0), get(10)];
+        let forever: Vec<&str> = forever.iter().map(String::as_str).collect();
+        assert_eq!(twitter_run(&forever, true), (1, 0));
+        let longer = [get(0), set(3, 100), get(10)];
+        let longer: Vec<&str> = longer.iter().map(String::as_str).collect();
+        assert_eq!(twitter_run(&longer, true), (1, 1));
+        // A delete ends it too: the get after it misses.
+        let deleted = [get(0), "1,A,1,9,1,delete,0\n".to_string(), get(2)];
+        let deleted: Vec<&str> = deleted.iter().map(String::as_str).collect();
+        assert_eq!(twitter_run(&deleted, true), (0, 1));
     }
 
     #[test]

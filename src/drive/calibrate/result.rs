@@ -322,6 +322,14 @@ impl Calibration {
             mean(&|r| r.server.evictions as f64),
             mean(&|r| r.model.evictions as f64)
         ));
+        let with_ttl = |r: &Run| (r.server.held_with_ttl + r.model.held_with_ttl) as f64;
+        if mean(&with_ttl) > 0.0 {
+            lines.push(format!(
+                "keys with a TTL at the end (mean per run): server {:.0}, model {:.0}",
+                mean(&|r| r.server.held_with_ttl as f64),
+                mean(&|r| r.model.held_with_ttl as f64)
+            ));
+        }
         if let Some(first) = self.runs.first() {
             let m = &first.memory;
             let predicted = self.maxmemory.map_or(String::new(), |limit| {

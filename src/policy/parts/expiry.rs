@@ -186,6 +186,12 @@ impl Lifetimes {
         }
     }
 
+    /// `key` left the cache other than by expiry or eviction (a delete, or
+    /// a set that replaces it): it no longer has a lifetime.
+    pub fn forget(&mut self, key: u64) {
+        self.expires.remove(&key);
+    }
+
     /// Residents with a lifetime.
     pub fn len(&self) -> usize {
         self.expires.len()
