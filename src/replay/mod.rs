@@ -59,14 +59,6 @@ pub enum ReplayError {
         /// The sample's rate.
         rate: f64,
     },
-    /// A pipelined client was asked for while the trace's TTLs are honoured.
-    #[error(
-        "--pipeline {pipeline} with the trace's TTLs: a pipelined replay does not model lifetimes; give --pipeline 1, or --ignore-ttl"
-    )]
-    PipelinedTtls {
-        /// The batch size asked for.
-        pipeline: usize,
-    },
     /// A sampled curve was asked for while the trace's TTLs are honoured.
     #[error(
         "a sampled curve (--sample) with the trace's TTLs: miniature caches do not model lifetimes; drop --sample, or give --ignore-ttl"
@@ -216,22 +208,26 @@ impl Client {
         }
     }
 
-    /// A client of `policy` honouring the requests' TTLs, filling each miss
-    /// at once; expired objects leave first when `expire_first` (`+expire`).
-    pub(crate) fn with_ttls(policy: Box<dyn Policy>, expire_first: bool) -> Self {
+    /// A client of `policy` honouring the requests' TTLs, sending
+    /// `pipeline` requests at a time; expired objects leave first when
+    /// `expire_first` (`+expire`).
+    pub(crate) fn with_ttls(policy: Box<dyn Policy>, expire_first: bool, pipeline: usize) -> Self {
         Client {
             lifetimes: Some(Box::new(Lifetimes::new(expire_first))),
-            ..Client::new(policy, 1)
+            ..Client::new(policy, pipeline)
         }
     }
 
     /// Sends `batch`, whose requests have the TTLs `ttls` (seconds, 0: none),
     /// counting from index `counted_from`. A resident object whose lifetime
     /// has ended is removed at its lookup, which misses and counts as an
-    /// expiry ([`crate::policy::parts::expiry`]); a miss is filled at once, and
-    /// the object expires its TTL after the fill. A hit leaves the expiry
-    /// as it was: replay sees every request as a get (as libCacheSim's
-    /// `cache_get_base` does), and a get does not restart a lifetime.
+    /// expiry ([`crate::policy::parts::expiry`]). A miss is filled at once,
+    /// or with a pipeline after its batch, at the time of the batch's last
+    /// request and with the TTL of the key's first miss in the batch, as
+    /// `drive` sends it; the object expires its TTL after the fill. A hit
+    /// leaves the expiry as it was: replay sees every request as a get (as
+    /// libCacheSim's `cache_get_base` does), and a get does not restart a
+    /// lifetime.
     pub(crate) fn feed_with_ttls(&mut self, batch: &[Request], ttls: &[u32], counted_from: usize) {
         let lifetimes = self.lifetimes.as_mut().expect("a client built with_ttls");
         for (i, (req, &ttl_s)) in batch.iter().zip(ttls).enumerate() {
@@ -239,12 +235,11 @@ impl Client {
             let hit = self.policy.get(req);
             debug_assert!(!(hit && expired), "an expired object was removed");
             if !hit {
-                lifetimes.make_room(self.policy.as_mut(), u64::from(req.size), req.time_ns);
-                let expires = (ttl_s > 0)
-                    .then(|| req.time_ns.saturating_add(u64::from(ttl_s) * 1_000_000_000));
-                let admitted = self.policy.insert_expiring(req, expires, &mut self.evicted);
-                lifetimes.stored(req.key, admitted, expires, &self.evicted);
-                self.evicted.clear();
+                if self.pipeline == 1 {
+                    lifetimes.store(self.policy.as_mut(), req, ttl_s, &mut self.evicted);
+                } else {
+                    self.fills.missed(req, ttl_s);
+                }
             }
             if i >= counted_from {
                 self.counts.requests += 1;
@@ -253,6 +248,19 @@ impl Client {
                     self.counts.misses += 1;
                     self.counts.byte_misses += u64::from(req.size);
                     self.counts.expired += u64::from(expired);
+                }
+            }
+            if self.pipeline > 1 {
+                self.in_batch += 1;
+                if self.in_batch == self.pipeline {
+                    self.in_batch = 0;
+                    for (fill, ttl_s) in self.fills.drain() {
+                        let fill = Request {
+                            time_ns: req.time_ns,
+                            ..fill
+                        };
+                        lifetimes.store(self.policy.as_mut(), &fill, ttl_s, &mut self.evicted);
+                    }
                 }
             }
         }
@@ -418,10 +426,7 @@ impl Replay<'_> {
         let policy = cell.policy.build(cell.capacity, self.seed);
         let wants_next_access = cell.policy.spec.needs_future;
         let (processed, counts) = if self.options.ttls {
-            if pipeline > 1 {
-                return Err(ReplayError::PipelinedTtls { pipeline });
-            }
-            let mut client = Client::with_ttls(policy, cell.policy.expire_first);
+            let mut client = Client::with_ttls(policy, cell.policy.expire_first, pipeline);
             let processed =
                 self.for_each_batch_with_ttls(wants_next_access, |batch, ttls, counted_from| {
                     client.feed_with_ttls(batch, ttls, counted_from);

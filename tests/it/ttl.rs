@@ -22,6 +22,17 @@ fn replay_rows(
     sizes: &[&str],
     ignore_ttl: bool,
 ) -> Vec<CellResult> {
+    replay_pipelined(trace, policies, sizes, ignore_ttl, 1)
+}
+
+/// [`replay_rows`] by a client sending `pipeline` requests at a time.
+fn replay_pipelined(
+    trace: &Path,
+    policies: &[&str],
+    sizes: &[&str],
+    ignore_ttl: bool,
+    pipeline: usize,
+) -> Vec<CellResult> {
     let out = trace.with_extension("out");
     let source = SourceArgs {
         trace: Some(trace.to_path_buf()),
@@ -35,7 +46,7 @@ fn replay_rows(
         sizes: sizes.iter().map(ToString::to_string).collect(),
         out: Some(out),
         jobs: Some(1),
-        pipeline: 1,
+        pipeline,
     };
     replay(&source, &args, false).unwrap().rows
 }
@@ -273,24 +284,58 @@ fn expire_parses_last_and_refuses_slab_pages() {
 }
 
 #[test]
-fn pipelined_and_sampled_replays_with_ttls_are_refused_by_flag() {
+fn a_pipelined_replay_fills_at_the_end_of_its_batch_with_the_first_misses_ttl() {
+    // LRU of 10, batches of 2. Fills land after their batch, at the time of
+    // its last request, with the TTL of the key's first miss in it.
+    //   [A@0 ttl 5, C@5]   both miss; filled at 5: A dies at 10 (not 5)
+    //   [A@8, A@9]         both hit
+    //   [A@10 ttl 7, A@11 ttl 9]  A dead at 10: a miss and an expiry; the
+    //                      repeat misses too; one fill at 11, ttl 7: dies 18
+    //   [A@17, B@18]       A hits, B misses
+    //   [A@18, X@18]       A dead at 18: a miss and an expiry; X misses
+    // One at a time the same trace misses at A@0, C@5, A@8 (dead at 5),
+    // A@17 (dead at 13), B@18, X@18.
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("batches.twitter");
+    let text: String = [
+        line(0, "A", 5),
+        line(5, "C", 100),
+        line(8, "A", 5),
+        line(9, "A", 5),
+        line(10, "A", 7),
+        line(11, "A", 9),
+        line(17, "A", 5),
+        line(18, "B", 0),
+        line(18, "A", 5),
+        line(18, "X", 0),
+    ]
+    .concat();
+    std::fs::write(&trace, text).unwrap();
+    let batched = &replay_pipelined(&trace, &["lru"], &["10"], false, 2)[0];
+    assert_eq!((batched.requests, batched.misses), (10, 7));
+    assert_eq!(batched.expired, Some(2));
+    let single = &replay_pipelined(&trace, &["lru"], &["10"], false, 1)[0];
+    assert_eq!((single.requests, single.misses), (10, 6));
+    assert_eq!(single.expired, Some(2));
+}
+
+#[test]
+fn a_sampled_curve_with_ttls_is_refused_by_flag() {
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("t.twitter");
     std::fs::write(&trace, [line(0, "A", 5), line(1, "A", 5)].concat()).unwrap();
     let out = crate::common::cachelab(&[
-        "replay",
+        "mrc",
         "--trace",
         trace.to_str().unwrap(),
-        "--size",
-        "2",
-        "--pipeline",
-        "10",
+        "--sample",
+        "0.5",
         "--out",
         dir.path().join("o").to_str().unwrap(),
     ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        !out.status.success() && stderr.contains("--pipeline 10 with the trace's TTLs"),
+        !out.status.success() && stderr.contains("sampled curve (--sample) with the trace's TTLs"),
         "{stderr}"
     );
     assert!(stderr.contains("--ignore-ttl"), "{stderr}");

@@ -29,7 +29,7 @@ use crate::drive::Tally;
 use crate::drive::spawn::Program;
 use crate::drive::target::ServerInfo;
 use crate::policy::parts::expiry::Lifetimes;
-use crate::policy::{Policy, PolicyChoice};
+use crate::policy::PolicyChoice;
 use crate::replay::pipeline::Fills;
 use crate::replay::{Replay, ReplayError};
 use crate::request::{Op, Request};
@@ -178,13 +178,8 @@ pub fn run(
                 Op::Set => {
                     policy.remove(request.key);
                     lifetimes.forget(request.key);
-                    out.evictions += store(
-                        policy.as_mut(),
-                        &mut lifetimes,
-                        request,
-                        sent.ttl_s,
-                        &mut evicted,
-                    );
+                    out.evictions +=
+                        lifetimes.store(policy.as_mut(), request, sent.ttl_s, &mut evicted);
                 }
                 Op::Delete => {
                     policy.remove(request.key);
@@ -199,7 +194,7 @@ pub fn run(
                     time_ns: fill_time,
                     ..request
                 };
-                out.evictions += store(policy.as_mut(), &mut lifetimes, &fill, ttl_s, &mut evicted);
+                out.evictions += lifetimes.store(policy.as_mut(), &fill, ttl_s, &mut evicted);
             }
         }
         batch.clear();
@@ -230,26 +225,6 @@ pub fn run(
     flush(&mut batch, &mut out);
     out.held_with_ttl = lifetimes.len() as u64;
     Ok(out)
-}
-
-/// Stores `request` with its TTL `ttl_s` (seconds, 0: none) from its own
-/// time, expired objects leaving first with `+expire`; returns how many
-/// objects were evicted for it.
-fn store(
-    policy: &mut dyn Policy,
-    lifetimes: &mut Lifetimes,
-    request: &Request,
-    ttl_s: u32,
-    evicted: &mut Vec<u64>,
-) -> u64 {
-    let now = request.time_ns;
-    lifetimes.make_room(policy, u64::from(request.size), now);
-    let expires = (ttl_s > 0).then(|| now.saturating_add(u64::from(ttl_s) * 1_000_000_000));
-    let admitted = policy.insert_expiring(request, expires, evicted);
-    lifetimes.stored(request.key, admitted, expires, evicted);
-    let count = evicted.len() as u64;
-    evicted.clear();
-    count
 }
 
 /// A request of the batch being sent: its TTL (seconds, 0: none) and
@@ -353,9 +328,7 @@ mod tests {
     /// per batch at the trace's own times, its TTLs honoured or not.
     fn twitter_run(lines: &[&str], ttls: bool) -> (u64, u64) {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.twitter");
-        std::fs::write(&path, lines.concat()).unwrap();
-        let source = Source::Trace(crate::trace::Trace::new(&path, None).unwrap());
+        let source = twitter_source(dir.path(), lines);
         let options = StreamOptions {
             ttls,
             ..StreamOptions::default()
@@ -369,6 +342,73 @@ mod tests {
         let lru = PolicyChoice::parse("lru").unwrap();
         let out = run(&lru, Capacity::Keys(10), &replay, 1, 100, Clock::default()).unwrap();
         (out.total.hits, out.held_with_ttl)
+    }
+
+    /// A Twitter trace of `lines`, written in `dir`.
+    fn twitter_source(dir: &std::path::Path, lines: &[&str]) -> Source {
+        let path = dir.join("t.twitter");
+        std::fs::write(&path, lines.concat()).unwrap();
+        Source::Trace(crate::trace::Trace::new(&path, None).unwrap())
+    }
+
+    #[test]
+    fn replay_with_a_pipeline_and_ttls_is_the_model_of_the_same_batches() {
+        // The same rule with lifetimes: fills at the batch's last request,
+        // with the first miss's TTL. 30 000 gets of 300 keys, hot keys
+        // first, TTLs of 1 to 40 s, ten requests a second.
+        use rand::RngExt;
+        let mut rng = Seed(7).rng();
+        let lines: Vec<String> = (0..30_000u32)
+            .map(|i| {
+                let key = (rng.random_range(0.0f64..1.0).powi(3) * 300.0) as u32;
+                let ttl = rng.random_range(1..=40);
+                format!("{},k{key},1,9,1,get,{ttl}\n", i / 10)
+            })
+            .collect();
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let source = twitter_source(dir.path(), &lines);
+        // Unit sizes on both sides: the model counts keys.
+        let options = StreamOptions {
+            ttls: true,
+            ignore_size: true,
+            ..StreamOptions::default()
+        };
+        let replay = Replay {
+            source: &source,
+            options: &options,
+            next_access: None,
+            seed: Seed(2),
+        };
+        let mut hits = Vec::new();
+        for choice in ["lru", "redis_lru", "redis_volatile_ttl"] {
+            let policy = PolicyChoice::parse(choice).unwrap();
+            for pipeline in [1, 50] {
+                let cell = crate::replay::Cell {
+                    policy: policy.clone(),
+                    capacity: 40,
+                };
+                let replayed = replay.run_cell(&cell, pipeline).unwrap();
+                let modelled = run(
+                    &policy,
+                    Capacity::Keys(40),
+                    &replay,
+                    pipeline,
+                    1000,
+                    Clock::default(),
+                )
+                .unwrap();
+                assert_eq!(modelled.total.gets, 30_000, "{choice} B={pipeline}");
+                assert_eq!(
+                    modelled.total.hits,
+                    replayed.requests - replayed.misses,
+                    "{choice} B={pipeline}"
+                );
+                assert!(replayed.expired.is_some_and(|e| e > 20), "{replayed:?}");
+                hits.push(modelled.total.hits);
+            }
+        }
+        assert!(hits[1] < hits[0], "lru: {hits:?}");
     }
 
     #[test]

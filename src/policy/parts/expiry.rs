@@ -36,6 +36,7 @@ use std::collections::BinaryHeap;
 use rustc_hash::FxHashMap;
 
 use crate::policy::{Bound, Policy};
+use crate::request::Request;
 
 /// Residents with a lifetime ordered by expiry, soonest first.
 ///
@@ -166,6 +167,27 @@ impl Lifetimes {
             removed += 1;
         }
         removed
+    }
+
+    /// Stores `request` in `policy` with its TTL `ttl_s` (seconds, 0: none)
+    /// from its own time, expired objects leaving first with `+expire`
+    /// ([`Lifetimes::make_room`]); returns how many objects were evicted for
+    /// it. `evicted` is scratch space, left empty.
+    pub fn store(
+        &mut self,
+        policy: &mut dyn Policy,
+        request: &Request,
+        ttl_s: u32,
+        evicted: &mut Vec<u64>,
+    ) -> u64 {
+        let now = request.time_ns;
+        self.make_room(policy, u64::from(request.size), now);
+        let expires = (ttl_s > 0).then(|| now.saturating_add(u64::from(ttl_s) * 1_000_000_000));
+        let admitted = policy.insert_expiring(request, expires, evicted);
+        self.stored(request.key, admitted, expires, evicted);
+        let count = evicted.len() as u64;
+        evicted.clear();
+        count
     }
 
     /// After an insert: `evicted` left the cache, and `key`, when it was
