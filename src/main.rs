@@ -262,9 +262,9 @@ struct SourceOptions {
     /// Give every object size 1: capacities then count objects.
     #[arg(long)]
     ignore_size: bool,
-    /// replay, mrc, drive: drop the TTLs a Twitter or lcs (v3+) trace gives; by default an
-    /// object expires its TTL (trace time) after its insert, and a later get misses (drive
-    /// sends the TTL with each set; calibrate needs this flag on such a trace).
+    /// Drop the TTLs a Twitter or lcs (v3+) trace gives; by default an object expires its
+    /// TTL (trace time) after its insert, and a later get misses (drive and calibrate send
+    /// the TTL with each set and fill, and calibrate's model expires it too).
     #[arg(long)]
     ignore_ttl: bool,
     /// Requests at the start not counted: a count (100000) or a share (20%).

@@ -174,8 +174,8 @@ fn finished_locked(unit: &Unit) -> Option<Summary> {
 /// The files only a run with request classes writes.
 const CLASS_FILES: [&str; 2] = ["classes.csv", "classes-timeseries.csv"];
 
-/// The file only a run with `[[tiers]]` writes.
-const TIERS_FILE: &str = "tiers.csv";
+/// The files only a run with `[[tiers]]` writes.
+const TIER_FILES: [&str; 2] = ["tiers.csv", "tiers-timeseries.csv"];
 
 /// The file only a run with a tier of nodes of its own above `[nodes]`
 /// writes.
@@ -203,7 +203,7 @@ pub fn write(unit: &Unit, output: &RunOutput) -> Result<Vec<PathBuf>, AppError> 
             files.extend(CLASS_FILES.iter().map(|f| dir.join(f)));
         }
         if summary.tiers.is_some() {
-            files.push(dir.join(TIERS_FILE));
+            files.extend(TIER_FILES.iter().map(|f| dir.join(f)));
         }
         if dir.join(TIER_NODES_FILE).is_file() {
             files.push(dir.join(TIER_NODES_FILE));
@@ -235,12 +235,14 @@ pub fn write(unit: &Unit, output: &RunOutput) -> Result<Vec<PathBuf>, AppError> 
             remove_if_present(&dir.join(name))?;
         }
     }
-    match &output.summary.tiers {
-        Some(tiers) => {
-            report::write_csv(&dir.join(TIERS_FILE), tiers)?;
-            files.push(dir.join(TIERS_FILE));
+    if let Some(tiers) = &output.summary.tiers {
+        report::write_csv(&dir.join("tiers.csv"), tiers)?;
+        report::write_csv(&dir.join("tiers-timeseries.csv"), &output.tiers)?;
+        files.extend(TIER_FILES.iter().map(|f| dir.join(f)));
+    } else {
+        for name in TIER_FILES {
+            remove_if_present(&dir.join(name))?;
         }
-        None => remove_if_present(&dir.join(TIERS_FILE))?,
     }
     if output.tier_nodes.is_empty() {
         remove_if_present(&dir.join(TIER_NODES_FILE))?;

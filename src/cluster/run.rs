@@ -45,6 +45,9 @@ pub struct RunOutput {
     /// One row per node of each tier above `[nodes]` with nodes of its own
     /// (empty without such tiers).
     pub tier_nodes: Vec<crate::metrics::tiers::TierNodeRow>,
+    /// One row per interval and tier, `[nodes]` last (empty without
+    /// `[[tiers]]`).
+    pub tiers: Vec<crate::metrics::tiers::TierIntervalRow>,
 }
 
 /// How closely a run checks the model's own invariants.
@@ -159,6 +162,7 @@ pub fn simulate_audited(
         latency: sim.recorder.latency_rows(),
         classes: sim.recorder.class_rows().to_vec(),
         tier_nodes: sim.tier_node_rows(),
+        tiers: sim.recorder.tier_rows().to_vec(),
     })
 }
 

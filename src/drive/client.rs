@@ -95,8 +95,52 @@ pub struct Share {
     /// (see [`super::drive_in_intervals`]); intervals no request of this
     /// share fell in are zero or missing at the end.
     pub intervals: Vec<Tally>,
+    /// The keys the server held while it was full, asked on this
+    /// connection after a batch of counted requests at most every
+    /// [`HELD_SAMPLE_EVERY`], from the first sample at which it had evicted
+    /// since this connection's first (see [`HeldSampler`]).
+    pub held: Vec<u64>,
     /// The error that stopped it.
     pub error: Option<String>,
+}
+
+/// The least time between two samples of the keys the server holds.
+pub const HELD_SAMPLE_EVERY: Duration = Duration::from_millis(50);
+
+/// Samples the keys a server holds while it is full: what its memory
+/// holds, which moves during a run as clients' buffers take memory and
+/// give it back. Until the server's eviction counter has moved past its
+/// value at the first sample, the cache may still be filling, and its key
+/// count says nothing of its capacity: those samples are not kept.
+#[derive(Default)]
+struct HeldSampler {
+    last: Option<Instant>,
+    evictions_at_first: Option<u64>,
+    full: bool,
+}
+
+impl HeldSampler {
+    /// Takes a sample into `held` when [`HELD_SAMPLE_EVERY`] has passed
+    /// since the last one.
+    fn sample(
+        &mut self,
+        connection: &mut dyn Connection,
+        held: &mut Vec<u64>,
+    ) -> Result<(), String> {
+        if self.last.is_some_and(|t| t.elapsed() < HELD_SAMPLE_EVERY) {
+            return Ok(());
+        }
+        self.last = Some(Instant::now());
+        if !self.full {
+            let evicted = connection.evicted_keys()?;
+            let first = *self.evictions_at_first.get_or_insert(evicted);
+            self.full = evicted > first;
+        }
+        if self.full {
+            held.push(connection.held_keys()?);
+        }
+        Ok(())
+    }
 }
 
 impl Share {
@@ -112,6 +156,7 @@ impl Share {
             mine.add(theirs).expect("histograms of the same bounds");
         }
         self.error = self.error.take().or(other.error);
+        self.held.extend(other.held);
         if self.intervals.len() < other.intervals.len() {
             self.intervals
                 .resize(other.intervals.len(), Tally::default());
@@ -132,6 +177,7 @@ impl Share {
             miss_latency: histogram(),
             error: None,
             intervals: Vec::new(),
+            held: Vec::new(),
         }
     }
 }
@@ -175,7 +221,8 @@ pub(super) fn fills(requests: &[Request], ttls: &[u32], hits: &[bool]) -> Vec<Co
 /// due (`start` + its `time_ns`) and each latency is measured from the
 /// request's own due time, so a slow reply delays nothing it should not
 /// (no coordinated omission); otherwise from the moment the batch is sent.
-/// Gets and hits are also tallied per `interval` counted requests.
+/// Gets and hits are also tallied per `interval` counted requests, and the
+/// keys the server holds are sampled as the run goes (see [`Share::held`]).
 pub(super) fn run(
     connection: &mut dyn Connection,
     batches: &Receiver<Batch>,
@@ -184,8 +231,13 @@ pub(super) fn run(
     interval: u64,
 ) -> Share {
     let mut share = Share::empty();
+    let mut sampler = HeldSampler::default();
     for batch in batches {
-        if let Err(error) = send(connection, &batch, start, paced, interval, &mut share) {
+        let mut sent = send(connection, &batch, start, paced, interval, &mut share);
+        if sent.is_ok() && batch.warmup < batch.requests.len() {
+            sent = sampler.sample(connection, &mut share.held);
+        }
+        if let Err(error) = sent {
             share.error = Some(error);
             break;
         }

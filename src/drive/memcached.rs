@@ -149,6 +149,15 @@ impl MemcachedConnection {
 
     /// Sends `command` (`stats` or `stats settings`) and reads its
     /// `STAT name value` lines up to `END`.
+    /// The counter `name` of `stats`.
+    fn stat(&mut self, name: &str) -> Result<u64, String> {
+        self.stats("stats")?
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| v.parse().ok())
+            .ok_or_else(|| format!("stats has no `{name}`"))
+    }
+
     fn stats(&mut self, command: &str) -> Result<Vec<(String, String)>, String> {
         self.out.extend_from_slice(command.as_bytes());
         self.out.extend_from_slice(b"\r\n");
@@ -225,6 +234,14 @@ impl Connection for MemcachedConnection {
             version,
             config,
         })
+    }
+
+    fn held_keys(&mut self) -> Result<u64, String> {
+        self.stat("curr_items")
+    }
+
+    fn evicted_keys(&mut self) -> Result<u64, String> {
+        self.stat("evictions")
     }
 
     fn counters(&mut self) -> Result<Counters, String> {

@@ -28,9 +28,9 @@ pub mod spawn;
 mod summary;
 pub mod target;
 
-pub use client::{Counts, Tally};
+pub use client::{Counts, HELD_SAMPLE_EVERY, Tally};
 pub use spawn::{Program, SpawnConfig, Spawned};
-pub use summary::{Latency, Row, SeriesRow, Summary};
+pub use summary::{HeldKeys, Latency, Row, SeriesRow, Summary};
 pub use target::{Counters, Protocol, ServerInfo, Target};
 
 use std::ops::ControlFlow;

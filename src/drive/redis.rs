@@ -57,8 +57,11 @@ impl RedisConnection {
     }
 
     /// The `INFO` text, as `field → value`.
-    fn info_fields(&mut self) -> Result<Vec<(String, String)>, String> {
+    /// The fields of `INFO section` (`default`: the sections plain `INFO`
+    /// gives).
+    fn info_fields(&mut self, section: &str) -> Result<Vec<(String, String)>, String> {
         let text: String = redis::cmd("INFO")
+            .arg(section)
             .query(&mut self.connection)
             .map_err(|e| e.to_string())?;
         Ok(text
@@ -118,7 +121,7 @@ impl Connection for RedisConnection {
     }
 
     fn info(&mut self) -> Result<ServerInfo, String> {
-        let fields = self.info_fields()?;
+        let fields = self.info_fields("default")?;
         let field = |name: &str| {
             fields
                 .iter()
@@ -147,8 +150,22 @@ impl Connection for RedisConnection {
         })
     }
 
+    fn evicted_keys(&mut self) -> Result<u64, String> {
+        self.info_fields("stats")?
+            .into_iter()
+            .find(|(k, _)| k == "evicted_keys")
+            .and_then(|(_, v)| v.parse().ok())
+            .ok_or_else(|| "INFO stats has no `evicted_keys`".to_string())
+    }
+
+    fn held_keys(&mut self) -> Result<u64, String> {
+        redis::cmd("DBSIZE")
+            .query(&mut self.connection)
+            .map_err(|e| e.to_string())
+    }
+
     fn counters(&mut self) -> Result<Counters, String> {
-        let fields = self.info_fields()?;
+        let fields = self.info_fields("default")?;
         let mut counters: Counters = fields
             .iter()
             .filter(|(k, _)| COUNTERS.contains(&k.as_str()))

@@ -91,6 +91,41 @@ pub struct Summary {
     pub latency: Option<Latency>,
     /// The server's own counters.
     pub server_counters: ServerCounters,
+    /// The keys it held during the counted requests, sampled on the
+    /// driving connections; none when no sample was taken.
+    pub keys_held_during_run: Option<HeldKeys>,
+}
+
+/// The keys a server held, over samples taken during a run.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct HeldKeys {
+    /// Samples taken.
+    pub samples: usize,
+    /// Their mean.
+    pub mean: f64,
+    /// Their median (the lower middle sample of an even count).
+    pub median: u64,
+    /// The fewest keys seen.
+    pub min: u64,
+    /// The most.
+    pub max: u64,
+}
+
+impl HeldKeys {
+    /// The summary of `samples`; none when there are none.
+    pub fn of(samples: &[u64]) -> Option<HeldKeys> {
+        let mut sorted = samples.to_vec();
+        sorted.sort_unstable();
+        let (&min, &max) = (sorted.first()?, sorted.last()?);
+        let sum: u128 = sorted.iter().map(|&s| u128::from(s)).sum();
+        Some(HeldKeys {
+            samples: sorted.len(),
+            mean: sum as f64 / sorted.len() as f64,
+            median: sorted[(sorted.len() - 1) / 2],
+            min,
+            max,
+        })
+    }
 }
 
 /// The row of `drive.csv`.
@@ -160,6 +195,7 @@ impl Outcome {
                 after: self.after.clone(),
                 change,
             },
+            keys_held_during_run: HeldKeys::of(&self.share.held),
         }
     }
 }
@@ -283,6 +319,12 @@ impl Summary {
             shown(evictions),
             names[2]
         ));
+        if let Some(held) = &self.keys_held_during_run {
+            lines.push(format!(
+                "server held {:.0} keys while it evicted (mean of {} samples, median {}, {}–{})",
+                held.mean, held.samples, held.median, held.min, held.max
+            ));
+        }
         let config: Vec<String> = self
             .server
             .config
@@ -304,5 +346,18 @@ impl Summary {
             self.driven, c.requests, c.fills, self.connections, self.pipeline
         ));
         lines.join("\n") + "\n"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn held_keys_are_summarised_over_their_samples() {
+        assert_eq!(HeldKeys::of(&[]), None);
+        let held = HeldKeys::of(&[600, 77, 640, 640]).unwrap();
+        assert_eq!((held.samples, held.min, held.max), (4, 77, 640));
+        assert_eq!((held.mean, held.median), (489.25, 600));
     }
 }

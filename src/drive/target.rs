@@ -165,6 +165,13 @@ pub trait Connection: Send {
     fn info(&mut self) -> Result<ServerInfo, String>;
     /// The server's counters now.
     fn counters(&mut self) -> Result<Counters, String>;
+    /// The keys the server holds now (Redis `DBSIZE`, memcached's
+    /// `curr_items`), asked on this connection so that no other client's
+    /// buffers count against its memory while it answers.
+    fn held_keys(&mut self) -> Result<u64, String>;
+    /// The keys the server has evicted since it started (Redis
+    /// `evicted_keys`, memcached's `evictions`).
+    fn evicted_keys(&mut self) -> Result<u64, String>;
 }
 
 /// Opens a connection to `target`.

@@ -11,6 +11,7 @@ use super::consistency::Consistency;
 use super::retries::RetryCounts;
 use super::runs::RunHistogram;
 use super::summary::{IntervalRow, LatencyRow, LatencySummary};
+use super::tiers::{TierCounts, TierIntervalRow};
 use crate::sim::Time;
 
 /// Highest latency the histograms hold at least: one hour. A run sizes them
@@ -122,6 +123,8 @@ pub struct Recorder {
     retries: Option<Box<[RetryCounts; 2]>>,
     /// Per request class, when the run has classes.
     classes: Option<Box<ClassRecorder>>,
+    /// Per tier and interval, when the run has `[[tiers]]`.
+    tier_rows: Vec<TierIntervalRow>,
 }
 
 impl Recorder {
@@ -145,6 +148,7 @@ impl Recorder {
             consistency: Consistency::new(warmup_end),
             retries: None,
             classes: None,
+            tier_rows: Vec::new(),
         }
     }
 
@@ -312,6 +316,44 @@ impl Recorder {
         if let Some(classes) = &mut self.classes {
             classes.warmup_over();
         }
+    }
+
+    /// The rows of the interval that [`Recorder::tick`] is about to close
+    /// at `now`, for a run with `[[tiers]]`: `tiers` are the tiers' names
+    /// and their counts in the interval, in lookup order; the `shared` row
+    /// (`[nodes]`) is what they passed on of the interval's gets, with the
+    /// database's load (`db`, cumulative). Call it just before `tick`.
+    pub fn tier_interval(&mut self, now: Time, db: DbLoad, tiers: &[(&str, TierCounts)]) {
+        let seconds = (now - self.last_tick).max(1) as f64 / 1e9;
+        let time_s = now as f64 / 1e9;
+        let c = self.interval;
+        let total = TierCounts {
+            lookups: c.gets,
+            hits: c.hits,
+            lookup_bytes: c.get_bytes,
+            hit_bytes: c.hit_bytes,
+            stale_reads: self.consistency.interval_stale_reads,
+            evictions: c.evictions,
+        };
+        let above: Vec<TierCounts> = tiers.iter().map(|&(_, counts)| counts).collect();
+        let db_rps = db.minus(self.db_at_last_tick).queries as f64 / seconds;
+        self.tier_rows.extend(
+            tiers
+                .iter()
+                .map(|&(name, counts)| TierIntervalRow::new(time_s, name, counts, seconds, None))
+                .chain([TierIntervalRow::new(
+                    time_s,
+                    "shared",
+                    TierCounts::passed_on(total, &above),
+                    seconds,
+                    Some(db_rps),
+                )]),
+        );
+    }
+
+    /// The per-tier time series so far (empty without `[[tiers]]`).
+    pub fn tier_rows(&self) -> &[TierIntervalRow] {
+        &self.tier_rows
     }
 
     /// Closes the interval ending `now`.

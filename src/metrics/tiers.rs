@@ -105,6 +105,61 @@ impl TierSummary {
     }
 }
 
+/// One interval of one tier: a row of `tiers-timeseries.csv` (tidy: one row
+/// per interval and tier, the tiers in lookup order and `shared` last;
+/// warm-up intervals included), so that a reader sees where the load went
+/// over time, as when an edge fails and its shield takes its gets.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct TierIntervalRow {
+    /// End of the interval, simulated seconds.
+    pub time_s: f64,
+    /// The tier's name (`shared`: `[nodes]`).
+    pub tier: String,
+    /// Gets that looked in the tier in the interval.
+    pub lookups: u64,
+    /// Those that hit.
+    pub hits: u64,
+    /// hits / lookups; empty when none reached it.
+    pub hit_ratio: Option<f64>,
+    /// Hit bytes / looked-up bytes; empty when none reached it.
+    pub byte_hit_ratio: Option<f64>,
+    /// Lookups per simulated second: the tier's load.
+    pub lookups_per_s: f64,
+    /// Hits that returned a stale value.
+    pub stale_reads: u64,
+    /// Objects evicted from the tier's caches.
+    pub evictions: u64,
+    /// Database queries per second, on the `shared` row (the last tier's
+    /// misses go there); empty on the others.
+    pub db_rps: Option<f64>,
+}
+
+impl TierIntervalRow {
+    /// The row of tier `tier` for an interval ending at `time_s` that lasted
+    /// `seconds`, from its counts.
+    pub fn new(
+        time_s: f64,
+        tier: &str,
+        counts: TierCounts,
+        seconds: f64,
+        db_rps: Option<f64>,
+    ) -> Self {
+        let share = |a: u64, b: u64| (b > 0).then(|| a as f64 / b as f64);
+        TierIntervalRow {
+            time_s,
+            tier: tier.to_string(),
+            lookups: counts.lookups,
+            hits: counts.hits,
+            hit_ratio: share(counts.hits, counts.lookups),
+            byte_hit_ratio: share(counts.hit_bytes, counts.lookup_bytes),
+            lookups_per_s: counts.lookups as f64 / seconds,
+            stale_reads: counts.stale_reads,
+            evictions: counts.evictions,
+            db_rps,
+        }
+    }
+}
+
 /// One node of a tier with nodes of its own (a CDN's edge, a mid-tier's
 /// node): a row of `tier-nodes.csv`, so that a reader sees how evenly the
 /// tier's load spreads, and where a failed node's load went.

@@ -24,6 +24,7 @@ pub fn caption(stem: &str) -> String {
         "classes" => "Per request class: hit ratio, database load and p99 latency over time".into(),
         "latency" => "Latency by percentile: all requests, hits and misses".into(),
         "nodes" => "Per node: load share and hit ratio".into(),
+        "tiers-timeseries" => "Per tier: hit ratio and load over time".into(),
         "policies" => "Policy comparison".into(),
         "mrc" => "Miss-ratio curve".into(),
         "drive" => "A real server's hit ratio over the stream".into(),
@@ -149,6 +150,8 @@ pub(super) fn read_json(path: &Path) -> Result<Option<serde_json::Value>, Report
 /// - `latency.csv`: latency against percentile (`latency`);
 /// - `nodes.csv`: load share and hit ratio per node (`nodes`);
 /// - `tiers.csv`: hit ratio, byte hit ratio and load per tier (`tiers`);
+/// - `tiers-timeseries.csv`: hit ratio and load over time, one line per
+///   tier (`tiers-timeseries`);
 /// - `sweep-summary.csv`: with `nodes.policy` among at most two axes, bars
 ///   per policy (`policies`); with one other axis, a line against it if its
 ///   values are numbers, sizes or durations, else bars (`sweep-<axis>`);
@@ -214,6 +217,10 @@ pub fn plot_directory(dir: &Path, metric: Option<&str>) -> Result<Plotted, Repor
     if let Some(path) = file("classes-timeseries.csv") {
         let charts = figures::class_charts(&Table::read(&path)?)?;
         w.figure("classes", &charts, stacked_size(charts.len()))?;
+    }
+    if let Some(path) = file("tiers-timeseries.csv") {
+        let charts = figures::tier_charts(&Table::read(&path)?)?;
+        w.figure("tiers-timeseries", &charts, stacked_size(charts.len()))?;
     }
     if let Some(path) = file(SERIES_FILE) {
         let title = format!("Hit ratio over the stream: {}", source_name(dir));

@@ -43,13 +43,14 @@ svg{max-width:100%;height:auto}.wide{overflow-x:auto}";
 
 /// Plot stems in the order the report shows them; any other SVG follows,
 /// by name.
-const ORDER: [&str; 8] = [
+const ORDER: [&str; 9] = [
     "timeseries",
     "breakdown",
     "classes",
     "latency",
     "nodes",
     "tiers",
+    "tiers-timeseries",
     "policies",
     "mrc",
 ];

@@ -468,3 +468,64 @@ fn bad_tier_failures_are_refused_naming_the_entry() {
         assert!(err.contains(expected), "expected {expected:?} in: {err}");
     }
 }
+
+#[test]
+fn the_tiers_time_series_adds_up_and_shows_the_shield_take_the_edges_load() {
+    // Every edge down from 150 s to 200 s: in those intervals the edges
+    // look up nothing and the shield takes every get, with the database's
+    // load behind it; the rows of each tier add up to tiers.csv.
+    let down: Vec<(&str, &str, u32)> = (0..4)
+        .flat_map(|n| [("150s", "crash", n), ("200s", "recover", n)])
+        .collect();
+    let out = edges_failing(&down, &[]);
+    let rows = &out.tiers;
+    assert_eq!(rows.len(), 2 * out.series.len());
+    let (edge, shared): (Vec<_>, Vec<_>) = rows.iter().partition(|r| r.tier == "edge");
+    assert!(shared.iter().all(|r| r.tier == "shared"));
+    for ((e, s), i) in edge.iter().zip(&shared).zip(&out.series) {
+        assert_eq!((e.time_s, s.time_s), (i.time_s, i.time_s));
+        // What the edges did not hit went on to the shield, and its
+        // database column is the run's.
+        assert_eq!(s.lookups + e.hits, i.gets, "at {} s", i.time_s);
+        assert_eq!(s.hits + e.hits, i.hits, "at {} s", i.time_s);
+        assert_eq!(s.db_rps, Some(i.db_rps));
+        assert_eq!(e.db_rps, None);
+    }
+    // After the warm-up the rows add up to tiers.csv, but for the gets in
+    // flight at its end (counted there by issue time, here by event time).
+    let t = tiers(&out);
+    let measured = |rows: &[&cachelab::metrics::tiers::TierIntervalRow]| -> (u64, u64) {
+        let after = rows.iter().filter(|r| r.time_s > 100.0);
+        after.fold((0, 0), |(l, h), r| (l + r.lookups, h + r.hits))
+    };
+    let (lookups, hits) = measured(&edge);
+    assert!(lookups.abs_diff(t[0].lookups) <= 5 && hits.abs_diff(t[0].hits) <= 5);
+    let (lookups, _) = measured(&shared);
+    assert!(
+        lookups.abs_diff(t[1].lookups) <= 5,
+        "{lookups} vs {:?}",
+        t[1]
+    );
+    let during = |rows: &[&cachelab::metrics::tiers::TierIntervalRow]| -> Vec<f64> {
+        rows.iter()
+            .filter(|r| r.time_s > 151.0 && r.time_s <= 200.0)
+            .map(|r| r.lookups_per_s)
+            .collect()
+    };
+    assert!(during(&edge).iter().all(|&l| l == 0.0));
+    let before: Vec<f64> = shared
+        .iter()
+        .filter(|r| r.time_s > 100.0 && r.time_s <= 150.0)
+        .map(|r| r.lookups_per_s)
+        .collect();
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let (before, outage) = (mean(&before), mean(&during(&shared)));
+    println!("shield lookups/s: {before:.0} before, {outage:.0} with every edge down");
+    // All 5000 gets a second reach it, against the edges' misses before.
+    assert!((outage - 5000.0).abs() < 150.0, "{outage}");
+    let edge_hit = t[0].hit_ratio.unwrap();
+    assert!(
+        before < 5000.0 * (1.0 - edge_hit) * 1.1,
+        "{before} vs {edge_hit}"
+    );
+}

@@ -307,6 +307,7 @@ impl<'a> Sim<'a> {
                 }
             }
             Event::Tick => {
+                self.near_tick(now);
                 let load = self.database.load(now);
                 let up = self.tier.nodes.iter().filter(|n| n.reachable()).count() as u32;
                 self.recorder.tick(now, load, self.database.connections, up);

@@ -68,6 +68,9 @@ struct Layer {
     counts: TierCounts,
     /// The same counts by cache.
     per_cache: Vec<TierCounts>,
+    /// The counts of the open interval of the time series, warm-up
+    /// included.
+    interval: TierCounts,
 }
 
 /// The regions of a region-routed tier: a request comes from its key's
@@ -152,6 +155,7 @@ impl Near {
                     config: tier.clone(),
                     counts: TierCounts::default(),
                     per_cache: vec![TierCounts::default(); caches as usize],
+                    interval: TierCounts::default(),
                 }
             })
             .collect();
@@ -267,14 +271,13 @@ impl Sim<'_> {
             latency += layer.config.latency;
             let version = layer.caches[index as usize].lookup(j.key, j.size, now, false);
             let own = &mut layer.per_cache[index as usize];
-            if counted {
-                for c in [&mut layer.counts, &mut *own] {
-                    c.lookups += 1;
-                    c.lookup_bytes += size;
-                    if version.is_some() {
-                        c.hits += 1;
-                        c.hit_bytes += size;
-                    }
+            let counts = [&mut layer.interval, &mut layer.counts, &mut *own];
+            for c in counts.into_iter().take(if counted { 3 } else { 1 }) {
+                c.lookups += 1;
+                c.lookup_bytes += size;
+                if version.is_some() {
+                    c.hits += 1;
+                    c.hit_bytes += size;
                 }
             }
             if let Some(version) = version {
@@ -286,10 +289,13 @@ impl Sim<'_> {
         }
         let stale_since = found.and_then(|v| self.consistency.versions.stale_since(j.key, v));
         if let (Some(since), Some(version)) = (stale_since, found) {
-            if counted && let Some(near) = self.near.as_deref_mut() {
+            if let Some(near) = self.near.as_deref_mut() {
                 let layer = &mut near.layers[passed as usize];
-                layer.counts.stale_reads += 1;
-                layer.per_cache[found_in as usize].stale_reads += 1;
+                layer.interval.stale_reads += 1;
+                if counted {
+                    layer.counts.stale_reads += 1;
+                    layer.per_cache[found_in as usize].stale_reads += 1;
+                }
             }
             let lag = self.consistency.versions.committed(j.key) - version;
             self.recorder
@@ -362,6 +368,7 @@ impl Sim<'_> {
                     continue; // it crashed since the lookup
                 }
                 let evicted = cache.store(j.key, j.size, j.version, now, false, 0, 0);
+                layer.interval.evictions += evicted as u64;
                 if counting {
                     layer.counts.evictions += evicted as u64;
                     layer.per_cache[index as usize].evictions += evicted as u64;
@@ -437,6 +444,25 @@ impl Sim<'_> {
             .filter(|l| !matches!(l.pick, Pick::Own))
             .flat_map(|l| TierNodeRow::rows(&l.config.name, &l.per_cache, measured_s))
             .collect()
+    }
+
+    /// Hands the tiers' counts of the interval closing at `now` to the
+    /// recorder (see [`crate::metrics::Recorder::tier_interval`]) and starts
+    /// the next one; nothing without tiers.
+    pub(super) fn near_tick(&mut self, now: Time) {
+        let Some(near) = self.near.as_deref_mut() else {
+            return;
+        };
+        let tiers: Vec<(&str, TierCounts)> = near
+            .layers
+            .iter()
+            .map(|layer| (layer.config.name.as_str(), layer.interval))
+            .collect();
+        let load = self.database.load(now);
+        self.recorder.tier_interval(now, load, &tiers);
+        for layer in &mut near.layers {
+            layer.interval = TierCounts::default();
+        }
     }
 
     /// The `tiers` section of the summary (the tiers of `[[tiers]]`, then

@@ -24,7 +24,7 @@ pub use probe::MemoryModel;
 pub use result::{Calibration, CsvRow, Side};
 
 use crate::drive::target::{self, Protocol};
-use crate::drive::{DriveError, DriveOptions, SpawnConfig, Spawned, Tally};
+use crate::drive::{DriveError, DriveOptions, HeldKeys, SpawnConfig, Spawned, Tally};
 use crate::replay::{Prepared, ReplayError, SourceArgs, SourceError};
 
 /// Why a calibration could not be done.
@@ -136,7 +136,13 @@ pub struct Run {
     pub seed: u64,
     /// The keys the server held at the end.
     pub keys_held: u64,
-    /// The model's capacity: `keys_held` objects, or memcached's `-m` bytes.
+    /// The keys it held during the counted requests, sampled on the
+    /// driving connections (see [`crate::drive::HELD_SAMPLE_EVERY`]).
+    pub keys_held_during_run: Option<HeldKeys>,
+    /// The model's capacity: the keys held during the run (the mean of its
+    /// samples, taken evenly in time; `keys_held` when no sample was taken)
+    /// in objects, or
+    /// memcached's `-m` bytes.
     pub capacity: model::Capacity,
     /// The server's memory per key.
     pub memory: MemoryModel,
@@ -232,6 +238,16 @@ fn one_run(
     };
     let count = |name: &str| after.get(name).copied().unwrap_or(0);
     let keys_held = count(held);
+    // The keys held at the end are counted after the run, when the
+    // clients' buffers that took memory from the keys during it are gone
+    // or other ones (a new connection's) are there: the model is given what
+    // the server held while it served the stream.
+    let keys_held_during_run = HeldKeys::of(&outcome.share.held);
+    // Their mean, as the time they were held weighs them (the samples come
+    // evenly in time, once the server evicts): the count moves while
+    // clients' buffers take memory and give it back. A server that never
+    // evicted gives no sample, and its count at the end is enough.
+    let keys_in_run = keys_held_during_run.map_or(keys_held, |h| h.mean.round() as u64);
     let rate = outcome
         .rate
         .unwrap_or(outcome.share.driven as f64 / outcome.elapsed.as_secs_f64().max(1e-9));
@@ -247,7 +263,7 @@ fn one_run(
     };
     let capacity = match (program.protocol(), config.spawn.maxmemory) {
         (Protocol::Memcached, Some(bytes)) => model::Capacity::Bytes(bytes),
-        _ => model::Capacity::Keys(keys_held),
+        _ => model::Capacity::Keys(keys_in_run),
     };
     let modelled = model::run(
         &choice,
@@ -261,6 +277,7 @@ fn one_run(
     let run = Run {
         seed: prepared.seed.0,
         keys_held,
+        keys_held_during_run,
         capacity,
         memory,
         rate,

@@ -336,13 +336,28 @@ impl Calibration {
                 format!(": maxmemory {limit} bytes holds {} keys", m.keys_in(limit))
             });
             let given = match first.capacity {
+                super::model::Capacity::Keys(_) if first.keys_held_during_run.is_some() => {
+                    "the count during its run, in objects".to_string()
+                }
                 super::model::Capacity::Keys(_) => "the count of its run, in objects".to_string(),
                 super::model::Capacity::Bytes(bytes) => {
                     format!("the server's {bytes} bytes, the objects at their sizes")
                 }
             };
+            let during = if self.runs.iter().all(|r| r.keys_held_during_run.is_some()) {
+                let held = |r: &Run| r.keys_held_during_run.expect("every run sampled");
+                format!(
+                    "{:.0} keys while it evicted (mean; {}–{}, sampled every {} ms) and ",
+                    mean(&|r| held(r).mean),
+                    self.runs.iter().map(|r| held(r).min).min().unwrap_or(0),
+                    self.runs.iter().map(|r| held(r).max).max().unwrap_or(0),
+                    crate::drive::HELD_SAMPLE_EVERY.as_millis()
+                )
+            } else {
+                String::new()
+            };
             lines.push(format!(
-                "capacity: the server held {:.0} keys at the end (mean per run); the model is given {given}",
+                "capacity: the server held {during}{:.0} keys at the end (means per run); the model is given {given}",
                 mean(&|r| r.keys_held as f64)
             ));
             lines.push(format!(

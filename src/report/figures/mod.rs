@@ -402,51 +402,84 @@ pub fn timeseries_charts(
     Ok(timeseries(&rows, failures, title))
 }
 
+/// The rows of a tidy time series grouped by one column (a class, a
+/// tier): each row's time and group, and the groups in order of first
+/// appearance.
+struct Groups {
+    time: Vec<f64>,
+    of_row: Vec<String>,
+    names: Vec<String>,
+}
+
+impl Groups {
+    /// The groups of `table` by `column`, timed by `time_s`.
+    fn read(table: &Table, column: &str) -> Result<Groups, ReportError> {
+        table.require_rows()?;
+        let col = table.column(column)?;
+        let of_row: Vec<String> = table.rows().iter().map(|r| r[col].clone()).collect();
+        Ok(Groups {
+            time: table.numbers("time_s")?,
+            names: distinct(&of_row),
+            of_row,
+        })
+    }
+
+    /// One line per group of `value` at each of its rows (a row without a
+    /// value is left out of its line), in a panel titled `title`.
+    fn panel(&self, title: &str, y_label: &str, value: &dyn Fn(usize) -> Option<f64>) -> LineChart {
+        let series = self
+            .names
+            .iter()
+            .map(|name| {
+                let points = (0..self.of_row.len())
+                    .filter(|&i| &self.of_row[i] == name)
+                    .filter_map(|i| Some((self.time[i], value(i)?)))
+                    .collect();
+                Series::new(name.clone(), points)
+            })
+            .collect();
+        LineChart {
+            series,
+            legend: plotters::prelude::SeriesLabelPosition::UpperRight,
+            ..LineChart::new(title, "simulated time (s)", y_label)
+        }
+    }
+}
+
 /// The per-class panels from `classes-timeseries.csv`: hit ratio, database
 /// load and p99 latency over time, one line per class (an interval without
 /// data is left out of its line).
 pub fn class_charts(table: &Table) -> Result<Vec<LineChart>, ReportError> {
-    table.require_rows()?;
-    let time = table.numbers("time_s")?;
-    let class_col = table.column("class")?;
-    let classes: Vec<String> = table.rows().iter().map(|r| r[class_col].clone()).collect();
-    let names = distinct(&classes);
+    let groups = Groups::read(table, "class")?;
     let hit_ratio = table.optional_numbers("hit_ratio")?;
     let db_rps = table.numbers("db_rps")?;
     let p99 = table.optional_numbers("p99_ns")?;
-    let lines = |value: &dyn Fn(usize) -> Option<f64>| -> Vec<Series> {
-        names
-            .iter()
-            .map(|name| {
-                let points = (0..classes.len())
-                    .filter(|&i| &classes[i] == name)
-                    .filter_map(|i| Some((time[i], value(i)?)))
-                    .collect();
-                Series::new(name.clone(), points)
-            })
-            .collect()
-    };
-    let panel = |title: &str, y_label: &str, series: Vec<Series>| LineChart {
-        series,
-        legend: plotters::prelude::SeriesLabelPosition::UpperRight,
-        ..LineChart::new(title, "simulated time (s)", y_label)
-    };
     Ok(vec![
-        panel(
-            "hit ratio by request class",
+        groups.panel("hit ratio by request class", "hit ratio", &|i| hit_ratio[i]),
+        groups.panel("database load by request class", "queries/s", &|i| {
+            Some(db_rps[i])
+        }),
+        groups.panel("p99 latency by request class", "ms", &|i| {
+            p99[i].map(|p| p / 1e6)
+        }),
+    ])
+}
+
+/// The per-tier panels from `tiers-timeseries.csv`: each tier's hit ratio
+/// over the gets that reached it, and its load, over time, one line per
+/// tier (`shared` is `[nodes]`), so that a failed tier's load shows where
+/// it went.
+pub fn tier_charts(table: &Table) -> Result<Vec<LineChart>, ReportError> {
+    let groups = Groups::read(table, "tier")?;
+    let hit_ratio = table.optional_numbers("hit_ratio")?;
+    let load = table.numbers("lookups_per_s")?;
+    Ok(vec![
+        groups.panel(
+            "hit ratio by tier (of the gets that reached it)",
             "hit ratio",
-            lines(&|i| hit_ratio[i]),
+            &|i| hit_ratio[i],
         ),
-        panel(
-            "database load by request class",
-            "queries/s",
-            lines(&|i| Some(db_rps[i])),
-        ),
-        panel(
-            "p99 latency by request class",
-            "ms",
-            lines(&|i| p99[i].map(|p| p / 1e6)),
-        ),
+        groups.panel("load by tier", "lookups/s", &|i| Some(load[i])),
     ])
 }
 
