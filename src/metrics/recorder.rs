@@ -52,6 +52,8 @@ pub(super) struct Counts {
     pub errors: u64,
     pub evictions: u64,
     pub stale_reads: u64,
+    /// The latency of the gets answered (hits and misses), summed.
+    pub get_time_ns: u64,
 }
 
 impl Counts {
@@ -218,6 +220,12 @@ impl Recorder {
         }
     }
 
+    /// The latency of the gets after the warm-up that were answered, summed
+    /// (ns).
+    pub fn get_latency_ns(&self) -> u64 {
+        self.totals.get_time_ns
+    }
+
     /// The gets after the warm-up and their bytes, with the hits and theirs.
     pub fn get_totals(&self) -> (u64, u64, u64, u64) {
         let t = &self.totals;
@@ -237,6 +245,9 @@ impl Recorder {
         self.interval.request(failed);
         if counted {
             self.totals.request(failed);
+            if matches!(class, Class::Hit | Class::Miss) {
+                self.totals.get_time_ns = self.totals.get_time_ns.saturating_add(latency);
+            }
         }
         self.interval_latency.record(latency);
         // With classes, the run's histograms are the sum of the classes'
@@ -334,6 +345,7 @@ impl Recorder {
             hit_bytes: c.hit_bytes,
             stale_reads: self.consistency.interval_stale_reads,
             evictions: c.evictions,
+            time_ns: 0,
         };
         let above: Vec<TierCounts> = tiers.iter().map(|&(_, counts)| counts).collect();
         let db_rps = db.minus(self.db_at_last_tick).queries as f64 / seconds;

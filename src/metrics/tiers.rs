@@ -23,15 +23,21 @@ pub struct TierCounts {
     pub stale_reads: u64,
     /// Objects evicted from the tier's caches.
     pub evictions: u64,
+    /// Time the gets spent at the tier (ns): a round trip to it for each
+    /// lookup in a tier of `[[tiers]]`; for the shared tier, the rest of
+    /// the gets' latency.
+    pub time_ns: u64,
 }
 
 impl TierCounts {
     /// The counts the tiers above passed on from `total` (the run's gets,
-    /// with their bytes, hits and stale reads): what reached the next tier.
+    /// with their bytes, hits, stale reads and latency): what reached the
+    /// next tier, and the time the gets spent beyond the tiers above.
     pub fn passed_on(total: TierCounts, above: &[TierCounts]) -> TierCounts {
         let hits: u64 = above.iter().map(|t| t.hits).sum();
         let hit_bytes: u64 = above.iter().map(|t| t.hit_bytes).sum();
         let stale: u64 = above.iter().map(|t| t.stale_reads).sum();
+        let time: u64 = above.iter().map(|t| t.time_ns).sum();
         TierCounts {
             lookups: total.lookups - hits,
             hits: total.hits - hits,
@@ -39,6 +45,9 @@ impl TierCounts {
             hit_bytes: total.hit_bytes - hit_bytes,
             stale_reads: total.stale_reads - stale,
             evictions: total.evictions,
+            // A get still in flight at the end has its lookups counted
+            // but not its latency: never below zero.
+            time_ns: total.time_ns.saturating_sub(time),
         }
     }
 }
@@ -71,10 +80,17 @@ pub struct TierSummary {
     pub lookups_per_s: f64,
     /// Objects evicted from the tier's caches after the warm-up.
     pub evictions: u64,
+    /// The share of the gets' latency spent at the tier: its lookups'
+    /// round trips for a tier of `[[tiers]]`; for the shared tier, the rest
+    /// (at `[nodes]` and behind them: the database, retries, and with
+    /// `[app]` the application tier). The shares add up to 1; no data
+    /// without a completed get.
+    pub latency_share: Option<f64>,
 }
 
 impl TierSummary {
-    /// The row of tier `tier` from its counts over `measured_s` seconds.
+    /// The row of tier `tier` from its counts over `measured_s` seconds;
+    /// `latency_ns` is the latency of all the gets, which its time shares.
     pub fn new(
         tier: String,
         placement: &str,
@@ -82,6 +98,7 @@ impl TierSummary {
         caches: u32,
         counts: TierCounts,
         measured_s: f64,
+        latency_ns: u64,
     ) -> TierSummary {
         let share = |a: u64, b: u64| (b > 0).then(|| a as f64 / b as f64);
         TierSummary {
@@ -101,6 +118,7 @@ impl TierSummary {
                 0.0
             },
             evictions: counts.evictions,
+            latency_share: share(counts.time_ns, latency_ns),
         }
     }
 }
@@ -230,6 +248,7 @@ mod tests {
             hit_bytes: 700,
             stale_reads: 5,
             evictions: 9,
+            time_ns: 1000,
         };
         let local = TierCounts {
             lookups: 100,
@@ -238,15 +257,21 @@ mod tests {
             hit_bytes: 400,
             stale_reads: 3,
             evictions: 1,
+            time_ns: 250,
         };
         let shared = TierCounts::passed_on(total, &[local]);
         // 60 gets missed locally; 30 of them hit the shared tier.
         assert_eq!((shared.lookups, shared.hits), (60, 30));
         assert_eq!((shared.lookup_bytes, shared.hit_bytes), (600, 300));
         assert_eq!((shared.stale_reads, shared.evictions), (2, 9));
-        let row = TierSummary::new("shared".into(), "shared", "lru", 4, shared, 10.0);
+        // A quarter of the gets' time was at the local tier, the rest past it.
+        assert_eq!(shared.time_ns, 750);
+        let row = TierSummary::new("shared".into(), "shared", "lru", 4, shared, 10.0, 1000);
         assert_eq!(row.hit_ratio, Some(0.5));
         assert_eq!(row.lookups_per_s, 6.0);
+        assert_eq!(row.latency_share, Some(0.75));
+        let none = TierSummary::new("shared".into(), "shared", "lru", 4, shared, 10.0, 0);
+        assert_eq!(none.latency_share, None);
     }
 
     #[test]

@@ -146,6 +146,29 @@ fn a_local_lru_in_front_of_a_shared_lru_gives_the_hits_of_two_plain_lrus() {
     }
 }
 
+#[test]
+fn a_local_tiers_latency_share_is_its_round_trip_over_the_mean_latency() {
+    // Every get looks in the near cache once, for a 1 ms round trip; its
+    // share of the gets' latency is then 1 ms over their mean latency, as
+    // the latency histograms measure it, and the shared tier has the rest.
+    let out = run(&serial_near(), &["duration=20s", "tiers.0.latency=1ms"]);
+    let t = tiers(&out);
+    let mean_ns = out.summary.latency_all.mean_ns.unwrap();
+    assert_eq!(out.summary.latency_all.count, out.summary.gets);
+    let (local, shared) = (t[0].latency_share.unwrap(), t[1].latency_share.unwrap());
+    let expected = 1e6 / mean_ns;
+    println!("local share {local:.4} (1 ms over a mean of {mean_ns:.0} ns: {expected:.4})");
+    assert!(
+        (local - expected).abs() < 2e-3 * expected,
+        "{local} vs {expected}"
+    );
+    assert!(local > 0.05 && local < 0.95, "{local}");
+    assert!((local + shared - 1.0).abs() < 1e-9, "{local} + {shared}");
+    // Without a round trip the tier takes no time.
+    let free = run(&serial_near(), &["duration=20s"]);
+    assert_eq!(tiers(&free)[0].latency_share, Some(0.0));
+}
+
 /// Uniform keys read at λ = 1/s and written at μ = 0.1/s each, Poisson; no
 /// latency anywhere, so the shared tier, invalidated at once on each write,
 /// always holds the committed version or nothing. The near cache in front

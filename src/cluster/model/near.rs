@@ -200,8 +200,9 @@ impl Near {
         None
     }
 
-    /// The tiers' rows of the summary, over `measured_s` seconds.
-    fn rows(&self, measured_s: f64) -> impl Iterator<Item = TierSummary> + '_ {
+    /// The tiers' rows of the summary, over `measured_s` seconds, their
+    /// time a share of the gets' latency `latency_ns`.
+    fn rows(&self, measured_s: f64, latency_ns: u64) -> impl Iterator<Item = TierSummary> + '_ {
         self.layers.iter().map(move |layer| {
             let placement = match layer.pick {
                 Pick::Own => "local",
@@ -214,6 +215,7 @@ impl Near {
                 layer.caches.len() as u32,
                 layer.counts,
                 measured_s,
+                latency_ns,
             )
         })
     }
@@ -275,6 +277,7 @@ impl Sim<'_> {
             for c in counts.into_iter().take(if counted { 3 } else { 1 }) {
                 c.lookups += 1;
                 c.lookup_bytes += size;
+                c.time_ns += layer.config.latency;
                 if version.is_some() {
                     c.hits += 1;
                     c.hit_bytes += size;
@@ -478,6 +481,7 @@ impl Sim<'_> {
             hit_bytes,
             stale_reads: summary.consistency.stale_reads,
             evictions: summary.evictions,
+            time_ns: self.recorder.get_latency_ns(),
         };
         let above: Vec<TierCounts> = near.layers.iter().map(|l| l.counts).collect();
         let shared = TierSummary::new(
@@ -487,8 +491,13 @@ impl Sim<'_> {
             self.config.nodes.count,
             TierCounts::passed_on(total, &above),
             measured_s,
+            total.time_ns,
         );
-        Some(near.rows(measured_s).chain([shared]).collect())
+        Some(
+            near.rows(measured_s, total.time_ns)
+                .chain([shared])
+                .collect(),
+        )
     }
 }
 
