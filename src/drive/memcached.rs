@@ -24,7 +24,6 @@ const COUNTERS: [&str; 7] = [
     "total_items",
 ];
 
-/// The `stats settings` fields recorded as configuration.
 /// The longest exptime memcached reads as an offset from now: 30 days.
 /// A larger number is a Unix time (its `protocol.txt`, "Storage commands").
 const MAX_RELATIVE_EXPTIME: u32 = 60 * 60 * 24 * 30;
@@ -43,6 +42,7 @@ fn exptime(ttl_s: u32, now: SystemTime) -> u64 {
     unix_now + u64::from(ttl_s)
 }
 
+/// The `stats settings` fields recorded as configuration.
 const SETTINGS: [&str; 6] = [
     "maxbytes",
     "growth_factor",
@@ -147,8 +147,6 @@ impl MemcachedConnection {
         }
     }
 
-    /// Sends `command` (`stats` or `stats settings`) and reads its
-    /// `STAT name value` lines up to `END`.
     /// The counter `name` of `stats`.
     fn stat(&mut self, name: &str) -> Result<u64, String> {
         self.stats("stats")?
@@ -158,6 +156,8 @@ impl MemcachedConnection {
             .ok_or_else(|| format!("stats has no `{name}`"))
     }
 
+    /// Sends `command` (`stats` or `stats settings`) and reads its
+    /// `STAT name value` lines up to `END`.
     fn stats(&mut self, command: &str) -> Result<Vec<(String, String)>, String> {
         self.out.extend_from_slice(command.as_bytes());
         self.out.extend_from_slice(b"\r\n");
