@@ -205,15 +205,21 @@ impl Feed {
         }
     }
 
-    /// The keys of the scan the request [`Feed::next`] returned last
-    /// starts, in order (none when it is not a scan).
+    /// Swaps the keys of the scan the request [`Feed::next`] returned last
+    /// starts, in order, into `keys` (its old contents are dropped, its
+    /// buffer kept for the next scan's keys); false, with `keys`
+    /// untouched, when it is not a scan.
     #[inline]
-    pub fn take_scan(&mut self) -> Option<Vec<Request>> {
+    pub fn take_scan(&mut self, keys: &mut Vec<Request>) -> bool {
         match self {
             Feed::Moving {
                 scans: Some(scans), ..
-            } if !scans.keys.is_empty() => Some(std::mem::take(&mut scans.keys)),
-            _ => None,
+            } if !scans.keys.is_empty() => {
+                keys.clear();
+                std::mem::swap(keys, &mut scans.keys);
+                true
+            }
+            _ => false,
         }
     }
 

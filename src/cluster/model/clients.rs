@@ -152,11 +152,12 @@ impl Clients {
             .map(|r| (r, self.feed.class(), self.feed.ttl_s())))
     }
 
-    /// The keys of the scan the request [`Clients::next_request`] returned
-    /// last starts (none when it is not a scan).
+    /// Swaps the keys of the scan the request [`Clients::next_request`]
+    /// returned last starts into `keys` (false when it is not a scan; see
+    /// [`Feed::take_scan`]).
     #[inline]
-    pub fn take_scan(&mut self) -> Option<Vec<Request>> {
-        self.feed.take_scan()
+    pub fn take_scan(&mut self, keys: &mut Vec<Request>) -> bool {
+        self.feed.take_scan(keys)
     }
 
     /// Open loop: when the arrival after one at `now` comes (a schedule's
@@ -239,8 +240,8 @@ impl Sim<'_> {
     /// A client issues `request` of `class` at `now` (for `user`, or
     /// [`NO_USER`]), with the TTL its trace gave it (seconds, 0: none).
     pub(super) fn issue(&mut self, now: Time, request: Request, user: u32, class: u16, ttl_s: u32) {
-        if let Some(keys) = self.clients.take_scan() {
-            self.issue_scan(now, keys, user, class);
+        if self.clients.take_scan(&mut self.scans.incoming) {
+            self.issue_scan(now, user, class);
             return;
         }
         self.issued += 1;

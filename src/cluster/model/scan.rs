@@ -25,13 +25,23 @@
 use super::*;
 use crate::request::Request;
 
-/// The scans in flight.
+/// The scans in flight, and the buffers scans are built in: a scan's
+/// slot keeps its vectors for the next scan that takes it, so a run
+/// allocates for scans only while the longest scan and the most in flight
+/// grow.
 #[derive(Default)]
 pub(super) struct Scans {
     slots: Vec<Scan>,
     free: Vec<u32>,
     /// Scans issued and not yet answered.
     pub in_flight: u64,
+    /// The keys of the scan being issued, in scan order, from the feed.
+    pub incoming: Vec<Request>,
+    /// Those keys with their targets and scan positions, to sort by target.
+    routed: Vec<(Target, u32, Request)>,
+    /// Keys that go to the database: those that route to no node, or the
+    /// misses of a part.
+    reads: Vec<Request>,
 }
 
 /// One scan in flight.
@@ -71,23 +81,28 @@ fn rank(target: Target) -> (u8, u32) {
 }
 
 impl Sim<'_> {
-    /// A client issues a scan of `keys` (in order) at `now`.
-    pub(super) fn issue_scan(&mut self, now: Time, keys: Vec<Request>, user: u32, class: u16) {
+    /// A client issues the scan of the keys in `scans.incoming` (in
+    /// order) at `now`.
+    pub(super) fn issue_scan(&mut self, now: Time, user: u32, class: u16) {
         self.issued += 1;
-        let mut routed: Vec<(Target, Request)> = keys
-            .into_iter()
-            .map(|r| (self.cache_target(r.key), r))
-            .collect();
-        routed.sort_by_key(|&(target, _)| rank(target));
-        let mut scan = Scan {
-            issued: now,
-            user,
-            class,
-            hit: vec![false; routed.len()],
-            ..Scan::default()
-        };
-        let mut database = Vec::new();
-        for (i, &(target, request)) in routed.iter().enumerate() {
+        let mut routed = std::mem::take(&mut self.scans.routed);
+        routed.clear();
+        let incoming = std::mem::take(&mut self.scans.incoming);
+        routed.extend(
+            incoming
+                .iter()
+                .enumerate()
+                .map(|(i, &r)| (self.cache_target(r.key), i as u32, r)),
+        );
+        self.scans.incoming = incoming;
+        // By target, and in scan order within one: the order of a stable
+        // sort, without its buffer.
+        routed.sort_unstable_by_key(|&(target, i, _)| (rank(target), i));
+        let mut database = std::mem::take(&mut self.scans.reads);
+        database.clear();
+        let slot = self.scans.open(now, user, class);
+        let scan = &mut self.scans.slots[slot as usize];
+        for (i, &(target, _, request)) in routed.iter().enumerate() {
             match target {
                 Target::Node(pool, node) => match scan.parts.last_mut() {
                     Some(p) if p.pool == pool && p.node == node => p.to += 1,
@@ -101,22 +116,25 @@ impl Sim<'_> {
                 Target::Database => database.push(request),
             }
         }
-        scan.keys = routed.into_iter().map(|(_, r)| r).collect();
+        scan.keys.extend(routed.iter().map(|&(_, _, r)| r));
+        scan.hit.resize(routed.len(), false);
         scan.due = (scan.parts.len() + database.len()) as u32;
         scan.missed = !database.is_empty();
-        let parts = scan.parts.clone();
-        let slot = self.scans.put(scan);
-        for (i, part) in parts.iter().enumerate() {
-            let first = self.scans.slots[slot as usize].keys[part.from as usize];
+        self.scans.routed = routed;
+        for i in 0..self.scans.slots[slot as usize].parts.len() {
+            let scan = &self.scans.slots[slot as usize];
+            let part = scan.parts[i];
+            let first = scan.keys[part.from as usize];
             let job = self.scan_job(slot, first, now, class);
             let work = AtNode::Scan { part: i as u32 };
             self.send_to_node(now, job, part.pool, part.node, work);
         }
-        for request in database {
+        for &request in &database {
             self.recorder.outcome(class, now, false, request.size);
             let job = self.scan_job(slot, request, now, class);
             self.send_to_database(now, job, AtDb::Read { fill: None });
         }
+        self.scans.reads = database;
     }
 
     /// An internal job of the scan in `slot`, for `request`'s key.
@@ -195,20 +213,24 @@ impl Sim<'_> {
     ) {
         let j = self.jobs[job as usize];
         self.release(job);
+        let mut reads = std::mem::take(&mut self.scans.reads);
+        reads.clear();
         let scan = &self.scans.slots[j.scan as usize];
         let Part { from, to, .. } = scan.parts[part as usize];
-        let reads: Vec<Request> = (from as usize..to as usize)
-            .filter(|&i| read(scan.hit[i]))
-            .map(|i| scan.keys[i])
-            .collect();
+        reads.extend(
+            (from as usize..to as usize)
+                .filter(|&i| read(scan.hit[i]))
+                .map(|i| scan.keys[i]),
+        );
         self.scans.slots[j.scan as usize].due += reads.len() as u32;
-        for request in reads {
+        for &request in &reads {
             let read_job = self.scan_job(j.scan, request, j.issued, j.class);
             let r = &mut self.jobs[read_job as usize];
             r.pool = j.pool;
             r.node = j.node;
             self.send_to_database(now, read_job, AtDb::Read { fill });
         }
+        self.scans.reads = reads;
         self.scan_answered(now, j.scan, Class::Hit);
     }
 
@@ -234,19 +256,25 @@ impl Sim<'_> {
 }
 
 impl Scans {
-    /// Holds `scan` in a free slot and returns it.
-    fn put(&mut self, scan: Scan) -> u32 {
+    /// Opens a scan issued at `now` in a free slot, its vectors emptied
+    /// (their buffers kept), and returns the slot.
+    fn open(&mut self, now: Time, user: u32, class: u16) -> u32 {
         self.in_flight += 1;
-        match self.free.pop() {
-            Some(slot) => {
-                self.slots[slot as usize] = scan;
-                slot
-            }
-            None => {
-                self.slots.push(scan);
-                (self.slots.len() - 1) as u32
-            }
-        }
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.slots.push(Scan::default());
+            (self.slots.len() - 1) as u32
+        });
+        let scan = &mut self.slots[slot as usize];
+        scan.keys.clear();
+        scan.hit.clear();
+        scan.parts.clear();
+        scan.issued = now;
+        scan.user = user;
+        scan.class = class;
+        scan.due = 0;
+        scan.missed = false;
+        scan.failed = false;
+        slot
     }
 
     /// Frees `slot` for the next scan.
