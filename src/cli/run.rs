@@ -428,6 +428,18 @@ fn terminal_summary(scenario: &Scenario, s: &Summary) -> String {
         s.requests_per_wall_s / 1e6,
         s.events_per_wall_s / 1e6,
     );
+    if let Some(scans) = &s.scans {
+        let mean = |m: Option<f64>| m.map_or("no".to_string(), |m| format!("{m:.2}"));
+        text.push_str(&format!(
+            "  scans: {}, {} keys on {} nodes and {} database reads each (means); every key hit in {} of them, {} failed\n",
+            scans.scans,
+            mean(scans.keys_per_scan),
+            mean(scans.nodes_per_scan),
+            mean(scans.database_reads_per_scan),
+            scans.whole_scan_hit_ratio.map_or("none".to_string(), |r| format!("{:.1}%", 100.0 * r)),
+            scans.failed,
+        ));
+    }
     for f in &s.failures {
         text.push_str(&format!(
             "  at {:.1}s {}{}: database {:.0} queries/s before, at most {:.0} after, raised {:.1}s; hit ratio {:.3} before, at least {:.3} after, back to 90% {}{}\n",

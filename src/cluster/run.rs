@@ -150,6 +150,7 @@ pub fn simulate_audited(
         }
         summary.retries = Some(retries);
     }
+    summary.scans = sim.scan_summary();
     summary.app = sim.app_summary();
     summary.tiers = sim.tier_summaries(&summary);
     summary.classes = sim.recorder.class_summaries(end);

@@ -12,6 +12,7 @@ mod impact;
 pub mod recorder;
 pub mod retries;
 pub mod runs;
+pub mod scans;
 pub mod stats;
 mod summary;
 pub mod tiers;

@@ -92,6 +92,10 @@ pub struct Summary {
     /// or `database.timeout` (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retries: Option<super::RetrySummary>,
+    /// What the scans did per scan (keys, nodes, database reads, whole-scan
+    /// hits): only for workloads with scans (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scans: Option<super::scans::ScanSummary>,
     /// The application tier: utilisation per server and the latency
     /// breakdown: only for runs with `[app]` (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]

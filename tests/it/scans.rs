@@ -241,6 +241,15 @@ fn a_scan_reaches_the_nodes_routing_gives_its_keys() {
     // Cold: every key missed, was read from the database and set.
     assert_eq!(out.summary.hits, 0);
     assert_eq!(out.summary.db_queries, 20);
+    // Per scan: its 20 keys, the nodes that own some, a read for each key.
+    let scans = out.summary.scans.expect("a workload with scans");
+    let nodes = expected.iter().filter(|&&k| k > 0).count() as f64;
+    assert_eq!(scans.scans, 1);
+    assert_eq!(scans.keys_per_scan, Some(20.0));
+    assert_eq!(scans.nodes_per_scan, Some(nodes));
+    assert_eq!(scans.database_reads_per_scan, Some(20.0));
+    assert_eq!(scans.key_hit_ratio, Some(0.0));
+    assert_eq!(scans.whole_scan_hit_ratio, Some(0.0));
 }
 
 /// Closed loop, one user, fixed delays, every key cached after the
@@ -279,6 +288,21 @@ fn an_all_hit_scan_takes_exactly_one_round_trip_and_one_service() {
         let at = at.unwrap() as f64;
         assert!((at / 220_000.0 - 1.0).abs() < 1e-3, "{at}");
     }
+    // Every scan answered by the cache alone; the one user's last scan may
+    // be under way at the end.
+    let scans = s.scans.as_ref().unwrap();
+    assert!(scans.scans + 1 >= s.requests && scans.scans <= s.requests);
+    assert_eq!(scans.whole_scan_hit_ratio, Some(1.0));
+    assert_eq!(scans.database_reads_per_scan, Some(0.0));
+    // Uniform starts over 50 keys, clipped at the last: (41 · 10 + 9 + 8
+    // + … + 1) / 50 = 9.1 keys per scan.
+    let keys = scans.keys_per_scan.unwrap();
+    assert!((keys - 9.1).abs() < 0.2, "{keys}");
+    let nodes = scans.nodes_per_scan.unwrap();
+    assert!(
+        nodes > 2.0 && nodes <= 4.0,
+        "9 of 50 keys over 4 nodes: {nodes}"
+    );
 }
 
 #[test]
@@ -329,6 +353,22 @@ fn every_key_scanned_is_one_hit_or_one_miss_at_its_node() {
         "{} {queries}",
         s.db_queries
     );
+    // Per scan, over the scans answered: 8 keys, a read for each miss, and
+    // a whole-scan hit ratio below the keys' (a scan hits only when all 8
+    // do).
+    let per_scan = s.scans.as_ref().unwrap();
+    assert!(
+        per_scan.scans <= scans && per_scan.scans + 100 >= scans,
+        "{} {scans}",
+        per_scan.scans
+    );
+    assert_eq!(per_scan.keys_per_scan, Some(8.0));
+    let keys = per_scan.key_hit_ratio.unwrap();
+    let whole = per_scan.whole_scan_hit_ratio.unwrap();
+    assert!((keys - s.hit_ratio.unwrap()).abs() < 0.002, "{keys}");
+    let reads = per_scan.database_reads_per_scan.unwrap();
+    assert!((reads - 8.0 * (1.0 - keys)).abs() < 1e-9, "{reads} {keys}");
+    assert!(whole < keys && whole > 0.0, "{whole} {keys}");
 }
 
 #[test]

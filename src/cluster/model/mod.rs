@@ -198,7 +198,7 @@ impl<'a> Sim<'a> {
             retry,
             app: app::App::new(c, seed),
             near: near::Near::new(c, seed),
-            scans: scan::Scans::default(),
+            scans: scan::Scans::new(c.workload.scan.is_some()),
         })
     }
 
@@ -426,6 +426,13 @@ impl<'a> Sim<'a> {
     pub fn app_summary(&self) -> Option<crate::metrics::app::AppSummary> {
         let measured = self.end - self.warmup_end;
         self.app.as_ref().map(|a| a.summary(measured))
+    }
+
+    /// The scans' section of the summary, when the workload has scans.
+    pub fn scan_summary(&self) -> Option<crate::metrics::scans::ScanSummary> {
+        self.scans
+            .counted
+            .map(crate::metrics::scans::ScanSummary::new)
     }
 
     /// The simulated end time.

@@ -23,6 +23,7 @@
 //! warming node reads the database.
 
 use super::*;
+use crate::metrics::scans::ScanCounts;
 use crate::request::Request;
 
 /// The scans in flight, and the buffers scans are built in: a scan's
@@ -42,6 +43,9 @@ pub(super) struct Scans {
     /// Keys that go to the database: those that route to no node, or the
     /// misses of a part.
     reads: Vec<Request>,
+    /// What the scans issued after the warm-up did, when the workload has
+    /// scans.
+    pub counted: Option<ScanCounts>,
 }
 
 /// One scan in flight.
@@ -59,6 +63,8 @@ struct Scan {
     parts: Vec<Part>,
     /// Parts and database reads not yet answered.
     due: u32,
+    /// Database reads sent.
+    reads: u32,
     missed: bool,
     failed: bool,
 }
@@ -119,6 +125,7 @@ impl Sim<'_> {
         scan.keys.extend(routed.iter().map(|&(_, _, r)| r));
         scan.hit.resize(routed.len(), false);
         scan.due = (scan.parts.len() + database.len()) as u32;
+        scan.reads = database.len() as u32;
         scan.missed = !database.is_empty();
         self.scans.routed = routed;
         for i in 0..self.scans.slots[slot as usize].parts.len() {
@@ -222,7 +229,9 @@ impl Sim<'_> {
                 .filter(|&i| read(scan.hit[i]))
                 .map(|i| scan.keys[i]),
         );
-        self.scans.slots[j.scan as usize].due += reads.len() as u32;
+        let scan = &mut self.scans.slots[j.scan as usize];
+        scan.due += reads.len() as u32;
+        scan.reads += reads.len() as u32;
         for &request in &reads {
             let read_job = self.scan_job(j.scan, request, j.issued, j.class);
             let r = &mut self.jobs[read_job as usize];
@@ -249,6 +258,18 @@ impl Sim<'_> {
             (false, false) => Class::Hit,
         };
         let (issued, user, class) = (scan.issued, scan.user, scan.class);
+        if issued >= self.warmup_end
+            && let Some(counts) = &mut self.scans.counted
+        {
+            let hits = scan.hit.iter().filter(|&&hit| hit).count() as u64;
+            counts.scans += 1;
+            counts.keys += scan.keys.len() as u64;
+            counts.key_hits += hits;
+            counts.parts += scan.parts.len() as u64;
+            counts.database_reads += u64::from(scan.reads);
+            counts.whole_hits += u64::from(outcome == Class::Hit);
+            counts.failed += u64::from(outcome == Class::Failed);
+        }
         self.scans.take(slot);
         self.answered += 1;
         self.answer_client(now, issued, user, class, outcome);
@@ -256,6 +277,14 @@ impl Sim<'_> {
 }
 
 impl Scans {
+    /// No scan yet; counting them when `counted` (the workload has scans).
+    pub fn new(counted: bool) -> Scans {
+        Scans {
+            counted: counted.then(ScanCounts::default),
+            ..Scans::default()
+        }
+    }
+
     /// Opens a scan issued at `now` in a free slot, its vectors emptied
     /// (their buffers kept), and returns the slot.
     fn open(&mut self, now: Time, user: u32, class: u16) -> u32 {
@@ -272,6 +301,7 @@ impl Scans {
         scan.user = user;
         scan.class = class;
         scan.due = 0;
+        scan.reads = 0;
         scan.missed = false;
         scan.failed = false;
         slot
