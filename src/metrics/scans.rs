@@ -14,13 +14,12 @@ pub struct ScanCounts {
     pub scans: u64,
     /// Their keys.
     pub keys: u64,
-    /// Their keys that hit at their node.
+    /// Their keys that hit at their node and reached the client. Every
+    /// other key (a miss, a key of a timed-out part, a key that routes to
+    /// no node) was one database read.
     pub key_hits: u64,
     /// Their parts: one per node that owns some of a scan's keys.
     pub parts: u64,
-    /// Their database reads: one per key that missed, timed out or routed
-    /// to no node.
-    pub database_reads: u64,
     /// Scans whose every key hit.
     pub whole_hits: u64,
     /// Scans with a database read that failed.
@@ -54,7 +53,7 @@ impl ScanSummary {
             scans: counts.scans,
             keys_per_scan: per_scan(counts.keys),
             nodes_per_scan: per_scan(counts.parts),
-            database_reads_per_scan: per_scan(counts.database_reads),
+            database_reads_per_scan: per_scan(counts.keys - counts.key_hits),
             key_hit_ratio: (counts.keys > 0).then(|| counts.key_hits as f64 / counts.keys as f64),
             whole_scan_hit_ratio: per_scan(counts.whole_hits),
             failed: counts.failed,
@@ -73,7 +72,6 @@ mod tests {
             keys: 40,
             key_hits: 30,
             parts: 6,
-            database_reads: 10,
             whole_hits: 1,
             failed: 0,
         });

@@ -63,8 +63,6 @@ struct Scan {
     parts: Vec<Part>,
     /// Parts and database reads not yet answered.
     due: u32,
-    /// Database reads sent.
-    reads: u32,
     missed: bool,
     failed: bool,
 }
@@ -125,7 +123,6 @@ impl Sim<'_> {
         scan.keys.extend(routed.iter().map(|&(_, _, r)| r));
         scan.hit.resize(routed.len(), false);
         scan.due = (scan.parts.len() + database.len()) as u32;
-        scan.reads = database.len() as u32;
         scan.missed = !database.is_empty();
         self.scans.routed = routed;
         for i in 0..self.scans.slots[slot as usize].parts.len() {
@@ -202,6 +199,8 @@ impl Sim<'_> {
         let Part { from, to, .. } = scan.parts[part as usize];
         scan.missed = true;
         for i in from as usize..to as usize {
+            // Whatever the node found, the client never saw it.
+            scan.hit[i] = false;
             let size = scan.keys[i].size;
             self.recorder.outcome(j.class, j.issued, false, size);
         }
@@ -229,9 +228,7 @@ impl Sim<'_> {
                 .filter(|&i| read(scan.hit[i]))
                 .map(|i| scan.keys[i]),
         );
-        let scan = &mut self.scans.slots[j.scan as usize];
-        scan.due += reads.len() as u32;
-        scan.reads += reads.len() as u32;
+        self.scans.slots[j.scan as usize].due += reads.len() as u32;
         for &request in &reads {
             let read_job = self.scan_job(j.scan, request, j.issued, j.class);
             let r = &mut self.jobs[read_job as usize];
@@ -266,7 +263,6 @@ impl Sim<'_> {
             counts.keys += scan.keys.len() as u64;
             counts.key_hits += hits;
             counts.parts += scan.parts.len() as u64;
-            counts.database_reads += u64::from(scan.reads);
             counts.whole_hits += u64::from(outcome == Class::Hit);
             counts.failed += u64::from(outcome == Class::Failed);
         }
@@ -301,7 +297,6 @@ impl Scans {
         scan.user = user;
         scan.class = class;
         scan.due = 0;
-        scan.reads = 0;
         scan.missed = false;
         scan.failed = false;
         slot
