@@ -3,9 +3,9 @@
 //! simulated requests/s, and the peak heap at two run lengths (memory must
 //! not grow with the number of requests simulated). Then the same 20 s with
 //! popularity that moves (a drift, a flash crowd, YCSB's latest with
-//! inserts) and with request classes against the stationary law: the
-//! moving laws and the classes should cost at most 10 % of simulated
-//! requests/s. Last, the same 20 s without and with an application tier
+//! inserts) and with request classes against the stationary law (these
+//! alternating): the moving laws and the classes should cost at most 10 %
+//! of simulated requests/s. Last, the same 20 s without and with an application tier
 //! (`[app]`: 8 servers × 4 processes × 16 threads, pools of 8
 //! connections), alternating, since the tier should cost at most 30 %;
 //! and with that tier plus one local near cache per server (`[[tiers]]`,
@@ -17,9 +17,12 @@
 //! between (a get, and an insert on a miss). What the cluster run takes
 //! beyond that is the engine's own cost (events, queues, latencies,
 //! metrics); the floor bounds how fast any engine could simulate this
-//! workload with these draws and this policy.
+//! workload with these draws and this policy (drawn for the stationary
+//! law and for three request classes).
 //!
-//! `cargo bench --bench cluster`
+//! `cargo bench --bench cluster` runs every section; `cargo bench --bench
+//! cluster -- classes app` only those named (`floor`, `length`, `moving`,
+//! `classes`, `app`).
 
 // allow-unwrap-in-tests does not reach benches; a bench that cannot set up should stop loudly.
 #![allow(clippy::unwrap_used)]
@@ -32,6 +35,7 @@ use cachelab::cluster::routing;
 use cachelab::cluster::simulate;
 use cachelab::scenario::{self, KeySource, Override};
 use cachelab::seed::Seed;
+use cachelab::workload::Mixture;
 
 #[path = "support/counting.rs"]
 mod counting;
@@ -54,21 +58,49 @@ const SCENARIO: &str = r#"
     connections = 128
 "#;
 
+/// The bench's sections, in order; `cargo bench --bench cluster -- NAME`
+/// runs only those named (all without a name).
+const SECTIONS: [&str; 5] = ["floor", "length", "moving", "classes", "app"];
+
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bench.toml");
     std::fs::write(&path, SCENARIO).unwrap();
+    let named: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| SECTIONS.contains(&a.as_str()))
+        .collect();
+    let wanted = |section: &str| named.is_empty() || named.iter().any(|n| n == section);
     println!(
         "4 nodes × 64 MiB LRU, cache-aside, Zipf(0.99) over 10^6 keys, 100 000 requests/s open loop, one thread; database 128 connections, 3 ms mean"
     );
+    if wanted("floor") {
+        floor(&path, "the stationary law", &[]);
+        floor(&path, "three classes", &[THREE_CLASSES]);
+    }
+    if wanted("length") {
+        run_lengths(&path);
+    }
+    if wanted("moving") {
+        moving(&path);
+    }
+    if wanted("classes") {
+        classes(&path);
+    }
+    if wanted("app") {
+        app(dir.path(), &path);
+    }
+}
+
+/// Prints events/s, requests/s and the peak heap of 20 s and 80 s runs.
+fn run_lengths(path: &Path) {
     println!(
         "{:>10} {:>12} {:>10} {:>14} {:>12} {:>14}",
         "simulated", "requests", "hit ratio", "M events/s", "M req/s", "peak heap MiB"
     );
-    floor(&path);
     for seconds in [20, 80] {
         let set = Override::parse(&format!("duration={seconds}s")).unwrap();
-        let plan = scenario::load(&path, &[set], None).unwrap();
+        let plan = scenario::load(path, &[set], None).unwrap();
         let before = counting::live();
         counting::reset_peak();
         let out = simulate(&plan.runs[0].cluster, &mut |_| {}).unwrap();
@@ -83,7 +115,11 @@ fn main() {
             peak as f64 / f64::from(1 << 20),
         );
     }
-    println!("\n20 s, stationary against moving popularity and request classes");
+}
+
+/// Prints 20 s of each moving law against the stationary one.
+fn moving(path: &Path) {
+    println!("\n20 s, stationary against moving popularity");
     println!("{:>34} {:>10} {:>12}", "workload", "hit ratio", "M req/s");
     for (name, sets) in [
         ("stationary zipf", &[][..]),
@@ -98,16 +134,6 @@ fn main() {
         (
             "flash crowd 5-15 s, 1000 keys, 30%",
             &[r#"workload.flash_crowds=[{at="5s",length="10s",keys=1000,share=0.3}]"#][..],
-        ),
-        (
-            "one class",
-            &[r#"workload.classes=[{name="all",share=1.0}]"#][..],
-        ),
-        (
-            "three classes, 10^6 keys in all",
-            &[
-                r#"workload.classes=[{name="a",share=0.5,keys=500000},{name="b",share=0.3,keys=400000},{name="c",share=0.2,keys=100000}]"#,
-            ][..],
         ),
         ("latest, no inserts", &["workload.popularity=latest"][..]),
         (
@@ -127,8 +153,46 @@ fn main() {
             ][..],
         ),
     ] {
-        run_for_20s(&path, name, sets);
+        run_for_20s(path, name, sets);
     }
+}
+
+/// Prints 20 s of the stationary law, one class and three classes,
+/// alternating three times, then each one's best run against the
+/// stationary law's best (this machine's speed wanders run to run by more
+/// than the difference sought; the best run is the one least disturbed).
+fn classes(path: &Path) {
+    println!("\n20 s, one stationary law against request classes (alternating runs)");
+    println!("{:>34} {:>10} {:>12}", "workload", "hit ratio", "M req/s");
+    let workloads = [
+        ("stationary zipf", &[][..]),
+        (
+            "one class",
+            &[r#"workload.classes=[{name="all",share=1.0}]"#][..],
+        ),
+        ("three classes, 10^6 keys in all", &[THREE_CLASSES][..]),
+    ];
+    let mut best = [0.0f64; 3];
+    for _ in 0..3 {
+        for (i, (name, sets)) in workloads.iter().enumerate() {
+            best[i] = best[i].max(run_for_20s(path, name, sets));
+        }
+    }
+    println!("best runs:");
+    for (i, (name, _)) in workloads.iter().enumerate() {
+        println!(
+            "{:>34} {:>10} {:>12.3}   ({:+.1} % against the stationary law)",
+            name,
+            "",
+            best[i],
+            (best[i] / best[0] - 1.0) * 100.0
+        );
+    }
+}
+
+/// Prints 20 s without and with an application tier, and with a near
+/// cache in front, alternating three times.
+fn app(dir: &Path, path: &Path) {
     println!("\n20 s, without and with an application tier (alternating runs)");
     println!("{:>34} {:>10} {:>12}", "tier", "hit ratio", "M req/s");
     let app = [
@@ -141,33 +205,46 @@ fn main() {
         "app.cache_pool=8",
         "app.db_pool=8",
     ];
-    let near_path = dir.path().join("near.toml");
+    let near_path = dir.join("near.toml");
     std::fs::write(&near_path, format!("{SCENARIO}{NEAR_TIER}")).unwrap();
     for _ in 0..3 {
         for (name, sets) in [("clients to the cache", &[][..]), ("[app]", &app[..])] {
-            run_for_20s(&path, name, sets);
+            run_for_20s(path, name, sets);
         }
         run_for_20s(&near_path, "[app] + a local tier", &app);
     }
 }
 
-/// Prints the floor: 2 million requests of the bench's workload drawn
-/// alone; drawn and routed; drawn, routed and looked up in four LRUs of the
-/// nodes' capacity (inserted on a miss). Each line is M requests per wall
-/// second.
-fn floor(path: &Path) {
-    let set = Override::parse("duration=20s").unwrap();
-    let plan = scenario::load(path, &[set], None).unwrap();
+/// Prints the floor of the run at `path` with `sets` overrides: 2 million
+/// requests of its workload (a mixture of its request classes, when it has
+/// them) drawn alone; drawn and routed; drawn, routed and looked up in
+/// four LRUs of the nodes' capacity (inserted on a miss). Each line is M
+/// requests per wall second.
+fn floor(path: &Path, name: &str, sets: &[&str]) {
+    let mut overrides = vec![Override::parse("duration=20s").unwrap()];
+    overrides.extend(sets.iter().map(|o| Override::parse(o).unwrap()));
+    let plan = scenario::load(path, &overrides, None).unwrap();
     let c = &plan.runs[0].cluster;
-    let KeySource::Synthetic(workload) = &c.workload.keys else {
-        panic!("the bench's workload is synthetic");
+    let draw = || match &c.workload.keys {
+        KeySource::Synthetic(workload) => {
+            Mixture::new(vec![(workload.stream(Seed(c.seed)), 1.0)], Seed(1).rng())
+        }
+        KeySource::Classes(classes) => Mixture::new(
+            classes
+                .iter()
+                .enumerate()
+                .map(|(i, class)| (class.workload.stream(Seed(c.seed + i as u64)), class.share))
+                .collect(),
+            Seed(1).rng(),
+        ),
+        KeySource::Trace(_) => panic!("the bench's workload is synthetic"),
     };
     let members: Vec<_> = (0..c.nodes.count).collect();
     let router = routing::build(&c.routing, &members);
     const REQUESTS: u64 = 2_000_000;
-    println!("floor, {REQUESTS} requests, no engine:");
+    println!("floor of {name}, {REQUESTS} requests, no engine:");
     for stage in ["draw", "draw + route", "draw + route + LRU"] {
-        let mut stream = workload.stream(Seed(c.seed));
+        let mut stream = draw();
         let mut nodes: Vec<_> = (0..c.nodes.count)
             .map(|i| c.nodes.policy.build(c.nodes.capacity, Seed(u64::from(i))))
             .collect();
@@ -175,7 +252,7 @@ fn floor(path: &Path) {
         let (mut owners, mut hits) = (0u64, 0u64);
         let start = Instant::now();
         for _ in 0..REQUESTS {
-            let request = stream.next_request();
+            let (_, request) = stream.next_request();
             if stage == "draw" {
                 owners += request.key & 1;
                 continue;
@@ -202,6 +279,9 @@ fn floor(path: &Path) {
     println!();
 }
 
+/// Three request classes sharing the stationary law's 10^6 keys.
+const THREE_CLASSES: &str = r#"workload.classes=[{name="a",share=0.5,keys=500000},{name="b",share=0.3,keys=400000},{name="c",share=0.2,keys=100000}]"#;
+
 /// One near cache per application server in front of the nodes.
 const NEAR_TIER: &str = r#"
     [[tiers]]
@@ -210,8 +290,9 @@ const NEAR_TIER: &str = r#"
 "#;
 
 /// Runs the scenario at `path` for 20 s with `sets` overrides and prints
-/// its line: `name`, hit ratio, M simulated requests per wall second.
-fn run_for_20s(path: &Path, name: &str, sets: &[&str]) {
+/// its line: `name`, hit ratio, M simulated requests per wall second (which
+/// it returns).
+fn run_for_20s(path: &Path, name: &str, sets: &[&str]) -> f64 {
     let mut overrides = vec![Override::parse("duration=20s").unwrap()];
     overrides.extend(sets.iter().map(|o| Override::parse(o).unwrap()));
     let plan = scenario::load(path, &overrides, None).unwrap();
@@ -222,4 +303,5 @@ fn run_for_20s(path: &Path, name: &str, sets: &[&str]) {
         out.summary.hit_ratio.unwrap_or(f64::NAN),
         out.summary.requests_per_wall_s / 1e6,
     );
+    out.summary.requests_per_wall_s / 1e6
 }
