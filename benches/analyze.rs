@@ -1,7 +1,8 @@
 //! `cachelab analyze` speed and memory per object: the pass over a
 //! 10-million-request Zipf(1.0) oracleGeneral trace of 10^6 keys (the
 //! replay bench's file), one thread, reading included; then the whole
-//! analysis (the pass, the Zipf fit and the fitted workload's check).
+//! analysis (the pass, the Zipf fit and the fitted workload's check); then
+//! the fit check alone and its stream's draws alone.
 //!
 //! `cargo bench --bench analyze`. The trace is generated once into
 //! `target/bench-data/`.
@@ -97,5 +98,22 @@ fn main() {
         a.fit_check
             .as_ref()
             .map_or(f64::NAN, |c| c.mean_abs_difference)
+    );
+    // The fit check alone, and the fitted stream's draws alone: what the
+    // check's LRU stack costs is the difference.
+    let fitted = a.workload.as_ref().unwrap();
+    let started = Instant::now();
+    analyze::fit::check(&report.pass, fitted, &Options::default()).unwrap();
+    let check = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let mut stream = fitted.workload().unwrap().stream(Seed(1));
+    let (mut batch, mut drawn, mut checksum) = (Vec::with_capacity(8192), 0u64, 0u64);
+    while stream.next_batch(&mut batch, 8192).unwrap() > 0 {
+        drawn += batch.len() as u64;
+        checksum = batch.drain(..).fold(checksum, |c, r| c ^ r.key);
+    }
+    println!(
+        "fit check: {check:.2} s, of which drawing its {drawn} requests {:.2} s (checksum {checksum})",
+        started.elapsed().as_secs_f64()
     );
 }

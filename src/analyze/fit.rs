@@ -19,13 +19,13 @@
 use serde::Serialize;
 
 use super::classes::FittedClasses;
+use super::curve::LruCurve;
 use super::pass::Pass;
 use super::summary::Time;
 use super::zipf::ZipfFit;
-use super::{AnalyzeError, Options, pass_over};
+use super::{AnalyzeError, Options};
 use crate::replay::log_spaced;
 use crate::request::{Op, RequestStream};
-use crate::trace::record::PlainRecords;
 use crate::workload::{SizeLaw, Workload};
 
 /// The fitted workload, as a scenario's `[workload]` (and `[clients]`
@@ -180,22 +180,23 @@ impl FittedWorkload {
     }
 }
 
-/// Replays the fitted workload through a pass and compares the curves.
+/// Replays the fitted workload through an LRU stack (the curve is all the
+/// check needs of it) and compares the curves.
 pub fn check(
     trace: &Pass,
     workload: &FittedWorkload,
     options: &Options,
 ) -> Result<FitCheck, AnalyzeError> {
     let seed = options.seed.derive("analyze-fit");
-    let stream: Box<dyn RequestStream> = match &workload.classes {
+    let mut stream: Box<dyn RequestStream> = match &workload.classes {
         None => Box::new(workload.workload()?.stream(seed)),
         Some(classes) => Box::new(classes.stream(workload.requests, seed)?),
     };
-    let fitted = pass_over(&mut PlainRecords::new(stream))?;
+    let fitted = LruCurve::of(stream.as_mut())?;
     let high = trace.object_bytes.max(1);
     let sizes = log_spaced((high / 1000).max(1), high, options.mrc_points);
     let trace_miss_ratio: Vec<f64> = sizes.iter().map(|&s| trace.lru_miss_ratio(s)).collect();
-    let fitted_miss_ratio: Vec<f64> = sizes.iter().map(|&s| fitted.lru_miss_ratio(s)).collect();
+    let fitted_miss_ratio: Vec<f64> = sizes.iter().map(|&s| fitted.miss_ratio(s)).collect();
     let gaps: Vec<f64> = trace_miss_ratio
         .iter()
         .zip(&fitted_miss_ratio)

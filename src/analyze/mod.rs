@@ -11,6 +11,7 @@
 //! ([`pass`] says how much) and constant in the number of requests.
 
 pub mod classes;
+mod curve;
 pub mod fit;
 pub mod hist;
 pub mod output;
@@ -20,6 +21,7 @@ mod summary;
 mod table;
 pub mod zipf;
 
+pub use curve::LruCurve;
 pub use fit::{FitCheck, FittedWorkload};
 pub use pass::Pass;
 pub use summary::Analysis;

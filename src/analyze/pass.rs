@@ -7,9 +7,8 @@
 
 use rustc_hash::FxHashMap;
 
+use super::curve::{LruCurve, POSITION_AHEAD, SLOT_AHEAD};
 use super::hist::LogHistogram;
-use super::stack::Stack;
-use super::table::ObjectTable;
 use crate::trace::{Record, TraceOp};
 
 /// Most distinct values a mix table (TTLs, tenants) keeps; the rest are
@@ -96,8 +95,7 @@ impl RateSeries {
 
 /// What the pass has counted.
 pub struct Pass {
-    objects: ObjectTable,
-    stack: Stack,
+    lru: LruCurve,
     /// Requests.
     pub requests: u64,
     /// Bytes requested.
@@ -117,9 +115,6 @@ pub struct Pass {
     /// Reuse distances: distinct other objects requested since the last
     /// request for the same key (re-requests only).
     pub reuse_distance: LogHistogram,
-    /// LRU stack distances in bytes: the smallest cache (in bytes) that
-    /// hits the request (re-requests only).
-    pub stack_bytes: LogHistogram,
     /// Seconds since the last request for the same key (re-requests only).
     pub reuse_time: LogHistogram,
     /// Requests by the trace's own operation code (codes above 15 as 15).
@@ -146,8 +141,7 @@ impl Pass {
     /// Nothing counted yet.
     pub fn new() -> Self {
         Pass {
-            objects: ObjectTable::new(),
-            stack: Stack::new(1024),
+            lru: LruCurve::new(),
             requests: 0,
             request_bytes: 0,
             object_bytes: 0,
@@ -157,7 +151,6 @@ impl Pass {
             sizes_by_object: LogHistogram::default(),
             ln_size: (0.0, 0.0),
             reuse_distance: LogHistogram::default(),
-            stack_bytes: LogHistogram::default(),
             reuse_time: LogHistogram::default(),
             ops: [0; 16],
             ttls: Mix::default(),
@@ -173,23 +166,17 @@ impl Pass {
 
     /// Distinct objects so far.
     pub fn objects(&self) -> u64 {
-        self.objects.len() as u64
+        self.lru.objects()
     }
 
     /// Counts a batch of records, asking the CPU to load each key's slot
     /// 16 records ahead and its stack position 8 ahead.
     pub fn add_all(&mut self, records: &[Record]) {
-        const SLOT_AHEAD: usize = 16;
-        const POSITION_AHEAD: usize = 8;
         for (i, record) in records.iter().enumerate() {
-            if let Some(ahead) = records.get(i + SLOT_AHEAD) {
-                self.objects.prefetch(ahead.request.key);
-            }
-            if let Some(ahead) = records.get(i + POSITION_AHEAD)
-                && let Some(object) = self.objects.get(ahead.request.key)
-            {
-                self.stack.prefetch(object.position);
-            }
+            self.lru.prefetch(
+                records.get(i + SLOT_AHEAD).map(|r| r.request.key),
+                records.get(i + POSITION_AHEAD).map(|r| r.request.key),
+            );
             self.add(record);
         }
     }
@@ -197,12 +184,6 @@ impl Pass {
     /// Counts one record.
     #[inline]
     pub fn add(&mut self, record: &Record) {
-        if self.stack.is_full() {
-            let renumber = self.stack.compact();
-            for object in self.objects.objects_mut() {
-                object.position = renumber[object.position as usize];
-            }
-        }
         let req = &record.request;
         let size = req.size.max(1);
         let first_ns = *self.first_ns.get_or_insert(req.time_ns);
@@ -217,37 +198,30 @@ impl Pass {
         self.ttls.add(record.ttl_s);
         self.tenants.add(record.tenant);
         self.rate.add(seconds);
-        let (object, new) = self.objects.entry(req.key);
-        if new {
-            *object = super::table::Object {
-                count: 1,
-                size,
-                position: self.stack.push(size),
-                last_s: now_s,
-            };
-            self.object_bytes += u64::from(size);
-            self.sizes_by_object.add(u64::from(size), 1);
-            let ln = f64::from(size).ln();
-            self.ln_size.0 += ln;
-            self.ln_size.1 += ln * ln;
-        } else {
-            let (bytes, objects) = self.stack.take(object.position);
-            self.reuse_distance.add(objects, 1);
-            self.stack_bytes.add(bytes + u64::from(size), 1);
-            self.reuse_time
-                .add(u64::from(now_s - object.last_s.min(now_s)), 1);
-            object.position = self.stack.push(size);
-            object.count = object.count.saturating_add(1);
-            object.last_s = now_s;
-            if size != object.size {
-                self.size_changes += 1;
+        let (object, reuse) = self.lru.access(req.key, size);
+        match reuse {
+            None => {
+                self.object_bytes += u64::from(size);
+                self.sizes_by_object.add(u64::from(size), 1);
+                let ln = f64::from(size).ln();
+                self.ln_size.0 += ln;
+                self.ln_size.1 += ln * ln;
+            }
+            Some(objects) => {
+                self.reuse_distance.add(objects, 1);
+                self.reuse_time
+                    .add(u64::from(now_s - object.last_s.min(now_s)), 1);
+                if size != object.size {
+                    self.size_changes += 1;
+                }
             }
         }
+        object.last_s = now_s;
     }
 
     /// Every object's request count, largest first.
     pub fn counts(&self) -> Vec<u32> {
-        let mut counts: Vec<u32> = self.objects.objects().map(|o| o.count).collect();
+        let mut counts: Vec<u32> = self.lru.each_object().map(|o| o.count).collect();
         counts.sort_unstable_by(|a, b| b.cmp(a));
         counts
     }
@@ -263,19 +237,13 @@ impl Pass {
     /// The LRU miss ratio (by requests) of a cache of `bytes`, from the
     /// stack distances (linear inside a histogram bin).
     pub fn lru_miss_ratio(&self, bytes: u64) -> f64 {
-        if self.requests == 0 {
-            return 0.0;
-        }
-        1.0 - self.stack_bytes.count_at_most(bytes as f64) / self.requests as f64
+        self.lru.miss_ratio(bytes)
     }
 
-    /// Heap bytes held per distinct object now: table slots (24 bytes
-    /// each, 1⅓ to 2⅔ per object) and stack positions.
+    /// Heap bytes held per distinct object now (see
+    /// [`LruCurve::bytes_per_object`]).
     pub fn bytes_per_object(&self) -> f64 {
-        let objects = self.objects.len().max(1) as f64;
-        let table = self.objects.heap_bytes() as f64;
-        let stack = self.stack.positions() as f64 * Stack::bytes_per_position();
-        (table + stack) / objects
+        self.lru.bytes_per_object()
     }
 }
 
@@ -308,12 +276,12 @@ mod tests {
         assert_eq!(pass.reuse_distance.count_at_most(1.0), 1.0);
         assert_eq!(pass.reuse_distance.count_at_most(2.0), 3.0);
         assert_eq!(
-            pass.stack_bytes.count_at_most(30.0),
+            pass.lru.stack_bytes.count_at_most(30.0),
             1.0,
             "1 after 2: 20+10"
         );
-        assert_eq!(pass.stack_bytes.count_at_most(59.0), 1.0);
-        assert_eq!(pass.stack_bytes.count_at_most(60.0), 3.0);
+        assert_eq!(pass.lru.stack_bytes.count_at_most(59.0), 1.0);
+        assert_eq!(pass.lru.stack_bytes.count_at_most(60.0), 3.0);
         assert_eq!(pass.reuse_time.count_at_most(2.0), 1.0);
         assert_eq!(pass.reuse_time.count_at_most(3.0), 3.0);
         assert_eq!(pass.rate.counts, [1; 6]);

@@ -125,12 +125,12 @@ impl ObjectTable {
             .map(|s| &s.object)
     }
 
-    /// Every object, mutably.
-    pub fn objects_mut(&mut self) -> impl Iterator<Item = &mut Object> {
-        self.slots
-            .iter_mut()
-            .filter(|s| s.object.count > 0)
-            .map(|s| &mut s.object)
+    /// Moves every object's stack position to `renumber[position]` (what
+    /// [`super::stack::Stack::compact`] returns).
+    pub fn renumber(&mut self, renumber: &[u32]) {
+        for slot in self.slots.iter_mut().filter(|s| s.object.count > 0) {
+            slot.object.position = renumber[slot.object.position as usize];
+        }
     }
 }
 
