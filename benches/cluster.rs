@@ -157,12 +157,14 @@ fn moving(path: &Path) {
     }
 }
 
-/// Prints 20 s of the stationary law, one class and three classes,
-/// alternating three times, then each one's best run against the
+/// Prints 20 s of the stationary law, one class, three classes, a diurnal
+/// rate and a spike, alternating three times, then each one's best run against the
 /// stationary law's best (this machine's speed wanders run to run by more
 /// than the difference sought; the best run is the one least disturbed).
 fn classes(path: &Path) {
-    println!("\n20 s, one stationary law against request classes (alternating runs)");
+    println!(
+        "\n20 s, one stationary law at a constant rate against request classes and rates that vary (alternating runs)"
+    );
     println!("{:>34} {:>10} {:>12}", "workload", "hit ratio", "M req/s");
     let workloads = [
         ("stationary zipf", &[][..]),
@@ -171,8 +173,16 @@ fn classes(path: &Path) {
             &[r#"workload.classes=[{name="all",share=1.0}]"#][..],
         ),
         ("three classes, 10^6 keys in all", &[THREE_CLASSES][..]),
+        (
+            "diurnal rate, mean 10^5/s, ±40 %",
+            &[r#"clients.rate={diurnal={mean=100000,amplitude=0.4,period="20s",phase="0s"}}"#][..],
+        ),
+        (
+            "a 3x spike, 8-12 s, 1 s ramps",
+            &[r#"clients.spikes=[{at="8s",length="4s",multiplier=3.0,ramp="1s"}]"#][..],
+        ),
     ];
-    let mut best = [0.0f64; 3];
+    let mut best = [0.0f64; 5];
     for _ in 0..3 {
         for (i, (name, sets)) in workloads.iter().enumerate() {
             best[i] = best[i].max(run_for_20s(path, name, sets));
