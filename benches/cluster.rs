@@ -120,7 +120,10 @@ fn run_lengths(path: &Path) {
 /// Prints 20 s of each moving law against the stationary one.
 fn moving(path: &Path) {
     println!("\n20 s, stationary against moving popularity");
-    println!("{:>34} {:>10} {:>12}", "workload", "hit ratio", "M req/s");
+    println!(
+        "{:>34} {:>10} {:>12} {:>12}",
+        "workload", "hit ratio", "M req/s", "M events/s"
+    );
     for (name, sets) in [
         ("stationary zipf", &[][..]),
         (
@@ -165,7 +168,10 @@ fn classes(path: &Path) {
     println!(
         "\n20 s, one stationary law at a constant rate against request classes and rates that vary (alternating runs)"
     );
-    println!("{:>34} {:>10} {:>12}", "workload", "hit ratio", "M req/s");
+    println!(
+        "{:>34} {:>10} {:>12} {:>12}",
+        "workload", "hit ratio", "M req/s", "M events/s"
+    );
     let workloads = [
         ("stationary zipf", &[][..]),
         (
@@ -204,7 +210,10 @@ fn classes(path: &Path) {
 /// cache in front, alternating three times.
 fn app(dir: &Path, path: &Path) {
     println!("\n20 s, without and with an application tier (alternating runs)");
-    println!("{:>34} {:>10} {:>12}", "tier", "hit ratio", "M req/s");
+    println!(
+        "{:>34} {:>10} {:>12} {:>12}",
+        "tier", "hit ratio", "M req/s", "M events/s"
+    );
     let app = [
         "app.servers=8",
         "app.processes=4",
@@ -301,17 +310,19 @@ const NEAR_TIER: &str = r#"
 
 /// Runs the scenario at `path` for 20 s with `sets` overrides and prints
 /// its line: `name`, hit ratio, M simulated requests per wall second (which
-/// it returns).
+/// it returns) and M events per wall second (a workload with more misses
+/// has more events per request).
 fn run_for_20s(path: &Path, name: &str, sets: &[&str]) -> f64 {
     let mut overrides = vec![Override::parse("duration=20s").unwrap()];
     overrides.extend(sets.iter().map(|o| Override::parse(o).unwrap()));
     let plan = scenario::load(path, &overrides, None).unwrap();
     let out = simulate(&plan.runs[0].cluster, &mut |_| {}).unwrap();
     println!(
-        "{:>34} {:>10.4} {:>12.3}",
+        "{:>34} {:>10.4} {:>12.3} {:>12.2}",
         name,
         out.summary.hit_ratio.unwrap_or(f64::NAN),
         out.summary.requests_per_wall_s / 1e6,
+        out.summary.events_per_wall_s / 1e6,
     );
     out.summary.requests_per_wall_s / 1e6
 }
