@@ -24,6 +24,16 @@ pub enum Needs {
     Hits,
     /// A latency of misses: no data without a miss completed in the window.
     Misses,
+    /// A count of the retry machinery: no data for a run without `[retry]`
+    /// or `database.timeout` (it has no `retries` section).
+    Retries,
+    /// A ratio over the clients' database reads: no data without the
+    /// retry machinery or without a read.
+    Reads,
+    /// The time degraded after a trigger: no data without the retry
+    /// machinery, without a trigger (spikes or scheduled failures), or
+    /// without a measured interval before it.
+    Trigger,
 }
 
 impl Needs {
@@ -36,6 +46,12 @@ impl Needs {
             Needs::Requests => summary.latency_all.count > 0,
             Needs::Hits => summary.latency_hits.count > 0,
             Needs::Misses => summary.latency_misses.count > 0,
+            Needs::Retries => summary.retries.is_some(),
+            Needs::Reads => summary.retries.as_ref().is_some_and(|r| r.reads > 0),
+            Needs::Trigger => summary
+                .retries
+                .as_ref()
+                .is_some_and(|r| r.degraded_s.is_some()),
         }
     }
 }
@@ -107,6 +123,9 @@ pub fn markdown() -> String {
             Needs::Requests => "no request completed",
             Needs::Hits => "no hit completed",
             Needs::Misses => "no miss completed",
+            Needs::Retries => "no `[retry]` nor `database.timeout`",
+            Needs::Reads => "as above, or no database read",
+            Needs::Trigger => "as above, or no trigger, or no measured interval before it",
         };
         let unit = if c.unit.is_empty() { "—" } else { c.unit };
         out.push_str(&format!(
@@ -168,6 +187,20 @@ macro_rules! mean_latency {
             description: $description,
             needs: class_needs!($class),
             value: |s| s.$class.mean_ns,
+        }
+    };
+}
+
+/// A count of the `retries` section: no data without it.
+macro_rules! retry_count {
+    ($name:literal, $label:literal, $description:literal, $field:ident) => {
+        Column {
+            name: $name,
+            label: $label,
+            unit: "",
+            description: $description,
+            needs: Needs::Retries,
+            value: |s| s.retries.as_ref().map(|r| r.$field as f64),
         }
     };
 }
@@ -426,6 +459,52 @@ pub const COLUMNS: &[Column] = &[
         latency_misses,
         max_ns
     ),
+    retry_count!(
+        "retries",
+        "retries",
+        "Database reads the clients sent again after an attempt failed (timed out or refused).",
+        retries
+    ),
+    Column {
+        name: "attempts_per_read",
+        label: "attempts per read",
+        unit: "",
+        description: "Attempts sent to the database per client read: the load retries multiply the reads by.",
+        needs: Needs::Reads,
+        value: |s| s.retries.as_ref().and_then(|r| r.attempts_per_read),
+    },
+    retry_count!(
+        "db_timeouts",
+        "database time-outs",
+        "Attempts abandoned at `database.timeout`.",
+        db_timeouts
+    ),
+    retry_count!(
+        "budget_denied",
+        "retries the budget denied",
+        "Retries the retry budget refused.",
+        budget_denied
+    ),
+    retry_count!(
+        "fast_failed",
+        "fast-failed attempts",
+        "Attempts the open circuit breaker failed at once.",
+        fast_failed
+    ),
+    retry_count!(
+        "breaker_opened",
+        "breaker openings",
+        "Times the circuit breaker opened.",
+        breaker_opened
+    ),
+    Column {
+        name: "degraded_s",
+        label: "time degraded after the trigger",
+        unit: "s",
+        description: "Seconds the goodput stayed below its threshold after the trigger ended (the run's end if it never recovered).",
+        needs: Needs::Trigger,
+        value: |s| s.retries.as_ref().and_then(|r| r.degraded_s),
+    },
 ];
 
 #[cfg(test)]
@@ -434,7 +513,7 @@ mod tests {
     use serde_json::{Map, Value};
 
     /// Fields of a summary that are not metric columns, and why.
-    const NOT_COLUMNS: [(&str, &str); 8] = [
+    const NOT_COLUMNS: [(&str, &str); 13] = [
         (
             "scenario",
             "an identity column of every record, not a metric",
@@ -449,12 +528,36 @@ mod tests {
         ("latency_misses_count", "as latency_hits_count"),
         ("consistency", "its own section of summary.json"),
         ("failures", "a list of events in summary.json"),
+        (
+            "reads",
+            "of the retries section: requests' reads, `attempts_per_read`'s base",
+        ),
+        (
+            "attempts",
+            "of the retries section: `attempts_per_read` × reads",
+        ),
+        (
+            "trigger_end_s",
+            "of the retries section: a time, `degraded_s`'s origin",
+        ),
+        (
+            "baseline_goodput_rps",
+            "of the retries section: `degraded_s`'s threshold",
+        ),
+        (
+            "recovered",
+            "of the retries section: a yes or no, shown by `degraded_s`",
+        ),
     ];
 
     /// A summary whose every number is distinct: the n-th numeric field
     /// (in serialisation order) holds n.
     fn numbered() -> (Summary, Map<String, Value>) {
-        let mut json = serde_json::to_value(Summary::default()).unwrap();
+        let mut json = serde_json::to_value(Summary {
+            retries: Some(super::super::RetrySummary::default()),
+            ..Summary::default()
+        })
+        .unwrap();
         let mut n = 0u64;
         let mut number = |v: &mut Value| {
             if v.is_number() || v.is_null() {
@@ -467,6 +570,11 @@ mod tests {
                 Value::Object(fields) if name.starts_with("latency_") => {
                     fields.values_mut().for_each(&mut number);
                 }
+                // `recovered` is a yes or no, not a number.
+                Value::Object(fields) if name == "retries" => fields
+                    .iter_mut()
+                    .filter(|(field, _)| *field != "recovered")
+                    .for_each(|(_, v)| number(v)),
                 other => number(other),
             }
         }
@@ -477,6 +585,12 @@ mod tests {
                 Value::Object(fields) if name.starts_with("latency_") => {
                     for (field, v) in fields {
                         flat.insert(format!("{name}_{field}"), v.clone());
+                    }
+                }
+                // The retries section's columns are named by its fields alone.
+                Value::Object(fields) if name == "retries" => {
+                    for (field, v) in fields {
+                        flat.insert(field.clone(), v.clone());
                     }
                 }
                 _ => {

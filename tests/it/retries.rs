@@ -208,6 +208,87 @@ fn with_a_breaker_instead_of_a_budget_the_metastable_scenario_recovers() {
 }
 
 #[test]
+fn summary_csv_and_the_sweep_summary_carry_the_retry_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = common::cachelab(&[
+        "run",
+        "scenarios/metastable.toml",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let table = |path: &std::path::Path| -> Vec<std::collections::HashMap<String, String>> {
+        csv::Reader::from_path(path)
+            .unwrap()
+            .deserialize()
+            .map(Result::unwrap)
+            .collect()
+    };
+    // Each run's summary.csv holds its summary.json's retry figures.
+    for cell in ["retry.budget=false", "retry.budget=true"] {
+        let json: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out.join(cell).join("summary.json")).unwrap(),
+        )
+        .unwrap();
+        let r = &json["retries"];
+        let row = &table(&out.join(cell).join("summary.csv"))[0];
+        for field in [
+            "retries",
+            "attempts_per_read",
+            "db_timeouts",
+            "budget_denied",
+            "fast_failed",
+            "breaker_opened",
+            "degraded_s",
+        ] {
+            assert_eq!(
+                row[field].parse::<f64>().unwrap(),
+                r[field].as_f64().unwrap(),
+                "{cell} {field}"
+            );
+        }
+    }
+    // The sweep's table answers the scenario's question: without a budget
+    // degraded to the end (60 s after the spike), with one not at all.
+    let cells = table(&out.join("sweep-summary.csv"));
+    let degraded: Vec<(&str, f64)> = cells
+        .iter()
+        .map(|c| {
+            (
+                c["retry.budget"].as_str(),
+                c["degraded_s_mean"].parse().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(degraded, [("false", 60.0), ("true", 0.0)]);
+    let denied: f64 = cells[1]["budget_denied_mean"].parse().unwrap();
+    assert!(denied > 0.0, "the budget refused retries: {denied}");
+    // A run without the retry machinery leaves the fields empty.
+    let plain = dir.path().join("plain");
+    let run = common::cachelab(&[
+        "run",
+        "scenarios/smoke.toml",
+        "--out",
+        plain.to_str().unwrap(),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let row = &table(&plain.join("summary.csv"))[0];
+    assert_eq!(
+        (row["retries"].as_str(), row["degraded_s"].as_str()),
+        ("", "")
+    );
+}
+
+#[test]
 fn bad_retry_settings_are_refused_naming_the_field_value_and_range() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.toml");
