@@ -440,6 +440,12 @@ fn terminal_summary(scenario: &Scenario, s: &Summary) -> String {
             scans.failed,
         ));
     }
+    if let Some(b) = &s.node_breakers {
+        text.push_str(&format!(
+            "  node breakers: opened {} times; {} gets read the database instead of a node they shut off\n",
+            b.opened, b.skipped,
+        ));
+    }
     for f in &s.failures {
         text.push_str(&format!(
             "  at {:.1}s {}{}: database {:.0} queries/s before, at most {:.0} after, raised {:.1}s; hit ratio {:.3} before, at least {:.3} after, back to 90% {}{}\n",

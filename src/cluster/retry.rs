@@ -179,6 +179,43 @@ impl Breaker {
     }
 }
 
+/// One breaker per main-pool node (`cache.breaker`), grown as nodes join,
+/// and the gets an open one turned away.
+#[derive(Clone, Debug)]
+pub struct NodeBreakers {
+    config: BreakerConfig,
+    by_node: Vec<Breaker>,
+    /// Gets issued after the warm-up sent to the database because their
+    /// node's breaker was open.
+    pub skipped: u64,
+}
+
+impl NodeBreakers {
+    /// Closed breakers (made as nodes are first asked about).
+    pub fn new(config: BreakerConfig) -> NodeBreakers {
+        NodeBreakers {
+            config,
+            by_node: Vec::new(),
+            skipped: 0,
+        }
+    }
+
+    /// The breaker of `node`.
+    pub fn of(&mut self, node: u32) -> &mut Breaker {
+        let i = node as usize;
+        if i >= self.by_node.len() {
+            let config = self.config;
+            self.by_node.resize_with(i + 1, || Breaker::new(config));
+        }
+        &mut self.by_node[i]
+    }
+
+    /// Times any of them opened.
+    pub fn opened(&self) -> u64 {
+        self.by_node.iter().map(|b| b.opened).sum()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -150,6 +150,7 @@ pub fn simulate_audited(
         }
         summary.retries = Some(retries);
     }
+    summary.node_breakers = sim.node_breaker_summary();
     summary.scans = sim.scan_summary();
     summary.app = sim.app_summary();
     summary.tiers = sim.tier_summaries(&summary);

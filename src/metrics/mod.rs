@@ -22,5 +22,5 @@ pub use classes::{ClassIntervalRow, ClassRow, ClassSummary};
 pub use consistency::ConsistencySummary;
 pub use impact::{FailureEvent, FailureImpact, Happening, failure_impacts};
 pub use recorder::{Class, Recorder};
-pub use retries::RetrySummary;
+pub use retries::{NodeBreakerSummary, RetrySummary};
 pub use summary::{IntervalRow, LatencyRow, LatencySummary, NodeRow, Summary};

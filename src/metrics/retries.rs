@@ -34,6 +34,17 @@ pub struct RetryCounts {
     pub fast_failed: u64,
 }
 
+/// The `node_breakers` section of `summary.json` (only with
+/// `cache.breaker`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NodeBreakerSummary {
+    /// Times a node's breaker opened, over all nodes and the whole run.
+    pub opened: u64,
+    /// Gets issued after the warm-up that an open breaker sent to the
+    /// database instead of their node.
+    pub skipped: u64,
+}
+
 /// The `retries` section of `summary.json` (only for runs with `[retry]`
 /// or `database.timeout`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -92,6 +92,10 @@ pub struct Summary {
     /// or `database.timeout` (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retries: Option<super::RetrySummary>,
+    /// The clients' breakers in front of the nodes: only for runs with
+    /// `cache.breaker` (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_breakers: Option<super::NodeBreakerSummary>,
     /// What the scans did per scan (keys, nodes, database reads, whole-scan
     /// hits): only for workloads with scans (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]

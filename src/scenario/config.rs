@@ -145,6 +145,9 @@ pub struct CacheConfig {
     pub gutter_nodes: u32,
     /// Entry lifetime in the gutter pool.
     pub gutter_ttl: Time,
+    /// A breaker per main-pool node, opened by time-outs of gets (none:
+    /// clients always ask the node their routing gives).
+    pub breaker: Option<BreakerConfig>,
 }
 
 /// The cache nodes of the main pool.

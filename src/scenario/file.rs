@@ -527,6 +527,15 @@ pub struct CacheSection {
     pub gutter_nodes: u32,
     /// Gutter: time to live of gutter entries.
     pub gutter_ttl: Duration,
+    /// A circuit breaker per node in each client: open, the client reads
+    /// the database instead of asking the node.
+    pub breaker: bool,
+    /// Node breaker: consecutive time-outs of gets that open it.
+    pub breaker_failures: u32,
+    /// Node breaker: how long it stays open before letting probes through.
+    pub breaker_cool_down: Duration,
+    /// Node breaker: gets let through at once while half-open.
+    pub breaker_probes: u32,
 }
 
 impl Default for CacheSection {
@@ -539,6 +548,10 @@ impl Default for CacheSection {
             detection_delay: Duration(3 * SECOND),
             gutter_nodes: 1,
             gutter_ttl: Duration(10 * SECOND),
+            breaker: false,
+            breaker_failures: 5,
+            breaker_cool_down: Duration(SECOND),
+            breaker_probes: 1,
         }
     }
 }

@@ -16,6 +16,7 @@ use super::file::{
 use super::rate::{self, Pace, Rate};
 use super::scheme::Scheme;
 use super::tiers::{NearTier, Route};
+use super::values::Duration;
 use super::workload;
 use crate::policy::PolicyChoice;
 use crate::trace::Trace;
@@ -353,6 +354,12 @@ impl Scenario {
                 "cache.ttl must be above zero (leave it out for no expiry)".into()
             })?;
         }
+        check_breaker(
+            "cache",
+            file.cache.breaker,
+            [file.cache.breaker_failures, file.cache.breaker_probes],
+            file.cache.breaker_cool_down,
+        )?;
 
         let k = &file.consistency;
         share("consistency.invalidation_loss", k.invalidation_loss)?;
@@ -625,6 +632,11 @@ fn typed(
                 0
             },
             gutter_ttl: cache.gutter_ttl.0,
+            breaker: (uses_cache && cache.breaker).then_some(BreakerConfig {
+                failures: cache.breaker_failures,
+                cool_down: cache.breaker_cool_down.0,
+                probes: cache.breaker_probes,
+            }),
         },
         nodes: NodesConfig {
             count: if uses_cache { n.count } else { 0 },
@@ -804,18 +816,31 @@ fn check_retry(d: &DatabaseSection, retry: Option<&RetrySection>) -> Result<(), 
             },
         )?;
     }
-    if r.breaker {
-        for (name, value) in [
-            ("retry.breaker_failures", r.breaker_failures),
-            ("retry.breaker_probes", r.breaker_probes),
-        ] {
-            check((1..=MAX_COUNT).contains(&value), || {
-                format!("{name} = {value}: from 1 to {MAX_COUNT}")
-            })?;
-        }
-        check(r.breaker_cool_down.0 > 0, || {
-            "retry.breaker_cool_down must be above zero".into()
+    check_breaker(
+        "retry",
+        r.breaker,
+        [r.breaker_failures, r.breaker_probes],
+        r.breaker_cool_down,
+    )
+}
+
+/// Checks a breaker's settings (`section.breaker_failures`, `_probes`,
+/// `_cool_down`) when it is on.
+fn check_breaker(
+    section: &str,
+    on: bool,
+    [failures, probes]: [u32; 2],
+    cool_down: Duration,
+) -> Result<(), String> {
+    if !on {
+        return Ok(());
+    }
+    for (name, value) in [("breaker_failures", failures), ("breaker_probes", probes)] {
+        check((1..=MAX_COUNT).contains(&value), || {
+            format!("{section}.{name} = {value}: from 1 to {MAX_COUNT}")
         })?;
     }
-    Ok(())
+    check(cool_down.0 > 0, || {
+        format!("{section}.breaker_cool_down must be above zero")
+    })
 }

@@ -304,3 +304,85 @@ fn every_kind_of_failure_is_validated_handled_and_reported() {
     let all: Vec<&str> = FailureAction::ALL.iter().map(|a| a.name()).collect();
     assert_eq!(reported, all);
 }
+
+/// Uniform gets over four nodes; node 0 crashes at 5 s and the clients'
+/// membership never learns it (detection after the run's end), so every
+/// get routed to it waits out the 100 ms time-out, unless a breaker in
+/// front of it turns it away.
+const UNDETECTED: &str = r#"
+    duration = "15s"
+    warmup = "0s"
+    [workload]
+    popularity = "uniform"
+    keys = 10000
+    [clients]
+    rate = 10000
+    timeout = "100ms"
+    [cache]
+    detection_delay = "60s"
+    [nodes]
+    count = 4
+    capacity = "64MiB"
+    [database]
+    connections = 256
+    service_time = "1ms"
+    [[failures]]
+    at = "5s"
+    action = "crash"
+    node = 0
+"#;
+
+#[test]
+fn a_node_breaker_turns_gets_away_from_a_dead_node_after_its_failures() {
+    let without = run(UNDETECTED, &[]);
+    let with = run(
+        UNDETECTED,
+        &[
+            "cache.breaker=true",
+            "cache.breaker_failures=5",
+            "cache.breaker_cool_down=1s",
+            "cache.breaker_probes=1",
+        ],
+    );
+    assert!(without.summary.node_breakers.is_none());
+    // Without a breaker, every get routed to node 0 from 5 s on times out:
+    // R0 per second over the 10 s (those of the last 100 ms end after the
+    // run and are not counted).
+    let timeouts_without = without.summary.timeouts as f64;
+    let r0 = timeouts_without / 9.9;
+    assert!((2000.0..3000.0).contains(&r0), "{r0}");
+    // With one, only the gets sent before the fifth time-out comes back
+    // (100 ms and five gets after the crash), and then one probe per cycle
+    // of cool-down and time-out (1.1 s) to the end: 8 or 9.
+    let b = with.summary.node_breakers.unwrap();
+    let timeouts_with = with.summary.timeouts as f64;
+    let predicted = r0 * 0.1 + 5.0 + 8.5;
+    assert!(
+        (timeouts_with - predicted).abs() < 60.0,
+        "{timeouts_with} against {predicted}"
+    );
+    // It opened once at the fifth time-out and again at each failed probe.
+    assert!((9..=11).contains(&b.opened), "{}", b.opened);
+    // Every get routed to node 0 either timed out or was turned away.
+    let routed = r0 * 10.0;
+    assert!(
+        (timeouts_with + b.skipped as f64 - routed).abs() < 100.0,
+        "{timeouts_with} + {} against {routed}",
+        b.skipped
+    );
+    // The slow gets are what the breaker saves: without it over a sixth
+    // of all gets wait 100 ms, with it far less than 1%.
+    let slow = |out: &RunOutput| out.summary.timeouts as f64 / out.summary.gets as f64;
+    assert!(
+        slow(&without) > 0.15 && slow(&with) < 0.01,
+        "{} {}",
+        slow(&without),
+        slow(&with)
+    );
+    assert!(
+        with.summary.latency_all.p99_ns.unwrap() < 50_000_000,
+        "{:?}",
+        with.summary.latency_all.p99_ns
+    );
+    assert!(without.summary.latency_all.p99_ns.unwrap() > 100_000_000);
+}

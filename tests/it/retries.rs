@@ -312,6 +312,14 @@ fn bad_retry_settings_are_refused_naming_the_field_value_and_range() {
         ),
         ("[retry]\njitter = \"some\"", "jitter"),
         (
+            "[cache]\nbreaker = true\nbreaker_failures = 0",
+            "cache.breaker_failures = 0: from 1",
+        ),
+        (
+            "[cache]\nbreaker = true\nbreaker_cool_down = \"0s\"",
+            "cache.breaker_cool_down must be above zero",
+        ),
+        (
             "[database]\ncontention = { sigma = 1, kappa = 0 }",
             "database.contention.sigma = 1: from 0 to below 1",
         ),

@@ -283,6 +283,11 @@ impl Sim<'_> {
     pub(super) fn shared_get(&mut self, now: Time, job: u32) {
         let j = self.jobs[job as usize];
         match self.cache_target(j.key) {
+            Target::Node(Pool::Main, id) if !self.breaker_allows(now, id, j.issued) => {
+                // The node's breaker is open: straight to the database, no fill.
+                self.recorder.outcome(j.class, now, false, j.size);
+                self.send_to_database(now, job, AtDb::Read { fill: None });
+            }
             Target::Node(pool, id) => {
                 self.send_to_node(now, job, pool, id, AtNode::Lookup(Read::FIRST));
             }
@@ -315,9 +320,44 @@ impl Sim<'_> {
         }
     }
 
+    /// Whether the clients' breaker in front of main-pool node `node` lets
+    /// a get issued at `issued` through at `now` (always, without
+    /// breakers); one it turns away is counted.
+    fn breaker_allows(&mut self, now: Time, node: u32, issued: Time) -> bool {
+        let Some(breakers) = &mut self.tier.breakers else {
+            return true;
+        };
+        let allowed = breakers.of(node).allow(now);
+        if !allowed && issued >= self.warmup_end {
+            breakers.skipped += 1;
+        }
+        allowed
+    }
+
+    /// A get `j` sent to a node was answered (`answered`) or timed out at
+    /// `now`: the node's breaker hears of it.
+    fn breaker_hears(&mut self, now: Time, j: &Job, answered: bool) {
+        let read = matches!(
+            j.phase,
+            Phase::Node(AtNode::Lookup(_) | AtNode::WarmRead { .. })
+        );
+        if let Some(breakers) = &mut self.tier.breakers
+            && read
+            && j.pool == Pool::Main
+        {
+            let breaker = breakers.of(j.node);
+            if answered {
+                breaker.success();
+            } else {
+                breaker.failure(now);
+            }
+        }
+    }
+
     /// A node's answer reaches its client.
     pub(super) fn client_reply(&mut self, now: Time, job: u32) {
         let j = self.jobs[job as usize];
+        self.breaker_hears(now, &j, true);
         match j.phase {
             // The primary's own acknowledgement: with synchronous copies the
             // writer is answered (failed, if a copy was lost) after the last.
@@ -389,6 +429,7 @@ impl Sim<'_> {
     pub(super) fn client_timeout(&mut self, now: Time, job: u32) {
         let j = self.jobs[job as usize];
         self.recorder.timeout(j.issued);
+        self.breaker_hears(now, &j, false);
         if let Phase::Node(AtNode::Scan { part }) = j.phase {
             self.scan_part_timed_out(now, job, part);
         } else if let Phase::Node(AtNode::Lookup(_) | AtNode::WarmRead { .. }) = j.phase {

@@ -428,6 +428,17 @@ impl<'a> Sim<'a> {
         self.app.as_ref().map(|a| a.summary(measured))
     }
 
+    /// The node breakers' section of the summary, when they are on.
+    pub fn node_breaker_summary(&self) -> Option<crate::metrics::NodeBreakerSummary> {
+        self.tier
+            .breakers
+            .as_ref()
+            .map(|b| crate::metrics::NodeBreakerSummary {
+                opened: b.opened(),
+                skipped: b.skipped,
+            })
+    }
+
     /// The scans' section of the summary, when the workload has scans.
     pub fn scan_summary(&self) -> Option<crate::metrics::scans::ScanSummary> {
         self.scans

@@ -47,6 +47,8 @@ pub(super) struct Tier<'a> {
     pub hold_off: Time,
     /// The next service ticket.
     pub next_ticket: u32,
+    /// The clients' breakers in front of the main pool's nodes, if on.
+    pub breakers: Option<crate::cluster::retry::NodeBreakers>,
 }
 
 impl<'a> Tier<'a> {
@@ -95,6 +97,10 @@ impl<'a> Tier<'a> {
             warm_up: c.replication.warm_up,
             hold_off: c.replication.hold_off,
             next_ticket: 0,
+            breakers: c
+                .cache
+                .breaker
+                .map(crate::cluster::retry::NodeBreakers::new),
         })
     }
 

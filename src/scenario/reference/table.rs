@@ -377,6 +377,19 @@ pub const SECTIONS: &[Section] = &[
                 "gutter_ttl",
                 "gutter: lifetime of gutter entries (Facebook keeps them short: no invalidations reach the gutter)",
             ),
+            field(
+                "breaker",
+                "a circuit breaker per node in the clients (as mcrouter's TKO or a client library's): closed, it opens after `breaker_failures` gets in a row time out on that node; open, the client reads the database instead (no fill) for `breaker_cool_down`; then half-open, it lets `breaker_probes` gets through: an answer closes it, a time-out opens it again. It acts before `detection_delay` has passed; writes, fills and scans do not consult it",
+            ),
+            field(
+                "breaker_failures",
+                "node breaker: consecutive time-outs that open it",
+            ),
+            field("breaker_cool_down", "node breaker: how long it stays open"),
+            field(
+                "breaker_probes",
+                "node breaker: gets let through while half-open",
+            ),
         ],
     },
     Section {
