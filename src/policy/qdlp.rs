@@ -23,8 +23,7 @@
 //!
 //! Deviations, and why (those of [`s3fifo`](super::s3fifo), for the same
 //! reasons):
-//! - The ghost is looked up at insert, not in the lookup that missed, and
-//!   keeps 32-bit fingerprints (see [`crate::policy::parts::ghost`]).
+//! - The ghost is looked up at insert, not in the lookup that missed.
 //! - An object that fits in the free space is always admitted, with no
 //!   eviction (the contract of [`Policy`]): into the main cache when it is a
 //!   ghost hit or larger than the FIFO, even if that takes the main cache

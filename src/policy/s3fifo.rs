@@ -25,13 +25,13 @@
 //! is full; the ghost entry is removed on a ghost hit; removing a key also
 //! forgets its ghost entry.
 //!
-//! The ghost keeps 32-bit fingerprints, not keys (see
-//! [`crate::policy::parts::ghost`]): about 20 bytes per ghost instead of a
-//! full node, at the price of a key never seen passing for a ghost with
-//! probability (number of ghosts) / 2^32. On libCacheSim's test trace two
-//! keys (24618679 and 39788900) share a fingerprint: against its table this
-//! costs 65,536 miss bytes at 512 MiB and one miss (69,816 against 69,815)
-//! and 69,632 bytes at 640 MiB; an exact-key model matches it at all sizes.
+//! The ghost keeps whole keys packed with their sizes (see
+//! [`crate::policy::parts::ghost`]): about 18 bytes per ghost instead of a
+//! full node. It kept 32-bit fingerprints once, and on libCacheSim's test
+//! trace two keys (24618679 and 39788900) shared one: 65,536 miss bytes
+//! more at 512 MiB and one miss (69,816 against 69,815) and 69,632 bytes
+//! more at 640 MiB. With whole keys it matches libCacheSim's table at all
+//! eight sizes.
 //!
 //! Deviations, and why:
 //! - The ghost is looked up when the object is inserted, not during the

@@ -12,12 +12,11 @@
 //! the first evictions sift it. The machinery is shared with `s3fifo`
 //! ([`S3Fifo::v0`]), and so are its deviations from libCacheSim.
 //!
-//! One of those deviations is measurable on libCacheSim's test trace: the
-//! ghost keeps 32-bit fingerprints, and two of the trace's keys (24618679
-//! and 39788900) share one, so at 512 MiB one object enters the main queue
-//! as a false ghost hit: one miss and 61,440 bytes more than libCacheSim's
-//! table, which an exact-key model of `S3FIFOv0.c` reproduces exactly at all
-//! eight sizes.
+//! None of them shows on libCacheSim's test trace: it matches its table at
+//! all eight sizes. (When the ghost kept 32-bit fingerprints, two of the
+//! trace's keys, 24618679 and 39788900, shared one, and at 512 MiB one
+//! object entered the main queue as a false ghost hit: one miss and 61,440
+//! bytes more.)
 
 use super::Policy;
 use super::registry::{BuildArgs, PolicySpec};

@@ -1,35 +1,36 @@
-//! A ghost FIFO: fingerprints of recently evicted keys, without the objects.
+//! A ghost FIFO: recently evicted keys, without the objects.
 //!
 //! Policies that learn from their own evictions (S3-FIFO's ghost queue, and
 //! the like) remember evicted keys in FIFO order, bounded by the sum of the
 //! sizes of the objects the keys stood for, the way libCacheSim bounds its
-//! ghost FIFOs. Only a 32-bit fingerprint and the size are kept, in a ring,
-//! with an index of ring positions (compared through the ring's
-//! fingerprints): about 14 bytes per ghost instead of a full list node and
+//! ghost FIFOs. The key and the size are kept, packed in 12 bytes, in a
+//! ring, with an index of ring positions (compared through the ring's
+//! keys): about 18 bytes per ghost instead of a full list node and
 //! key-index entry, which matters because a ghost often remembers nearly as
-//! many keys as the cache holds. Two keys with the same
-//! fingerprint are confused: with `n` ghosts, a key never seen passes for a
-//! ghost with probability about n / 2^32 (2 × 10^-5 for 10^5 ghosts).
+//! many keys as the cache holds. Whole keys, as libCacheSim's ghosts keep
+//! them: a 32-bit fingerprint saves 4 bytes a ghost but confuses keys that
+//! share one, and on the cloudPhysicsIO trace two keys do, which cost
+//! S3-FIFO one miss against libCacheSim's table.
 //!
 //! A ghost removed from the middle (a ghost hit) leaves a tombstone of size 0
 //! in the ring, which is dropped when it reaches the oldest end.
 
 use std::collections::VecDeque;
-use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
-use rustc_hash::FxBuildHasher;
 
 use super::hash_key;
 
-/// One remembered key: its fingerprint and its object's size (0 once removed).
+/// One remembered key and its object's size (0 once removed), packed in 12
+/// bytes (fields are read by value: a packed field has no reference).
 #[derive(Clone, Copy, Debug)]
+#[repr(C, packed(4))]
 struct Ghost {
-    fingerprint: u32,
+    key: u64,
     size: u32,
 }
 
-/// Fingerprints of evicted keys in FIFO order, bounded in bytes.
+/// Evicted keys in FIFO order, bounded in bytes.
 #[derive(Clone, Debug)]
 pub struct GhostFifo {
     capacity: u64,
@@ -38,7 +39,7 @@ pub struct GhostFifo {
     ring: VecDeque<Ghost>,
     /// Sequence number of `ring[0]` (wrapping).
     first_seq: u32,
-    /// Sequence numbers of the live ghosts, hashed by fingerprint.
+    /// Sequence numbers of the live ghosts, hashed by key.
     index: HashTable<u32>,
 }
 
@@ -54,36 +55,27 @@ impl GhostFifo {
         }
     }
 
-    #[inline]
-    fn fingerprint(key: u64) -> u32 {
-        (hash_key(key) >> 32) as u32
-    }
-
-    #[inline]
-    fn hash(fingerprint: u32) -> u64 {
-        FxBuildHasher.hash_one(fingerprint)
-    }
-
     /// The ring entry of sequence number `seq`.
     #[inline]
     fn at(&self, seq: u32) -> &Ghost {
         &self.ring[seq.wrapping_sub(self.first_seq) as usize]
     }
 
-    /// The sequence number of the live ghost with this fingerprint.
+    /// The sequence number of the live ghost of `key`.
     #[inline]
-    fn find(&self, fingerprint: u32) -> Option<u32> {
+    fn find(&self, key: u64) -> Option<u32> {
         self.index
-            .find(Self::hash(fingerprint), |&seq| {
-                self.at(seq).fingerprint == fingerprint
+            .find(hash_key(key), |&seq| {
+                let ghost = *self.at(seq);
+                ghost.key == key
             })
             .copied()
     }
 
-    /// True when `key` (or a key with its fingerprint) is remembered.
+    /// True when `key` is remembered.
     #[inline]
     pub fn contains(&self, key: u64) -> bool {
-        self.find(Self::fingerprint(key)).is_some()
+        self.find(key).is_some()
     }
 
     /// Remembers `key` (an object of `size` units) as the newest ghost,
@@ -91,8 +83,7 @@ impl GhostFifo {
     /// keeps its place (a FIFO hit); a key larger than the whole ghost is
     /// not remembered.
     pub fn insert(&mut self, key: u64, size: u32) {
-        let fingerprint = Self::fingerprint(key);
-        if u64::from(size) > self.capacity || self.find(fingerprint).is_some() {
+        if u64::from(size) > self.capacity || self.find(key).is_some() {
             return;
         }
         while self.bytes + u64::from(size) > self.capacity {
@@ -103,12 +94,12 @@ impl GhostFifo {
             // Grow by half rather than double: memory per ghost matters.
             self.ring.reserve_exact((self.ring.len() / 2).max(16));
         }
-        self.ring.push_back(Ghost { fingerprint, size });
+        self.ring.push_back(Ghost { key, size });
         let (ring, first_seq) = (&self.ring, self.first_seq);
-        self.index
-            .insert_unique(Self::hash(fingerprint), seq, |&s| {
-                Self::hash(ring[s.wrapping_sub(first_seq) as usize].fingerprint)
-            });
+        self.index.insert_unique(hash_key(key), seq, |&s| {
+            let ghost = ring[s.wrapping_sub(first_seq) as usize];
+            hash_key(ghost.key)
+        });
         self.bytes += u64::from(size);
     }
 
@@ -118,7 +109,7 @@ impl GhostFifo {
         let first_seq = self.first_seq;
         if let Ok(entry) = self
             .index
-            .find_entry(Self::hash(oldest.fingerprint), |&seq| seq == first_seq)
+            .find_entry(hash_key(oldest.key), |&seq| seq == first_seq)
         {
             entry.remove();
         }
@@ -130,16 +121,16 @@ impl GhostFifo {
     /// Forgets `key`; returns whether it was remembered.
     #[inline]
     pub fn remove(&mut self, key: u64) -> bool {
-        let fingerprint = Self::fingerprint(key);
-        let Some(seq) = self.find(fingerprint) else {
+        let Some(seq) = self.find(key) else {
             return false;
         };
         self.index
-            .find_entry(Self::hash(fingerprint), |&s| s == seq)
+            .find_entry(hash_key(key), |&s| s == seq)
             .expect("found above")
             .remove();
         let ghost = &mut self.ring[seq.wrapping_sub(self.first_seq) as usize];
-        self.bytes -= u64::from(ghost.size);
+        let size = ghost.size;
+        self.bytes -= u64::from(size);
         ghost.size = 0;
         true
     }
@@ -163,28 +154,30 @@ impl GhostFifo {
     pub fn check(&self) {
         assert!(self.bytes <= self.capacity, "ghost over capacity");
         let mut bytes = 0u64;
-        for (i, ghost) in self.ring.iter().enumerate() {
+        for (i, &ghost) in self.ring.iter().enumerate() {
             let seq = self.first_seq.wrapping_add(i as u32);
-            let indexed = self.find(ghost.fingerprint) == Some(seq);
+            let (key, size) = (ghost.key, ghost.size);
+            let indexed = self.find(key) == Some(seq);
             assert!(
-                indexed || ghost.size == 0,
+                indexed || size == 0,
                 "ghost at {seq} is live but not indexed"
             );
             if indexed {
-                bytes += u64::from(ghost.size);
+                bytes += u64::from(size);
             }
         }
         assert_eq!(bytes, self.bytes, "ghost bytes");
         for &seq in &self.index {
             let at = seq.wrapping_sub(self.first_seq) as usize;
-            let ghost = self
+            let ghost = *self
                 .ring
                 .get(at)
                 .unwrap_or_else(|| panic!("index points past the ring"));
+            let key = ghost.key;
             assert_eq!(
-                self.find(ghost.fingerprint),
+                self.find(key),
                 Some(seq),
-                "index entry not found by its fingerprint"
+                "index entry not found by its key"
             );
         }
     }
@@ -193,6 +186,23 @@ impl GhostFifo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ghost_is_twelve_bytes_and_keys_are_never_confused() {
+        assert_eq!(std::mem::size_of::<Ghost>(), 12);
+        // Two keys with the same high half of their hash (the 32-bit
+        // fingerprint ghosts used to keep), found by the birthday bound.
+        let mut seen = std::collections::HashMap::new();
+        let (first, twin) = (0u64..1 << 20)
+            .find_map(|k| seen.insert(hash_key(k) >> 32, k).map(|other| (other, k)))
+            .unwrap();
+        let mut ghost = GhostFifo::new(1 << 20);
+        ghost.insert(first, 1);
+        assert!(ghost.contains(first) && !ghost.contains(twin));
+        ghost.insert(twin, 1);
+        assert!(ghost.remove(first) && ghost.contains(twin));
+        ghost.check();
+    }
 
     #[test]
     fn oldest_ghosts_are_forgotten_first_by_size() {

@@ -1,6 +1,6 @@
 //! Machinery several policies share: slab-backed intrusive lists with a key
 //! index, O(1) frequency buckets, a dense key set for uniform sampling,
-//! Redis's eviction pool and its expires dict, a ghost FIFO of evicted keys' fingerprints,
+//! Redis's eviction pool and its expires dict, a ghost FIFO of evicted keys,
 //! TinyLFU's frequency sketch with its doorkeeper (and Caffeine's without),
 //! the evict-until-it-fits loop, and helpers for unit tests.
 
