@@ -337,14 +337,14 @@ impl Sim<'_> {
     /// A get `j` sent to a node was answered (`answered`) or timed out at
     /// `now`: the node's breaker hears of it.
     fn breaker_hears(&mut self, now: Time, j: &Job, answered: bool) {
+        let Some(breakers) = &mut self.tier.breakers else {
+            return;
+        };
         let read = matches!(
             j.phase,
             Phase::Node(AtNode::Lookup(_) | AtNode::WarmRead { .. })
         );
-        if let Some(breakers) = &mut self.tier.breakers
-            && read
-            && j.pool == Pool::Main
-        {
+        if read && j.pool == Pool::Main {
             let breaker = breakers.of(j.node);
             if answered {
                 breaker.success();
