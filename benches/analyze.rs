@@ -71,10 +71,10 @@ fn main() {
         let pass = pass_over(trace.records().unwrap().as_mut()).unwrap();
         let seconds = started.elapsed().as_secs_f64();
         if let (Some(a), Some(b)) = (cpu_before, cpu_ns()) {
-            best_cpu = best_cpu.max(pass.requests as f64 / ((b - a) as f64 / 1e9));
+            best_cpu = best_cpu.max(pass.requests() as f64 / ((b - a) as f64 / 1e9));
         }
         let objects = pass.objects() as f64;
-        best = best.max(pass.requests as f64 / seconds);
+        best = best.max(pass.requests() as f64 / seconds);
         per_object = (
             counting::live().saturating_sub(before) as f64 / objects,
             counting::peak().saturating_sub(before) as f64 / objects,

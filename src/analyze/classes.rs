@@ -96,7 +96,7 @@ struct Tally {
 /// The tenants that become classes, busiest first, or none when fewer
 /// than two tenants reach [`MIN_SHARE`].
 fn chosen_tenants(pass: &Pass) -> Vec<u32> {
-    let floor = MIN_SHARE * pass.requests as f64;
+    let floor = MIN_SHARE * pass.requests() as f64;
     let busy: Vec<u32> = pass
         .tenants
         .ranked()

@@ -8,27 +8,28 @@ use super::stack::Stack;
 use super::table::{Object, ObjectTable};
 use crate::request::{Request, RequestStream, StreamError};
 
-/// Each object's latest stack position, and the stack distances so far.
-pub struct LruCurve {
+/// Each object's latest stack position, and the stack distances so far
+/// (not [`crate::mrc::LruCurve`], which counts hits at chosen sizes).
+pub struct StackDistances {
     objects: ObjectTable,
     stack: Stack,
     /// Requests seen.
-    requests: u64,
+    pub requests: u64,
     /// LRU stack distances in bytes: the smallest cache (in bytes) that
     /// hits the request (re-requests only).
     pub stack_bytes: LogHistogram,
 }
 
-impl Default for LruCurve {
+impl Default for StackDistances {
     fn default() -> Self {
-        LruCurve::new()
+        StackDistances::new()
     }
 }
 
-impl LruCurve {
+impl StackDistances {
     /// Nothing seen yet.
     pub fn new() -> Self {
-        LruCurve {
+        StackDistances {
             objects: ObjectTable::new(),
             stack: Stack::new(1024),
             requests: 0,
@@ -37,8 +38,8 @@ impl LruCurve {
     }
 
     /// The curve of every request of `stream`.
-    pub fn of(stream: &mut dyn RequestStream) -> Result<LruCurve, StreamError> {
-        let mut curve = LruCurve::new();
+    pub fn of(stream: &mut dyn RequestStream) -> Result<StackDistances, StreamError> {
+        let mut curve = StackDistances::new();
         let mut batch = Vec::with_capacity(8192);
         loop {
             batch.clear();
@@ -50,7 +51,7 @@ impl LruCurve {
     }
 
     /// Sees a batch of requests, asking the CPU to load what each needs
-    /// ahead of it (see [`LruCurve::prefetch`]).
+    /// ahead of it (see [`StackDistances::prefetch`]).
     fn add_all(&mut self, requests: &[Request]) {
         for (i, request) in requests.iter().enumerate() {
             self.prefetch(
@@ -154,7 +155,7 @@ mod tests {
             },
         )
         .unwrap();
-        let curve = LruCurve::of(&mut workload.stream(Seed(3))).unwrap();
+        let curve = StackDistances::of(&mut workload.stream(Seed(3))).unwrap();
         let mut pass = Pass::new();
         let mut stream = workload.stream(Seed(3));
         let mut batch = Vec::new();
@@ -168,7 +169,7 @@ mod tests {
             assert_eq!(curve.miss_ratio(bytes), pass.lru_miss_ratio(bytes));
         }
         let hand = {
-            let mut c = LruCurve::new();
+            let mut c = StackDistances::new();
             for key in [1, 2, 1, 3, 2, 1] {
                 c.access(key, 10);
             }

@@ -19,7 +19,7 @@
 use serde::Serialize;
 
 use super::classes::FittedClasses;
-use super::curve::LruCurve;
+use super::curve::StackDistances;
 use super::pass::Pass;
 use super::summary::Time;
 use super::zipf::ZipfFit;
@@ -99,10 +99,10 @@ impl FittedWorkload {
                 .filter(|(trace_op, _)| trace_op.op() == op)
                 .map(|&(_, n)| n)
                 .sum();
-            if pass.requests == 0 {
+            if pass.requests() == 0 {
                 0.0
             } else {
-                (n as f64 / pass.requests as f64 * 1e6).round() / 1e6
+                (n as f64 / pass.requests() as f64 * 1e6).round() / 1e6
             }
         };
         let (set, delete) = (share(Op::Set), share(Op::Delete));
@@ -117,7 +117,7 @@ impl FittedWorkload {
             get: 1.0 - set - delete,
             set,
             delete,
-            requests: pass.requests,
+            requests: pass.requests(),
             rate_rps: timed.map(|t| t.mean_rate_rps),
             duration_s: timed.map(|t| t.span_s),
         }
@@ -192,7 +192,7 @@ pub fn check(
         None => Box::new(workload.workload()?.stream(seed)),
         Some(classes) => Box::new(classes.stream(workload.requests, seed)?),
     };
-    let fitted = LruCurve::of(stream.as_mut())?;
+    let fitted = StackDistances::of(stream.as_mut())?;
     let high = trace.object_bytes.max(1);
     let sizes = log_spaced((high / 1000).max(1), high, options.mrc_points);
     let trace_miss_ratio: Vec<f64> = sizes.iter().map(|&s| trace.lru_miss_ratio(s)).collect();

@@ -21,7 +21,6 @@ mod summary;
 mod table;
 pub mod zipf;
 
-pub use curve::LruCurve;
 pub use fit::{FitCheck, FittedWorkload};
 pub use pass::Pass;
 pub use summary::Analysis;
@@ -105,7 +104,7 @@ pub fn analyze(trace: &Trace, options: &Options) -> Result<Report, AnalyzeError>
     analysis.format = trace.format.name().to_string();
     analysis.lcs_header = header;
     // An empty trace has nothing to fit.
-    if pass.requests > 0 {
+    if pass.requests() > 0 {
         let mut workload = FittedWorkload::of(&pass, analysis.zipf.as_ref(), &analysis.time);
         workload.classes = classes::fit(&pass, trace.records()?.as_mut())?;
         analysis.fit_check = Some(fit::check(&pass, &workload, options)?);

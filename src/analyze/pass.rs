@@ -7,7 +7,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::curve::{LruCurve, POSITION_AHEAD, SLOT_AHEAD};
+use super::curve::{POSITION_AHEAD, SLOT_AHEAD, StackDistances};
 use super::hist::LogHistogram;
 use crate::trace::{Record, TraceOp};
 
@@ -95,9 +95,7 @@ impl RateSeries {
 
 /// What the pass has counted.
 pub struct Pass {
-    lru: LruCurve,
-    /// Requests.
-    pub requests: u64,
+    lru: StackDistances,
     /// Bytes requested.
     pub request_bytes: u64,
     /// Bytes of the distinct objects, each at its first-seen size.
@@ -141,8 +139,7 @@ impl Pass {
     /// Nothing counted yet.
     pub fn new() -> Self {
         Pass {
-            lru: LruCurve::new(),
-            requests: 0,
+            lru: StackDistances::new(),
             request_bytes: 0,
             object_bytes: 0,
             size_changes: 0,
@@ -162,6 +159,11 @@ impl Pass {
             first_ns: None,
             last_ns: 0,
         }
+    }
+
+    /// Requests counted.
+    pub fn requests(&self) -> u64 {
+        self.lru.requests
     }
 
     /// Distinct objects so far.
@@ -190,7 +192,6 @@ impl Pass {
         self.last_ns = self.last_ns.max(req.time_ns);
         let seconds = req.time_ns.saturating_sub(first_ns) / 1_000_000_000;
         let now_s = u32::try_from(seconds).unwrap_or(u32::MAX);
-        self.requests += 1;
         self.request_bytes += u64::from(size);
         self.sizes_by_request.add(u64::from(size), 1);
         self.size_range = (self.size_range.0.min(size), self.size_range.1.max(size));
@@ -241,7 +242,7 @@ impl Pass {
     }
 
     /// Heap bytes held per distinct object now (see
-    /// [`LruCurve::bytes_per_object`]).
+    /// [`StackDistances::bytes_per_object`]).
     pub fn bytes_per_object(&self) -> f64 {
         self.lru.bytes_per_object()
     }
@@ -268,7 +269,7 @@ mod tests {
         // 1 2 3 1 2 1: the second 1 has 2 others since (2, 3), stack bytes
         // 20+30+10; the second 2 has 2 (3, 1); the third 1 has 1 (2).
         let pass = pass_of(&[1, 2, 3, 1, 2, 1]);
-        assert_eq!((pass.requests, pass.objects()), (6, 3));
+        assert_eq!((pass.requests(), pass.objects()), (6, 3));
         assert_eq!(pass.counts(), [3, 2, 1]);
         assert_eq!(pass.object_bytes, 60);
         assert_eq!(pass.request_bytes, 10 + 20 + 30 + 10 + 20 + 10);

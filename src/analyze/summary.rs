@@ -176,7 +176,7 @@ impl Analysis {
     /// counts, largest first. The trace, format, workload and fit check
     /// are left for the caller.
     pub fn of(pass: &Pass, counts: &[u32], timed: bool) -> Analysis {
-        let requests = pass.requests;
+        let requests = pass.requests();
         let objects = pass.objects();
         let mut frequency: Vec<FrequencyRow> = (1..=10)
             .map(|k| FrequencyRow {
